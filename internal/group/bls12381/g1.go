@@ -1,0 +1,288 @@
+package bls12381
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"math/big"
+
+	"github.com/consensys/gnark-crypto/ecc"
+	bls "github.com/consensys/gnark-crypto/ecc/bls12-381"
+	"github.com/consensys/gnark-crypto/ecc/bls12-381/fp"
+	"github.com/consensys/gnark-crypto/ecc/bls12-381/fr"
+	blst "github.com/supranational/blst/bindings/go"
+
+	"github.com/chainkey/chainkey/internal/group"
+)
+
+// G1Name is the name of G1 as returned by G1().Name().
+const G1Name = "bls12381-g1"
+
+// G1PointLen is the length of a compressed G1 point.
+const G1PointLen = bls.SizeOfG1AffineCompressed
+
+type g1Group struct{}
+
+// G1 returns the group G1 of BLS12-381. The returned value is immutable and
+// safe for concurrent use.
+func G1() group.Group { return g1Group{} }
+
+func (g1Group) Name() string                             { return G1Name }
+func (g1Group) ScalarLen() int                           { return scalarLen }
+func (g1Group) PointLen() int                            { return G1PointLen }
+func (g1Group) Order() *big.Int                          { return order() }
+func (g1Group) NewScalar() group.Scalar                  { return new(Scalar) }
+func (g1Group) NewPoint() group.Point                    { return NewG1Point() }
+func (g1Group) ScalarFromBigInt(v *big.Int) group.Scalar { return scalarFromBigInt(v) }
+
+func (g1Group) Generator() group.Point {
+	g, _, _, _ := bls.Generators()
+	return &G1Point{p: g}
+}
+
+func (g1Group) RandomScalar(rand io.Reader) (group.Scalar, error) { return randomScalar(rand) }
+
+func (g1Group) DecodeScalar(b []byte) (group.Scalar, error) { return DecodeScalar(b) }
+
+func (g1Group) DecodePoint(b []byte) (group.Point, error) { return DecodeG1(b) }
+
+func (g1Group) MultiScalarMult(scalars []group.Scalar, points []group.Point) (group.Point, error) {
+	if len(scalars) != len(points) {
+		return nil, fmt.Errorf("bls12381: G1 multi-scalar mult: %d scalars and %d points", len(scalars), len(points))
+	}
+	r := NewG1Point()
+	if len(scalars) == 0 {
+		return r, nil
+	}
+	jac := make([]bls.G1Jac, len(points))
+	ss := make([]fr.Element, len(scalars))
+	for i := range scalars {
+		jac[i] = toG1(points[i]).p
+		ss[i] = toScalar(scalars[i]).Fr()
+	}
+	aff := bls.BatchJacobianToAffineG1(jac)
+	if _, err := r.p.MultiExp(aff, ss, ecc.MultiExpConfig{NbTasks: 1}); err != nil {
+		return nil, fmt.Errorf("bls12381: G1 multi-scalar mult: %w", err)
+	}
+	return r, nil
+}
+
+// DecodeG1 decodes a 48-byte compressed G1 point. It rejects encodings
+// without the compression flag, the point at infinity (and malformed
+// infinity encodings), x ≥ p, x with no curve point, points outside the
+// prime-order subgroup, and any encoding that is not the canonical one.
+func DecodeG1(b []byte) (*G1Point, error) {
+	if len(b) != G1PointLen {
+		return nil, fmt.Errorf("bls12381: G1 point must be %d bytes, got %d", G1PointLen, len(b))
+	}
+	if err := checkFlags(b); err != nil {
+		return nil, fmt.Errorf("bls12381: G1 point: %w", err)
+	}
+	if !canonicalFp(b[:fp.Bytes], true) {
+		return nil, errors.New("bls12381: G1 point: non-canonical x coordinate")
+	}
+	var a bls.G1Affine
+	if _, err := a.SetBytes(b); err != nil {
+		return nil, fmt.Errorf("bls12381: G1 point: %w", err)
+	}
+	if a.IsInfinity() {
+		return nil, errors.New("bls12381: G1 point: identity")
+	}
+	if enc := a.Bytes(); !bytes.Equal(enc[:], b) {
+		return nil, errors.New("bls12381: G1 point: non-canonical encoding")
+	}
+	p := new(G1Point)
+	p.p.FromAffine(&a)
+	return p, nil
+}
+
+// Flag bits of the first byte of the ZCash serialisation.
+const (
+	flagCompressed = 0x80
+	flagInfinity   = 0x40
+	flagSort       = 0x20
+)
+
+// checkFlags applies the rules on the flag bits shared by G1 and G2: the
+// compression flag must be set, and the point at infinity is refused (an
+// infinity flag with any other bit set is reported as malformed).
+func checkFlags(b []byte) error {
+	if b[0]&flagCompressed == 0 {
+		return errors.New("compression flag not set")
+	}
+	if b[0]&flagInfinity != 0 {
+		if b[0] != flagCompressed|flagInfinity || !allZero(b[1:]) {
+			return errors.New("malformed infinity encoding")
+		}
+		return errors.New("identity")
+	}
+	return nil
+}
+
+// fpModulus is the base field prime p, 48 bytes big-endian.
+var fpModulus = func() [fp.Bytes]byte {
+	var b [fp.Bytes]byte
+	fp.Modulus().FillBytes(b[:])
+	return b
+}()
+
+// canonicalFp reports whether the 48-byte big-endian value b (with the three
+// flag bits masked off if flags is set) is below p.
+func canonicalFp(b []byte, flags bool) bool {
+	var v [fp.Bytes]byte
+	copy(v[:], b)
+	if flags {
+		v[0] &^= flagCompressed | flagInfinity | flagSort
+	}
+	return bytes.Compare(v[:], fpModulus[:]) < 0
+}
+
+func allZero(b []byte) bool {
+	var acc byte
+	for _, c := range b {
+		acc |= c
+	}
+	return acc == 0
+}
+
+// G1Point is a point of G1 in Jacobian coordinates. Use NewG1Point for the
+// identity; the zero value is not a valid point.
+type G1Point struct {
+	p bls.G1Jac
+}
+
+var _ group.Point = (*G1Point)(nil)
+
+// NewG1Point returns the identity of G1.
+func NewG1Point() *G1Point {
+	p := new(G1Point)
+	p.p.X.SetOne()
+	p.p.Y.SetOne()
+	p.p.Z.SetZero()
+	return p
+}
+
+// NewG1PointFromAffine returns a copy of a after checking that it is the
+// point at infinity or on the curve and in the prime-order subgroup.
+func NewG1PointFromAffine(a *bls.G1Affine) (*G1Point, error) {
+	if !a.IsInfinity() && (!a.IsOnCurve() || !a.IsInSubGroup()) {
+		return nil, errors.New("bls12381: G1 point not in the prime-order subgroup")
+	}
+	p := new(G1Point)
+	p.p.FromAffine(a)
+	return p, nil
+}
+
+// Affine returns p in gnark-crypto's affine form (the point at infinity is
+// (0, 0)).
+func (p *G1Point) Affine() bls.G1Affine {
+	var a bls.G1Affine
+	a.FromJacobian(&p.p)
+	return a
+}
+
+func toG1(a group.Point) *G1Point {
+	p, ok := a.(*G1Point)
+	if !ok {
+		panic(fmt.Sprintf("bls12381: point of another group (%T), want G1", a))
+	}
+	return p
+}
+
+// Set sets p = a and returns p.
+func (p *G1Point) Set(a group.Point) group.Point { p.p.Set(&toG1(a).p); return p }
+
+// Add sets p = a + b and returns p.
+func (p *G1Point) Add(a, b group.Point) group.Point {
+	q := toG1(b).p
+	p.p.Set(&toG1(a).p)
+	p.p.AddAssign(&q)
+	return p
+}
+
+// Sub sets p = a - b and returns p.
+func (p *G1Point) Sub(a, b group.Point) group.Point {
+	q := toG1(b).p
+	p.p.Set(&toG1(a).p)
+	p.p.SubAssign(&q)
+	return p
+}
+
+// Neg sets p = -a and returns p.
+func (p *G1Point) Neg(a group.Point) group.Point { p.p.Neg(&toG1(a).p); return p }
+
+// ScalarMult sets p = s * q and returns p, in time independent of s (blst).
+func (p *G1Point) ScalarMult(s group.Scalar, q group.Point) group.Point {
+	in := g1ToBlst(&toG1(q).p)
+	var r blst.P1
+	r.FromAffine(in)
+	r.MultAssign(toScalar(s).le[:], 255)
+	g1FromBlst(&p.p, &r)
+	return p
+}
+
+// ScalarBaseMult sets p = s * G and returns p, in time independent of s
+// (blst).
+func (p *G1Point) ScalarBaseMult(s group.Scalar) group.Point {
+	r := blst.P1Generator().Mult(toScalar(s).le[:], 255)
+	g1FromBlst(&p.p, r)
+	return p
+}
+
+// VarTimeScalarMult sets p = s * q and returns p in variable time (gnark);
+// s must be public.
+func (p *G1Point) VarTimeScalarMult(s group.Scalar, q group.Point) group.Point {
+	in := toG1(q).p
+	p.p.ScalarMultiplication(&in, toScalar(s).bigInt())
+	return p
+}
+
+// IsIdentity reports whether p is the identity.
+func (p *G1Point) IsIdentity() bool { return p.p.Z.IsZero() }
+
+// Equal reports whether p and b are the same point.
+func (p *G1Point) Equal(b group.Point) bool { return p.p.Equal(&toG1(b).p) }
+
+// Bytes returns the 48-byte compressed encoding of p; the identity encodes
+// as 0xc0 followed by zeros, which DecodePoint rejects.
+func (p *G1Point) Bytes() []byte {
+	a := p.Affine()
+	b := a.Bytes()
+	return b[:]
+}
+
+// g1ToBlst converts a gnark point to a blst affine point through the shared
+// uncompressed serialisation (blst checks that it is on the curve).
+func g1ToBlst(p *bls.G1Jac) *blst.P1Affine {
+	var a bls.G1Affine
+	a.FromJacobian(p)
+	raw := a.RawBytes()
+	out := new(blst.P1Affine).Deserialize(raw[:])
+	if out == nil {
+		panic("bls12381: blst rejected a G1 point")
+	}
+	return out
+}
+
+// g1FromBlst sets dst to the blst point p, through the uncompressed
+// serialisation. Both libraries produce and expect canonical coordinates;
+// the subgroup check is skipped since blst's result is a multiple of a
+// subgroup point.
+func g1FromBlst(dst *bls.G1Jac, p *blst.P1) {
+	raw := p.Serialize() // affine, uncompressed
+	if raw[0]&flagInfinity != 0 {
+		dst.X.SetOne()
+		dst.Y.SetOne()
+		dst.Z.SetZero()
+		return
+	}
+	var a bls.G1Affine
+	if err := a.X.SetBytesCanonical(raw[:fp.Bytes]); err != nil {
+		panic("bls12381: blst produced a non-canonical coordinate")
+	}
+	if err := a.Y.SetBytesCanonical(raw[fp.Bytes : 2*fp.Bytes]); err != nil {
+		panic("bls12381: blst produced a non-canonical coordinate")
+	}
+	dst.FromAffine(&a)
+}
