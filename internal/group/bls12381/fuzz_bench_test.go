@@ -75,6 +75,7 @@ func BenchmarkDecodePoint(b *testing.B) {
 func BenchmarkHashToG1(b *testing.B) {
 	msg := make([]byte, 32)
 	dst := []byte("BLS_SIG_BLS12381G1_XMD:SHA-256_SSWU_RO_NUL_")
+	defer grouptest.ReportCPU(b)()
 	for b.Loop() {
 		if _, err := HashToG1(msg, dst); err != nil {
 			b.Fatal(err)
@@ -91,6 +92,7 @@ func BenchmarkPairingCheck2(b *testing.B) {
 	sig := NewG1Point().ScalarMult(sk, h)
 	g1s := []group.Point{sig, NewG1Point().Neg(h)}
 	g2s := []group.Point{G2().Generator(), pk}
+	defer grouptest.ReportCPU(b)()
 	for b.Loop() {
 		ok, err := PairingCheck(g1s, g2s)
 		if err != nil || !ok {
@@ -102,6 +104,7 @@ func BenchmarkPairingCheck2(b *testing.B) {
 // BenchmarkScalarMul measures one scalar multiplication through blst (cgo).
 func BenchmarkScalarMul(b *testing.B) {
 	x, y := grouptest.RandomScalar(b, G1()), grouptest.RandomScalar(b, G1())
+	defer grouptest.ReportCPU(b)()
 	for b.Loop() {
 		x.Mul(x, y)
 	}
@@ -114,6 +117,7 @@ func BenchmarkBlstMult(b *testing.B) {
 	b.Run("g1", func(b *testing.B) {
 		q := g1ToBlst(&grouptest.RandomPoint(b, G1()).(*G1Point).p)
 		var r blst.P1
+		defer grouptest.ReportCPU(b)()
 		for b.Loop() {
 			r.FromAffine(q)
 			r.MultAssign(s.le[:], 255)
@@ -122,6 +126,7 @@ func BenchmarkBlstMult(b *testing.B) {
 	b.Run("g2", func(b *testing.B) {
 		q := g2ToBlst(&grouptest.RandomPoint(b, G2()).(*G2Point).p)
 		var r blst.P2
+		defer grouptest.ReportCPU(b)()
 		for b.Loop() {
 			r.FromAffine(q)
 			r.MultAssign(s.le[:], 255)

@@ -52,6 +52,7 @@ func FuzzDecodePoint(f *testing.F, g group.Group, seeds [][]byte, check func(t *
 func BenchScalarBaseMult(b *testing.B, g group.Group) {
 	s := RandomScalar(b, g)
 	p := g.NewPoint()
+	defer ReportCPU(b)()
 	for b.Loop() {
 		p.ScalarBaseMult(s)
 	}
@@ -61,6 +62,7 @@ func BenchScalarBaseMult(b *testing.B, g group.Group) {
 func BenchScalarMult(b *testing.B, g group.Group) {
 	s, q := RandomScalar(b, g), RandomPoint(b, g)
 	p := g.NewPoint()
+	defer ReportCPU(b)()
 	for b.Loop() {
 		p.ScalarMult(s, q)
 	}
@@ -70,6 +72,7 @@ func BenchScalarMult(b *testing.B, g group.Group) {
 func BenchVarTimeScalarMult(b *testing.B, g group.Group) {
 	s, q := RandomScalar(b, g), RandomPoint(b, g)
 	p := g.NewPoint()
+	defer ReportCPU(b)()
 	for b.Loop() {
 		p.VarTimeScalarMult(s, q)
 	}
@@ -84,6 +87,7 @@ func BenchMultiScalarMult(b *testing.B, g group.Group) {
 			for i := range scalars {
 				scalars[i], points[i] = RandomScalar(b, g), RandomPoint(b, g)
 			}
+			defer ReportCPU(b)()
 			for b.Loop() {
 				if _, err := g.MultiScalarMult(scalars, points); err != nil {
 					b.Fatal(err)
@@ -96,6 +100,7 @@ func BenchMultiScalarMult(b *testing.B, g group.Group) {
 // BenchDecodePoint measures DecodePoint of a valid encoding.
 func BenchDecodePoint(b *testing.B, g group.Group) {
 	enc := RandomPoint(b, g).Bytes()
+	defer ReportCPU(b)()
 	for b.Loop() {
 		if _, err := g.DecodePoint(enc); err != nil {
 			b.Fatal(err)

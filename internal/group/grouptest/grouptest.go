@@ -151,6 +151,11 @@ func testScalarLaws(t *testing.T, g group.Group) {
 	if !g.NewScalar().Invert(g.NewScalar()).IsZero() {
 		t.Error("1/0 != 0")
 	}
+	one := scalarOf(g, 1)
+	minusOne := g.NewScalar().Neg(one)
+	if !g.NewScalar().Invert(one).Equal(one) || !g.NewScalar().Invert(minusOne).Equal(minusOne) {
+		t.Error("1/1 != 1 or 1/(−1) != −1")
+	}
 	u := mrand.Uint64()
 	if toBig(g, g.NewScalar().SetUint64(u)).Cmp(new(big.Int).SetUint64(u)) != 0 {
 		t.Error("SetUint64 wrong")
@@ -411,6 +416,22 @@ func testMultiScalarMult(t *testing.T, g group.Group) {
 		if !got.Equal(want) {
 			t.Fatalf("n=%d: MultiScalarMult != Σ sᵢPᵢ", n)
 		}
+	}
+	// Terms that cancel: a·P + a·(−P) + 0·Q = O.
+	a, pt := RandomScalar(t, g), RandomPoint(t, g)
+	got, err := g.MultiScalarMult([]group.Scalar{a, a, g.NewScalar()},
+		[]group.Point{pt, g.NewPoint().Neg(pt), RandomPoint(t, g)})
+	if err != nil || !got.IsIdentity() {
+		t.Fatalf("a·P + a·(−P) + 0·Q != O (%v)", err)
+	}
+	if !bytes.Equal(got.Bytes(), g.NewPoint().Bytes()) {
+		t.Fatal("identity from MultiScalarMult encodes differently")
+	}
+	// n−1 times P plus P.
+	nm1 := g.ScalarFromBigInt(new(big.Int).Sub(g.Order(), big.NewInt(1)))
+	got, err = g.MultiScalarMult([]group.Scalar{nm1, scalarOf(g, 1)}, []group.Point{pt, pt})
+	if err != nil || !got.IsIdentity() {
+		t.Fatalf("(n−1)·P + P != O (%v)", err)
 	}
 	if _, err := g.MultiScalarMult(make([]group.Scalar, 2), make([]group.Point, 3)); err == nil {
 		t.Error("MultiScalarMult accepted slices of different lengths")

@@ -46,6 +46,7 @@ func BenchmarkDecodePoint(b *testing.B)       { grouptest.BenchDecodePoint(b, Gr
 func BenchmarkScalarInvert(b *testing.B) {
 	s := grouptest.RandomScalar(b, Group())
 	r := Group().NewScalar()
+	defer grouptest.ReportCPU(b)()
 	for b.Loop() {
 		r.Invert(s)
 	}
@@ -57,6 +58,7 @@ func BenchmarkScalarInvert(b *testing.B) {
 func BenchmarkDecredScalarBaseMultNonConst(b *testing.B) {
 	s := grouptest.RandomScalar(b, Group()).(*Scalar)
 	var r secp256k1.JacobianPoint
+	defer grouptest.ReportCPU(b)()
 	for b.Loop() {
 		secp256k1.ScalarBaseMultNonConst(&s.s, &r)
 	}
@@ -66,6 +68,7 @@ func BenchmarkDecredScalarMultNonConst(b *testing.B) {
 	s := grouptest.RandomScalar(b, Group()).(*Scalar)
 	q := grouptest.RandomPoint(b, Group()).(*Point)
 	var r secp256k1.JacobianPoint
+	defer grouptest.ReportCPU(b)()
 	for b.Loop() {
 		secp256k1.ScalarMultNonConst(&s.s, &q.p, &r)
 	}
@@ -85,12 +88,14 @@ func BenchmarkScalarMultTiming(b *testing.B) {
 	} {
 		b.Run("ct/"+c.name, func(b *testing.B) {
 			var r Point
+			defer grouptest.ReportCPU(b)()
 			for b.Loop() {
 				r.ScalarMult(c.s, q)
 			}
 		})
 		b.Run("nonconst/"+c.name, func(b *testing.B) {
 			var r secp256k1.JacobianPoint
+			defer grouptest.ReportCPU(b)()
 			for b.Loop() {
 				secp256k1.ScalarMultNonConst(&c.s.s, &q.p, &r)
 			}

@@ -8,8 +8,9 @@
 // zero bytes.
 //
 // ScalarMult and ScalarBaseMult run in time independent of the scalar (see
-// ctmult.go); VarTimeScalarMult and MultiScalarMult use decred's faster
-// variable-time routines and are for public scalars only.
+// ctmult.go); VarTimeScalarMult (decred's ScalarMultNonConst) and
+// MultiScalarMult (Straus' method over decred's point additions) run in
+// variable time and are for public scalars only.
 package secp256k1
 
 import (
@@ -88,14 +89,13 @@ func (secpGroup) MultiScalarMult(scalars []group.Scalar, points []group.Point) (
 	if len(scalars) != len(points) {
 		return nil, fmt.Errorf("secp256k1: multi-scalar mult: %d scalars and %d points", len(scalars), len(points))
 	}
-	r := new(Point)
-	var t secp256k1.JacobianPoint
+	ks := make([]*secp256k1.ModNScalar, len(scalars))
+	ps := make([]*secp256k1.JacobianPoint, len(points))
 	for i := range scalars {
-		s, p := toScalar(scalars[i]), toPoint(points[i])
-		secp256k1.ScalarMultNonConst(&s.s, &p.p, &t)
-		secp256k1.AddNonConst(&r.p, &t, &r.p)
+		ks[i], ps[i] = &toScalar(scalars[i]).s, &toPoint(points[i]).p
 	}
-	canon(&r.p)
+	r := new(Point)
+	msmStraus(ks, ps, &r.p)
 	return r, nil
 }
 
@@ -225,22 +225,31 @@ var nMinus2 = [32]byte{
 }
 
 // Invert sets s = 1/a and returns s; the inverse of zero is zero. It runs in
-// constant time (a^(n−2) by square-and-multiply over the public exponent),
-// unlike ModNScalar.InverseNonConst, because scalars such as ECDSA nonces
-// are secret.
+// constant time, unlike ModNScalar.InverseNonConst, because scalars such as
+// ECDSA nonces are secret: it computes a^(n−2) with a fixed 4-bit window over
+// the public exponent (256 squarings and at most 78 multiplications, the
+// same sequence for every a).
 func (s *Scalar) Invert(a group.Scalar) group.Scalar {
-	x := toScalar(a).s
+	var pow [16]secp256k1.ModNScalar // pow[i] = a^i
+	pow[0].SetInt(1)
+	pow[1].Set(&toScalar(a).s)
+	for i := 2; i < 16; i++ {
+		pow[i].Mul2(&pow[i-1], &pow[1])
+	}
 	var r secp256k1.ModNScalar
 	r.SetInt(1)
 	for _, byt := range nMinus2 {
-		for bit := 7; bit >= 0; bit-- {
-			r.Square()
-			if byt>>uint(bit)&1 == 1 {
-				r.Mul(&x)
+		for _, nib := range [2]byte{byt >> 4, byt & 0x0f} {
+			r.Square().Square().Square().Square()
+			if nib != 0 { // the exponent is public
+				r.Mul(&pow[nib])
 			}
 		}
 	}
 	s.s.Set(&r)
+	for i := range pow {
+		pow[i].Zero()
+	}
 	return s
 }
 
