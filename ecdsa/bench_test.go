@@ -1,0 +1,368 @@
+package ecdsa
+
+import (
+	"crypto/sha256"
+	"fmt"
+	"io"
+	mrand "math/rand/v2"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/btcsuite/btcd/btcec/v2"
+	becdsa "github.com/btcsuite/btcd/btcec/v2/ecdsa"
+
+	"github.com/chainkey/chainkey/dkg"
+	"github.com/chainkey/chainkey/idkg"
+	"github.com/chainkey/chainkey/internal/group"
+)
+
+// cpuTime returns the process's CPU time (user + system), so that figures
+// stay meaningful on a loaded machine where wall time is inflated.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// reportCPU adds a cpu-ms/op metric for the loop that started at start.
+func reportCPU(b *testing.B, start time.Duration) {
+	b.ReportMetric(float64(cpuTime()-start)/float64(b.N)/1e6, "cpu-ms/op")
+}
+
+func benchRand(seed byte) io.Reader {
+	var s [32]byte
+	s[0] = seed
+	return mrand.NewChaCha8(s)
+}
+
+// plainRun makes a transcript from every dealer's dealing without
+// encryption (benchmark setup only) and returns every receiver's opening.
+type plainResult struct {
+	tr       *idkg.Transcript
+	dealings []*idkg.Dealing
+	openings [][]*idkg.Opening // [dealer][receiver]
+	shares   []*idkg.Opening
+}
+
+func plainRun(b testing.TB, cfg *idkg.Config, id string, op *idkg.Operation, inputs func(int) []*idkg.Opening, r io.Reader) *plainResult {
+	res := &plainResult{}
+	for d := 0; d < op.DealerCount(); d++ {
+		var in []*idkg.Opening
+		if inputs != nil {
+			in = inputs(d)
+		}
+		dl, os, err := idkg.Deal(cfg, []byte(id), op, d, in, r)
+		if err != nil {
+			b.Fatal(err)
+		}
+		res.dealings = append(res.dealings, dl)
+		res.openings = append(res.openings, os)
+	}
+	tr, _, err := idkg.CreateTranscript(cfg, []byte(id), op, res.dealings)
+	if err != nil {
+		b.Fatal(err)
+	}
+	res.tr = tr
+	for j := 0; j < cfg.Receivers(); j++ {
+		mine := map[int]*idkg.Opening{}
+		for _, dl := range tr.Dealings {
+			mine[dl.Dealer] = res.openings[dl.Dealer][j]
+		}
+		o, err := tr.ComputeOpening(j, mine)
+		if err != nil {
+			b.Fatal(err)
+		}
+		res.shares = append(res.shares, o)
+	}
+	return res
+}
+
+func one(o []*idkg.Opening) func(int) []*idkg.Opening {
+	return func(d int) []*idkg.Opening { return []*idkg.Opening{o[d]} }
+}
+
+func two(a, c []*idkg.Opening) func(int) []*idkg.Opening {
+	return func(d int) []*idkg.Opening { return []*idkg.Opening{a[d], c[d]} }
+}
+
+type benchSetup struct {
+	cfg                   *idkg.Config
+	key                   *plainResult
+	kappa, lambda, kl, xl *plainResult
+	pre                   *Presignature
+	ek                    *dkg.EncryptionKey
+	keys                  []*dkg.EncryptionPublicKey
+	cts                   map[string][][]byte // op name -> [dealer] ciphertext for node 0
+}
+
+func newBenchSetup(b testing.TB, n int) *benchSetup {
+	r := benchRand(byte(n))
+	cfg, err := idkg.NewConfig(curve(), n)
+	if err != nil {
+		b.Fatal(err)
+	}
+	s := &benchSetup{cfg: cfg, cts: map[string][][]byte{}}
+	masked := plainRun(b, cfg, "key-masked", idkg.NewRandom(n), nil, r)
+	s.key = plainRun(b, cfg, "key", idkg.NewReshareOfMasked(masked.tr), one(masked.shares), r)
+	s.kappa = plainRun(b, cfg, "kappa", idkg.NewRandomUnmasked(n), nil, r)
+	s.lambda = plainRun(b, cfg, "lambda", idkg.NewRandom(n), nil, r)
+	s.kl = plainRun(b, cfg, "kl", idkg.NewUnmaskedTimesMasked(s.kappa.tr, s.lambda.tr), two(s.kappa.shares, s.lambda.shares), r)
+	s.xl = plainRun(b, cfg, "xl", idkg.NewUnmaskedTimesMasked(s.key.tr, s.lambda.tr), two(s.key.shares, s.lambda.shares), r)
+	if s.pre, err = NewPresignature([]byte("pre"), s.key.tr, s.kappa.tr, s.lambda.tr, s.kl.tr, s.xl.tr); err != nil {
+		b.Fatal(err)
+	}
+	if s.ek, err = dkg.GenerateEncryptionKey(r); err != nil {
+		b.Fatal(err)
+	}
+	for j := 0; j < n; j++ {
+		k := s.ek.PublicKey() // every receiver's key costs the same
+		s.keys = append(s.keys, k)
+	}
+	for name, pr := range map[string]*plainResult{"kappa": s.kappa, "lambda": s.lambda, "kl": s.kl, "xl": s.xl} {
+		// Encrypt through the public API (binds to the dealing hash).
+		cts := make([][]byte, len(pr.dealings))
+		for d, dl := range pr.dealings {
+			all, err := idkg.EncryptOpenings(dl, pr.openings[d][:1], s.keys[:1])
+			if err != nil {
+				b.Fatal(err)
+			}
+			cts[d] = all[0]
+		}
+		s.cts[name] = cts
+	}
+	return s
+}
+
+func shareCtx(dl *idkg.Dealing) *dkg.ShareContext {
+	return &dkg.ShareContext{SessionID: dl.TranscriptID, Dealer: uint32(dl.Dealer)}
+}
+
+func payload(o *idkg.Opening) dkg.SharePayload {
+	p := dkg.SharePayload{Scalars: []group.Scalar{o.Value}}
+	if o.Mask != nil {
+		p.Scalars = append(p.Scalars, o.Mask)
+	}
+	return p
+}
+
+// nodePresign is one node's (node 0's) whole CPU work for one presignature:
+// its four dealings (including encryption to all n receivers), the public
+// and private verification of all n dealings of each of the four
+// transcripts, the four transcripts' combination, its four shares, and the
+// check of its presignature share.
+//
+// With agreedOnly, the node verifies and decrypts only the dealings of the
+// agreed set (f+1 for κ and λ, 2f+1 for the products) instead of all n.
+func (s *benchSetup) nodePresign(b *testing.B, r io.Reader, agreedOnly bool) {
+	n := s.cfg.Receivers()
+	type step struct {
+		name   string
+		op     *idkg.Operation
+		pr     *plainResult
+		inputs []*idkg.Opening
+	}
+	steps := []step{
+		{"kappa", idkg.NewRandomUnmasked(n), s.kappa, nil},
+		{"lambda", idkg.NewRandom(n), s.lambda, nil},
+		{"kl", idkg.NewUnmaskedTimesMasked(s.kappa.tr, s.lambda.tr), s.kl, []*idkg.Opening{s.kappa.shares[0], s.lambda.shares[0]}},
+		{"xl", idkg.NewUnmaskedTimesMasked(s.key.tr, s.lambda.tr), s.xl, []*idkg.Opening{s.key.shares[0], s.lambda.shares[0]}},
+	}
+	var mine []*idkg.Opening
+	for _, st := range steps {
+		dl, os, err := idkg.Deal(s.cfg, []byte(st.name), st.op, 0, st.inputs, r)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := idkg.EncryptOpenings(dl, os, s.keys); err != nil {
+			b.Fatal(err)
+		}
+		dealings, cts := st.pr.dealings, s.cts[st.name]
+		if agreedOnly {
+			dealings, cts = dealings[:st.op.CollectionThreshold()], cts[:st.op.CollectionThreshold()]
+		}
+		for _, dd := range dealings {
+			if err := idkg.VerifyDealing(s.cfg, []byte(st.name), st.op, dd); err != nil {
+				b.Fatal(err)
+			}
+		}
+		// The dealings of one transcript arrive in a block: their openings
+		// are decrypted and checked in one batch.
+		os, err = s.cfg.DecryptOpenings(0, s.ek, dealings, cts)
+		if err != nil {
+			b.Fatal(err)
+		}
+		got := map[int]*idkg.Opening{}
+		for d, o := range os {
+			got[d] = o
+		}
+		tr, _, err := idkg.CreateTranscript(s.cfg, []byte(st.name), st.op, dealings)
+		if err != nil {
+			b.Fatal(err)
+		}
+		o, err := tr.ComputeOpening(0, got)
+		if err != nil {
+			b.Fatal(err)
+		}
+		mine = append(mine, o)
+	}
+	if _, err := NewPresignatureShare(s.pre, 0, mine[1], s.kl.shares[0], s.xl.shares[0]); err != nil {
+		b.Fatal(err)
+	}
+}
+
+func BenchmarkPresignatureNode(b *testing.B) {
+	for _, n := range []int{4, 13, 34} {
+		s := newBenchSetup(b, n)
+		for _, agreed := range []bool{false, true} {
+			name := fmt.Sprintf("all-dealings/n=%d", n)
+			if agreed {
+				name = fmt.Sprintf("agreed-set/n=%d", n)
+			}
+			b.Run(name, func(b *testing.B) {
+				r := benchRand(9)
+				start := cpuTime()
+				for b.Loop() {
+					s.nodePresign(b, r, agreed)
+				}
+				reportCPU(b, start)
+			})
+		}
+	}
+}
+
+type nopLog struct{}
+
+func (nopLog) Consume([]byte) error { return nil }
+
+func (s *benchSetup) freshShare(i int) *PresignatureShare {
+	g := curve()
+	cp := func(o *idkg.Opening) *idkg.Opening {
+		return &idkg.Opening{Value: g.NewScalar().Set(o.Value), Mask: g.NewScalar().Set(o.Mask)}
+	}
+	return &PresignatureShare{id: s.pre.ID, receiver: i, lambda: cp(s.lambda.shares[i]),
+		kappaLambda: cp(s.kl.shares[i]), keyLambda: cp(s.xl.shares[i])}
+}
+
+func benchRequest() *Request {
+	h := sha256.Sum256([]byte("bench"))
+	rnd := sha256.Sum256([]byte("beacon"))
+	return &Request{MessageHash: h[:], Caller: []byte("canister"), DerivationPath: [][]byte{[]byte("p")}, Randomness: rnd[:]}
+}
+
+func BenchmarkOnline(b *testing.B) {
+	for _, n := range []int{4, 13, 34} {
+		s := newBenchSetup(b, n)
+		req := benchRequest()
+		f := (n - 1) / 3
+		if n == 13 {
+			b.Run("SignShare/n=13", func(b *testing.B) {
+				start := cpuTime()
+				for b.Loop() {
+					if _, err := SignShare(s.key.tr, s.pre, s.freshShare(0), req, nopLog{}); err != nil {
+						b.Fatal(err)
+					}
+				}
+				reportCPU(b, start)
+			})
+			sh, _ := SignShare(s.key.tr, s.pre, s.freshShare(0), req, nopLog{})
+			b.Run("VerifyShare/n=13", func(b *testing.B) {
+				start := cpuTime()
+				for b.Loop() {
+					if err := VerifyShare(s.key.tr, s.pre, req, sh); err != nil {
+						b.Fatal(err)
+					}
+				}
+				reportCPU(b, start)
+			})
+			var shares []*SignatureShare
+			for i := 0; i <= f; i++ {
+				x, _ := SignShare(s.key.tr, s.pre, s.freshShare(i), req, nopLog{})
+				shares = append(shares, x)
+			}
+			b.Run("Combine/n=13", func(b *testing.B) {
+				start := cpuTime()
+				for b.Loop() {
+					if _, _, err := Combine(s.key.tr, s.pre, req, shares); err != nil {
+						b.Fatal(err)
+					}
+				}
+				reportCPU(b, start)
+			})
+		}
+		// 2f+1 nodes make their shares; the combiner combines (and checks
+		// the signature); the result is verified.
+		b.Run(fmt.Sprintf("Sign2f+1/n=%d", n), func(b *testing.B) {
+			start := cpuTime()
+			for b.Loop() {
+				var shares []*SignatureShare
+				for i := 0; i < 2*f+1; i++ {
+					x, err := SignShare(s.key.tr, s.pre, s.freshShare(i), req, nopLog{})
+					if err != nil {
+						b.Fatal(err)
+					}
+					shares = append(shares, x)
+				}
+				sig, _, err := Combine(s.key.tr, s.pre, req, shares)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if err := Verify(sig.PublicKey, req.MessageHash, sig.Bytes()); err != nil {
+					b.Fatal(err)
+				}
+			}
+			reportCPU(b, start)
+		})
+	}
+}
+
+// Outside references: btcec's single-party ECDSA.
+func BenchmarkBtcecSignVerify(b *testing.B) {
+	k, _ := btcec.NewPrivateKey()
+	h := sha256.Sum256([]byte("x"))
+	b.Run("Sign", func(b *testing.B) {
+		start := cpuTime()
+		for b.Loop() {
+			becdsa.Sign(k, h[:])
+		}
+		reportCPU(b, start)
+	})
+	sig := becdsa.Sign(k, h[:])
+	b.Run("Verify", func(b *testing.B) {
+		start := cpuTime()
+		for b.Loop() {
+			sig.Verify(h[:], k.PubKey())
+		}
+		reportCPU(b, start)
+	})
+}
+
+// Raw curve references through internal/group, in the same run.
+func BenchmarkCurve(b *testing.B) {
+	g := curve()
+	r := benchRand(7)
+	s, _ := g.RandomScalar(r)
+	q := g.NewPoint().ScalarBaseMult(s)
+	p := g.NewPoint()
+	b.Run("ScalarBaseMult", func(b *testing.B) {
+		start := cpuTime()
+		for b.Loop() {
+			p.ScalarBaseMult(s)
+		}
+		reportCPU(b, start)
+	})
+	b.Run("ScalarMult", func(b *testing.B) {
+		start := cpuTime()
+		for b.Loop() {
+			p.ScalarMult(s, q)
+		}
+		reportCPU(b, start)
+	})
+	b.Run("VarTimeScalarMult", func(b *testing.B) {
+		start := cpuTime()
+		for b.Loop() {
+			p.VarTimeScalarMult(s, q)
+		}
+		reportCPU(b, start)
+	})
+}
