@@ -254,7 +254,8 @@ type VerifyOptions struct {
 	// canister.
 	CanisterID *principal.Principal
 	// MaxAge, if positive, refuses a certificate whose /time is older than
-	// Now − MaxAge.
+	// Now − MaxAge or later than Now + MaxAge (clock skew is bounded the same
+	// way both ways, as IC agents do).
 	MaxAge time.Duration
 	// DelegationMaxAge, if positive, bounds the age of the delegation's
 	// certificate the same way. If zero, MaxAge applies to it. Delegations
@@ -394,6 +395,10 @@ func checkAge(t uint64, now time.Time, maxAge time.Duration) error {
 	if t <= math.MaxInt64 && int64(t) < oldest {
 		return fmt.Errorf("time %s is older than %v before %s",
 			time.Unix(0, int64(t)).UTC().Format(time.RFC3339Nano), maxAge, now.UTC().Format(time.RFC3339Nano))
+	}
+	latest := now.UnixNano() + int64(maxAge)
+	if t > math.MaxInt64 || int64(t) > latest {
+		return fmt.Errorf("time %d ns is more than %v after %s", t, maxAge, now.UTC().Format(time.RFC3339Nano))
 	}
 	return nil
 }

@@ -154,6 +154,10 @@ func TestRealCertificates(t *testing.T) {
 			if _, err := Verify(v.cert, v.rootKey, VerifyOptions{MaxAge: 30 * time.Second, DelegationMaxAge: 30 * 24 * time.Hour, Now: now}); err == nil {
 				t.Error("old certificate accepted")
 			}
+			early := time.Unix(0, int64(info.Time)).Add(-10 * time.Minute)
+			if _, err := Verify(v.cert, v.rootKey, VerifyOptions{MaxAge: 5 * time.Minute, DelegationMaxAge: 30 * 24 * time.Hour, Now: early}); err == nil {
+				t.Error("certificate from 10 minutes in the future accepted")
+			}
 			if v.subnet != "" {
 				// The delegation is days older than the certificate: with
 				// MaxAge applying to it as well, it is refused.
