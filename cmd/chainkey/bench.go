@@ -1,0 +1,159 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"fmt"
+	"math"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/chainkey/chainkey/ingress"
+	"github.com/chainkey/chainkey/rpc"
+)
+
+// benchResult is the JSON printed by `chainkey bench sign`.
+type benchResult struct {
+	Requests  int     `json:"requests"`
+	Errors    int     `json:"errors"`
+	P50MS     float64 `json:"p50_ms"`
+	P99MS     float64 `json:"p99_ms"`
+	PerSecond float64 `json:"per_second"`
+}
+
+func newBenchCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "bench",
+		Short: "Measure a subnet",
+	}
+	cmd.AddCommand(newBenchSignCmd())
+	return cmd
+}
+
+func newBenchSignCmd() *cobra.Command {
+	var (
+		endpoints, keyID, identity string
+		duration, timeout          time.Duration
+		concurrency                int
+	)
+	cmd := &cobra.Command{
+		Use:   "sign",
+		Short: "Measure signing latency and throughput",
+		Long: `Send signing requests for random messages from --concurrency parallel
+callers for --duration and print
+{"requests":N,"errors":N,"p50_ms":X,"p99_ms":X,"per_second":X}: requests is
+the number completed (errors included), latencies are over successful
+requests, per_second is successful signatures per second. --endpoint may
+list several nodes separated by commas; callers are spread over them.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			k, err := ingress.ParseKeyID(keyID)
+			if err != nil {
+				return fmt.Errorf("bench: --key-id: %w", err)
+			}
+			if concurrency < 1 {
+				return fmt.Errorf("bench: --concurrency %d, want at least 1", concurrency)
+			}
+			if duration <= 0 {
+				return fmt.Errorf("bench: --duration must be positive")
+			}
+			id, err := loadCallerIdentity(identity)
+			if err != nil {
+				return fmt.Errorf("bench: %w", err)
+			}
+			var clients []*rpc.Client
+			for _, ep := range strings.Split(endpoints, ",") {
+				c, err := rpc.Dial(strings.TrimSpace(ep), id)
+				if err != nil {
+					return fmt.Errorf("bench: %w", err)
+				}
+				defer c.Close()
+				clients = append(clients, c)
+			}
+			res, firstErr := runSignBench(cmd.Context(), clients, k, duration, timeout, concurrency)
+			if err := writeJSONLine(cmd.OutOrStdout(), res); err != nil {
+				return err
+			}
+			if res.Requests > 0 && res.Errors == res.Requests {
+				// Every request failed: say why on stderr and exit 1.
+				fmt.Fprintln(cmd.ErrOrStderr(), "chainkey:", rpcErrorLine("bench: every request failed", firstErr))
+				return errSilent{code: 1}
+			}
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&endpoints, "endpoint", "127.0.0.1:50051", "node gRPC endpoint host:port (comma-separated for several)")
+	f.StringVar(&keyID, "key-id", "ecdsa:secp256k1:dfx_test_key", "key id")
+	f.StringVar(&identity, "identity", "", "caller identity PEM; default: the CLI's own identity")
+	f.DurationVar(&duration, "duration", 30*time.Second, "how long to send requests")
+	f.DurationVar(&timeout, "timeout", 60*time.Second, "per-request timeout")
+	f.IntVar(&concurrency, "concurrency", 8, "parallel requests")
+	return cmd
+}
+
+// runSignBench issues requests until duration has passed and waits for
+// those in flight. It also returns the first request error, if any.
+func runSignBench(ctx context.Context, clients []*rpc.Client, k ingress.KeyID, duration, timeout time.Duration, concurrency int) (*benchResult, error) {
+	var (
+		mu        sync.Mutex
+		latencies []time.Duration
+		errs      int
+		firstErr  error
+		wg        sync.WaitGroup
+	)
+	start := time.Now()
+	stop := start.Add(duration)
+	for w := 0; w < concurrency; w++ {
+		c := clients[w%len(clients)]
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for time.Now().Before(stop) && ctx.Err() == nil {
+				msg := make([]byte, 32)
+				rand.Read(msg)
+				rctx, cancel := context.WithTimeout(ctx, timeout)
+				t0 := time.Now()
+				_, err := c.Sign(rctx, rpc.SignArgs{KeyID: k.String(), DerivationPath: [][]byte{[]byte("bench")}, MessageHash: msg})
+				d := time.Since(t0)
+				cancel()
+				mu.Lock()
+				if err != nil {
+					errs++
+					if firstErr == nil {
+						firstErr = err
+					}
+				} else {
+					latencies = append(latencies, d)
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	elapsed := time.Since(start)
+	slices.Sort(latencies)
+	r := &benchResult{
+		Requests:  len(latencies) + errs,
+		Errors:    errs,
+		P50MS:     percentileMS(latencies, 0.50),
+		P99MS:     percentileMS(latencies, 0.99),
+		PerSecond: math.Round(float64(len(latencies))/elapsed.Seconds()*100) / 100,
+	}
+	return r, firstErr
+}
+
+// percentileMS returns the nearest-rank percentile of sorted latencies in
+// milliseconds.
+func percentileMS(sorted []time.Duration, p float64) float64 {
+	if len(sorted) == 0 {
+		return 0
+	}
+	i := int(math.Ceil(p*float64(len(sorted)))) - 1
+	i = max(0, min(i, len(sorted)-1))
+	return math.Round(float64(sorted[i].Microseconds())/10) / 100
+}

@@ -1,0 +1,138 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"strings"
+	"testing"
+)
+
+func runDerive(t *testing.T, args ...string) (deriveOutput, error) {
+	t.Helper()
+	cmd := newDeriveCmd()
+	var out bytes.Buffer
+	cmd.SetOut(&out)
+	cmd.SetErr(&bytes.Buffer{})
+	cmd.SetArgs(args)
+	if err := cmd.Execute(); err != nil {
+		return deriveOutput{}, err
+	}
+	var o deriveOutput
+	if err := json.Unmarshal(out.Bytes(), &o); err != nil {
+		t.Fatalf("output %q: %v", out.String(), err)
+	}
+	return o, nil
+}
+
+func TestDeriveVectors(t *testing.T) {
+	raw, err := os.ReadFile("testdata/ic-derivation-secp256k1.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var v struct {
+		Vectors []struct {
+			Master    string   `json:"master_public_key"`
+			ChainCode string   `json:"master_chain_code"`
+			Canister  string   `json:"canister_id"`
+			Path      []string `json:"path"`
+			Expected  string   `json:"expected_public_key"`
+		} `json:"vectors"`
+	}
+	if err := json.Unmarshal(raw, &v); err != nil {
+		t.Fatal(err)
+	}
+	if len(v.Vectors) == 0 {
+		t.Fatal("no vectors")
+	}
+	for i, tv := range v.Vectors {
+		for _, alg := range []string{"ecdsa-secp256k1", "bip340-secp256k1"} {
+			args := []string{"--algorithm", alg, "--master-public-key", tv.Master,
+				"--chain-code", tv.ChainCode, "--canister-id", tv.Canister}
+			for _, p := range tv.Path {
+				args = append(args, "--path", p)
+			}
+			o, err := runDerive(t, args...)
+			if err != nil {
+				t.Fatalf("vector %d %s: %v", i, alg, err)
+			}
+			if o.PublicKey != tv.Expected || len(o.ChainCode) != 64 {
+				t.Errorf("vector %d %s: got %+v, want public key %s", i, alg, o, tv.Expected)
+			}
+		}
+	}
+}
+
+// TestDeriveMainnetExample is the published test_key_1 example (caller
+// h5jwf-5iaaa-aaaan-qmvoa-cai, path "Hello", "Threshold", "Signatures").
+func TestDeriveMainnetExample(t *testing.T) {
+	o, err := runDerive(t, "--algorithm", "ecdsa-secp256k1",
+		"--master-public-key", "02f9ac345f6be6db51e1c5612cddb59e72c3d0d493c994d12035cf13257e3b1fa7",
+		"--chain-code", strings.Repeat("00", 32), "--canister-id", "h5jwf-5iaaa-aaaan-qmvoa-cai",
+		"--path", "48656c6c6f", "--path", "5468726573686f6c64", "--path", "5369676e617475726573")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o.PublicKey != "0315ae8bb8c6e9f78eec2167f5ac773067f37a39da1a1efbc585f9e90658d1c620" {
+		t.Fatalf("got %s", o.PublicKey)
+	}
+}
+
+func TestDeriveEd25519(t *testing.T) {
+	o, err := runDerive(t, "--algorithm", "ed25519",
+		"--master-public-key", "476374d9df3a8af28d3164dc2422cff894482eadd1295290b6d9ad92b2eeaa5c",
+		"--chain-code", strings.Repeat("00", 32), "--canister-id", "h5jwf-5iaaa-aaaan-qmvoa-cai", "--path", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(o.PublicKey) != 64 || len(o.ChainCode) != 64 {
+		t.Fatalf("bad lengths: %+v", o)
+	}
+	// The empty --path element is a real path element: it changes the key.
+	o2, err := runDerive(t, "--algorithm", "ed25519",
+		"--master-public-key", "476374d9df3a8af28d3164dc2422cff894482eadd1295290b6d9ad92b2eeaa5c",
+		"--chain-code", strings.Repeat("00", 32), "--canister-id", "h5jwf-5iaaa-aaaan-qmvoa-cai")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o2.PublicKey == o.PublicKey {
+		t.Fatal("empty path element ignored")
+	}
+}
+
+func TestDeriveRejects(t *testing.T) {
+	base := map[string]string{
+		"--algorithm":         "ecdsa-secp256k1",
+		"--master-public-key": "02f9ac345f6be6db51e1c5612cddb59e72c3d0d493c994d12035cf13257e3b1fa7",
+		"--chain-code":        strings.Repeat("00", 32),
+		"--canister-id":       "h5jwf-5iaaa-aaaan-qmvoa-cai",
+	}
+	for name, change := range map[string][2]string{
+		"unknown algorithm": {"--algorithm", "ecdsa-secp256r1"},
+		"bad hex key":       {"--master-public-key", "zz"},
+		"short chain code":  {"--chain-code", "00"},
+		"bad principal":     {"--canister-id", "h5jwf-5iaaa-aaaan-qmvoa-caj"},
+		"ed25519 with sec1": {"--algorithm", "ed25519"},
+	} {
+		var args []string
+		for k, v := range base {
+			if k == change[0] {
+				v = change[1]
+			}
+			args = append(args, k, v)
+		}
+		if _, err := runDerive(t, args...); err == nil {
+			t.Errorf("%s: accepted", name)
+		}
+	}
+	if _, err := runDerive(t, "--algorithm", "ecdsa-secp256k1", "--path", "00"); err == nil {
+		t.Error("missing required flags accepted")
+	}
+	args := []string{}
+	for k, v := range base {
+		args = append(args, k, v)
+	}
+	if _, err := runDerive(t, append(args, "--path", "0g")...); err == nil {
+		t.Error("bad hex path accepted")
+	}
+}

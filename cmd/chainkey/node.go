@@ -1,0 +1,105 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+	"google.golang.org/grpc"
+
+	"github.com/chainkey/chainkey/replica"
+	"github.com/chainkey/chainkey/rpc"
+)
+
+func newNodeCmd() *cobra.Command {
+	var (
+		home     string
+		logLevel string
+	)
+	cmd := &cobra.Command{
+		Use:   "node",
+		Short: "Run one node of a subnet from its configuration directory",
+		Long: `Run one node from a directory written by "chainkey init": consensus, key
+generation, signing, and the gRPC API on the configured address. Stops
+cleanly on SIGINT or SIGTERM; restarted on the same directory it resumes
+with its keys and state.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if home == "" {
+				return fmt.Errorf("node: --home is required")
+			}
+			log, err := newNodeLogger(cmd.ErrOrStderr(), logLevel)
+			if err != nil {
+				return fmt.Errorf("node: %w", err)
+			}
+			cfg, err := replica.LoadConfig(home)
+			if err != nil {
+				return fmt.Errorf("node: %w", err)
+			}
+			cfg.Logger = log
+			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+			defer stop()
+			n, err := replica.New(*cfg)
+			if err != nil {
+				return fmt.Errorf("node: %w", err)
+			}
+			if err := n.Start(); err != nil {
+				return fmt.Errorf("node: start: %w", err)
+			}
+			srv, addr, err := serveNodeGRPC(n, cfg.GRPCListen, log)
+			if err != nil {
+				n.Stop()
+				return fmt.Errorf("node: %w", err)
+			}
+			log.Info("node running", "index", cfg.Index, "grpc", addr)
+			<-ctx.Done()
+			log.Info("node stopping")
+			stopGRPC(srv, 5*time.Second)
+			if err := n.Stop(); err != nil {
+				return fmt.Errorf("node: stop: %w", err)
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&home, "home", "", "node directory (from chainkey init)")
+	cmd.Flags().StringVar(&logLevel, "log-level", "info", "log level: debug, info, warn or error")
+	return cmd
+}
+
+// newNodeLogger returns a structured text logger at level.
+func newNodeLogger(w io.Writer, level string) (*slog.Logger, error) {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(level)); err != nil {
+		return nil, fmt.Errorf("--log-level %q: %w", level, err)
+	}
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: l})), nil
+}
+
+// serveNodeGRPC serves the ChainKey API of n on addr and returns the server
+// and the address it listens on.
+func serveNodeGRPC(n *replica.Node, addr string, log *slog.Logger) (*grpc.Server, string, error) {
+	lis, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, "", fmt.Errorf("grpc listen %s: %w", addr, err)
+	}
+	srv := rpc.NewGRPCServer(rpc.NodeBackend(n), rpc.ServerOptions{Logger: log})
+	go srv.Serve(lis)
+	return srv, lis.Addr().String(), nil
+}
+
+// stopGRPC stops srv gracefully, or forcibly after d.
+func stopGRPC(srv *grpc.Server, d time.Duration) {
+	done := make(chan struct{})
+	go func() { srv.GracefulStop(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(d):
+		srv.Stop()
+	}
+}

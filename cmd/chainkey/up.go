@@ -1,0 +1,299 @@
+package main
+
+import (
+	"context"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/schollz/progressbar/v3"
+	"github.com/spf13/cobra"
+	"golang.org/x/term"
+	"google.golang.org/grpc"
+
+	"github.com/chainkey/chainkey/principal"
+	"github.com/chainkey/chainkey/replica"
+)
+
+// upOutput is the JSON printed by `chainkey up --json`.
+type upOutput struct {
+	SubnetID string   `json:"subnet_id"`
+	RootKey  string   `json:"root_key"`
+	GRPC     []string `json:"grpc"`
+	Metrics  []string `json:"metrics,omitempty"`
+	Home     string   `json:"home"`
+}
+
+// defaultUpHome is the local subnet's directory under the user's data
+// directory: $XDG_DATA_HOME/chainkey/local or ~/.local/share/chainkey/local.
+func defaultUpHome() (string, error) {
+	if d := os.Getenv("XDG_DATA_HOME"); d != "" && filepath.IsAbs(d) {
+		return filepath.Join(d, "chainkey", "local"), nil
+	}
+	h, err := os.UserHomeDir()
+	if err != nil {
+		return "", fmt.Errorf("no home directory (use --home): %w", err)
+	}
+	return filepath.Join(h, ".local", "share", "chainkey", "local"), nil
+}
+
+func newUpCmd() *cobra.Command {
+	var (
+		nodes    int
+		home     string
+		asJSON   bool
+		logLevel string
+		timeout  time.Duration
+	)
+	cmd := &cobra.Command{
+		Use:   "up",
+		Short: "Start a whole subnet on this machine",
+		Long: `Start a subnet of --nodes nodes in this process on loopback, create its
+threshold keys, then print the subnet id, the root public key (DER, hex) and
+every node's endpoints; with --json one JSON object
+{"subnet_id","root_key","grpc":[host:port...],"metrics":[host:port...],"home"}.
+It runs until interrupted (Ctrl-C) and then stops cleanly. Running it again
+on the same --home resumes the same subnet and keys.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if home == "" {
+				var err error
+				if home, err = defaultUpHome(); err != nil {
+					return fmt.Errorf("up: %w", err)
+				}
+			}
+			if err := os.MkdirAll(home, 0o700); err != nil {
+				return fmt.Errorf("up: %w", err)
+			}
+			if !cmd.Flags().Changed("nodes") {
+				nodes = 0 // resume whatever is there, or the default of 4
+				if _, err := os.Stat(filepath.Join(home, "node0")); errors.Is(err, os.ErrNotExist) {
+					nodes = 4
+				}
+			}
+			var logOut io.Writer = io.Discard
+			if logLevel != "" {
+				logOut = cmd.ErrOrStderr()
+			}
+			log, err := newNodeLogger(logOut, orDefault(logLevel, "info"))
+			if err != nil {
+				return fmt.Errorf("up: %w", err)
+			}
+			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+			defer stop()
+
+			var (
+				mu      sync.Mutex
+				servers []*grpc.Server
+				addrs   []string
+				metrics []string
+			)
+			stopServers := func() {
+				mu.Lock()
+				defer mu.Unlock()
+				for _, s := range servers {
+					stopGRPC(s, 5*time.Second)
+				}
+				servers = nil
+			}
+			defer stopServers()
+			onNode := func(n *replica.Node) error {
+				cfg := n.Config()
+				srv, addr, err := serveNodeGRPC(n, cfg.GRPCListen, log)
+				if err != nil {
+					// The configured loopback port was taken meanwhile (for
+					// example as the source port of an outgoing
+					// connection): serve on any free port; the printed
+					// endpoints are authoritative.
+					log.Warn("configured gRPC port busy, using another", "node", cfg.Index, "err", err)
+					if srv, addr, err = serveNodeGRPC(n, "127.0.0.1:0", log); err != nil {
+						return err
+					}
+				}
+				mu.Lock()
+				servers = append(servers, srv)
+				addrs = append(addrs, addr)
+				if cfg.MetricsListen != "" {
+					metrics = append(metrics, cfg.MetricsListen)
+				}
+				mu.Unlock()
+				return nil
+			}
+			prog := newUpProgress(cmd.ErrOrStderr())
+			startCtx, cancelStart := context.WithTimeout(ctx, timeout)
+			sub, err := replica.StartLocalSubnetWith(startCtx, home, nodes, prog.event, replica.LocalOptions{Logger: log, OnNode: onNode})
+			var keyWarning error
+			if err == nil {
+				if kerr := waitKeysUsable(startCtx, sub.Nodes()[0], prog.event); kerr != nil {
+					if ctx.Err() != nil {
+						err = kerr
+					} else {
+						keyWarning = kerr
+					}
+				}
+			}
+			cancelStart()
+			prog.finish()
+			if keyWarning != nil {
+				log.Warn("threshold keys not ready; signing requests are refused until they are", "err", keyWarning)
+				fmt.Fprintf(cmd.ErrOrStderr(), "warning: %v; signing requests are refused until they are ready\n", keyWarning)
+			}
+			if err != nil {
+				if sub != nil {
+					stopServers()
+					sub.Stop()
+				}
+				if ctx.Err() != nil {
+					return fmt.Errorf("up: interrupted while starting: %w", err)
+				}
+				return fmt.Errorf("up: %w", err)
+			}
+			n0 := sub.Nodes()[0]
+			out := upOutput{
+				SubnetID: n0.SubnetID().String(),
+				RootKey:  hex.EncodeToString(n0.RootKeyDER()),
+				GRPC:     addrs,
+				Metrics:  metrics,
+				Home:     home,
+			}
+			if asJSON {
+				if err := writeJSONLine(cmd.OutOrStdout(), out); err != nil {
+					stopServers()
+					sub.Stop()
+					return err
+				}
+			} else {
+				w := cmd.OutOrStdout()
+				fmt.Fprintf(w, "subnet   %s (%d nodes, home %s)\n", out.SubnetID, len(sub.Nodes()), home)
+				fmt.Fprintf(w, "root key %s\n", out.RootKey)
+				for i, a := range addrs {
+					fmt.Fprintf(w, "node %d   grpc %s", i, a)
+					if i < len(metrics) {
+						fmt.Fprintf(w, "  metrics http://%s/metrics", metrics[i])
+					}
+					fmt.Fprintln(w)
+				}
+				fmt.Fprintf(w, "try: chainkey sign --endpoint %s --key-id ecdsa:secp256k1:dfx_test_key --hash %s\n", addrs[0], hex.EncodeToString(make([]byte, 32)))
+				fmt.Fprintln(w, "press Ctrl-C to stop")
+			}
+			<-ctx.Done()
+			log.Info("stopping local subnet")
+			stopServers()
+			if err := sub.Stop(); err != nil {
+				return fmt.Errorf("up: stop: %w", err)
+			}
+			if !asJSON {
+				fmt.Fprintln(cmd.OutOrStdout(), "stopped; run chainkey up again to resume")
+			}
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.IntVar(&nodes, "nodes", 4, "number of nodes (must match an existing subnet in --home)")
+	f.StringVar(&home, "home", "", "subnet directory (default $XDG_DATA_HOME/chainkey/local or ~/.local/share/chainkey/local)")
+	f.BoolVar(&asJSON, "json", false, "print the endpoints as one JSON object")
+	f.StringVar(&logLevel, "log-level", "", "print node logs to stderr at this level (debug, info, warn, error)")
+	f.DurationVar(&timeout, "timeout", 5*time.Minute, "give up if the subnet is not ready within this time")
+	return cmd
+}
+
+// waitKeysUsable waits until every key id of the subnet answers public-key
+// requests, reporting progress as phase "idkg".
+func waitKeysUsable(ctx context.Context, n *replica.Node, progress func(replica.ProgressEvent)) error {
+	st, err := n.Status(ctx)
+	if err != nil {
+		return err
+	}
+	for {
+		var pending []string
+		for _, k := range st.KeyIDs {
+			if _, _, err := n.PublicKey(ctx, k, principal.Anonymous(), nil); err != nil {
+				pending = append(pending, k)
+			}
+		}
+		ready := len(st.KeyIDs) - len(pending)
+		msg := "all threshold keys ready"
+		if len(pending) > 0 {
+			msg = fmt.Sprintf("creating threshold keys (%d of %d ready)", ready, len(st.KeyIDs))
+		}
+		progress(replica.ProgressEvent{Phase: "idkg", Done: ready, Total: len(st.KeyIDs), Message: msg})
+		if len(pending) == 0 {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("keys %v not ready: %w", pending, ctx.Err())
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+}
+
+func orDefault(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
+}
+
+// upProgress shows replica.ProgressEvents: a progress bar per phase on a
+// terminal, plain lines otherwise.
+type upProgress struct {
+	w     io.Writer
+	tty   bool
+	phase string
+	last  string
+	bar   *progressbar.ProgressBar
+}
+
+func newUpProgress(w io.Writer) *upProgress {
+	p := &upProgress{w: w}
+	if f, ok := w.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+		p.tty = true
+	}
+	return p
+}
+
+func (p *upProgress) event(e replica.ProgressEvent) {
+	if !p.tty {
+		line := fmt.Sprintf("[%s %d/%d] %s", e.Phase, e.Done, e.Total, e.Message)
+		if line != p.last {
+			fmt.Fprintln(p.w, line)
+			p.last = line
+		}
+		return
+	}
+	if e.Phase != p.phase || p.bar == nil {
+		if p.bar != nil {
+			p.bar.Finish()
+			fmt.Fprintln(p.w)
+		}
+		p.phase = e.Phase
+		p.bar = progressbar.NewOptions(max(e.Total, 1),
+			progressbar.OptionSetWriter(p.w),
+			progressbar.OptionSetDescription(fmt.Sprintf("%-6s", e.Phase)),
+			progressbar.OptionShowCount(),
+			progressbar.OptionSetWidth(30),
+			progressbar.OptionThrottle(100*time.Millisecond),
+			progressbar.OptionClearOnFinish())
+	}
+	if e.Total > 0 {
+		p.bar.ChangeMax(e.Total)
+	}
+	p.bar.Describe(fmt.Sprintf("%-6s %s", e.Phase, e.Message))
+	_ = p.bar.Set(e.Done)
+}
+
+func (p *upProgress) finish() {
+	if p.bar != nil {
+		p.bar.Finish()
+		fmt.Fprintln(p.w)
+		p.bar = nil
+	}
+}

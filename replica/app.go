@@ -1,0 +1,1085 @@
+package replica
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"sort"
+	"sync"
+	"time"
+
+	abci "github.com/cometbft/cometbft/abci/types"
+	cmtproto "github.com/cometbft/cometbft/api/cometbft/types/v1"
+	cmted25519 "github.com/cometbft/cometbft/crypto/ed25519"
+	cmttypes "github.com/cometbft/cometbft/types"
+
+	"github.com/chainkey/chainkey/certification"
+	"github.com/chainkey/chainkey/ingress"
+	"github.com/chainkey/chainkey/principal"
+)
+
+// Result codes of transactions.
+const (
+	codeOK uint32 = iota
+	codeInvalid
+	codeDuplicate
+	codeExpired
+	codeUnknownKey
+	codeNotReady
+	// codeIgnored: a valid message that is no longer needed (a dealing for
+	// a finished transcript). Accepted in blocks, left out of proposals.
+	codeIgnored
+)
+
+// maxIngressExpiry is the furthest in the future a request may expire, as
+// on the Internet Computer.
+const maxIngressExpiry = 5 * time.Minute
+
+// member is one node of the subnet as the state machine knows it.
+type member struct {
+	index  int
+	nodeID string
+	addr   []byte // validator address
+	pub    cmted25519.PubKey
+	p2p    string
+	grpc   string
+}
+
+// app is the ABCI++ application: the deterministic state machine plus the
+// node-local share production. CometBFT serialises its calls (one local
+// client mutex); mu guards what the Node API reads concurrently.
+type app struct {
+	abci.BaseApplication
+
+	cfg      *Config
+	log      *slog.Logger
+	bls      thresholdBLS
+	st       *store
+	chainID  string
+	gen      genesisState
+	members  []member
+	byAddr   map[string]int
+	certPub  []byte
+	beacPub  []byte
+	rootKey  []byte // DER of the certification group key
+	subnetID principal.Principal
+	metrics  *metrics
+	engines  map[string]keyEngine
+	idkg     *idkgState
+	bdkg     *blsDKG // genesis key generation of the BLS keys (nil for a bootstrap-dealer subnet)
+
+	// Secret key shares: never logged.
+	certShare   []byte
+	beaconShare []byte
+
+	mu      sync.Mutex
+	cs      *chainState               // committed state
+	records map[string]*requestRecord // committed live request records
+	trees   map[uint64]certification.HashTree
+	certs   map[uint64][]byte // recent certification signatures
+	waiters map[string][]chan struct{}
+	notify  chan struct{} // closed and replaced at every commit
+
+	// Height in progress (between FinalizeBlock and Commit).
+	next     *chainState
+	nextRec  map[string]*requestRecord // nil value: deleted
+	nextTree certification.HashTree
+}
+
+func newApp(cfg *Config, st *store, log *slog.Logger, m *metrics) (*app, error) {
+	a := &app{cfg: cfg, log: log, st: st, bls: cfg.bls, metrics: m, byAddr: map[string]int{},
+		trees: map[uint64]certification.HashTree{}, certs: map[uint64][]byte{},
+		waiters: map[string][]chan struct{}{}, notify: make(chan struct{}), records: map[string]*requestRecord{},
+		engines: map[string]keyEngine{}}
+	if a.bls == nil {
+		a.bls = defaultBLS()
+	}
+	gen, err := cmttypes.GenesisDocFromFile(cfg.genesisFile())
+	if err != nil {
+		return nil, fmt.Errorf("replica: load genesis: %w", err)
+	}
+	a.chainID = gen.ChainID
+	if err := a.loadGenesisState(gen.AppState); err != nil {
+		return nil, err
+	}
+	if cfg.Index < 0 || cfg.Index >= len(a.members) {
+		return nil, fmt.Errorf("replica: node index %d outside subnet of %d", cfg.Index, len(a.members))
+	}
+	if a.gen.KeyGen == keyGenDealer {
+		if a.certShare, err = readSecretFile(cfg.secretPath(certShareFile)); err != nil {
+			return nil, err
+		}
+		if a.beaconShare, err = readSecretFile(cfg.secretPath(beaconShareFile)); err != nil {
+			return nil, err
+		}
+	}
+	if err := a.initIDKG(); err != nil {
+		return nil, err
+	}
+	if a.gen.KeyGen == keyGenDKG {
+		if err := a.initBLSDKG(); err != nil {
+			return nil, err
+		}
+	}
+	meta, err := st.loadMeta()
+	if err != nil {
+		return nil, err
+	}
+	a.cs = &chainState{Convicted: map[uint32]uint64{}}
+	if meta.Height > 0 {
+		v, ok, err := st.getCommitted([]byte(keyCore))
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
+			return nil, fmt.Errorf("replica: state at height %d has no core record", meta.Height)
+		}
+		if err := decMode.Unmarshal(v, a.cs); err != nil {
+			return nil, fmt.Errorf("replica: decode state: %w", err)
+		}
+		if a.cs.Convicted == nil {
+			a.cs.Convicted = map[uint32]uint64{}
+		}
+		if err := st.scanCommitted([]byte(prefixStatus), func(k, v []byte) bool {
+			var r requestRecord
+			if decMode.Unmarshal(v, &r) == nil {
+				a.records[string(k[len(prefixStatus):])] = &r
+			}
+			return true
+		}); err != nil {
+			return nil, err
+		}
+		// Certificates need the tree of a recent height: rebuild the
+		// committed one so replies certified after a restart still work.
+		k := a.keys(a.cs)
+		t, err := certifiedTree(a.cs.TimeNS, k.subnetID.Bytes(), k.rootKey, a.records)
+		if err != nil {
+			return nil, err
+		}
+		a.trees[a.cs.Height] = t
+		if a.cs.BLSReady && a.gen.KeyGen == keyGenDKG {
+			if err := a.loadDKGShares(); err != nil {
+				return nil, err
+			}
+		}
+	} else {
+		a.cs.Beacon = genesisBeacon(a.chainID)
+	}
+	return a, nil
+}
+
+func genesisBeacon(chainID string) []byte {
+	h := sha256.Sum256([]byte("chainkey-genesis-beacon:" + chainID))
+	return h[:]
+}
+
+func (a *app) loadGenesisState(raw []byte) error {
+	dec := jsonStrict(raw)
+	if err := dec.Decode(&a.gen); err != nil {
+		return fmt.Errorf("replica: genesis app state: %w", err)
+	}
+	if len(a.gen.Members) == 0 {
+		return errors.New("replica: genesis has no members")
+	}
+	var err error
+	switch a.gen.KeyGen {
+	case keyGenDKG:
+		return a.loadMembers()
+	case keyGenDealer:
+	default:
+		return fmt.Errorf("replica: genesis key generation %q", a.gen.KeyGen)
+	}
+	if a.certPub, err = hex.DecodeString(a.gen.CertCoefficients); err != nil {
+		return fmt.Errorf("replica: genesis certification key: %w", err)
+	}
+	if a.beacPub, err = hex.DecodeString(a.gen.BeaconCoefficients); err != nil {
+		return fmt.Errorf("replica: genesis beacon key: %w", err)
+	}
+	n := len(a.gen.Members)
+	f := faultBound(n)
+	if t, err := a.bls.Threshold(a.certPub); err != nil || t != n-f {
+		return fmt.Errorf("replica: genesis certification key: threshold %d (want %d): %v", t, n-f, err)
+	}
+	if t, err := a.bls.Threshold(a.beacPub); err != nil || t != f+1 {
+		return fmt.Errorf("replica: genesis beacon key: threshold %d (want %d): %v", t, f+1, err)
+	}
+	if a.rootKey, err = a.bls.GroupKeyDER(a.certPub); err != nil {
+		return err
+	}
+	// The subnet id is the self-authenticating principal of the subnet's
+	// root key, as on the Internet Computer.
+	a.subnetID = principal.SelfAuthenticating(a.rootKey)
+	return a.loadMembers()
+}
+
+func (a *app) loadMembers() error {
+	for i, m := range a.gen.Members {
+		if m.Index != i {
+			return fmt.Errorf("replica: genesis member %d has index %d", i, m.Index)
+		}
+		addr, err := hex.DecodeString(m.Validator)
+		if err != nil {
+			return fmt.Errorf("replica: genesis member %d: %w", i, err)
+		}
+		pk, err := hex.DecodeString(m.PubKey)
+		if err != nil || len(pk) != cmted25519.PubKeySize {
+			return fmt.Errorf("replica: genesis member %d: bad validator key", i)
+		}
+		a.members = append(a.members, member{index: i, nodeID: m.NodeID, addr: addr, pub: cmted25519.PubKey(pk), p2p: m.P2P, grpc: m.GRPC})
+		a.byAddr[string(addr)] = i
+	}
+	return nil
+}
+
+// ---- ABCI: info and genesis ----
+
+func (a *app) Info(context.Context, *abci.InfoRequest) (*abci.InfoResponse, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return &abci.InfoResponse{Data: "chainkey", Version: "1", AppVersion: 1,
+		LastBlockHeight: int64(a.cs.Height), LastBlockAppHash: slices.Clone(a.cs.AppHash)}, nil
+}
+
+func (a *app) InitChain(_ context.Context, req *abci.InitChainRequest) (*abci.InitChainResponse, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if req.ChainId != a.chainID {
+		return nil, fmt.Errorf("replica: init chain %q, configured %q", req.ChainId, a.chainID)
+	}
+	if len(req.Validators) != len(a.members) {
+		return nil, fmt.Errorf("replica: %d validators in genesis, %d members", len(req.Validators), len(a.members))
+	}
+	a.cs.AppHash = genesisBeacon(a.chainID)
+	return &abci.InitChainResponse{AppHash: slices.Clone(a.cs.AppHash)}, nil
+}
+
+// ---- ABCI: mempool ----
+
+func (a *app) CheckTx(_ context.Context, req *abci.CheckTxRequest) (*abci.CheckTxResponse, error) {
+	t, err := decodeTx(req.Tx)
+	if err == nil && t.Protocol != nil {
+		return a.checkProtocolTx(t.Protocol), nil
+	}
+	if err != nil || t.Sign == nil {
+		return &abci.CheckTxResponse{Code: codeInvalid, Log: "only signing requests and dealings may be submitted"}, nil
+	}
+	env, err := ingress.ParseEnvelope(t.Sign.Envelope)
+	if err != nil {
+		return &abci.CheckTxResponse{Code: codeInvalid, Log: err.Error()}, nil
+	}
+	c, id, err := env.Verify(time.Now(), maxIngressExpiry)
+	if err != nil {
+		code := codeInvalid
+		if errors.Is(err, ingress.ErrExpired) {
+			code = codeExpired
+		}
+		return &abci.CheckTxResponse{Code: code, Log: err.Error()}, nil
+	}
+	a.mu.Lock()
+	_, dup := a.records[string(id[:])]
+	a.mu.Unlock()
+	if dup {
+		return &abci.CheckTxResponse{Code: codeDuplicate, Log: ErrDuplicateRequest.Error()}, nil
+	}
+	if _, ok := a.engines[c.KeyID]; !ok {
+		return &abci.CheckTxResponse{Code: codeUnknownKey, Log: fmt.Sprintf("unknown key %s", c.KeyID)}, nil
+	}
+	return &abci.CheckTxResponse{Code: codeOK}, nil
+}
+
+// checkProtocolTx admits a dealing to the mempool if it is signed by its
+// dealer and its transcript still needs it.
+func (a *app) checkProtocolTx(t *protocolTx) *abci.CheckTxResponse {
+	bad := &abci.CheckTxResponse{Code: codeInvalid}
+	if t.Kind != protoDealing {
+		ex := a.newExec(a.snapshotState(), time.Now(), true)
+		if code, _ := ex.applyDKG(t); code != codeOK {
+			return bad
+		}
+		return &abci.CheckTxResponse{Code: codeOK}
+	}
+	if a.idkg == nil {
+		return bad
+	}
+	// The same checks as in a block, against the committed state (the
+	// dealing's verification is cached, so rechecks after each block are
+	// cheap).
+	ex := a.newExec(a.snapshotState(), time.Now(), true)
+	switch code, log := ex.applyProtocol(t); code {
+	case codeOK:
+		return &abci.CheckTxResponse{Code: codeOK}
+	case codeIgnored:
+		return &abci.CheckTxResponse{Code: codeDuplicate, Log: "transcript does not need this dealing"}
+	default:
+		return &abci.CheckTxResponse{Code: code, Log: fmt.Sprint(log)}
+	}
+}
+
+// ---- ABCI: vote extensions ----
+
+// ExtendVote produces this node's shares: the certification share on the
+// last committed state root, the beacon share for the round after the one
+// the voted block carries, and signing shares for pending requests.
+func (a *app) ExtendVote(_ context.Context, req *abci.ExtendVoteRequest) (*abci.ExtendVoteResponse, error) {
+	a.mu.Lock()
+	cs := a.cs.clone()
+	a.mu.Unlock()
+	ext := &voteExt{}
+	certShare, beaconShare := a.blsShares()
+	if cs.Height > 0 && certShare != nil {
+		root, ok, err := a.st.getCommitted(heightKey(prefixRoot, cs.Height))
+		if err == nil && ok {
+			msg := certMessage(root)
+			if a.cfg.Faults.BadCertShares {
+				msg = certMessage(append(root, 0xff))
+			}
+			if share, err := a.bls.SignShare(certShare, msg); err == nil {
+				ext.CertHeight, ext.CertShare = cs.Height, share
+			} else {
+				a.log.Error("certification share", "height", cs.Height, "err", err)
+			}
+		}
+	}
+	round, prev := cs.BeaconRound+1, cs.Beacon
+	for _, raw := range req.Txs {
+		if t, err := decodeTx(raw); err == nil && t.Beacon != nil {
+			round, prev = t.Beacon.Round+1, beaconValue(t.Beacon.Sig)
+		}
+	}
+	msg := beaconMessage(a.chainID, round, prev)
+	if a.cfg.Faults.BadCertShares {
+		msg = append(msg, 0xff)
+	}
+	if beaconShare == nil {
+		// Keys not generated yet.
+	} else if share, err := a.bls.SignShare(beaconShare, msg); err == nil {
+		ext.BeaconRound, ext.BeaconShare = round, share
+	} else {
+		a.log.Error("beacon share", "round", round, "err", err)
+	}
+	ext.SignShares = a.signShares(cs)
+	b := encodeExt(ext)
+	// Never emit what our own VerifyVoteExtension would refuse
+	// (cometbft#5204): check it the same way.
+	if err := a.checkExtShape(ext, len(b), uint64(req.Height)); err != nil {
+		a.log.Error("own vote extension refused; sending an empty one", "err", err)
+		b = encodeExt(&voteExt{})
+	}
+	return &abci.ExtendVoteResponse{VoteExtension: b}, nil
+}
+
+// checkExtShape is the whole of VerifyVoteExtension: decoding and sizes
+// only. Bad shares are handled by whoever combines them (and proven in a
+// block), so that a REJECT never costs liveness.
+func (a *app) checkExtShape(e *voteExt, size int, height uint64) error {
+	if size > maxExtBytes {
+		return errf("vote extension of %d bytes", size)
+	}
+	if len(e.CertShare) != 0 && len(e.CertShare) != 48 || len(e.BeaconShare) != 0 && len(e.BeaconShare) != 48 {
+		return errf("share of wrong length")
+	}
+	if e.CertHeight >= height {
+		return errf("certification share for height %d at height %d", e.CertHeight, height)
+	}
+	if len(e.SignShares) > maxSharesPerExt {
+		return errf("%d signing shares", len(e.SignShares))
+	}
+	return nil
+}
+
+func (a *app) VerifyVoteExtension(_ context.Context, req *abci.VerifyVoteExtensionRequest) (*abci.VerifyVoteExtensionResponse, error) {
+	reject := &abci.VerifyVoteExtensionResponse{Status: abci.VERIFY_VOTE_EXTENSION_STATUS_REJECT}
+	if _, ok := a.byAddr[string(req.ValidatorAddress)]; !ok {
+		return reject, nil
+	}
+	if len(req.VoteExtension) == 0 {
+		return &abci.VerifyVoteExtensionResponse{Status: abci.VERIFY_VOTE_EXTENSION_STATUS_ACCEPT}, nil
+	}
+	e, err := decodeExt(req.VoteExtension)
+	if err != nil || a.checkExtShape(e, len(req.VoteExtension), uint64(req.Height)) != nil {
+		return reject, nil
+	}
+	return &abci.VerifyVoteExtensionResponse{Status: abci.VERIFY_VOTE_EXTENSION_STATUS_ACCEPT}, nil
+}
+
+// ---- ABCI: proposals ----
+
+// extVote is a decoded vote extension with what proves who sent it.
+type extVote struct {
+	index int
+	raw   []byte
+	sig   []byte
+	ext   *voteExt
+}
+
+// PrepareProposal builds the block: the combined certification and beacon
+// signatures and signing replies from the last height's vote extensions
+// (each share verified again here, cometbft#2523), evidence against nodes
+// whose shares were bad, then the signing requests from the mempool.
+func (a *app) PrepareProposal(_ context.Context, req *abci.PrepareProposalRequest) (*abci.PrepareProposalResponse, error) {
+	a.mu.Lock()
+	cs := a.cs.clone()
+	a.mu.Unlock()
+	var votes []extVote
+	for _, v := range req.LocalLastCommit.Votes {
+		if v.BlockIdFlag != cmtproto.BlockIDFlagCommit || len(v.VoteExtension) == 0 {
+			continue
+		}
+		idx, ok := a.byAddr[string(v.Validator.Address)]
+		if !ok {
+			continue
+		}
+		// Extensions added during timeout_commit may not have passed
+		// VerifyVoteExtension (cometbft#2523): check the signature and the
+		// shape here.
+		if !a.extSignatureOK(idx, req.Height-1, int64(req.LocalLastCommit.Round), v.VoteExtension, v.ExtensionSignature) {
+			continue
+		}
+		e, err := decodeExt(v.VoteExtension)
+		if err != nil || a.checkExtShape(e, len(v.VoteExtension), uint64(req.Height-1)) != nil {
+			continue
+		}
+		votes = append(votes, extVote{index: idx, raw: v.VoteExtension, sig: v.ExtensionSignature, ext: e})
+	}
+	round := int64(req.LocalLastCommit.Round)
+	var out [][]byte
+	size := int64(0)
+	add := func(t *tx) {
+		b := encodeTx(t)
+		if size+int64(len(b)) <= req.MaxTxBytes {
+			out = append(out, b)
+			size += int64(len(b))
+		}
+	}
+	bad := map[int]bool{}
+	if t := a.combineCert(cs, votes, bad); t != nil {
+		add(&tx{Cert: t})
+	}
+	if t := a.combineBeacon(cs, votes, bad); t != nil {
+		add(&tx{Beacon: t})
+	}
+	for _, r := range a.combineReplies(cs, votes, bad) {
+		add(&tx{Reply: r})
+	}
+	for _, v := range votes {
+		if bad[v.index] && !a.alreadyConvicted(v.index, req.Height-1) {
+			add(&tx{Evidence: &evidenceTx{Validator: a.members[v.index].addr, Height: req.Height - 1, Round: round,
+				Extension: v.raw, ExtSig: v.sig}})
+		}
+	}
+	// Mempool requests, checked against the block's time so the block is
+	// not rejected for a request that expired meanwhile.
+	scratch := a.newExec(cs, req.Time, true)
+	n := 0
+	for _, raw := range req.Txs {
+		if n >= maxSignPerBlock {
+			break
+		}
+		t, err := decodeTx(raw)
+		if err != nil || (t.Sign == nil && t.Protocol == nil) {
+			continue
+		}
+		if code, _ := scratch.apply(raw); code != codeOK && code != codeUnknownKey {
+			continue
+		}
+		if size+int64(len(raw)) > req.MaxTxBytes {
+			break
+		}
+		out = append(out, raw)
+		size += int64(len(raw))
+		if t.Sign != nil {
+			n++
+		}
+	}
+	return &abci.PrepareProposalResponse{Txs: out}, nil
+}
+
+func (a *app) alreadyConvicted(index int, height int64) bool {
+	_, ok, _ := a.st.getCommitted(evidenceKey(index, uint64(height)))
+	return ok
+}
+
+func evidenceKey(index int, height uint64) []byte {
+	return heightKey(fmt.Sprintf("%s%d/", prefixEvidence, index), height)
+}
+
+// extSignatureOK checks CometBFT's signature on a vote extension.
+func (a *app) extSignatureOK(index int, height, round int64, ext, sig []byte) bool {
+	msg := cmttypes.VoteExtensionSignBytes(a.chainID, &cmtproto.Vote{Extension: ext, Height: height, Round: int32(round)})
+	return a.members[index].pub.VerifySignature(msg, sig)
+}
+
+// combineCert combines the certification shares of the most recent height
+// not yet certified, marking the nodes whose shares were bad.
+func (a *app) combineCert(cs *chainState, votes []extVote, bad map[int]bool) *certTx {
+	byHeight := map[uint64]map[int][]byte{}
+	for _, v := range votes {
+		h := v.ext.CertHeight
+		if len(v.ext.CertShare) == 0 || h <= cs.LastCertified || h > cs.Height {
+			continue
+		}
+		if byHeight[h] == nil {
+			byHeight[h] = map[int][]byte{}
+		}
+		byHeight[h][v.index] = v.ext.CertShare
+	}
+	heights := make([]uint64, 0, len(byHeight))
+	for h := range byHeight {
+		heights = append(heights, h)
+	}
+	sort.Slice(heights, func(i, j int) bool { return heights[i] > heights[j] })
+	for _, h := range heights {
+		root, ok, err := a.st.getCommitted(heightKey(prefixRoot, h))
+		if err != nil || !ok {
+			continue
+		}
+		pub := a.keys(cs).certPub
+		if pub == nil {
+			return nil
+		}
+		sig, badIdx, err := a.combineAll(pub, certMessage(root), byHeight[h])
+		for _, i := range badIdx {
+			bad[i] = true
+		}
+		if err == nil {
+			return &certTx{Height: h, Sig: sig}
+		}
+	}
+	return nil
+}
+
+func (a *app) combineBeacon(cs *chainState, votes []extVote, bad map[int]bool) *beaconTx {
+	shares := map[int][]byte{}
+	for _, v := range votes {
+		if v.ext.BeaconRound == cs.BeaconRound+1 && len(v.ext.BeaconShare) != 0 {
+			shares[v.index] = v.ext.BeaconShare
+		}
+	}
+	if len(shares) == 0 {
+		return nil
+	}
+	pub := a.keys(cs).beacPub
+	if pub == nil {
+		return nil
+	}
+	sig, badIdx, err := a.combineAll(pub, beaconMessage(a.chainID, cs.BeaconRound+1, cs.Beacon), shares)
+	for _, i := range badIdx {
+		bad[i] = true
+	}
+	if err != nil {
+		return nil
+	}
+	return &beaconTx{Round: cs.BeaconRound + 1, Sig: sig}
+}
+
+// combineAll checks every share (so that a node sending bad shares is
+// always caught, not only when its share is among those combined), then
+// combines the good ones.
+func (a *app) combineAll(pub, msg []byte, shares map[int][]byte) ([]byte, []int, error) {
+	bad, err := a.bls.BatchVerifyShares(pub, msg, shares)
+	if err != nil && len(bad) == 0 {
+		return nil, nil, err
+	}
+	for _, i := range bad {
+		delete(shares, i)
+	}
+	sig, more, err := a.bls.CombineVerified(pub, msg, shares)
+	return sig, append(bad, more...), err
+}
+
+// ProcessProposal accepts a block only if every transaction in it applies
+// cleanly to the committed state: combined signatures verify against the
+// group keys, evidence proves a fault, requests verify at the block time.
+func (a *app) ProcessProposal(_ context.Context, req *abci.ProcessProposalRequest) (*abci.ProcessProposalResponse, error) {
+	a.mu.Lock()
+	cs := a.cs.clone()
+	a.mu.Unlock()
+	ex := a.newExec(cs, req.Time, true)
+	for i, raw := range req.Txs {
+		if code, log := ex.apply(raw); code != codeOK && code != codeNotReady && code != codeUnknownKey && code != codeIgnored {
+			a.log.Warn("rejecting proposal", "height", req.Height, "tx", i, "code", code, "reason", log)
+			return &abci.ProcessProposalResponse{Status: abci.PROCESS_PROPOSAL_STATUS_REJECT}, nil
+		}
+	}
+	return &abci.ProcessProposalResponse{Status: abci.PROCESS_PROPOSAL_STATUS_ACCEPT}, nil
+}
+
+// ---- ABCI: execution ----
+
+func (a *app) FinalizeBlock(_ context.Context, req *abci.FinalizeBlockRequest) (*abci.FinalizeBlockResponse, error) {
+	a.mu.Lock()
+	cs := a.cs.clone()
+	a.mu.Unlock()
+	if uint64(req.Height) != cs.Height+1 {
+		return nil, fmt.Errorf("replica: finalize height %d on state %d", req.Height, cs.Height)
+	}
+	a.st.discard()
+	ex := a.newExec(cs, req.Time, false)
+	results := make([]*abci.ExecTxResult, len(req.Txs))
+	for i, raw := range req.Txs {
+		code, log := ex.apply(raw)
+		results[i] = &abci.ExecTxResult{Code: code, Log: log}
+	}
+	if err := ex.endBlock(uint64(req.Height)); err != nil {
+		return nil, err
+	}
+	a.next, a.nextRec, a.nextTree = ex.cs, ex.rec, ex.tree
+	return &abci.FinalizeBlockResponse{TxResults: results, AppHash: slices.Clone(ex.cs.AppHash)}, nil
+}
+
+// Commit makes the finalized height durable (one synced pebble batch) and
+// only then publishes it to the node's readers.
+func (a *app) Commit(context.Context, *abci.CommitRequest) (*abci.CommitResponse, error) {
+	if a.next == nil {
+		return &abci.CommitResponse{}, nil
+	}
+	next := a.next
+	if a.cfg.Faults.CrashAfterBlock != 0 && next.Height >= a.cfg.Faults.CrashAfterBlock {
+		// Test fault: die between FinalizeBlock and Commit, with the
+		// height's writes only in memory.
+		a.st.discard()
+		a.next = nil
+		return nil, fmt.Errorf("replica: test fault: crash before committing height %d", next.Height)
+	}
+	enc, err := encMode.Marshal(next)
+	if err != nil {
+		return nil, err
+	}
+	a.st.set([]byte(keyCore), enc)
+	if err := a.st.commit(storeMeta{Height: next.Height, AppHash: next.AppHash}); err != nil {
+		return nil, err
+	}
+	if next.BLSReady && a.gen.KeyGen == keyGenDKG && a.certShare == nil {
+		if err := a.loadDKGShares(); err != nil {
+			return nil, err
+		}
+	}
+	a.mu.Lock()
+	a.cs = next
+	for k, r := range a.nextRec {
+		if r == nil {
+			delete(a.records, k)
+		} else {
+			a.records[k] = r
+		}
+	}
+	a.trees[next.Height] = a.nextTree
+	for h := range a.trees {
+		if h+16 < next.Height {
+			delete(a.trees, h)
+		}
+	}
+	if next.LastCertified != 0 {
+		if sig, ok, _ := a.st.getCommitted(heightKey(prefixCertSig, next.LastCertified)); ok {
+			a.certs[next.LastCertified] = sig
+		}
+	}
+	for h := range a.certs {
+		if h+16 < next.Height {
+			delete(a.certs, h)
+		}
+	}
+	close(a.notify)
+	a.notify = make(chan struct{})
+	a.next, a.nextRec, a.nextTree = nil, nil, nil
+	a.mu.Unlock()
+	a.metrics.observeCommit(next)
+	for _, k := range a.gen.KeyIDs {
+		a.metrics.presigStock.WithLabelValues(k).Set(float64(len(next.Presigs[k])))
+	}
+	return &abci.CommitResponse{RetainHeight: 0}, nil
+}
+
+// exec applies transactions to a copy of the state. With dry set it is a
+// ProcessProposal/PrepareProposal check and writes nothing.
+type exec struct {
+	a            *app
+	cs           *chainState
+	now          time.Time
+	dry          bool
+	rec          map[string]*requestRecord // records changed this height
+	tree         certification.HashTree
+	seen         map[string]bool
+	cert, beacon bool
+	dkgSeq       uint32
+}
+
+func (a *app) newExec(cs *chainState, now time.Time, dry bool) *exec {
+	return &exec{a: a, cs: cs, now: now, dry: dry, rec: map[string]*requestRecord{}, seen: map[string]bool{}}
+}
+
+func (e *exec) set(k, v []byte) {
+	if !e.dry {
+		e.a.st.set(k, v)
+	}
+}
+
+func (e *exec) del(k []byte) {
+	if !e.dry {
+		e.a.st.del(k)
+	}
+}
+
+func (e *exec) record(id []byte) *requestRecord {
+	if r, ok := e.rec[string(id)]; ok {
+		return r
+	}
+	e.a.mu.Lock()
+	defer e.a.mu.Unlock()
+	return e.a.records[string(id)]
+}
+
+func (e *exec) putRecord(id []byte, r *requestRecord) {
+	e.rec[string(id)] = r
+	enc, err := encMode.Marshal(r)
+	if err != nil {
+		panic(err)
+	}
+	e.set(statusKey(id), enc)
+}
+
+func (e *exec) apply(raw []byte) (uint32, string) {
+	t, err := decodeTx(raw)
+	if err != nil {
+		return codeInvalid, err.Error()
+	}
+	var code uint32
+	switch {
+	case t.Cert != nil:
+		code, err = e.applyCert(t.Cert)
+	case t.Beacon != nil:
+		code, err = e.applyBeacon(t.Beacon)
+	case t.Evidence != nil:
+		code, err = e.applyEvidence(t.Evidence)
+	case t.Sign != nil:
+		return e.applySign(t.Sign)
+	case t.Reply != nil:
+		code, err = e.applyReply(t.Reply)
+	case t.Protocol != nil && t.Protocol.Kind == protoDealing:
+		code, err = e.applyProtocol(t.Protocol)
+	case t.Protocol != nil:
+		code, err = e.applyDKG(t.Protocol)
+	default:
+		return codeInvalid, "unsupported transaction"
+	}
+	if err != nil {
+		return code, err.Error()
+	}
+	return code, ""
+}
+
+func (e *exec) applyCert(t *certTx) (uint32, error) {
+	if e.cert {
+		return codeInvalid, errf("second certification in block")
+	}
+	if t.Height <= e.cs.LastCertified || t.Height > e.cs.Height {
+		return codeInvalid, errf("certification of height %d (certified %d, height %d)", t.Height, e.cs.LastCertified, e.cs.Height)
+	}
+	root, ok, err := e.a.st.getCommitted(heightKey(prefixRoot, t.Height))
+	if err != nil || !ok {
+		return codeInvalid, errf("no state root for height %d", t.Height)
+	}
+	pub := e.a.keys(e.cs).certPub
+	if pub == nil {
+		return codeInvalid, errf("certification before the keys exist")
+	}
+	if err := e.a.bls.Verify(pub, certMessage(root), t.Sig); err != nil {
+		return codeInvalid, fmt.Errorf("replica: certification of height %d: %w", t.Height, err)
+	}
+	e.cert = true
+	e.cs.LastCertified = t.Height
+	e.set(heightKey(prefixCertSig, t.Height), t.Sig)
+	return codeOK, nil
+}
+
+func (e *exec) applyBeacon(t *beaconTx) (uint32, error) {
+	if e.beacon {
+		return codeInvalid, errf("second beacon in block")
+	}
+	if t.Round != e.cs.BeaconRound+1 {
+		return codeInvalid, errf("beacon round %d, want %d", t.Round, e.cs.BeaconRound+1)
+	}
+	pub := e.a.keys(e.cs).beacPub
+	if pub == nil {
+		return codeInvalid, errf("beacon before the keys exist")
+	}
+	if err := e.a.bls.Verify(pub, beaconMessage(e.a.chainID, t.Round, e.cs.Beacon), t.Sig); err != nil {
+		return codeInvalid, fmt.Errorf("replica: beacon round %d: %w", t.Round, err)
+	}
+	e.beacon = true
+	e.cs.BeaconRound, e.cs.Beacon = t.Round, beaconValue(t.Sig)
+	e.set(heightKey(prefixBeacon, t.Round), e.cs.Beacon)
+	e.del(heightKey(prefixBeacon, t.Round-min(t.Round, retainRounds)))
+	return codeOK, nil
+}
+
+// applyEvidence convicts a node that signed (through CometBFT, with its
+// validator key) a vote extension holding a share that does not verify.
+func (e *exec) applyEvidence(t *evidenceTx) (uint32, error) {
+	idx, ok := e.a.byAddr[string(t.Validator)]
+	if !ok {
+		return codeInvalid, errf("evidence against unknown validator")
+	}
+	if t.Height <= 0 || uint64(t.Height) > e.cs.Height {
+		return codeInvalid, errf("evidence for height %d", t.Height)
+	}
+	k := evidenceKey(idx, uint64(t.Height))
+	if e.seen[string(k)] {
+		return codeDuplicate, errf("duplicate evidence")
+	}
+	if _, ok, _ := e.a.st.getCommitted(k); ok {
+		return codeDuplicate, errf("node %d already convicted for height %d", idx, t.Height)
+	}
+	if !e.a.extSignatureOK(idx, t.Height, t.Round, t.Extension, t.ExtSig) {
+		return codeInvalid, errf("evidence: bad extension signature")
+	}
+	ext, err := decodeExt(t.Extension)
+	if err != nil {
+		return codeInvalid, err
+	}
+	if !e.a.extHasBadShare(idx, ext) {
+		return codeInvalid, errf("evidence against node %d proves nothing", idx)
+	}
+	e.seen[string(k)] = true
+	e.set(k, nil)
+	e.cs.Convicted[uint32(idx)]++
+	e.a.log.Warn("node convicted of a bad share", "node", idx, "height", t.Height)
+	return codeOK, nil
+}
+
+// extHasBadShare reports whether a vote extension holds a share that
+// provably does not verify against the share's public key.
+func (a *app) extHasBadShare(idx int, ext *voteExt) bool {
+	cs, _ := a.snapshot()
+	k := a.keys(cs)
+	if k.certPub == nil {
+		return false
+	}
+	if len(ext.CertShare) != 0 {
+		root, ok, err := a.st.getCommitted(heightKey(prefixRoot, ext.CertHeight))
+		if err == nil && ok && a.bls.VerifyShare(k.certPub, idx, certMessage(root), ext.CertShare) != nil {
+			return true
+		}
+	}
+	if len(ext.BeaconShare) != 0 && ext.BeaconRound > 0 {
+		var prev []byte
+		if ext.BeaconRound == 1 {
+			prev = genesisBeacon(a.chainID)
+		} else if v, ok, _ := a.st.getCommitted(heightKey(prefixBeacon, ext.BeaconRound-1)); ok {
+			prev = v
+		}
+		if prev != nil && a.bls.VerifyShare(k.beacPub, idx, beaconMessage(a.chainID, ext.BeaconRound, prev), ext.BeaconShare) != nil {
+			return true
+		}
+	}
+	return a.extHasBadSignShare(idx, ext)
+}
+
+// endBlock prunes expired requests, builds the certified tree and computes
+// the root and app hash of the height.
+func (e *exec) endBlock(height uint64) error {
+	cs := e.cs
+	cs.Height = height
+	cs.TimeNS = e.now.UnixNano()
+	// Requests whose ingress expiry passed leave the replay set and the tree.
+	var expired [][]byte
+	if err := e.a.st.scanCommitted([]byte(prefixExpiry), func(k, _ []byte) bool {
+		if len(k) < len(prefixExpiry)+8 {
+			return true
+		}
+		exp := binary.BigEndian.Uint64(k[len(prefixExpiry):])
+		if exp >= uint64(cs.TimeNS) {
+			return false
+		}
+		expired = append(expired, slices.Clone(k))
+		return true
+	}); err != nil {
+		return err
+	}
+	for _, k := range expired {
+		id := k[len(prefixExpiry)+8:]
+		e.del(k)
+		e.del(statusKey(id))
+		e.rec[string(id)] = nil
+		if i := cs.pendingIndex(id); i >= 0 {
+			p := cs.Pending[i]
+			cs.Pending = slices.Delete(cs.Pending, i, i+1)
+			e.dropPresignature(&p)
+		}
+	}
+	if err := e.finishDKG(height); err != nil {
+		return err
+	}
+	e.scheduleKeys()
+	e.assignPresignatures(height)
+	e.a.mu.Lock()
+	live := make(map[string]*requestRecord, len(e.a.records)+len(e.rec))
+	for k, r := range e.a.records {
+		live[k] = r
+	}
+	e.a.mu.Unlock()
+	for k, r := range e.rec {
+		if r == nil {
+			delete(live, k)
+		} else {
+			live[k] = r
+		}
+	}
+	k := e.a.keys(cs)
+	tree, err := certifiedTree(cs.TimeNS, k.subnetID.Bytes(), k.rootKey, live)
+	if err != nil {
+		return err
+	}
+	e.tree = tree
+	root := tree.Digest()
+	e.set(heightKey(prefixRoot, height), root[:])
+	if height > retainHeights {
+		e.del(heightKey(prefixRoot, height-retainHeights))
+		e.del(heightKey(prefixCertSig, height-retainHeights))
+	}
+	// The app hash chains the previous one with this height's writes, the
+	// core state and the certified root: it covers the whole state.
+	digest := e.a.st.writesDigest()
+	prev := cs.AppHash
+	cs.AppHash = nil
+	core, err := encMode.Marshal(cs)
+	if err != nil {
+		return err
+	}
+	h := sha256.New()
+	h.Write([]byte("chainkey-app-hash"))
+	h.Write(prev)
+	binary.Write(h, binary.BigEndian, height)
+	h.Write(digest[:])
+	coreDigest := sha256.Sum256(core)
+	h.Write(coreDigest[:])
+	h.Write(root[:])
+	cs.AppHash = h.Sum(nil)
+	return nil
+}
+
+// ---- reads for the Node API ----
+
+// snapshot returns the committed state (a copy) and the channel closed at
+// the next commit.
+func (a *app) snapshot() (*chainState, <-chan struct{}) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.cs.clone(), a.notify
+}
+
+// lookupRecord returns the committed record of a request.
+func (a *app) lookupRecord(id []byte) *requestRecord {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if r := a.records[string(id)]; r != nil {
+		c := *r
+		return &c
+	}
+	return nil
+}
+
+// certificateFor returns an IC certificate proving the request's status,
+// if a height at or after the record's last change is certified and its
+// tree is still in memory.
+func (a *app) certificateFor(id []byte, since uint64) ([]byte, uint64, bool) {
+	a.mu.Lock()
+	h := a.cs.LastCertified
+	tree := a.trees[h]
+	sig := a.certs[h]
+	a.mu.Unlock()
+	if h < since || tree == nil || sig == nil {
+		return nil, 0, false
+	}
+	paths := [][][]byte{
+		{[]byte("time")},
+		{[]byte("request_status"), id},
+	}
+	w, err := certification.Witness(tree, paths)
+	if err != nil {
+		return nil, 0, false
+	}
+	c := &certification.Certificate{Tree: w, Signature: sig}
+	b, err := c.Marshal()
+	if err != nil {
+		return nil, 0, false
+	}
+	return b, h, true
+}
+
+func jsonStrict(raw []byte) *json.Decoder {
+	d := json.NewDecoder(bytes.NewReader(raw))
+	d.DisallowUnknownFields()
+	return d
+}
+
+// blsKeys are the subnet's BLS public keys as of some state.
+type blsKeys struct {
+	certPub, beacPub []byte
+	rootKey          []byte // DER of the certification group key
+	subnetID         principal.Principal
+}
+
+// keys returns the BLS keys of the state cs: the genesis keys of a
+// bootstrap-dealer subnet, or those its key generation produced (nil
+// before).
+func (a *app) keys(cs *chainState) *blsKeys {
+	if a.gen.KeyGen == keyGenDealer {
+		return &blsKeys{certPub: a.certPub, beacPub: a.beacPub, rootKey: a.rootKey, subnetID: a.subnetID}
+	}
+	if !cs.BLSReady {
+		return &blsKeys{}
+	}
+	der, err := a.bls.GroupKeyDER(cs.CertPub)
+	if err != nil {
+		return &blsKeys{}
+	}
+	return &blsKeys{certPub: cs.CertPub, beacPub: cs.BeaconPub, rootKey: der, subnetID: principal.SelfAuthenticating(der)}
+}
+
+func (a *app) snapshotState() *chainState {
+	cs, _ := a.snapshot()
+	return cs
+}
+
+// blsShares returns this node's secret BLS shares (nil before the keys
+// exist).
+func (a *app) blsShares() (cert, beacon []byte) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.certShare, a.beaconShare
+}
+
+// loadDKGShares loads this node's key shares from their files, or derives
+// them from the agreed key generation and writes the files.
+func (a *app) loadDKGShares() error {
+	cert, err1 := readSecretFile(a.cfg.secretPath(certShareFile))
+	beacon, err2 := readSecretFile(a.cfg.secretPath(beaconShareFile))
+	if err1 != nil || err2 != nil {
+		if errors.Is(err1, ErrInsecureFile) || errors.Is(err2, ErrInsecureFile) {
+			return errors.Join(err1, err2)
+		}
+		var err error
+		cert, beacon, err = a.bdkg.secretShares()
+		if err != nil {
+			return err
+		}
+		if err := writeSecretFile(a.cfg.secretPath(certShareFile), cert); err != nil {
+			return err
+		}
+		if err := writeSecretFile(a.cfg.secretPath(beaconShareFile), beacon); err != nil {
+			return err
+		}
+	}
+	a.mu.Lock()
+	a.certShare, a.beaconShare = cert, beacon
+	a.mu.Unlock()
+	return nil
+}

@@ -1,0 +1,414 @@
+package replica
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/chainkey/chainkey/dkg"
+	cmtcrypto "github.com/cometbft/cometbft/crypto"
+	cmted25519 "github.com/cometbft/cometbft/crypto/ed25519"
+	"github.com/cometbft/cometbft/p2p"
+	"github.com/cometbft/cometbft/privval"
+	cmttypes "github.com/cometbft/cometbft/types"
+)
+
+// GenesisKeyIDs are the master keys every subnet creates at genesis.
+var GenesisKeyIDs = []string{
+	"ecdsa:secp256k1:dfx_test_key",
+	"ecdsa:secp256k1:test_key_1",
+	"schnorr:bip340secp256k1:dfx_test_key",
+	"schnorr:ed25519:dfx_test_key",
+}
+
+// DefaultReshareInterval is the number of heights between resharings of
+// the master keys written by WriteSubnetConfig.
+const DefaultReshareInterval = 2000
+
+// Default ports used by WriteSubnetConfig for nodes on named hosts.
+const (
+	DefaultP2PPort     = 26656
+	DefaultGRPCPort    = 50051
+	DefaultMetricsPort = 9464
+)
+
+// Config is the configuration of one node. WriteSubnetConfig writes it as
+// HOME/chainkey.json next to the node's CometBFT files, key files and
+// state; LoadConfig reads it back.
+type Config struct {
+	// Home is the node's directory. It is not stored in the file.
+	Home string `json:"-"`
+	// Index is the node's position in the subnet (0..n-1); its share
+	// index in every threshold scheme is Index+1.
+	Index int `json:"index"`
+	// ChainID is the CometBFT chain id shared by the subnet.
+	ChainID string `json:"chain_id"`
+	// P2PListen is the host:port CometBFT's p2p layer listens on.
+	P2PListen string `json:"p2p_listen"`
+	// Peers are the other nodes as CometBFT "nodeid@host:port".
+	Peers []string `json:"peers"`
+	// GRPCListen is the host:port the gRPC layer should serve on.
+	GRPCListen string `json:"grpc_listen"`
+	// MetricsListen is the host:port of the Prometheus /metrics endpoint;
+	// empty disables it.
+	MetricsListen string `json:"metrics_listen"`
+	// TimeoutCommitMS is CometBFT's timeout_commit in milliseconds.
+	TimeoutCommitMS int `json:"timeout_commit_ms"`
+	// PresignatureTarget is the stock of presignatures kept per key.
+	PresignatureTarget int `json:"presignature_target"`
+	// ReshareInterval is the number of heights between resharings of the
+	// subnet's keys (0 disables resharing).
+	ReshareInterval uint64 `json:"reshare_interval"`
+
+	// Logger receives the node's structured logs; nil discards them.
+	Logger *slog.Logger `json:"-"`
+	// Faults switches on deliberate misbehaviour. It exists for the fault
+	// tests only and is never read from a file.
+	Faults Faults `json:"-"`
+
+	bls thresholdBLS // nil: package thresholdsig
+}
+
+// Faults makes a node lie, for tests that check the others convict it.
+type Faults struct {
+	BadCertShares bool // send invalid certification and beacon shares
+	BadSignShares bool // send invalid signing shares
+	BadDealings   bool // send invalid key-generation dealings
+	BadComplaints bool // complain about valid dealings
+	// CrashAfterBlock makes the node fail between FinalizeBlock and
+	// Commit of this height, as if killed with the height unwritten.
+	CrashAfterBlock uint64
+}
+
+// File names inside a node's home directory.
+const (
+	configFile         = "chainkey.json"
+	cometDir           = "cometbft"
+	stateDir           = "state"
+	secretsDir         = "secrets"
+	certShareFile      = "certification.share"
+	beaconShareFile    = "beacon.share"
+	nodeSigningKeyFile = "node_signing.key"
+	encryptionKeyFile  = "encryption.key"
+)
+
+func (c *Config) cometRoot() string          { return filepath.Join(c.Home, cometDir) }
+func (c *Config) stateDir() string           { return filepath.Join(c.Home, stateDir) }
+func (c *Config) secretPath(n string) string { return filepath.Join(c.Home, secretsDir, n) }
+
+// LoadConfig reads the configuration of the node whose home is home.
+func LoadConfig(home string) (*Config, error) {
+	b, err := os.ReadFile(filepath.Join(home, configFile))
+	if err != nil {
+		return nil, fmt.Errorf("replica: load config: %w", err)
+	}
+	var c Config
+	dec := json.NewDecoder(strings.NewReader(string(b)))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&c); err != nil {
+		return nil, fmt.Errorf("replica: load config %s: %w", home, err)
+	}
+	c.Home = home
+	return &c, nil
+}
+
+// Save writes the configuration to HOME/chainkey.json.
+func (c *Config) Save() error {
+	b, err := json.MarshalIndent(c, "", "  ")
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(c.Home, 0o700); err != nil {
+		return fmt.Errorf("replica: save config: %w", err)
+	}
+	return os.WriteFile(filepath.Join(c.Home, configFile), append(b, '\n'), 0o644)
+}
+
+// genesisState is the application part of the genesis file: the subnet's
+// membership and public key material.
+type genesisState struct {
+	// KeyGen says how the threshold BLS keys are created: "dkg" (the
+	// subnet's genesis DKG, the default) or "bootstrap-dealer" (dealt by
+	// the configuration writer, used by tests only).
+	KeyGen  string          `json:"key_gen"`
+	Members []genesisMember `json:"members"`
+	// CertCoefficients and BeaconCoefficients are the public coefficients
+	// (hex) of the certification (n-f) and random beacon (f+1) sharings.
+	CertCoefficients   string   `json:"cert_coefficients"`
+	BeaconCoefficients string   `json:"beacon_coefficients"`
+	KeyIDs             []string `json:"key_ids"`
+	PresignatureTarget int      `json:"presignature_target"`
+	ReshareInterval    uint64   `json:"reshare_interval"`
+}
+
+type genesisMember struct {
+	Index     int    `json:"index"`
+	NodeID    string `json:"node_id"`
+	Validator string `json:"validator"` // hex address
+	PubKey    string `json:"pub_key"`   // hex ed25519 validator key
+	P2P       string `json:"p2p"`
+	GRPC      string `json:"grpc"`
+	NodeKey   string `json:"node_key"` // hex dkg node public key (Ed25519)
+	EncKey    string `json:"enc_key"`  // hex HPKE public key (ML-KEM-768+X25519)
+}
+
+// faultBound returns f, the number of faulty nodes n tolerates.
+func faultBound(n int) int { return (n - 1) / 3 }
+
+// WriteSubnetConfig writes the configuration of a subnet of nodes nodes
+// under dir: dir/node0 ... dir/node<n-1>, each a home directory for New
+// (and `chainkey node --home`). hosts names the machines: empty puts every
+// node on 127.0.0.1 with free ports; one host per node ("host" or
+// "host:p2pport") uses the default ports (offset by index when two nodes
+// share a host).
+//
+// Key material: each node gets its own CometBFT node and validator keys,
+// its Ed25519 node signing key and its HPKE (ML-KEM-768+X25519) key, all in
+// 0600 files; only their public halves go into the shared genesis. No
+// threshold key is dealt here: the subnet creates its BLS keys (genesis
+// DKG) and its master keys (IDKG) itself once the nodes run, so no single
+// machine ever holds them. Nodes on different machines copy only their own
+// directory; the writer of the configuration should still be trusted not
+// to keep the per-node key files.
+func WriteSubnetConfig(dir string, nodes int, hosts []string) error {
+	return writeSubnetConfig(dir, nodes, hosts, subnetOptions{})
+}
+
+type subnetOptions struct {
+	dealer             bool // bootstrap-dealer BLS keys instead of the genesis DKG
+	timeoutCommitMS    int
+	presignatureTarget int
+	reshareInterval    uint64
+	bls                thresholdBLS
+}
+
+func writeSubnetConfig(dir string, n int, hosts []string, opt subnetOptions) error {
+	if n < 1 || n > 100 {
+		return fmt.Errorf("replica: subnet of %d nodes (want 1..100)", n)
+	}
+	if len(hosts) != 0 && len(hosts) != n {
+		return fmt.Errorf("replica: %d hosts for %d nodes", len(hosts), n)
+	}
+	if opt.timeoutCommitMS == 0 {
+		opt.timeoutCommitMS = 100
+	}
+	if opt.presignatureTarget == 0 {
+		opt.presignatureTarget = 20
+	}
+	if opt.reshareInterval == 0 {
+		opt.reshareInterval = DefaultReshareInterval
+	}
+	if opt.bls == nil {
+		opt.bls = defaultBLS()
+	}
+	type endpoint struct{ p2p, grpc, metrics string }
+	eps := make([]endpoint, n)
+	perHost := map[string]int{}
+	for i := range eps {
+		if len(hosts) == 0 {
+			ports, err := freePorts(3)
+			if err != nil {
+				return err
+			}
+			eps[i] = endpoint{
+				p2p:     net.JoinHostPort("127.0.0.1", strconv.Itoa(ports[0])),
+				grpc:    net.JoinHostPort("127.0.0.1", strconv.Itoa(ports[1])),
+				metrics: net.JoinHostPort("127.0.0.1", strconv.Itoa(ports[2])),
+			}
+			continue
+		}
+		h, p2pPort := hosts[i], DefaultP2PPort
+		if hh, pp, err := net.SplitHostPort(hosts[i]); err == nil {
+			port, err := strconv.Atoi(pp)
+			if err != nil || port <= 0 || port > 65535 {
+				return fmt.Errorf("replica: host %q: bad port", hosts[i])
+			}
+			h, p2pPort = hh, port
+		}
+		off := perHost[h] * 10
+		perHost[h]++
+		eps[i] = endpoint{
+			p2p:     net.JoinHostPort(h, strconv.Itoa(p2pPort+off)),
+			grpc:    net.JoinHostPort(h, strconv.Itoa(DefaultGRPCPort+off)),
+			metrics: net.JoinHostPort(h, strconv.Itoa(DefaultMetricsPort+off)),
+		}
+	}
+
+	var chainBytes [8]byte
+	if _, err := rand.Read(chainBytes[:]); err != nil {
+		return err
+	}
+	chainID := "chainkey-" + hex.EncodeToString(chainBytes[:])
+	f := faultBound(n)
+	gs := genesisState{
+		KeyGen:             keyGenDKG,
+		KeyIDs:             GenesisKeyIDs,
+		PresignatureTarget: opt.presignatureTarget,
+		ReshareInterval:    opt.reshareInterval,
+	}
+	var certShares, beaconShares [][]byte
+	if opt.dealer {
+		// Test subnets only: one dealer makes the BLS keys and sees them.
+		certPub, cs, err := opt.bls.Deal(n, n-f)
+		if err != nil {
+			return fmt.Errorf("replica: bootstrap certification key: %w", err)
+		}
+		beaconPub, bs, err := opt.bls.Deal(n, f+1)
+		if err != nil {
+			return fmt.Errorf("replica: bootstrap beacon key: %w", err)
+		}
+		certShares, beaconShares = cs, bs
+		gs.KeyGen = keyGenDealer
+		gs.CertCoefficients, gs.BeaconCoefficients = hex.EncodeToString(certPub), hex.EncodeToString(beaconPub)
+	}
+	cfgs := make([]*Config, n)
+	nodeIDs := make([]string, n)
+	var vals []cmttypes.GenesisValidator
+	for i := 0; i < n; i++ {
+		home := filepath.Join(dir, fmt.Sprintf("node%d", i))
+		c := &Config{Home: home, Index: i, ChainID: chainID, P2PListen: eps[i].p2p, GRPCListen: eps[i].grpc,
+			MetricsListen: eps[i].metrics, TimeoutCommitMS: opt.timeoutCommitMS,
+			PresignatureTarget: opt.presignatureTarget, ReshareInterval: opt.reshareInterval}
+		if len(hosts) != 0 {
+			// On real hosts listen on all interfaces at the advertised ports.
+			c.P2PListen = listenAll(eps[i].p2p)
+			c.GRPCListen = listenAll(eps[i].grpc)
+			c.MetricsListen = listenAll(eps[i].metrics)
+		}
+		cfgs[i] = c
+		for _, d := range []string{filepath.Join(c.cometRoot(), "config"), filepath.Join(c.cometRoot(), "data"), filepath.Join(home, secretsDir)} {
+			if err := os.MkdirAll(d, 0o700); err != nil {
+				return fmt.Errorf("replica: create %s: %w", d, err)
+			}
+		}
+		nk := &p2p.NodeKey{PrivKey: cmted25519.GenPrivKey()}
+		if err := nk.SaveAs(filepath.Join(c.cometRoot(), "config", "node_key.json")); err != nil {
+			return fmt.Errorf("replica: save node key: %w", err)
+		}
+		nodeIDs[i] = string(nk.ID())
+		pv, err := privval.GenFilePV(filepath.Join(c.cometRoot(), "config", "priv_validator_key.json"),
+			filepath.Join(c.cometRoot(), "data", "priv_validator_state.json"),
+			func() (cmtcrypto.PrivKey, error) { return cmted25519.GenPrivKey(), nil })
+		if err != nil {
+			return fmt.Errorf("replica: validator key: %w", err)
+		}
+		pv.Save()
+		pk := pv.Key.PubKey
+		vals = append(vals, cmttypes.GenesisValidator{Address: pk.Address(), PubKey: pk, Power: 10, Name: fmt.Sprintf("node%d", i)})
+		sk, err := dkg.GenerateNodeSigningKey(rand.Reader)
+		if err != nil {
+			return fmt.Errorf("replica: node signing key: %w", err)
+		}
+		ek, err := dkg.GenerateEncryptionKey(rand.Reader)
+		if err != nil {
+			return fmt.Errorf("replica: encryption key: %w", err)
+		}
+		gs.Members = append(gs.Members, genesisMember{Index: i, NodeID: nodeIDs[i], Validator: hex.EncodeToString(pk.Address()),
+			PubKey: hex.EncodeToString(pk.Bytes()), P2P: eps[i].p2p, GRPC: eps[i].grpc,
+			NodeKey: hex.EncodeToString(sk.PublicKey().Bytes()), EncKey: hex.EncodeToString(ek.PublicKey().Bytes())})
+		skb, err := sk.MarshalBinary()
+		if err != nil {
+			return err
+		}
+		ekb, err := ek.MarshalBinary()
+		if err != nil {
+			return err
+		}
+		sk.Zeroize()
+		ek.Zeroize()
+		if err := writeSecretFile(c.secretPath(nodeSigningKeyFile), skb); err != nil {
+			return err
+		}
+		if err := writeSecretFile(c.secretPath(encryptionKeyFile), ekb); err != nil {
+			return err
+		}
+		clear(skb)
+		clear(ekb)
+		if opt.dealer {
+			if err := writeSecretFile(c.secretPath(certShareFile), certShares[i]); err != nil {
+				return err
+			}
+			if err := writeSecretFile(c.secretPath(beaconShareFile), beaconShares[i]); err != nil {
+				return err
+			}
+		}
+	}
+	for i := range certShares {
+		clear(certShares[i])
+		clear(beaconShares[i])
+	}
+	appState, err := json.Marshal(gs)
+	if err != nil {
+		return err
+	}
+	params := cmttypes.DefaultConsensusParams()
+	params.Feature.VoteExtensionsEnableHeight = 1
+	gen := &cmttypes.GenesisDoc{ChainID: chainID, GenesisTime: time.Now().UTC().Round(0), ConsensusParams: params,
+		Validators: vals, AppState: appState, InitialHeight: 1}
+	if err := gen.ValidateAndComplete(); err != nil {
+		return fmt.Errorf("replica: genesis: %w", err)
+	}
+	for i, c := range cfgs {
+		for j := range cfgs {
+			if j != i {
+				c.Peers = append(c.Peers, nodeIDs[j]+"@"+eps[j].p2p)
+			}
+		}
+		if err := gen.SaveAs(filepath.Join(c.cometRoot(), "config", "genesis.json")); err != nil {
+			return fmt.Errorf("replica: save genesis: %w", err)
+		}
+		if err := c.Save(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func listenAll(hostport string) string {
+	_, p, err := net.SplitHostPort(hostport)
+	if err != nil {
+		return hostport
+	}
+	return net.JoinHostPort("0.0.0.0", p)
+}
+
+// freePorts returns k currently unused TCP ports on 127.0.0.1.
+func freePorts(k int) ([]int, error) {
+	var ls []net.Listener
+	defer func() {
+		for _, l := range ls {
+			l.Close()
+		}
+	}()
+	var ports []int
+	for range k {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return nil, fmt.Errorf("replica: find free port: %w", err)
+		}
+		ls = append(ls, l)
+		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
+	}
+	return ports, nil
+}
+
+// checkCometKeyFiles refuses node and validator key files that others can read.
+func checkCometKeyFiles(c *Config) error {
+	for _, p := range []string{
+		filepath.Join(c.cometRoot(), "config", "node_key.json"),
+		filepath.Join(c.cometRoot(), "config", "priv_validator_key.json"),
+	} {
+		if err := checkSecretMode(p); err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -1,0 +1,82 @@
+// Package replica is the chainkey node: a CometBFT v1 (ABCI++) application
+// that runs the subnet's deterministic state machine, stores it crash-safely,
+// and drives the pure protocol packages (dkg, idkg, ecdsa, schnorr,
+// thresholdsig, certification) to create, refresh and use the subnet's
+// threshold keys.
+//
+// # Consensus and the state machine
+//
+// Every node is a CometBFT validator with equal power; n nodes tolerate
+// f = ⌊(n−1)/3⌋ Byzantine ones. Blocks carry what must be agreed: the
+// combined certification and random-beacon signatures, signing requests
+// (ingress envelopes), the combined signatures that answer them, DKG and
+// IDKG dealings, complaints and openings, and evidence against nodes that
+// sent bad shares. PrepareProposal fills a block from the node's view of
+// the last height's vote extensions and its mempool; ProcessProposal
+// accepts it only if every transaction applies to the committed state
+// (combined signatures verify against the group keys, evidence proves a
+// fault, requests verify at the block time); FinalizeBlock applies it.
+//
+// # Why vote extensions carry the signature shares
+//
+// Shares travel in CometBFT vote extensions, not on a separate gossip
+// channel. An extension is signed by CometBFT with the validator key and
+// bound to the chain, height and round, so every share is authenticated by
+// the node's consensus identity at no extra cost, and a bad share is
+// transferable proof: the proposer copies the signed extension into an
+// evidence transaction and every node convicts the sender deterministically.
+// Extensions of height h reach the proposer of h+1 in LocalLastCommit
+// exactly when the shares are needed (one block of latency), with no extra
+// connections, peer management, retransmission or replay protection to
+// build. The proposer combines the shares and puts one combined signature
+// in the block; the others verify that one signature in ProcessProposal
+// instead of n shares. The costs are accepted: extensions are capped (we
+// keep them under 512 KiB; a share is 48 bytes for BLS and about 130 bytes
+// for ECDSA), and shares wait for the next height. Two CometBFT pitfalls are
+// handled: extensions can reach PrepareProposal without having passed
+// VerifyVoteExtension (cometbft#2523), so PrepareProposal verifies every
+// extension signature and share again; and an extension the node's own
+// VerifyVoteExtension would reject deadlocks the chain (cometbft#5204), so
+// VerifyVoteExtension checks only shape and size, ExtendVote runs the same
+// check on its own output, and all cryptographic checks happen where a
+// failure costs nothing but the bad share.
+//
+// # Certification and the random beacon
+//
+// The state of every height has a root: the digest of an IC hash tree with
+// /time, /subnet/<id>/public_key and /request_status/<request id>/...
+// (package certification). In ExtendVote of height h each node signs the
+// root of height h−1 with its share of the certification key (threshold
+// n−f), and the random beacon of the next round, chained on the previous
+// beacon value, with its share of the beacon key (threshold f+1). The
+// proposer of h+1 combines and includes both; a signing reply is answered
+// with an IC certificate for its request status, verifiable under the
+// subnet's root key.
+//
+// # Keys
+//
+// At genesis the subnet generates its BLS keys with package dkg run
+// through blocks (dealings HPKE-encrypted to each node and signed with its
+// node key, complaints and openings, convictions), and the four master keys
+// ecdsa:secp256k1:{dfx_test_key,test_key_1}, schnorr:bip340secp256k1:
+// dfx_test_key and schnorr:ed25519:dfx_test_key with package idkg (Random,
+// then ReshareOfMasked). Presignatures are produced in the background to a
+// configured stock per key (ECDSA: κ, λ, κ·λ, x·λ; Schnorr: a nonce) and
+// master keys are reshared (ReshareOfUnmasked) every ReshareInterval
+// heights without changing their public keys. A test subnet may instead use
+// bootstrap-dealer BLS keys (never the default).
+//
+// # Storage
+//
+// CometBFT keeps blocks and its own state in its stores. The application
+// state lives in pebble: the writes of a height go to an in-memory overlay
+// during FinalizeBlock and are written, with the height and app hash, in
+// one batch with fsync in Commit. A node killed at any point therefore has
+// either the whole height or none of it, and CometBFT's handshake replays
+// the missing blocks on restart. The app hash chains the previous one, a
+// digest of the height's writes, the core state and the certified root.
+// Secret material (node signing and HPKE keys, BLS key shares, IDKG
+// openings, presignature consumption markers) lives in separate files of
+// mode 0600 under HOME/secrets; files readable by group or others are
+// refused at load with ErrInsecureFile.
+package replica

@@ -1,0 +1,687 @@
+package replica
+
+import (
+	"bytes"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+
+	"github.com/chainkey/chainkey/dkg"
+	"github.com/chainkey/chainkey/idkg"
+	"github.com/chainkey/chainkey/internal/group"
+	ged "github.com/chainkey/chainkey/internal/group/ed25519"
+	gsecp "github.com/chainkey/chainkey/internal/group/secp256k1"
+)
+
+// The key lifecycle of the canister-signature keys, driven through blocks:
+//
+//	key:          Random (masked) -> ReshareOfMasked (unmasked key x)
+//	ECDSA presig: κ RandomUnmasked, λ Random -> κ·λ, x·λ UnmaskedTimesMasked
+//	Schnorr:      nonce RandomUnmasked
+//
+// Every transcript is a job in the replicated state. Each node deals for
+// every open job (package idkg; openings encrypted to each receiver with
+// HPKE and the envelope signed with the node key) and submits the dealing
+// as a transaction; every node verifies it publicly when the block is
+// executed. When a job has its collection threshold of dealings, every
+// node creates the same transcript and, locally, decrypts its openings and
+// computes its share, kept in a 0600 file.
+
+// Job roles.
+const (
+	roleKeyMasked uint8 = iota + 1
+	roleKey
+	roleKappa
+	roleLambda
+	roleKappaLambda
+	roleKeyLambda
+	roleNonce
+	roleReshare
+)
+
+// idkgJob is a transcript being dealt.
+type idkgJob struct {
+	ID      []byte   `cbor:"1,keyasint"`
+	KeyID   string   `cbor:"2,keyasint"`
+	Role    uint8    `cbor:"3,keyasint"`
+	Kind    uint8    `cbor:"4,keyasint"`
+	Input   []byte   `cbor:"5,keyasint,omitempty"`
+	Input2  []byte   `cbor:"6,keyasint,omitempty"`
+	Presig  uint64   `cbor:"7,keyasint,omitempty"`
+	Dealers []uint32 `cbor:"8,keyasint"`
+}
+
+// presigRec names the transcripts of a presignature.
+type presigRec struct {
+	ID          uint64 `cbor:"1,keyasint"`
+	KeyID       string `cbor:"2,keyasint"`
+	Kappa       []byte `cbor:"3,keyasint,omitempty"` // ECDSA κ, Schnorr nonce
+	Lambda      []byte `cbor:"4,keyasint,omitempty"`
+	KappaLambda []byte `cbor:"5,keyasint,omitempty"`
+	KeyLambda   []byte `cbor:"6,keyasint,omitempty"`
+	// KeyTr is the key transcript the presignature is bound to (the key
+	// is reshared from time to time; its public key never changes).
+	KeyTr []byte `cbor:"7,keyasint,omitempty"`
+}
+
+func (p *presigRec) complete(ecdsa bool) bool {
+	if !ecdsa {
+		return p.Kappa != nil
+	}
+	return p.KappaLambda != nil && p.KeyLambda != nil
+}
+
+// transcriptRec is a transcript as stored: enough to recreate it.
+type transcriptRec struct {
+	KeyID    string   `cbor:"1,keyasint"`
+	Kind     uint8    `cbor:"2,keyasint"`
+	Input    []byte   `cbor:"3,keyasint,omitempty"`
+	Input2   []byte   `cbor:"4,keyasint,omitempty"`
+	Dealings [][]byte `cbor:"5,keyasint"` // signed dealing envelopes
+}
+
+const (
+	prefixTranscript = "t/" // t/<id> -> transcriptRec
+	prefixDealing    = "d/" // d/<id>/<dealer> -> signed dealing
+	protoDealing     = 1
+	minInFlight      = 4  // presignatures in production per key, at least
+	maxInFlight      = 32 // and at most
+)
+
+func isECDSA(keyID string) bool { return strings.HasPrefix(keyID, "ecdsa:") }
+
+func keyGroup(keyID string) group.Group {
+	if strings.HasPrefix(keyID, "schnorr:ed25519:") {
+		return ged.Group()
+	}
+	return gsecp.Group()
+}
+
+// idkgState is the node's view of the IDKG machinery: configurations,
+// recreated transcripts, its secret keys.
+type idkgState struct {
+	a       *app
+	n       int
+	signKey *dkg.NodeSigningKey
+	encKey  *dkg.EncryptionKey
+	nodePub []dkg.NodePublicKey
+	encPub  []*dkg.EncryptionPublicKey
+	cfgs    map[string]*idkg.Config
+
+	mu          sync.Mutex
+	verified    map[[32]byte]bool // dealings (by envelope digest) that passed verification
+	transcripts map[string]*idkg.Transcript
+	openings    map[string]*idkg.Opening
+	forgotten   map[string]bool   // transcripts whose shares were deleted after use
+	shares      map[string][]byte // request id -> signature share already made
+}
+
+func (a *app) initIDKG() error {
+	s := &idkgState{a: a, n: len(a.members), cfgs: map[string]*idkg.Config{}, verified: map[[32]byte]bool{},
+		transcripts: map[string]*idkg.Transcript{}, openings: map[string]*idkg.Opening{}, forgotten: map[string]bool{}, shares: map[string][]byte{}}
+	for _, g := range []group.Group{gsecp.Group(), ged.Group()} {
+		c, err := idkg.NewConfig(g, s.n)
+		if err != nil {
+			return fmt.Errorf("replica: idkg config: %w", err)
+		}
+		s.cfgs[g.Name()] = c
+	}
+	for i, m := range a.gen.Members {
+		b, err := hex.DecodeString(m.NodeKey)
+		if err != nil {
+			return fmt.Errorf("replica: member %d node key: %w", i, err)
+		}
+		pk, err := dkg.ParseNodePublicKey(b)
+		if err != nil {
+			return fmt.Errorf("replica: member %d node key: %w", i, err)
+		}
+		s.nodePub = append(s.nodePub, pk)
+		if b, err = hex.DecodeString(m.EncKey); err != nil {
+			return fmt.Errorf("replica: member %d encryption key: %w", i, err)
+		}
+		ek, err := dkg.ParseEncryptionPublicKey(b)
+		if err != nil {
+			return fmt.Errorf("replica: member %d encryption key: %w", i, err)
+		}
+		s.encPub = append(s.encPub, ek)
+	}
+	raw, err := readSecretFile(a.cfg.secretPath(nodeSigningKeyFile))
+	if err != nil {
+		return err
+	}
+	s.signKey = new(dkg.NodeSigningKey)
+	if err := s.signKey.UnmarshalBinary(raw); err != nil {
+		return fmt.Errorf("replica: node signing key: %w", err)
+	}
+	clear(raw)
+	if raw, err = readSecretFile(a.cfg.secretPath(encryptionKeyFile)); err != nil {
+		return err
+	}
+	s.encKey = new(dkg.EncryptionKey)
+	if err := s.encKey.UnmarshalBinary(raw); err != nil {
+		return fmt.Errorf("replica: encryption key: %w", err)
+	}
+	clear(raw)
+	if !s.signKey.PublicKey().Equal(s.nodePub[a.cfg.Index]) {
+		return errors.New("replica: node signing key does not match the genesis")
+	}
+	a.idkg = s
+	for _, k := range a.gen.KeyIDs {
+		a.engines[k] = &thresholdEngine{a: a, keyID: k}
+	}
+	return nil
+}
+
+func (s *idkgState) cfgFor(keyID string) *idkg.Config { return s.cfgs[keyGroup(keyID).Name()] }
+
+// transcript returns (recreating it if needed) the committed transcript id.
+func (s *idkgState) transcript(id []byte) (*idkg.Transcript, error) {
+	s.mu.Lock()
+	t := s.transcripts[string(id)]
+	s.mu.Unlock()
+	if t != nil {
+		return t, nil
+	}
+	v, ok, err := s.a.st.getCommitted(append([]byte(prefixTranscript), id...))
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return nil, fmt.Errorf("replica: unknown transcript %q", id)
+	}
+	var rec transcriptRec
+	if err := decMode.Unmarshal(v, &rec); err != nil {
+		return nil, fmt.Errorf("replica: transcript %q: %w", id, err)
+	}
+	cfg := s.cfgFor(rec.KeyID)
+	op, err := s.operation(rec.Kind, rec.Input, rec.Input2)
+	if err != nil {
+		return nil, err
+	}
+	var ds []*idkg.Dealing
+	for _, raw := range rec.Dealings {
+		d, _, err := s.openDealing(cfg, raw)
+		if err != nil {
+			return nil, err
+		}
+		ds = append(ds, d)
+	}
+	t, _, err = idkg.CreateTranscript(cfg, id, op, ds)
+	if err != nil {
+		return nil, fmt.Errorf("replica: recreate transcript %q: %w", id, err)
+	}
+	s.mu.Lock()
+	s.transcripts[string(id)] = t
+	s.mu.Unlock()
+	return t, nil
+}
+
+func (s *idkgState) operation(kind uint8, in1, in2 []byte) (*idkg.Operation, error) {
+	switch idkg.Kind(kind) {
+	case idkg.Random:
+		return idkg.NewRandom(s.n), nil
+	case idkg.RandomUnmasked:
+		return idkg.NewRandomUnmasked(s.n), nil
+	case idkg.ReshareOfMasked, idkg.ReshareOfUnmasked:
+		t, err := s.transcript(in1)
+		if err != nil {
+			return nil, err
+		}
+		if idkg.Kind(kind) == idkg.ReshareOfMasked {
+			return idkg.NewReshareOfMasked(t), nil
+		}
+		return idkg.NewReshareOfUnmasked(t), nil
+	case idkg.UnmaskedTimesMasked:
+		t1, err := s.transcript(in1)
+		if err != nil {
+			return nil, err
+		}
+		t2, err := s.transcript(in2)
+		if err != nil {
+			return nil, err
+		}
+		return idkg.NewUnmaskedTimesMasked(t1, t2), nil
+	}
+	return nil, fmt.Errorf("replica: unknown transcript kind %d", kind)
+}
+
+// openDealing decodes a signed dealing and checks its signature.
+func (s *idkgState) openDealing(cfg *idkg.Config, raw []byte) (*idkg.Dealing, [][]byte, error) {
+	var env dkg.Envelope
+	if err := env.UnmarshalBinary(raw); err != nil {
+		return nil, nil, fmt.Errorf("replica: dealing envelope: %w", err)
+	}
+	if int(env.Signer) >= s.n {
+		return nil, nil, errors.New("replica: dealing from unknown dealer")
+	}
+	return cfg.OpenSignedDealing(&env, s.nodePub[env.Signer])
+}
+
+// applyProtocol executes a dealing transaction. A dealing whose envelope
+// is signed by its dealer but which fails public verification convicts
+// the dealer; it does not make the block invalid.
+func (e *exec) applyProtocol(t *protocolTx) (uint32, error) {
+	s := e.a.idkg
+	if s == nil || t.Kind != protoDealing {
+		return codeInvalid, errf("unsupported protocol message")
+	}
+	var env dkg.Envelope
+	if err := env.UnmarshalBinary(t.Body); err != nil {
+		return codeInvalid, fmt.Errorf("replica: dealing envelope: %w", err)
+	}
+	if int(env.Signer) >= s.n || env.Signer != t.Sender {
+		return codeInvalid, errf("dealing sender mismatch")
+	}
+	digest := sha256.Sum256(t.Body)
+	s.mu.Lock()
+	known := s.verified[digest]
+	s.mu.Unlock()
+	if !known {
+		if err := env.Verify(s.nodePub[env.Signer]); err != nil {
+			return codeInvalid, fmt.Errorf("replica: dealing signature: %w", err)
+		}
+	}
+	ji := -1
+	for i := range e.cs.Jobs {
+		if bytes.Equal(e.cs.Jobs[i].ID, env.SessionID) {
+			ji = i
+			break
+		}
+	}
+	if ji < 0 {
+		return codeIgnored, nil // late dealing for a finished transcript
+	}
+	job := &e.cs.Jobs[ji]
+	if slices.Contains(job.Dealers, env.Signer) {
+		return codeIgnored, nil
+	}
+	cfg := s.cfgFor(job.KeyID)
+	op, err := s.operation(job.Kind, job.Input, job.Input2)
+	if err != nil {
+		return codeInvalid, err
+	}
+	if !known {
+		d, _, err := cfg.OpenSignedDealing(&env, s.nodePub[env.Signer])
+		if err == nil {
+			err = idkg.VerifyDealing(cfg, job.ID, op, d)
+		}
+		if err == nil {
+			s.mu.Lock()
+			if len(s.verified) > 1<<16 {
+				clear(s.verified)
+			}
+			s.verified[digest] = true
+			s.mu.Unlock()
+		}
+		known = err == nil
+		if err != nil {
+			e.a.log.Debug("bad dealing", "err", err)
+		}
+	}
+	if !known {
+		// Signed by its dealer and publicly wrong: proof of misbehaviour.
+		k := append([]byte(prefixEvidence+"dealing/"), env.SessionID...)
+		k = binary.BigEndian.AppendUint32(k, env.Signer)
+		if !e.seen[string(k)] {
+			e.seen[string(k)] = true
+			e.cs.Convicted[env.Signer]++
+			e.a.log.Warn("node convicted of a bad dealing", "node", env.Signer, "transcript", string(job.ID))
+		}
+		return codeOK, nil
+	}
+	job.Dealers = append(job.Dealers, env.Signer)
+	e.set(dealingKey(job.ID, env.Signer), t.Body)
+	if len(job.Dealers) >= op.CollectionThreshold() {
+		if err := e.completeJob(ji, op); err != nil {
+			return codeInvalid, err
+		}
+	}
+	return codeOK, nil
+}
+
+func dealingKey(id []byte, dealer uint32) []byte {
+	k := append([]byte(prefixDealing), id...)
+	k = append(k, '/')
+	return binary.BigEndian.AppendUint32(k, dealer)
+}
+
+// completeJob turns a job with enough dealings into a transcript and moves
+// the key lifecycle on.
+func (e *exec) completeJob(ji int, op *idkg.Operation) error {
+	job := e.cs.Jobs[ji]
+	e.cs.Jobs = slices.Delete(e.cs.Jobs, ji, ji+1)
+	if e.dry {
+		return nil
+	}
+	s := e.a.idkg
+	rec := transcriptRec{KeyID: job.KeyID, Kind: job.Kind, Input: job.Input, Input2: job.Input2}
+	var ds []*idkg.Dealing
+	dealers := slices.Clone(job.Dealers)
+	slices.Sort(dealers)
+	cfg := s.cfgFor(job.KeyID)
+	for _, d := range dealers {
+		raw, ok, err := e.a.st.get(dealingKey(job.ID, d))
+		if err != nil || !ok {
+			return fmt.Errorf("replica: dealing %d of %q missing", d, job.ID)
+		}
+		dl, _, err := s.openDealing(cfg, raw)
+		if err != nil {
+			return err
+		}
+		ds = append(ds, dl)
+		rec.Dealings = append(rec.Dealings, raw)
+		e.del(dealingKey(job.ID, d))
+	}
+	t, _, err := idkg.CreateTranscript(cfg, job.ID, op, ds)
+	if err != nil {
+		return fmt.Errorf("replica: create transcript %q: %w", job.ID, err)
+	}
+	enc, err := encMode.Marshal(rec)
+	if err != nil {
+		return err
+	}
+	e.set(append([]byte(prefixTranscript), job.ID...), enc)
+	s.mu.Lock()
+	s.transcripts[string(job.ID)] = t
+	s.mu.Unlock()
+	e.a.metrics.dkgRounds.Inc()
+
+	cs := e.cs
+	switch job.Role {
+	case roleKeyMasked:
+		e.newJob(job.KeyID, roleKey, idkg.ReshareOfMasked, job.ID, nil, 0)
+	case roleKey:
+		if cs.KeyTr == nil {
+			cs.KeyTr = map[string][]byte{}
+		}
+		cs.KeyTr[job.KeyID] = job.ID
+		e.a.log.Info("master key ready", "key", job.KeyID)
+	case roleReshare:
+		old, err := s.transcript(cs.KeyTr[job.KeyID])
+		if err != nil {
+			return err
+		}
+		p1, err1 := old.PublicValue()
+		p2, err2 := t.PublicValue()
+		if err1 != nil || err2 != nil || !p1.Equal(p2) {
+			return fmt.Errorf("replica: resharing of %s changed the public key", job.KeyID)
+		}
+		cs.KeyTr[job.KeyID] = job.ID
+		e.a.log.Info("master key reshared", "key", job.KeyID, "transcript", string(job.ID))
+	default:
+		bi := -1
+		for i := range cs.Building {
+			if cs.Building[i].ID == job.Presig && cs.Building[i].KeyID == job.KeyID {
+				bi = i
+			}
+		}
+		if bi < 0 {
+			return nil
+		}
+		b := &cs.Building[bi]
+		switch job.Role {
+		case roleKappa, roleNonce:
+			b.Kappa = job.ID
+		case roleLambda:
+			b.Lambda = job.ID
+		case roleKappaLambda:
+			b.KappaLambda = job.ID
+		case roleKeyLambda:
+			b.KeyLambda = job.ID
+		}
+		ecdsa := isECDSA(job.KeyID)
+		if ecdsa && (job.Role == roleKappa || job.Role == roleLambda) && b.Kappa != nil && b.Lambda != nil {
+			b.KeyTr = cs.KeyTr[job.KeyID]
+			e.newJob(job.KeyID, roleKappaLambda, idkg.UnmaskedTimesMasked, b.Kappa, b.Lambda, b.ID)
+			e.newJob(job.KeyID, roleKeyLambda, idkg.UnmaskedTimesMasked, b.KeyTr, b.Lambda, b.ID)
+		}
+		if b.complete(ecdsa) {
+			if cs.Presigs == nil {
+				cs.Presigs = map[string][]presigRec{}
+			}
+			cs.Presigs[job.KeyID] = append(cs.Presigs[job.KeyID], *b)
+			cs.Building = slices.Delete(cs.Building, bi, bi+1)
+		}
+	}
+	return nil
+}
+
+// newJob opens a transcript job with a fresh id.
+func (e *exec) newJob(keyID string, role uint8, kind idkg.Kind, in1, in2 []byte, presig uint64) {
+	e.cs.NextJob++
+	id := fmt.Sprintf("%s/%s/%d/%d", e.a.chainID, keyID, e.cs.NextJob, role)
+	e.cs.Jobs = append(e.cs.Jobs, idkgJob{ID: []byte(id), KeyID: keyID, Role: role, Kind: uint8(kind),
+		Input: in1, Input2: in2, Presig: presig})
+}
+
+// scheduleKeys starts the genesis key transcripts and keeps the
+// presignature stock of every ready key at its target.
+func (e *exec) scheduleKeys() {
+	if e.a.idkg == nil {
+		return
+	}
+	cs := e.cs
+	if !cs.KeysStarted {
+		cs.KeysStarted = true
+		for _, k := range e.a.gen.KeyIDs {
+			e.newJob(k, roleKeyMasked, idkg.Random, nil, nil, 0)
+		}
+	}
+	target := e.a.gen.PresignatureTarget
+	inFlight := min(max(minInFlight, target/2), maxInFlight)
+	every := e.a.gen.ReshareInterval
+	for _, k := range e.a.gen.KeyIDs {
+		if cs.KeyTr[k] == nil {
+			continue
+		}
+		if every > 0 && cs.Height%every == 0 {
+			resharing := false
+			for _, j := range cs.Jobs {
+				if j.KeyID == k && j.Role == roleReshare {
+					resharing = true
+				}
+			}
+			if !resharing {
+				e.newJob(k, roleReshare, idkg.ReshareOfUnmasked, cs.KeyTr[k], nil, 0)
+			}
+		}
+		building := 0
+		for _, b := range cs.Building {
+			if b.KeyID == k {
+				building++
+			}
+		}
+		for building < inFlight && len(cs.Presigs[k])+building < target {
+			cs.NextPresig++
+			b := presigRec{ID: cs.NextPresig, KeyID: k, KeyTr: cs.KeyTr[k]}
+			cs.Building = append(cs.Building, b)
+			if isECDSA(k) {
+				e.newJob(k, roleKappa, idkg.RandomUnmasked, nil, nil, b.ID)
+				e.newJob(k, roleLambda, idkg.Random, nil, nil, b.ID)
+			} else {
+				e.newJob(k, roleNonce, idkg.RandomUnmasked, nil, nil, b.ID)
+			}
+			building++
+		}
+	}
+}
+
+// ---- node-local: dealing and openings ----
+
+// openingPath is where this node keeps its share of a transcript.
+func (s *idkgState) openingPath(id []byte) string {
+	return filepath.Join(s.a.cfg.Home, secretsDir, "idkg", hex.EncodeToString(id))
+}
+
+// opening returns this node's share of a committed transcript, decrypting
+// and combining it the first time.
+func (s *idkgState) opening(id []byte) (*idkg.Opening, error) {
+	s.mu.Lock()
+	o, gone := s.openings[string(id)], s.forgotten[string(id)]
+	s.mu.Unlock()
+	if gone {
+		return nil, fmt.Errorf("replica: share of transcript %q was used and deleted", id)
+	}
+	if o != nil {
+		return o, nil
+	}
+	t, err := s.transcript(id)
+	if err != nil {
+		return nil, err
+	}
+	kind := idkg.Feldman
+	if t.Masked() {
+		kind = idkg.Pedersen
+	}
+	path := s.openingPath(id)
+	if raw, err := readSecretFile(path); err == nil {
+		o, err = idkg.DecodeOpening(t.Group(), kind, raw)
+		clear(raw)
+		if err != nil {
+			return nil, fmt.Errorf("replica: opening %q: %w", id, err)
+		}
+	} else if !errors.Is(err, os.ErrNotExist) {
+		return nil, err
+	} else {
+		v, ok, err := s.a.st.getCommitted(append([]byte(prefixTranscript), id...))
+		if err != nil || !ok {
+			return nil, fmt.Errorf("replica: transcript %q not committed", id)
+		}
+		var rec transcriptRec
+		if err := decMode.Unmarshal(v, &rec); err != nil {
+			return nil, err
+		}
+		cfg := s.cfgFor(rec.KeyID)
+		me := s.a.cfg.Index
+		ops := map[int]*idkg.Opening{}
+		for _, raw := range rec.Dealings {
+			d, cts, err := s.openDealing(cfg, raw)
+			if err != nil {
+				return nil, err
+			}
+			op, err := cfg.DecryptOpening(d, me, s.encKey, cts[me])
+			if err != nil {
+				// Without the complaint round this share stays missing;
+				// the other nodes still hold enough.
+				return nil, fmt.Errorf("replica: decrypt my opening of %q from dealer %d: %w", id, d.Dealer, err)
+			}
+			ops[d.Dealer] = op
+		}
+		o, err = t.ComputeOpening(me, ops)
+		for _, op := range ops {
+			op.Zeroize()
+		}
+		if err != nil {
+			return nil, fmt.Errorf("replica: compute opening of %q: %w", id, err)
+		}
+		if err := writeSecretFile(path, idkg.EncodeOpening(o)); err != nil {
+			return nil, err
+		}
+	}
+	s.mu.Lock()
+	s.openings[string(id)] = o
+	s.mu.Unlock()
+	return o, nil
+}
+
+// forget deletes this node's share of a transcript, durably.
+func (s *idkgState) forget(id []byte) error {
+	s.mu.Lock()
+	if o := s.openings[string(id)]; o != nil {
+		o.Zeroize()
+		delete(s.openings, string(id))
+	}
+	s.forgotten[string(id)] = true
+	s.mu.Unlock()
+	return removeSecretFile(s.openingPath(id))
+}
+
+// deal makes this node's signed dealing for a job.
+func (s *idkgState) deal(job *idkgJob) ([]byte, error) {
+	cfg := s.cfgFor(job.KeyID)
+	kind := job.Kind
+	if s.a.cfg.Faults.BadDealings {
+		// A publicly wrong dealing: the wrong kind of commitment.
+		if kind == uint8(idkg.Random) {
+			kind = uint8(idkg.RandomUnmasked)
+		} else if kind == uint8(idkg.RandomUnmasked) {
+			kind = uint8(idkg.Random)
+		}
+	}
+	op, err := s.operation(kind, job.Input, job.Input2)
+	if err != nil {
+		return nil, err
+	}
+	var inputs []*idkg.Opening
+	for _, in := range [][]byte{job.Input, job.Input2} {
+		if in == nil {
+			continue
+		}
+		o, err := s.opening(in)
+		if err != nil {
+			return nil, err
+		}
+		inputs = append(inputs, o)
+	}
+	d, openings, err := idkg.Deal(cfg, job.ID, op, s.a.cfg.Index, inputs, rand.Reader)
+	if err != nil {
+		return nil, fmt.Errorf("replica: deal %q: %w", job.ID, err)
+	}
+	cts, err := idkg.EncryptOpenings(d, openings, s.encPub)
+	for _, o := range openings {
+		o.Zeroize()
+	}
+	if err != nil {
+		return nil, err
+	}
+	env, err := idkg.SignDealing(s.signKey, d, cts)
+	if err != nil {
+		return nil, err
+	}
+	return env.MarshalBinary()
+}
+
+// warm computes, ahead of signing, this node's shares of the transcripts
+// of available presignatures and of the master keys, and the transcripts'
+// commitments, so that ExtendVote only combines values.
+func (s *idkgState) warm(cs *chainState, quit <-chan struct{}) {
+	var ids [][]byte
+	for _, k := range s.a.gen.KeyIDs {
+		if id := cs.KeyTr[k]; id != nil {
+			ids = append(ids, id)
+		}
+		for _, p := range cs.Presigs[k] {
+			ids = append(ids, p.Kappa, p.Lambda, p.KappaLambda, p.KeyLambda, p.KeyTr)
+		}
+	}
+	for _, id := range ids {
+		if id == nil {
+			continue
+		}
+		select {
+		case <-quit:
+			return
+		default:
+		}
+		s.mu.Lock()
+		_, done := s.openings[string(id)]
+		s.mu.Unlock()
+		if done {
+			continue
+		}
+		if t, err := s.transcript(id); err == nil {
+			t.Commitment()
+		}
+		if _, err := s.opening(id); err != nil {
+			s.a.log.Debug("share of transcript", "transcript", string(id), "err", err)
+		}
+	}
+}

@@ -1,0 +1,490 @@
+package replica
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	abci "github.com/cometbft/cometbft/abci/types"
+	cmtcfg "github.com/cometbft/cometbft/config"
+	cmtlog "github.com/cometbft/cometbft/libs/log"
+	"github.com/cometbft/cometbft/mempool"
+	cmtnode "github.com/cometbft/cometbft/node"
+	"github.com/cometbft/cometbft/p2p"
+	"github.com/cometbft/cometbft/privval"
+	"github.com/cometbft/cometbft/proxy"
+
+	"github.com/chainkey/chainkey/ingress"
+	"github.com/chainkey/chainkey/principal"
+)
+
+// Errors of the Node API. The rpc layer maps them to gRPC status codes.
+var (
+	// ErrDuplicateRequest: a request with the same request id was already
+	// accepted and has not expired.
+	ErrDuplicateRequest = errors.New("replica: duplicate request")
+	// ErrExpired: the request's ingress expiry has passed (or is too far
+	// in the future).
+	ErrExpired = errors.New("replica: request expired")
+	// ErrUnknownKey: the subnet has no key with this key id.
+	ErrUnknownKey = errors.New("replica: unknown key id")
+	// ErrNotReady: the subnet is still creating its keys, or the node is
+	// not running.
+	ErrNotReady = errors.New("replica: not ready")
+)
+
+// Node is one replica of a subnet: a CometBFT validator, the state machine
+// and the node's key shares.
+type Node struct {
+	cfg     Config
+	log     *slog.Logger
+	st      *store
+	app     *app
+	comet   *cmtnode.Node
+	metrics *metrics
+	httpSrv *http.Server
+
+	mu      sync.Mutex
+	running bool
+	stopped bool
+	quit    chan struct{}
+	done    chan struct{}
+}
+
+// SignResult is the answer to a signing request.
+type SignResult struct {
+	Signature []byte
+	// PublicKey is the derived public key the signature verifies under.
+	PublicKey []byte
+	// Certificate is an IC certificate (package certification) whose tree
+	// holds /request_status/<request id>/reply, the CBOR map
+	// {1: signature, 2: public key}, and /time; it verifies under the
+	// subnet's root key.
+	Certificate []byte
+	// Height is the height the reply was recorded at.
+	Height uint64
+}
+
+// Status describes the subnet as this node sees it.
+type Status struct {
+	SubnetID          principal.Principal
+	Height            uint64
+	CertifiedHeight   uint64
+	RootKeyDER        []byte
+	Members           []Member
+	KeyIDs            []string
+	PresignatureStock map[string]int
+	// KeyGen is how the threshold keys were created ("bootstrap-dealer" or "dkg").
+	KeyGen    string
+	Convicted map[int]uint64
+}
+
+// Member is one node of the subnet.
+type Member struct {
+	Index   int
+	NodeID  string
+	Address string // p2p host:port
+	GRPC    string // gRPC host:port from the subnet configuration
+	Up      bool   // this node, or a peer it is connected to
+}
+
+// New opens a node from its configuration: it checks the permissions of
+// every secret file, loads the key shares, opens the state store and builds
+// the CometBFT node. Nothing runs until Start.
+func New(cfg Config) (*Node, error) {
+	if cfg.Home == "" {
+		return nil, errors.New("replica: config has no home directory")
+	}
+	log := cfg.Logger
+	if log == nil {
+		log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	log = log.With("node", cfg.Index)
+	if err := checkCometKeyFiles(&cfg); err != nil {
+		return nil, err
+	}
+	st, err := openStore(cfg.stateDir())
+	if err != nil {
+		return nil, err
+	}
+	m := newMetrics()
+	a, err := newApp(&cfg, st, log, m)
+	if err != nil {
+		st.close()
+		return nil, err
+	}
+	n := &Node{cfg: cfg, log: log, st: st, app: a, metrics: m}
+	if err := n.buildComet(); err != nil {
+		st.close()
+		return nil, err
+	}
+	return n, nil
+}
+
+func (c *Config) genesisFile() string { return filepath.Join(c.cometRoot(), "config", "genesis.json") }
+
+func (n *Node) buildComet() error {
+	c := cmtcfg.DefaultConfig()
+	c.SetRoot(n.cfg.cometRoot())
+	c.Moniker = fmt.Sprintf("node%d", n.cfg.Index)
+	c.DBBackend = "pebbledb"
+	c.LogLevel = "error"
+	c.P2P.ListenAddress = "tcp://" + n.cfg.P2PListen
+	c.P2P.PersistentPeers = strings.Join(n.cfg.Peers, ",")
+	c.P2P.AllowDuplicateIP = true
+	c.P2P.AddrBookStrict = false
+	c.P2P.PexReactor = false
+	c.P2P.PersistentPeersMaxDialPeriod = time.Second
+	c.P2P.HandshakeTimeout = 5 * time.Second
+	c.P2P.DialTimeout = time.Second
+	c.RPC.ListenAddress = ""
+	c.GRPC.ListenAddress = ""
+	c.TxIndex.Indexer = "null"
+	c.Instrumentation.Prometheus = false
+	tc := time.Duration(n.cfg.TimeoutCommitMS) * time.Millisecond
+	c.Consensus.TimeoutPropose = time.Second
+	c.Consensus.TimeoutProposeDelta = 200 * time.Millisecond
+	c.Consensus.TimeoutPrevote = 200 * time.Millisecond
+	c.Consensus.TimeoutPrevoteDelta = 100 * time.Millisecond
+	c.Consensus.TimeoutPrecommit = 200 * time.Millisecond
+	c.Consensus.TimeoutPrecommitDelta = 100 * time.Millisecond
+	c.Consensus.TimeoutCommit = tc
+	c.Consensus.CreateEmptyBlocks = true
+	// Gossip fast: loopback and LAN subnets are small and close.
+	c.Consensus.PeerGossipSleepDuration = 10 * time.Millisecond
+	c.Consensus.PeerQueryMaj23SleepDuration = 250 * time.Millisecond
+	c.P2P.FlushThrottleTimeout = 10 * time.Millisecond
+	if err := c.ValidateBasic(); err != nil {
+		return fmt.Errorf("replica: cometbft config: %w", err)
+	}
+	for _, d := range []string{filepath.Join(c.RootDir, "config"), filepath.Join(c.RootDir, "data")} {
+		if err := os.MkdirAll(d, 0o700); err != nil {
+			return fmt.Errorf("replica: %w", err)
+		}
+	}
+	keyFile, stateFile := c.PrivValidatorKeyFile(), c.PrivValidatorStateFile()
+	if _, err := os.Stat(stateFile); err != nil {
+		return fmt.Errorf("replica: validator state: %w", err)
+	}
+	pv := privval.LoadFilePV(keyFile, stateFile)
+	nk, err := p2p.LoadNodeKey(c.NodeKeyFile())
+	if err != nil {
+		return fmt.Errorf("replica: node key: %w", err)
+	}
+	logger := cmtlog.NewNopLogger()
+	switch os.Getenv("CHAINKEY_COMETBFT_LOG") {
+	case "":
+	case "error":
+		logger = cmtlog.NewFilter(cmtlog.NewTMLogger(cmtlog.NewSyncWriter(os.Stderr)), cmtlog.AllowError()).With("node", n.cfg.Index)
+	case "info":
+		logger = cmtlog.NewFilter(cmtlog.NewTMLogger(cmtlog.NewSyncWriter(os.Stderr)), cmtlog.AllowInfo()).With("node", n.cfg.Index)
+	default:
+		logger = cmtlog.NewTMLogger(cmtlog.NewSyncWriter(os.Stderr)).With("node", n.cfg.Index)
+	}
+	cn, err := cmtnode.NewNode(context.Background(), c, pv, nk, proxy.NewConnSyncLocalClientCreator(n.app),
+		cmtnode.DefaultGenesisDocProviderFunc(c), cometDBProvider,
+		cmtnode.DefaultMetricsProvider(c.Instrumentation), logger)
+	if err != nil {
+		return fmt.Errorf("replica: cometbft node: %w", err)
+	}
+	n.comet = cn
+	return nil
+}
+
+// Config returns the node's configuration.
+func (n *Node) Config() Config { return n.cfg }
+
+// Start starts consensus and the metrics endpoint.
+func (n *Node) Start() error {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.running || n.stopped {
+		return errors.New("replica: node already started")
+	}
+	if n.cfg.MetricsListen != "" {
+		ln, err := net.Listen("tcp", n.cfg.MetricsListen)
+		if err != nil {
+			return fmt.Errorf("replica: metrics listener: %w", err)
+		}
+		n.httpSrv = &http.Server{Handler: n.metrics.handler(), ReadHeaderTimeout: 5 * time.Second}
+		go n.httpSrv.Serve(ln)
+	}
+	if err := n.comet.Start(); err != nil {
+		if n.httpSrv != nil {
+			n.httpSrv.Close()
+		}
+		return fmt.Errorf("replica: start consensus: %w", err)
+	}
+	n.running = true
+	n.quit, n.done = make(chan struct{}), make(chan struct{})
+	go n.dealerLoop()
+	n.log.Info("node started", "subnet", n.SubnetID().String(), "height", n.Height(), "p2p", n.cfg.P2PListen)
+	return nil
+}
+
+// Stop stops consensus and closes the stores. Everything acknowledged is
+// already durable: each height is committed with fsync before CometBFT
+// moves on.
+func (n *Node) Stop() error {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.stopped {
+		return nil
+	}
+	n.stopped = true
+	var errs []error
+	if n.running {
+		close(n.quit)
+		<-n.done
+		if err := n.comet.Stop(); err != nil {
+			errs = append(errs, err)
+		}
+		n.comet.Wait()
+		n.running = false
+	}
+	if n.httpSrv != nil {
+		n.httpSrv.Close()
+	}
+	if err := n.st.close(); err != nil {
+		errs = append(errs, err)
+	}
+	n.log.Info("node stopped")
+	return errors.Join(errs...)
+}
+
+// Height returns the last committed height.
+func (n *Node) Height() uint64 {
+	cs, _ := n.app.snapshot()
+	return cs.Height
+}
+
+// CertifiedHeight returns the last height whose state root carries a
+// threshold signature of the subnet.
+func (n *Node) CertifiedHeight() uint64 {
+	cs, _ := n.app.snapshot()
+	return cs.LastCertified
+}
+
+// Beacon returns the latest random beacon round and its 32-byte value.
+func (n *Node) Beacon() (uint64, []byte) {
+	cs, _ := n.app.snapshot()
+	return cs.BeaconRound, cs.Beacon
+}
+
+// RootKeyDER returns the subnet's root public key in the IC's DER form.
+// It is nil until the subnet's key generation has finished.
+func (n *Node) RootKeyDER() []byte { return slices.Clone(n.app.keys(n.app.snapshotState()).rootKey) }
+
+// SubnetID returns the subnet's principal.
+// It is the empty principal until the subnet's key generation has finished.
+func (n *Node) SubnetID() principal.Principal { return n.app.keys(n.app.snapshotState()).subnetID }
+
+// Ready reports whether the subnet certifies its state: the keys exist and
+// the node has seen a certified height.
+func (n *Node) Ready() bool { return n.CertifiedHeight() > 0 }
+
+// WaitHeight waits until the node has committed height h.
+func (n *Node) WaitHeight(ctx context.Context, h uint64) error {
+	for {
+		cs, ch := n.app.snapshot()
+		if cs.Height >= h {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("replica: wait for height %d (at %d): %w", h, cs.Height, ctx.Err())
+		case <-ch:
+		}
+	}
+}
+
+// Sign submits a signing request and waits until the subnet has signed it
+// and certified the reply, or ctx ends. The envelope is verified here and
+// again by every node at the block time; the key is derived from the
+// caller's principal and the request's derivation path.
+func (n *Node) Sign(ctx context.Context, env *ingress.Envelope) (*SignResult, error) {
+	start := time.Now()
+	c, id, err := env.Verify(start, maxIngressExpiry)
+	if err != nil {
+		if errors.Is(err, ingress.ErrExpired) || errors.Is(err, ingress.ErrExpiryTooFar) {
+			return nil, fmt.Errorf("%w: %v", ErrExpired, err)
+		}
+		return nil, fmt.Errorf("replica: sign: %w", err)
+	}
+	if err := n.keyUsable(c.KeyID); err != nil {
+		return nil, err
+	}
+	if n.app.lookupRecord(id[:]) != nil {
+		return nil, ErrDuplicateRequest
+	}
+	n.mu.Lock()
+	running := n.running
+	n.mu.Unlock()
+	if !running {
+		return nil, ErrNotReady
+	}
+	raw := encodeTx(&tx{Sign: &signTx{Envelope: env.Marshal()}})
+	if res, _ := n.app.CheckTx(ctx, &abci.CheckTxRequest{Tx: raw}); res.Code != codeOK {
+		return nil, codeError(res.Code, res.Log)
+	}
+	if _, err := n.comet.Mempool().CheckTx(raw, ""); err != nil {
+		if errors.Is(err, mempool.ErrTxInCache) {
+			return nil, ErrDuplicateRequest
+		}
+		return nil, fmt.Errorf("replica: submit request: %w", err)
+	}
+	for {
+		cs, ch := n.app.snapshot()
+		if r := n.app.lookupRecord(id[:]); r != nil {
+			switch r.Status {
+			case statusRejected:
+				return nil, codeError(codeUnknownKey, r.Reject)
+			case statusReplied:
+				if cert, _, ok := n.app.certificateFor(id[:], r.Height); ok {
+					n.metrics.signLatency.Observe(time.Since(start).Seconds())
+					return &SignResult{Signature: r.Signature, PublicKey: r.PublicKey, Certificate: cert, Height: r.Height}, nil
+				}
+			}
+		} else if uint64(cs.TimeNS) > c.IngressExpiry {
+			return nil, fmt.Errorf("%w: not included before its expiry", ErrExpired)
+		}
+		select {
+		case <-ctx.Done():
+			return nil, fmt.Errorf("replica: sign request %x: %w", id[:6], ctx.Err())
+		case <-ch:
+		}
+	}
+}
+
+func codeError(code uint32, log string) error {
+	switch code {
+	case codeDuplicate:
+		return ErrDuplicateRequest
+	case codeExpired:
+		return fmt.Errorf("%w: %s", ErrExpired, log)
+	case codeUnknownKey:
+		return fmt.Errorf("%w: %s", ErrUnknownKey, log)
+	case codeNotReady:
+		return fmt.Errorf("%w: %s", ErrNotReady, log)
+	default:
+		return fmt.Errorf("replica: request refused: %s", log)
+	}
+}
+
+// keyUsable distinguishes unknown keys from keys still being created.
+func (n *Node) keyUsable(keyID string) error {
+	if _, ok := n.app.engines[keyID]; !ok {
+		return fmt.Errorf("%w: %s", ErrUnknownKey, keyID)
+	}
+	cs, _ := n.app.snapshot()
+	if cs.KeyTr[keyID] == nil {
+		return fmt.Errorf("%w: key %s is being created", ErrNotReady, keyID)
+	}
+	return nil
+}
+
+// PublicKey returns the public key and chain code of the key keyID derived
+// for caller and path (the caller's principal is the first path element,
+// as on the Internet Computer).
+func (n *Node) PublicKey(ctx context.Context, keyID string, caller principal.Principal, path [][]byte) (publicKey, chainCode []byte, err error) {
+	if err := n.keyUsable(keyID); err != nil {
+		return nil, nil, err
+	}
+	return n.app.engines[keyID].PublicKey(caller, path)
+}
+
+// Status reports the subnet's state as this node sees it.
+func (n *Node) Status(ctx context.Context) (*Status, error) {
+	cs, _ := n.app.snapshot()
+	k := n.app.keys(cs)
+	s := &Status{SubnetID: k.subnetID, Height: cs.Height, CertifiedHeight: cs.LastCertified,
+		RootKeyDER: slices.Clone(k.rootKey), KeyIDs: slices.Clone(n.app.gen.KeyIDs),
+		PresignatureStock: map[string]int{}, KeyGen: n.app.gen.KeyGen, Convicted: map[int]uint64{}}
+	for k, v := range cs.Convicted {
+		s.Convicted[int(k)] = v
+	}
+	for _, k := range s.KeyIDs {
+		s.PresignatureStock[k] = len(cs.Presigs[k])
+	}
+	n.mu.Lock()
+	running := n.running
+	n.mu.Unlock()
+	for _, m := range n.app.members {
+		up := m.index == n.cfg.Index && running
+		if m.index != n.cfg.Index && running {
+			up = n.comet.Switch().Peers().Has(p2p.ID(m.nodeID))
+		}
+		s.Members = append(s.Members, Member{Index: m.index, NodeID: m.nodeID, Address: m.p2p, GRPC: m.grpc, Up: up})
+	}
+	return s, nil
+}
+
+// dealerLoop deals for every open IDKG transcript this node has not dealt
+// for yet, and computes its shares of finished transcripts, after every
+// commit. Dealings go to the mempool like any transaction.
+func (n *Node) dealerLoop() {
+	defer close(n.done)
+	submitted := map[string]bool{}
+	for {
+		cs, ch := n.app.snapshot()
+		if b := n.app.bdkg; b != nil && !cs.BLSReady {
+			msgs := b.work()
+			msgs = append(msgs, b.drainAnswers()...)
+			for _, raw := range msgs {
+				if _, err := n.comet.Mempool().CheckTx(raw, ""); err != nil && !errors.Is(err, mempool.ErrTxInCache) {
+					n.log.Warn("submit key generation message", "err", err)
+				}
+			}
+		}
+		open := map[string]bool{}
+		me := uint32(n.cfg.Index)
+		for i := range cs.Jobs {
+			j := &cs.Jobs[i]
+			open[string(j.ID)] = true
+			if submitted[string(j.ID)] || slices.Contains(j.Dealers, me) {
+				continue
+			}
+			select {
+			case <-n.quit:
+				return
+			default:
+			}
+			body, err := n.app.idkg.deal(j)
+			if err != nil {
+				n.log.Warn("cannot deal", "transcript", string(j.ID), "err", err)
+				submitted[string(j.ID)] = true
+				continue
+			}
+			raw := encodeTx(&tx{Protocol: &protocolTx{Kind: protoDealing, Sender: me, Body: body}})
+			if _, err := n.comet.Mempool().CheckTx(raw, ""); err != nil && !errors.Is(err, mempool.ErrTxInCache) {
+				n.log.Warn("submit dealing", "transcript", string(j.ID), "err", err)
+				continue
+			}
+			submitted[string(j.ID)] = true
+		}
+		for id := range submitted {
+			if !open[id] {
+				delete(submitted, id)
+			}
+		}
+		n.app.idkg.warm(cs, n.quit)
+		select {
+		case <-n.quit:
+			return
+		case <-ch:
+		case <-time.After(2 * time.Second):
+			// Resubmit dealings that may have been dropped.
+			clear(submitted)
+		}
+	}
+}

@@ -1,0 +1,32 @@
+package rpc
+
+import (
+	"fmt"
+	"testing"
+
+	"github.com/chainkey/chainkey/replica"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+)
+
+func TestNodeErrorMapping(t *testing.T) {
+	for _, c := range []struct {
+		err  error
+		code codes.Code
+	}{
+		{replica.ErrDuplicateRequest, codes.AlreadyExists},
+		{fmt.Errorf("%w: too late", replica.ErrExpired), codes.InvalidArgument},
+		{fmt.Errorf("%w: ecdsa:secp256k1:x", replica.ErrUnknownKey), codes.NotFound},
+		{fmt.Errorf("%w: key not yet available", replica.ErrNotReady), codes.Unavailable},
+		{fmt.Errorf("replica: other"), codes.Internal},
+	} {
+		err := translateNodeErr(c.err)
+		st := status.Convert(toStatus("sign", err))
+		if st.Code() != c.code {
+			t.Errorf("%v -> %v, want %v", c.err, st.Code(), c.code)
+		}
+		if st.Message() != "sign: "+c.err.Error() {
+			t.Errorf("message %q lost the node's text %q", st.Message(), c.err.Error())
+		}
+	}
+}
