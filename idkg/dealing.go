@@ -278,6 +278,9 @@ func Deal(cfg *Config, transcriptID []byte, op *Operation, dealer int, inputs []
 			m.Zeroize()
 		}
 	}
+	// Affine form once here makes every later encoding of the dealing
+	// (its hash is taken several times) free of field inversions.
+	normalizePublic(com.Points)
 	switch op.Kind {
 	case ReshareOfMasked:
 		ped, err := op.Input.PublicShare(dealer)

@@ -1,6 +1,8 @@
 package idkg
 
 import (
+	"sync"
+
 	"github.com/decred/dcrd/dcrec/secp256k1/v4"
 
 	"github.com/chainkey/chainkey/internal/group"
@@ -20,4 +22,20 @@ func PublicBaseMult(g group.Group, s group.Scalar) group.Point {
 		}
 	}
 	return g.NewPoint().ScalarBaseMult(s)
+}
+
+// normalizePublic puts public points in the cheapest form to encode (affine
+// for secp256k1); their values are unchanged.
+func normalizePublic(pts []group.Point) { gsecp.NormalizePoints(pts) }
+
+// newHMult returns a constant-time s ↦ s·h. For secp256k1 it multiplies
+// with a precomputed table of h (built on first use, then only read),
+// about three times faster than ScalarMult; other groups use ScalarMult.
+func newHMult(g group.Group, h group.Point) func(group.Scalar) group.Point {
+	hp, ok := h.(*gsecp.Point)
+	if !ok {
+		return func(s group.Scalar) group.Point { return g.NewPoint().ScalarMult(s, h) }
+	}
+	tab := sync.OnceValue(func() *gsecp.FixedBase { return gsecp.NewFixedBase(hp) })
+	return func(s group.Scalar) group.Point { return tab().Mult(s) }
 }

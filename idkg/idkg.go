@@ -81,6 +81,7 @@ type Config struct {
 	receivers int
 	threshold int
 	h         group.Point
+	hMult     func(group.Scalar) group.Point // constant-time s·H
 }
 
 // NewConfig returns the configuration for n receivers over g, with the
@@ -98,7 +99,8 @@ func NewConfigWithThreshold(g group.Group, n, t int) (*Config, error) {
 	if t < 1 || t > n {
 		return nil, fmt.Errorf("idkg: invalid threshold %d for %d receivers", t, n)
 	}
-	return &Config{group: g, receivers: n, threshold: t, h: PedersenGenerator(g)}, nil
+	h := PedersenGenerator(g)
+	return &Config{group: g, receivers: n, threshold: t, h: h, hMult: newHMult(g, h)}, nil
 }
 
 // Group returns the group.
@@ -224,7 +226,7 @@ func (o *Opening) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, o.Strin
 func (c *Config) commitTo(value, mask group.Scalar) group.Point {
 	p := c.group.NewPoint().ScalarBaseMult(value)
 	if mask != nil {
-		p.Add(p, c.group.NewPoint().ScalarMult(mask, c.h))
+		p.Add(p, c.hMult(mask))
 	}
 	return p
 }

@@ -128,6 +128,7 @@ func ProveDLogEquality(g group.Group, ctx ProofContext, g1, x1, g2, x2 group.Poi
 }
 
 func dleqChallenge(g group.Group, ctx ProofContext, g1, x1, g2, x2, a1, a2 group.Point) group.Scalar {
+	normalizePublic([]group.Point{a1, a2}) // fresh points: one inversion
 	t := ctx.start(TagDLogEquality, g)
 	t.AppendPoints("statement", g, []group.Point{g1, x1, g2, x2})
 	t.AppendPoints("commitments", g, []group.Point{a1, a2})
@@ -211,6 +212,7 @@ func ProveProduct(g group.Group, ctx ProofContext, h, a, b, c group.Point, value
 }
 
 func productChallenge(g group.Group, ctx ProofContext, h, a, b, c, r1, r2 group.Point) group.Scalar {
+	normalizePublic([]group.Point{r1, r2}) // fresh points: one inversion
 	t := ctx.start(TagProduct, g)
 	t.AppendPoints("statement", g, []group.Point{g.Generator(), h, a, b, c})
 	t.AppendPoints("commitments", g, []group.Point{r1, r2})

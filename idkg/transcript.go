@@ -97,6 +97,8 @@ func (t *Transcript) PublicShare(i int) (group.Point, error) {
 		if p, err = t.Commitment().EvalAt(t.cfg.group, i); err != nil {
 			return nil, err
 		}
+		normalizePublic([]group.Point{p}) // before it is shared: cheap encodings
+
 		t.mu.Lock()
 		if t.shares == nil {
 			t.shares = map[int]group.Point{}
@@ -264,7 +266,11 @@ func (cfg *Config) VerifyOpenings(receiver int, dealings []*Dealing, openings []
 			return err
 		}
 		evals[j] = e
-		for _, b := range [][]byte{d.TranscriptID, e.Bytes(), o.Value.Bytes()} {
+	}
+	normalizePublic(evals) // one inversion for all the encodings below
+	for j, d := range dealings {
+		o := openings[j]
+		for _, b := range [][]byte{d.TranscriptID, evals[j].Bytes(), o.Value.Bytes()} {
 			binary.BigEndian.PutUint64(idx[:], uint64(len(b)))
 			seed.Write(idx[:])
 			seed.Write(b)
@@ -298,7 +304,7 @@ func (cfg *Config) VerifyOpenings(receiver int, dealings []*Dealing, openings []
 	}
 	lhs := g.NewPoint().ScalarBaseMult(v)
 	if kind == Pedersen {
-		lhs.Add(lhs, g.NewPoint().ScalarMult(m, cfg.h))
+		lhs.Add(lhs, cfg.hMult(m))
 	}
 	if lhs.Equal(rhs) {
 		return nil

@@ -55,6 +55,15 @@ func (g1Group) MultiScalarMult(scalars []group.Scalar, points []group.Point) (gr
 	if len(scalars) == 0 {
 		return r, nil
 	}
+	if len(scalars) <= g1StrausMax {
+		ss := make([]*Scalar, len(scalars))
+		ps := make([]*bls.G1Jac, len(points))
+		for i := range scalars {
+			ss[i], ps[i] = toScalar(scalars[i]), &toG1(points[i]).p
+		}
+		g1MSM(&r.p, ss, ps)
+		return r, nil
+	}
 	jac := make([]bls.G1Jac, len(points))
 	ss := make([]fr.Element, len(scalars))
 	for i := range scalars {
@@ -67,6 +76,10 @@ func (g1Group) MultiScalarMult(scalars []group.Scalar, points []group.Point) (gr
 	}
 	return r, nil
 }
+
+// g1StrausMax is the largest number of points for which MultiScalarMult
+// uses the GLV–Straus method of g1msm.go rather than gnark's bucket method.
+const g1StrausMax = 64
 
 // DecodeG1 decodes a 48-byte compressed G1 point. It rejects encodings
 // without the compression flag, the point at infinity (and malformed
@@ -82,12 +95,31 @@ func DecodeG1(b []byte) (*G1Point, error) {
 	if !canonicalFp(b[:fp.Bytes], true) {
 		return nil, errors.New("bls12381: G1 point: non-canonical x coordinate")
 	}
-	var a bls.G1Affine
-	if _, err := a.SetBytes(b); err != nil {
-		return nil, fmt.Errorf("bls12381: G1 point: %w", err)
+	// blst decompresses (x < p, a square root of x³ + 4, y chosen by the
+	// sort flag) faster than gnark; it does not check the subgroup, which
+	// gnark's endomorphism test (φ(P) = −z²·P) does below, once.
+	var q blst.P1Affine
+	if q.Uncompress(b) == nil {
+		// The flags and x < p were checked above, so blst refused either
+		// x = 0 (the points (0, ±2), of order 3) or an x off the curve.
+		var x [fp.Bytes]byte
+		copy(x[:], b)
+		x[0] &^= flagCompressed | flagInfinity | flagSort
+		if allZero(x[:]) {
+			return nil, errors.New("bls12381: G1 point: not in the prime-order subgroup")
+		}
+		return nil, errors.New("bls12381: G1 point: x has no square root on the curve")
 	}
-	if a.IsInfinity() {
+	raw := q.Serialize() // uncompressed, canonical coordinates
+	var a bls.G1Affine
+	if raw[0]&flagInfinity != 0 {
 		return nil, errors.New("bls12381: G1 point: identity")
+	}
+	if a.X.SetBytesCanonical(raw[:fp.Bytes]) != nil || a.Y.SetBytesCanonical(raw[fp.Bytes:2*fp.Bytes]) != nil {
+		return nil, errors.New("bls12381: G1 point: non-canonical coordinate")
+	}
+	if !a.IsInSubGroup() { // also checks that a is on the curve
+		return nil, errors.New("bls12381: G1 point: not in the prime-order subgroup")
 	}
 	if enc := a.Bytes(); !bytes.Equal(enc[:], b) {
 		return nil, errors.New("bls12381: G1 point: non-canonical encoding")

@@ -9,8 +9,8 @@
 //
 // ScalarMult and ScalarBaseMult run in time independent of the scalar (see
 // ctmult.go); VarTimeScalarMult (decred's ScalarMultNonConst) and
-// MultiScalarMult (Straus' method over decred's point additions) run in
-// variable time and are for public scalars only.
+// MultiScalarMult (Straus' method over the GLV split with width-5 NAF digits,
+// msm.go) run in variable time and are for public scalars only.
 package secp256k1
 
 import (
@@ -95,7 +95,7 @@ func (secpGroup) MultiScalarMult(scalars []group.Scalar, points []group.Point) (
 		ks[i], ps[i] = &toScalar(scalars[i]).s, &toPoint(points[i]).p
 	}
 	r := new(Point)
-	msmStraus(ks, ps, &r.p)
+	msmGLV(ks, ps, &r.p)
 	return r, nil
 }
 
@@ -285,12 +285,13 @@ type Point struct {
 
 var _ group.Point = (*Point)(nil)
 
-// Generator returns the standard generator G.
+// Generator returns the standard generator G (in affine form, so that its
+// encoding needs no inversion).
 func Generator() *Point {
-	var one secp256k1.ModNScalar
-	one.SetInt(1)
 	p := new(Point)
-	secp256k1.ScalarBaseMultNonConst(&one, &p.p)
+	p.p.X.SetByteSlice(mustHex32("79be667ef9dcbbac55a06295ce870b07029bfcdb2dce28d959f2815b16f81798"))
+	p.p.Y.SetByteSlice(mustHex32("483ada7726a3c4655da4fbfc0e1108a8fd17b448a68554199c47d08ffb10d4b8"))
+	p.p.Z.SetInt(1)
 	return p
 }
 
@@ -470,11 +471,42 @@ func (p *Point) Bytes() []byte {
 		return out
 	}
 	a := p.p
-	a.ToAffine()
+	a.Z.Normalize()
+	if a.Z.IsOne() {
+		// Already affine (decoded points, NormalizePoints): no inversion.
+		a.X.Normalize()
+		a.Y.Normalize()
+	} else {
+		a.ToAffine()
+	}
 	out[0] = 0x02
 	if a.Y.IsOdd() {
 		out[0] = 0x03
 	}
 	a.X.PutBytesUnchecked(out[1:])
 	return out
+}
+
+// NormalizePoints rewrites the points of pts that belong to this group in
+// affine form (Z = 1), with one field inversion for all of them (Montgomery's
+// trick), so that their later Bytes need no inversion. The points keep their
+// values; identities and points of other groups are left as they are. It
+// runs in variable time and is for public points only (commitments).
+func NormalizePoints(pts []group.Point) {
+	var ps []*Point
+	seen := make(map[*Point]bool, len(pts))
+	for _, q := range pts {
+		if sp, ok := q.(*Point); ok && !sp.IsIdentity() && !seen[sp] {
+			seen[sp] = true
+			ps = append(ps, sp)
+		}
+	}
+	if len(ps) == 0 {
+		return
+	}
+	js := make([]*secp256k1.JacobianPoint, len(ps))
+	for i, sp := range ps {
+		js[i] = &sp.p
+	}
+	batchAffine(js)
 }
