@@ -2,6 +2,7 @@ package thresholdsig
 
 import (
 	"fmt"
+	"sync"
 
 	"github.com/chainkey/chainkey/internal/group"
 	"github.com/chainkey/chainkey/internal/group/bls12381"
@@ -41,4 +42,21 @@ func pairingCheck(sig, h, pk group.Point) (bool, error) {
 func isScalar(s group.Scalar) bool {
 	_, ok := s.(*bls12381.Scalar)
 	return ok
+}
+
+// preparedNegGenerator holds the line evaluations of −g2, computed once and
+// only read afterwards.
+var preparedNegGenerator = sync.OnceValue(func() *bls12381.PreparedG2 {
+	return bls12381.PrepareG2(g2().NewPoint().Neg(g2().Generator()))
+})
+
+// pairingCheckPrepared is pairingCheck for a public key whose line
+// evaluations are precomputed: both G2 points of the check are then fixed,
+// and the Miller loop does no G2 arithmetic.
+func pairingCheckPrepared(sig, h group.Point, pk *bls12381.PreparedG2) (bool, error) {
+	ok, err := bls12381.PairingCheckPrepared([]group.Point{sig, h}, []*bls12381.PreparedG2{preparedNegGenerator(), pk})
+	if err != nil {
+		return false, fmt.Errorf("thresholdsig: pairing check: %w", err)
+	}
+	return ok, nil
 }

@@ -27,8 +27,10 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"sync/atomic"
 
 	"github.com/chainkey/chainkey/internal/group"
+	"github.com/chainkey/chainkey/internal/group/bls12381"
 )
 
 // DST is the domain separation tag of the Internet Computer's BLS
@@ -77,6 +79,19 @@ var (
 // PublicKeys.
 type PublicKey struct {
 	p group.Point
+	// lines caches the key's Miller-loop line evaluations, computed on
+	// first use: a key is verified against many times (the root key).
+	lines atomic.Pointer[bls12381.PreparedG2]
+}
+
+// prepared returns the key's precomputed line evaluations.
+func (pk *PublicKey) prepared() *bls12381.PreparedG2 {
+	if l := pk.lines.Load(); l != nil {
+		return l
+	}
+	l := bls12381.PrepareG2(pk.p)
+	pk.lines.Store(l)
+	return l
 }
 
 // ParsePublicKey decodes a 96-byte compressed G2 public key, refusing
@@ -168,7 +183,14 @@ func Verify(pk *PublicKey, msg, sig []byte) error {
 	if err != nil {
 		return err
 	}
-	return verifyHashed(pk.p, h, s)
+	ok, err := pairingCheckPrepared(s, h, pk.prepared())
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return ErrInvalidSignature
+	}
+	return nil
 }
 
 // verifyHashed checks e(s, g2) = e(h, pk) for an already decoded signature

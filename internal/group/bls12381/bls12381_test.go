@@ -602,3 +602,33 @@ func TestRedaction(t *testing.T) {
 		t.Errorf("scalar printed as %q", out)
 	}
 }
+
+func TestPairingCheckPreparedAgrees(t *testing.T) {
+	a := grouptest.RandomScalar(t, G1())
+	b := grouptest.RandomScalar(t, G1())
+	g2 := G2().Generator()
+	aG1 := G1().NewPoint().ScalarBaseMult(a)
+	aG2 := G2().NewPoint().ScalarBaseMult(a)
+	bG2 := G2().NewPoint().ScalarBaseMult(b)
+	negG1 := G1().NewPoint().Neg(G1().Generator())
+	pg2, paG2, pbG2 := PrepareG2(g2), PrepareG2(aG2), PrepareG2(bG2)
+	for _, c := range []struct {
+		name string
+		qs   []*PreparedG2
+		want bool
+	}{
+		{"valid", []*PreparedG2{pg2, paG2}, true},
+		{"wrong key", []*PreparedG2{pg2, pbG2}, false},
+	} {
+		ok, err := PairingCheckPrepared([]group.Point{aG1, negG1}, c.qs)
+		if err != nil || ok != c.want {
+			t.Errorf("%s: got %v, %v; want %v", c.name, ok, err, c.want)
+		}
+	}
+	if _, err := PairingCheckPrepared([]group.Point{aG1}, []*PreparedG2{pg2, paG2}); err == nil {
+		t.Error("length mismatch accepted")
+	}
+	if _, err := PairingCheckPrepared(nil, nil); err == nil {
+		t.Error("empty input accepted")
+	}
+}

@@ -43,3 +43,37 @@ func PairingCheck(g1s, g2s []group.Point) (bool, error) {
 	}
 	return ok, nil
 }
+
+// PreparedG2 holds the Miller-loop line evaluations of a fixed G2 point, so
+// that pairing checks against it (a public key verified against again and
+// again, or the generator) skip the G2 arithmetic of the Miller loop.
+type PreparedG2 struct {
+	lines [2][len(bls.LoopCounter) - 1]bls.LineEvaluationAff
+}
+
+// PrepareG2 precomputes the line evaluations of the G2 point q.
+func PrepareG2(q group.Point) *PreparedG2 {
+	return &PreparedG2{lines: bls.PrecomputeLines(toG2(q).Affine())}
+}
+
+// PairingCheckPrepared is PairingCheck with every G2 point prepared by
+// PrepareG2. It runs in variable time.
+func PairingCheckPrepared(g1s []group.Point, g2s []*PreparedG2) (bool, error) {
+	if len(g1s) != len(g2s) {
+		return false, fmt.Errorf("bls12381: pairing check: %d G1 and %d G2 points", len(g1s), len(g2s))
+	}
+	if len(g1s) == 0 {
+		return false, errors.New("bls12381: pairing check: no pairs")
+	}
+	ps := make([]bls.G1Affine, len(g1s))
+	lines := make([][2][len(bls.LoopCounter) - 1]bls.LineEvaluationAff, len(g2s))
+	for i := range g1s {
+		ps[i] = toG1(g1s[i]).Affine()
+		lines[i] = g2s[i].lines
+	}
+	ok, err := bls.PairingCheckFixedQ(ps, lines)
+	if err != nil {
+		return false, fmt.Errorf("bls12381: pairing check: %w", err)
+	}
+	return ok, nil
+}
