@@ -73,11 +73,13 @@ type app struct {
 	metrics  *metrics
 	engines  map[string]keyEngine
 	idkg     *idkgState
-	bdkg     *blsDKG // genesis key generation of the BLS keys (nil for a bootstrap-dealer subnet)
+	bdkg     *blsDKG   // genesis key generation of the BLS keys (nil for a bootstrap-dealer subnet)
+	btc      *btcState // Bitcoin canister (nil without a Bitcoin configuration)
 
 	// Secret key shares: never logged.
 	certShare   []byte
 	beaconShare []byte
+	shareEpoch  uint64 // key epoch of the shares
 
 	mu      sync.Mutex
 	cs      *chainState               // committed state
@@ -123,13 +125,11 @@ func newApp(cfg *Config, st *store, log *slog.Logger, m *metrics) (*app, error) 
 	if err := a.initIDKG(); err != nil {
 		return nil, err
 	}
-	if a.gen.KeyGen == keyGenDKG {
-		if err := a.initBLSDKG(); err != nil {
-			return nil, err
-		}
-	}
 	meta, err := st.loadMeta()
 	if err != nil {
+		return nil, err
+	}
+	if err := a.initBitcoin(meta.Height); err != nil {
 		return nil, err
 	}
 	a.cs = &chainState{Convicted: map[uint32]uint64{}}
@@ -159,18 +159,24 @@ func newApp(cfg *Config, st *store, log *slog.Logger, m *metrics) (*app, error) 
 		// Certificates need the tree of a recent height: rebuild the
 		// committed one so replies certified after a restart still work.
 		k := a.keys(a.cs)
-		t, err := certifiedTree(a.cs.TimeNS, k.subnetID.Bytes(), k.rootKey, a.records)
+		t, err := certifiedTree(a.cs.TimeNS, k.subnetID.Bytes(), k.rootKey, a.records, a.bitcoinLeaves()...)
 		if err != nil {
 			return nil, err
 		}
 		a.trees[a.cs.Height] = t
-		if a.cs.BLSReady && a.gen.KeyGen == keyGenDKG {
-			if err := a.loadDKGShares(); err != nil {
+
+	} else {
+		a.cs.Beacon = genesisBeacon(a.chainID)
+	}
+	if a.gen.KeyGen == keyGenDKG {
+		if err := a.initBLSDKG(); err != nil {
+			return nil, err
+		}
+		if a.cs.BLSReady {
+			if err := a.loadDKGShares(a.cs); err != nil {
 				return nil, err
 			}
 		}
-	} else {
-		a.cs.Beacon = genesisBeacon(a.chainID)
 	}
 	return a, nil
 }
@@ -332,7 +338,11 @@ func (a *app) ExtendVote(_ context.Context, req *abci.ExtendVoteRequest) (*abci.
 	cs := a.cs.clone()
 	a.mu.Unlock()
 	ext := &voteExt{}
-	certShare, beaconShare := a.blsShares()
+	certShare, beaconShare, shareEpoch := a.blsSharesEpoch()
+	if shareEpoch != keyEpoch(cs) {
+		certShare, beaconShare = nil, nil // keys just reshared; shares follow at commit
+	}
+	ext.KeyEpoch = shareEpoch
 	if cs.Height > 0 && certShare != nil {
 		root, ok, err := a.st.getCommitted(heightKey(prefixRoot, cs.Height))
 		if err == nil && ok {
@@ -474,6 +484,10 @@ func (a *app) PrepareProposal(_ context.Context, req *abci.PrepareProposalReques
 				Extension: v.raw, ExtSig: v.sig}})
 		}
 	}
+	if b := a.bitcoinProposal(context.Background(), req.MaxTxBytes-size); b != nil {
+		out = append(out, b)
+		size += int64(len(b))
+	}
 	// Mempool requests, checked against the block's time so the block is
 	// not rejected for a request that expired meanwhile.
 	scratch := a.newExec(cs, req.Time, true)
@@ -522,7 +536,7 @@ func (a *app) combineCert(cs *chainState, votes []extVote, bad map[int]bool) *ce
 	byHeight := map[uint64]map[int][]byte{}
 	for _, v := range votes {
 		h := v.ext.CertHeight
-		if len(v.ext.CertShare) == 0 || h <= cs.LastCertified || h > cs.Height {
+		if len(v.ext.CertShare) == 0 || h <= cs.LastCertified || h > cs.Height || v.ext.KeyEpoch != keyEpoch(cs) {
 			continue
 		}
 		if byHeight[h] == nil {
@@ -558,7 +572,7 @@ func (a *app) combineCert(cs *chainState, votes []extVote, bad map[int]bool) *ce
 func (a *app) combineBeacon(cs *chainState, votes []extVote, bad map[int]bool) *beaconTx {
 	shares := map[int][]byte{}
 	for _, v := range votes {
-		if v.ext.BeaconRound == cs.BeaconRound+1 && len(v.ext.BeaconShare) != 0 {
+		if v.ext.BeaconRound == cs.BeaconRound+1 && len(v.ext.BeaconShare) != 0 && v.ext.KeyEpoch == keyEpoch(cs) {
 			shares[v.index] = v.ext.BeaconShare
 		}
 	}
@@ -602,7 +616,15 @@ func (a *app) ProcessProposal(_ context.Context, req *abci.ProcessProposalReques
 	cs := a.cs.clone()
 	a.mu.Unlock()
 	ex := a.newExec(cs, req.Time, true)
+	btcSeen := 0
 	for i, raw := range req.Txs {
+		if isBitcoinPayload(raw) {
+			if err := a.checkBitcoinPayload(raw, &btcSeen); err != nil {
+				a.log.Warn("rejecting proposal", "height", req.Height, "tx", i, "reason", err)
+				return &abci.ProcessProposalResponse{Status: abci.PROCESS_PROPOSAL_STATUS_REJECT}, nil
+			}
+			continue
+		}
 		if code, log := ex.apply(raw); code != codeOK && code != codeNotReady && code != codeUnknownKey && code != codeIgnored {
 			a.log.Warn("rejecting proposal", "height", req.Height, "tx", i, "code", code, "reason", log)
 			return &abci.ProcessProposalResponse{Status: abci.PROCESS_PROPOSAL_STATUS_REJECT}, nil
@@ -623,7 +645,13 @@ func (a *app) FinalizeBlock(_ context.Context, req *abci.FinalizeBlockRequest) (
 	a.st.discard()
 	ex := a.newExec(cs, req.Time, false)
 	results := make([]*abci.ExecTxResult, len(req.Txs))
+	btcSeen := 0
 	for i, raw := range req.Txs {
+		if isBitcoinPayload(raw) {
+			code, log := a.applyBitcoinPayload(ex, raw, &btcSeen)
+			results[i] = &abci.ExecTxResult{Code: code, Log: log}
+			continue
+		}
 		code, log := ex.apply(raw)
 		results[i] = &abci.ExecTxResult{Code: code, Log: log}
 	}
@@ -656,8 +684,8 @@ func (a *app) Commit(context.Context, *abci.CommitRequest) (*abci.CommitResponse
 	if err := a.st.commit(storeMeta{Height: next.Height, AppHash: next.AppHash}); err != nil {
 		return nil, err
 	}
-	if next.BLSReady && a.gen.KeyGen == keyGenDKG && a.certShare == nil {
-		if err := a.loadDKGShares(); err != nil {
+	if next.BLSReady && a.gen.KeyGen == keyGenDKG && (a.certShare == nil || a.shareEpoch != keyEpoch(next)) {
+		if err := a.loadDKGShares(next); err != nil {
 			return nil, err
 		}
 	}
@@ -859,8 +887,8 @@ func (e *exec) applyEvidence(t *evidenceTx) (uint32, error) {
 func (a *app) extHasBadShare(idx int, ext *voteExt) bool {
 	cs, _ := a.snapshot()
 	k := a.keys(cs)
-	if k.certPub == nil {
-		return false
+	if k.certPub == nil || ext.KeyEpoch != keyEpoch(cs) {
+		return a.extHasBadSignShare(idx, ext)
 	}
 	if len(ext.CertShare) != 0 {
 		root, ok, err := a.st.getCommitted(heightKey(prefixRoot, ext.CertHeight))
@@ -933,7 +961,7 @@ func (e *exec) endBlock(height uint64) error {
 		}
 	}
 	k := e.a.keys(cs)
-	tree, err := certifiedTree(cs.TimeNS, k.subnetID.Bytes(), k.rootKey, live)
+	tree, err := certifiedTree(cs.TimeNS, k.subnetID.Bytes(), k.rootKey, live, e.a.bitcoinLeaves()...)
 	if err != nil {
 		return err
 	}
@@ -1049,27 +1077,35 @@ func (a *app) snapshotState() *chainState {
 	return cs
 }
 
-// blsShares returns this node's secret BLS shares (nil before the keys
-// exist).
-func (a *app) blsShares() (cert, beacon []byte) {
+// blsSharesEpoch returns this node's secret BLS shares (nil before the
+// keys exist) and the key epoch they belong to.
+func (a *app) blsSharesEpoch() (cert, beacon []byte, epoch uint64) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	return a.certShare, a.beaconShare
+	return a.certShare, a.beaconShare, a.shareEpoch
 }
 
-// loadDKGShares loads this node's key shares from their files, or derives
-// them from the agreed key generation and writes the files.
-func (a *app) loadDKGShares() error {
+// loadDKGShares loads this node's shares of cs's BLS keys from their
+// files or, if the files are missing or belong to other keys (a crash
+// between the commit of a key generation and the writing of its shares),
+// derives them again from the stored key-generation messages.
+func (a *app) loadDKGShares(cs *chainState) error {
 	cert, err1 := readSecretFile(a.cfg.secretPath(certShareFile))
 	beacon, err2 := readSecretFile(a.cfg.secretPath(beaconShareFile))
-	if err1 != nil || err2 != nil {
-		if errors.Is(err1, ErrInsecureFile) || errors.Is(err2, ErrInsecureFile) {
-			return errors.Join(err1, err2)
-		}
-		var err error
-		cert, beacon, err = a.bdkg.secretShares()
+	if errors.Is(err1, ErrInsecureFile) || errors.Is(err2, ErrInsecureFile) {
+		return errors.Join(err1, err2)
+	}
+	if err1 != nil || err2 != nil || !a.sharesMatch(cs, cert, beacon) {
+		ep, err := a.bdkg.epochFor(cs)
 		if err != nil {
 			return err
+		}
+		cert, beacon, err = a.bdkg.secretShares(ep, cs.BLSKeyHeight)
+		if err != nil {
+			return err
+		}
+		if !a.sharesMatch(cs, cert, beacon) {
+			return errors.New("replica: derived BLS shares do not match the subnet's keys")
 		}
 		if err := writeSecretFile(a.cfg.secretPath(certShareFile), cert); err != nil {
 			return err
@@ -1079,7 +1115,9 @@ func (a *app) loadDKGShares() error {
 		}
 	}
 	a.mu.Lock()
-	a.certShare, a.beaconShare = cert, beacon
+	clear(a.certShare)
+	clear(a.beaconShare)
+	a.certShare, a.beaconShare, a.shareEpoch = cert, beacon, keyEpoch(cs)
 	a.mu.Unlock()
 	return nil
 }

@@ -1,6 +1,7 @@
 package replica
 
 import (
+	"bytes"
 	"crypto/rand"
 	"encoding/binary"
 	"errors"
@@ -8,25 +9,34 @@ import (
 	"sync"
 
 	"github.com/chainkey/chainkey/dkg"
+	"github.com/chainkey/chainkey/internal/group"
 	"github.com/chainkey/chainkey/internal/group/bls12381"
 	"github.com/chainkey/chainkey/thresholdsig"
 )
 
-// The genesis key generation of the subnet's BLS keys (certification,
-// threshold n−f, and random beacon, threshold f+1) runs package dkg through
-// blocks: every node deals (its shares HPKE-encrypted to each receiver,
-// the dealing signed by its node key) in a transaction; receivers decrypt
-// and verify their shares and complain in a transaction; an accused dealer
-// answers with a signed opening. Every node feeds the agreed messages to
-// its dkg.Session at their heights, so all reach the same convictions and
-// the same transcript; each node then derives its secret share (a 0600
-// file). Until both keys exist the subnet runs without certification.
+// The subnet's BLS keys (certification, threshold n−f, and random beacon,
+// threshold f+1) are made at genesis, and reshared every ReshareInterval
+// heights, by package dkg run through blocks. Every node deals in a
+// transaction (shares HPKE-encrypted to each receiver, the dealing signed
+// by its node key; when resharing, the constant term is its current
+// share); receivers decrypt and verify their shares and complain in a
+// transaction; an accused dealer answers with a signed opening. Every node
+// feeds the agreed messages to its dkg.Session at their heights, so all
+// reach the same convictions and the same transcript, and each then
+// derives its new secret share (a 0600 file). A resharing keeps the group
+// public key, so the subnet id and root key never change. Until the
+// genesis keys exist the subnet runs without certification.
+//
+// Each run is an epoch: epoch 0 is the genesis DKG, epoch e > 0 the e-th
+// resharing. The messages of the epoch in progress and of the one that
+// made the current keys are kept in the state, so a node can rebuild the
+// sessions, and its shares, after a restart.
 
 const (
 	protoDKGDealing   = 2
 	protoDKGComplaint = 3
 	protoDKGOpening   = 4
-	prefixDKGMsg      = "g/" // g/<purpose><height><seq> -> envelope
+	prefixDKGMsg      = "g/" // g/<epoch><purpose><height><seq> -> message
 	dkgDeadline       = 2    // blocks for complaints and for openings
 	keyGenDKG         = "dkg"
 	keyGenDealer      = "bootstrap-dealer"
@@ -35,68 +45,117 @@ const (
 // blsPurposes are the two BLS keys, in a fixed order.
 var blsPurposes = []string{"cert", "beacon"}
 
-// blsDKG holds the node's DKG sessions (agreed state, rebuilt from the
-// stored messages) and its dealer and receiver (secret, in memory).
+func purposeIndex(p string) byte {
+	if p == "beacon" {
+		return 1
+	}
+	return 0
+}
+
+// keyEpoch is the epoch that made the state's current BLS keys.
+func keyEpoch(cs *chainState) uint64 {
+	if cs.BLSResharing {
+		return cs.BLSEpoch - 1
+	}
+	return cs.BLSEpoch
+}
+
+// dkgEpoch is one run of the two sessions: agreed state (rebuilt from the
+// stored messages) and this node's dealers and receivers (secret, in
+// memory only).
+type dkgEpoch struct {
+	epoch     uint64
+	cfgs      map[string]*dkg.Config
+	sessions  map[string]*dkg.Session
+	dealers   map[string]*dkg.Dealer
+	receivers map[string]*dkg.Receiver
+	dealt     map[string][]byte // this node's dealing message, until agreed
+}
+
+// blsDKG drives the BLS key epochs of one node.
 type blsDKG struct {
 	a          *app
 	mu         sync.Mutex
-	cfgs       map[string]*dkg.Config
-	sessions   map[string]*dkg.Session
-	dealers    map[string]*dkg.Dealer
-	receivers  map[string]*dkg.Receiver
-	opened     map[string]bool // complaints already answered by this node
+	cur        *dkgEpoch // the epoch in progress, if any
+	last       *dkgEpoch // the epoch that made the current keys, when known
+	opened     map[string]bool
 	complained map[string]bool
 	answers    [][]byte // agreed complaints against this node, to answer
-	dealt      map[string][]byte
-}
-
-// drainAnswers answers the agreed complaints against this node's dealings.
-func (b *blsDKG) drainAnswers() [][]byte {
-	b.mu.Lock()
-	pending := b.answers
-	b.answers = nil
-	b.mu.Unlock()
-	var out [][]byte
-	for _, raw := range pending {
-		if m := b.answer(raw); m != nil {
-			out = append(out, m)
-		}
-	}
-	return out
 }
 
 func (a *app) initBLSDKG() error {
-	b := &blsDKG{a: a, cfgs: map[string]*dkg.Config{}, sessions: map[string]*dkg.Session{},
-		dealers: map[string]*dkg.Dealer{}, receivers: map[string]*dkg.Receiver{}, opened: map[string]bool{}, complained: map[string]bool{}, dealt: map[string][]byte{}}
+	b := &blsDKG{a: a, opened: map[string]bool{}, complained: map[string]bool{}}
+	a.bdkg = b
+	cs := a.cs
+	switch {
+	case !cs.BLSReady:
+		ep, err := b.newEpoch(0, nil, nil)
+		if err != nil {
+			return err
+		}
+		b.cur = ep
+	case cs.BLSResharing:
+		ep, err := b.newEpoch(cs.BLSEpoch, cs.CertPub, cs.BeaconPub)
+		if err != nil {
+			return err
+		}
+		b.cur = ep
+	default:
+		return nil
+	}
+	return b.replay(b.cur)
+}
+
+// newEpoch sets up the sessions of an epoch; prevCert and prevBeacon are
+// the public coefficients being reshared (nil for the genesis DKG).
+func (b *blsDKG) newEpoch(epoch uint64, prevCert, prevBeacon []byte) (*dkgEpoch, error) {
+	a := b.a
 	s := a.idkg
 	n := len(a.members)
 	f := faultBound(n)
+	ep := &dkgEpoch{epoch: epoch, cfgs: map[string]*dkg.Config{}, sessions: map[string]*dkg.Session{},
+		dealers: map[string]*dkg.Dealer{}, receivers: map[string]*dkg.Receiver{}, dealt: map[string][]byte{}}
 	var recv []dkg.ReceiverInfo
 	for i := range a.members {
 		recv = append(recv, dkg.ReceiverInfo{SigningKey: s.nodePub[i], EncryptionKey: s.encPub[i]})
 	}
 	for _, p := range blsPurposes {
-		t := n - f
+		t, prev := n-f, prevCert
 		if p == "beacon" {
-			t = f + 1
+			t, prev = f+1, prevBeacon
 		}
-		cfg := &dkg.Config{Group: bls12381.G2(), SessionID: []byte(a.chainID + "/bls-" + p + "/0"),
+		cfg := &dkg.Config{Group: bls12381.G2(), SessionID: []byte(fmt.Sprintf("%s/bls-%s/%d", a.chainID, p, epoch)),
 			Dealers: s.nodePub, Receivers: recv, Threshold: t, Deadline: dkgDeadline}
+		if prev != nil {
+			pc, err := thresholdsig.ParsePublicCoefficients(prev)
+			if err != nil {
+				return nil, fmt.Errorf("replica: %s key to reshare: %w", p, err)
+			}
+			cfg.Previous = pc.Commitment()
+		}
 		sess, err := dkg.NewSession(cfg)
 		if err != nil {
-			return fmt.Errorf("replica: %s key generation: %w", p, err)
+			return nil, fmt.Errorf("replica: %s key generation: %w", p, err)
 		}
 		r, err := dkg.NewReceiver(cfg, a.cfg.Index, s.signKey, s.encKey)
 		if err != nil {
-			return fmt.Errorf("replica: %s key generation: %w", p, err)
+			return nil, fmt.Errorf("replica: %s key generation: %w", p, err)
 		}
-		b.cfgs[p], b.sessions[p], b.receivers[p] = cfg, sess, r
+		ep.cfgs[p], ep.sessions[p], ep.receivers[p] = cfg, sess, r
 	}
-	a.bdkg = b
-	// Replay the agreed messages so the sessions are as before a restart.
+	return ep, nil
+}
+
+func dkgMsgPrefix(epoch uint64) []byte {
+	return binary.BigEndian.AppendUint64([]byte(prefixDKGMsg), epoch)
+}
+
+// replay feeds an epoch's stored messages to its sessions, in their
+// agreed order, so the sessions are as before a restart.
+func (b *blsDKG) replay(ep *dkgEpoch) error {
 	var replayErr error
-	err := a.st.scanCommitted([]byte(prefixDKGMsg), func(k, v []byte) bool {
-		rest := k[len(prefixDKGMsg):]
+	err := b.a.st.scanCommitted(dkgMsgPrefix(ep.epoch), func(k, v []byte) bool {
+		rest := k[len(prefixDKGMsg)+8:]
 		if len(rest) < 1+8+4 {
 			return true
 		}
@@ -107,7 +166,7 @@ func (a *app) initBLSDKG() error {
 			replayErr = err
 			return false
 		}
-		b.add(purpose, h, &t)
+		b.add(ep, purpose, h, &t)
 		return true
 	})
 	if err == nil {
@@ -116,23 +175,16 @@ func (a *app) initBLSDKG() error {
 	return err
 }
 
-func purposeIndex(p string) byte {
-	if p == "beacon" {
-		return 1
-	}
-	return 0
-}
-
 // add feeds an agreed message to a session. Messages the session refuses
 // change nothing.
-func (b *blsDKG) add(purpose string, height uint64, t *protocolTx) {
+func (b *blsDKG) add(ep *dkgEpoch, purpose string, height uint64, t *protocolTx) {
 	var env dkg.Envelope
 	if env.UnmarshalBinary(t.Body) != nil {
 		return
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	s := b.sessions[purpose]
+	s := ep.sessions[purpose]
 	var err error
 	switch t.Kind {
 	case protoDKGDealing:
@@ -147,10 +199,10 @@ func (b *blsDKG) add(purpose string, height uint64, t *protocolTx) {
 	}
 }
 
-// purposeOf returns the session a message belongs to.
-func (b *blsDKG) purposeOf(env *dkg.Envelope) (string, bool) {
+// purposeOf returns the session of ep a message belongs to.
+func (ep *dkgEpoch) purposeOf(env *dkg.Envelope) (string, bool) {
 	for _, p := range blsPurposes {
-		if string(env.SessionID) == string(b.cfgs[p].SessionID) {
+		if bytes.Equal(env.SessionID, ep.cfgs[p].SessionID) {
 			return p, true
 		}
 	}
@@ -159,24 +211,31 @@ func (b *blsDKG) purposeOf(env *dkg.Envelope) (string, bool) {
 
 // applyDKG executes a key-generation message: it is recorded and fed to
 // its session (during FinalizeBlock only; proposals check the signature).
+// Messages of no running session are valid but ignored.
 func (e *exec) applyDKG(t *protocolTx) (uint32, error) {
 	b := e.a.bdkg
 	if b == nil {
-		return codeInvalid, errf("no key generation in progress")
+		return codeInvalid, errf("this subnet runs no key generation")
 	}
 	var env dkg.Envelope
 	if err := env.UnmarshalBinary(t.Body); err != nil {
 		return codeInvalid, fmt.Errorf("replica: key generation envelope: %w", err)
 	}
-	p, ok := b.purposeOf(&env)
-	if !ok || int(env.Signer) >= len(e.a.members) || env.Signer != t.Sender {
-		return codeInvalid, errf("key generation message for no session")
+	if int(env.Signer) >= len(e.a.members) || env.Signer != t.Sender {
+		return codeInvalid, errf("key generation message sender mismatch")
 	}
 	if err := env.Verify(e.a.idkg.nodePub[env.Signer]); err != nil {
 		return codeInvalid, fmt.Errorf("replica: key generation message: %w", err)
 	}
-	if e.cs.BLSReady {
-		return codeIgnored, nil // late: the keys exist
+	b.mu.Lock()
+	ep := b.cur
+	b.mu.Unlock()
+	if ep == nil || (e.cs.BLSReady && !e.cs.BLSResharing) || ep.epoch != e.cs.BLSEpoch {
+		return codeIgnored, nil
+	}
+	p, ok := ep.purposeOf(&env)
+	if !ok {
+		return codeIgnored, nil
 	}
 	if e.dry {
 		return codeOK, nil
@@ -184,12 +243,11 @@ func (e *exec) applyDKG(t *protocolTx) (uint32, error) {
 	// The key orders messages by height and position in the block, so a
 	// replay after a restart feeds the session in the same order.
 	e.dkgSeq++
-	k := []byte(prefixDKGMsg)
-	k = append(k, purposeIndex(p))
+	k := append(dkgMsgPrefix(ep.epoch), purposeIndex(p))
 	k = binary.BigEndian.AppendUint64(k, e.cs.Height+1)
 	k = binary.BigEndian.AppendUint32(k, e.dkgSeq)
 	e.set(k, encodeProtocol(t))
-	b.add(p, e.cs.Height+1, t)
+	b.add(ep, p, e.cs.Height+1, t)
 	if t.Kind == protoDKGComplaint {
 		if c, err := dkg.DecodeComplaint(&env); err == nil && c.Dealer == e.a.cfg.Index {
 			b.mu.Lock()
@@ -208,62 +266,118 @@ func encodeProtocol(t *protocolTx) []byte {
 	return b
 }
 
-// finishDKG tries to complete both sessions at this height. Once both have
-// a transcript the public coefficients enter the state and certification
-// starts at the next height.
+// finishDKG completes the epoch in progress when both sessions have a
+// transcript (the new public coefficients enter the state; certification
+// uses them from the next height on), and starts a resharing every
+// ReshareInterval heights.
 func (e *exec) finishDKG(height uint64) error {
 	b := e.a.bdkg
-	if b == nil || e.cs.BLSReady {
+	if b == nil {
 		return nil
 	}
+	cs := e.cs
+	b.mu.Lock()
+	ep := b.cur
+	b.mu.Unlock()
+	if ep != nil && ep.epoch == cs.BLSEpoch && (!cs.BLSReady || cs.BLSResharing) {
+		done, err := e.tryComplete(ep, height)
+		if err != nil || !done {
+			return err
+		}
+	}
+	every := e.a.gen.ReshareInterval
+	if cs.BLSReady && !cs.BLSResharing && every > 0 && height%every == 0 {
+		cs.BLSEpoch++
+		cs.BLSResharing = true
+		if !e.dry {
+			nep, err := b.newEpoch(cs.BLSEpoch, cs.CertPub, cs.BeaconPub)
+			if err != nil {
+				return err
+			}
+			b.mu.Lock()
+			b.cur = nep
+			b.mu.Unlock()
+			e.a.log.Info("resharing the BLS keys", "epoch", cs.BLSEpoch, "height", height)
+		}
+	}
+	return nil
+}
+
+func (e *exec) tryComplete(ep *dkgEpoch, height uint64) (bool, error) {
+	b := e.a.bdkg
+	cs := e.cs
 	pubs := map[string][]byte{}
 	b.mu.Lock()
-	defer b.mu.Unlock()
 	for _, p := range blsPurposes {
-		s := b.sessions[p]
+		s := ep.sessions[p]
 		for _, c := range s.Convictions() {
-			k := fmt.Sprintf("dkg/%s/%d", p, c.Dealer)
-			if !e.seen[k] && !e.cs.DKGConvicted[k] {
+			k := fmt.Sprintf("dkg/%d/%s/%d", ep.epoch, p, c.Dealer)
+			if !e.seen[k] && !cs.DKGConvicted[k] {
 				e.seen[k] = true
-				if e.cs.DKGConvicted == nil {
-					e.cs.DKGConvicted = map[string]bool{}
+				if cs.DKGConvicted == nil {
+					cs.DKGConvicted = map[string]bool{}
 				}
-				e.cs.DKGConvicted[k] = true
-				e.cs.Convicted[uint32(c.Dealer)]++
-				e.a.log.Warn("node convicted in key generation", "node", c.Dealer, "key", p, "reason", c.Reason.String())
+				cs.DKGConvicted[k] = true
+				cs.Convicted[uint32(c.Dealer)]++
+				e.a.log.Warn("node convicted in key generation", "node", c.Dealer, "key", p, "epoch", ep.epoch, "reason", c.Reason.String())
 			}
 		}
 		tr, err := s.Transcript(height)
 		if errors.Is(err, dkg.ErrNotEnoughDealings) {
-			return nil
+			b.mu.Unlock()
+			return false, nil
 		}
 		if err != nil {
-			return fmt.Errorf("replica: %s key transcript: %w", p, err)
+			b.mu.Unlock()
+			return false, fmt.Errorf("replica: %s key transcript: %w", p, err)
 		}
 		pc, err := thresholdsig.NewPublicCoefficients(tr.PublicPolynomial())
 		if err != nil {
-			return fmt.Errorf("replica: %s key: %w", p, err)
+			b.mu.Unlock()
+			return false, fmt.Errorf("replica: %s key: %w", p, err)
 		}
 		pubs[p] = pc.Bytes()
 	}
-	e.cs.BLSReady = true
-	e.cs.CertPub, e.cs.BeaconPub = pubs["cert"], pubs["beacon"]
-	e.a.metrics.dkgRounds.Add(2)
-	e.a.log.Info("subnet BLS keys generated", "height", height)
-	return nil
+	b.mu.Unlock()
+	if cs.BLSReady {
+		cs.PrevCertPub, cs.PrevBeaconPub = cs.CertPub, cs.BeaconPub
+	}
+	cs.BLSReady, cs.BLSResharing = true, false
+	cs.CertPub, cs.BeaconPub = pubs["cert"], pubs["beacon"]
+	cs.BLSKeyHeight = height
+	if !e.dry {
+		b.mu.Lock()
+		b.last, b.cur = ep, nil
+		b.mu.Unlock()
+		e.a.metrics.dkgRounds.Add(2)
+		// The messages of the epoch before are no longer needed.
+		if ep.epoch > 0 {
+			var old [][]byte
+			e.a.st.scanCommitted(dkgMsgPrefix(ep.epoch-1), func(k, _ []byte) bool {
+				old = append(old, bytes.Clone(k))
+				return true
+			})
+			for _, k := range old {
+				e.del(k)
+			}
+		}
+		e.a.log.Info("subnet BLS keys ready", "epoch", ep.epoch, "height", height)
+	}
+	return true, nil
 }
 
-// secretShare derives and stores this node's shares once the keys exist.
-func (b *blsDKG) secretShares() (cert, beacon []byte, err error) {
+// secretShares derives this node's shares of the keys made by ep, which
+// completed at height.
+func (b *blsDKG) secretShares(ep *dkgEpoch, height uint64) (cert, beacon []byte, err error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	out := map[string][]byte{}
 	for _, p := range blsPurposes {
-		s, r := b.sessions[p], b.receivers[p]
+		s, r := ep.sessions[p], ep.receivers[p]
 		if _, err := r.VerifyDealings(s); err != nil {
 			return nil, nil, err
 		}
-		tr, err := s.Transcript(0)
+		tr, err := s.Transcript(height)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -286,21 +400,85 @@ func (b *blsDKG) secretShares() (cert, beacon []byte, err error) {
 	return out["cert"], out["beacon"], nil
 }
 
-// work is the node-local part, run after each commit: deal once, complain
+// epochFor returns the sessions of the epoch that made cs's keys,
+// rebuilding them from the stored messages if needed.
+func (b *blsDKG) epochFor(cs *chainState) (*dkgEpoch, error) {
+	k := keyEpoch(cs)
+	b.mu.Lock()
+	if b.last != nil && b.last.epoch == k {
+		ep := b.last
+		b.mu.Unlock()
+		return ep, nil
+	}
+	b.mu.Unlock()
+	var prevCert, prevBeacon []byte
+	if k > 0 {
+		prevCert, prevBeacon = cs.PrevCertPub, cs.PrevBeaconPub
+	}
+	ep, err := b.newEpoch(k, prevCert, prevBeacon)
+	if err != nil {
+		return nil, err
+	}
+	if err := b.replay(ep); err != nil {
+		return nil, err
+	}
+	b.mu.Lock()
+	b.last = ep
+	b.mu.Unlock()
+	return ep, nil
+}
+
+// work is the node-local part, run after each commit: deal once per
+// session (resharing: the current share is the dealt secret), complain
 // about bad shares, answer complaints against this node. It returns the
 // transactions to submit.
-func (b *blsDKG) work() [][]byte {
+func (b *blsDKG) work(cs *chainState) [][]byte {
 	me := b.a.cfg.Index
 	var out [][]byte
 	b.mu.Lock()
+	ep := b.cur
+	b.mu.Unlock()
+	if ep == nil || ep.epoch != cs.BLSEpoch || (cs.BLSReady && !cs.BLSResharing) {
+		return nil
+	}
+	var secrets map[string]group.Scalar
+	if ep.epoch > 0 {
+		cert, beacon, epoch := b.a.blsSharesEpoch()
+		if cert == nil || epoch != ep.epoch-1 {
+			return nil // shares of the keys being reshared not loaded yet
+		}
+		secrets = map[string]group.Scalar{}
+		for p, raw := range map[string][]byte{"cert": cert, "beacon": beacon} {
+			var sk thresholdsig.SecretKeyShare
+			if err := sk.UnmarshalBinary(raw); err != nil {
+				return nil
+			}
+			secrets[p] = sk.Scalar()
+			sk.Zeroize()
+		}
+		defer func() {
+			for _, s := range secrets {
+				s.Zeroize()
+			}
+		}()
+	}
+	b.mu.Lock()
 	defer b.mu.Unlock()
 	for _, p := range blsPurposes {
-		s, cfg := b.sessions[p], b.cfgs[p]
+		s, cfg := ep.sessions[p], ep.cfgs[p]
 		_, _, agreed := s.Dealing(me)
-		if !agreed && b.dealt[p] != nil {
-			out = append(out, b.dealt[p]) // not agreed yet: submit again
+		path := b.a.cfg.secretPath(fmt.Sprintf("dkg-%d-%s.dealing", ep.epoch, p))
+		if ep.dealt[p] == nil {
+			// Dealt before a restart: send the same dealing again, never a
+			// second one (that would be equivocation).
+			if raw, err := readSecretFile(path); err == nil {
+				ep.dealt[p] = raw
+			}
 		}
-		if !agreed && b.dealers[p] == nil {
+		if !agreed && ep.dealt[p] != nil {
+			out = append(out, ep.dealt[p]) // not agreed yet: submit again
+		}
+		if !agreed && ep.dealt[p] == nil {
 			d, err := dkg.NewDealer(cfg, me, b.a.idkg.signKey)
 			if err != nil {
 				continue
@@ -309,17 +487,22 @@ func (b *blsDKG) work() [][]byte {
 			if b.a.cfg.Faults.BadDealings {
 				env, err = badDKGDealing(cfg, me, b.a.idkg.signKey)
 			} else {
-				env, err = d.Deal(nil, rand.Reader)
+				env, err = d.Deal(secrets[p], rand.Reader)
 			}
 			if err != nil {
-				b.a.log.Error("key generation dealing", "key", p, "err", err)
+				b.a.log.Error("key generation dealing", "key", p, "epoch", ep.epoch, "err", err)
 				continue
 			}
-			b.dealers[p] = d
-			b.dealt[p] = b.msg(protoDKGDealing, env)
-			out = append(out, b.dealt[p])
+			m := b.msg(protoDKGDealing, env)
+			if err := writeSecretFile(path, m); err != nil {
+				b.a.log.Error("record key generation dealing", "err", err)
+				continue
+			}
+			ep.dealers[p] = d
+			ep.dealt[p] = m
+			out = append(out, m)
 		}
-		complaints, err := b.receivers[p].VerifyDealings(s)
+		complaints, err := ep.receivers[p].VerifyDealings(s)
 		if err == nil {
 			for _, c := range complaints {
 				out = append(out, b.msg(protoDKGComplaint, c))
@@ -328,7 +511,7 @@ func (b *blsDKG) work() [][]byte {
 		if b.a.cfg.Faults.BadComplaints {
 			for _, dealer := range s.Dealers() {
 				_, h, ok := s.Dealing(dealer)
-				k := fmt.Sprintf("%s/%d", p, dealer)
+				k := fmt.Sprintf("%d/%s/%d", ep.epoch, p, dealer)
 				if ok && dealer != me && !b.complained[k] {
 					b.complained[k] = true
 					if c, err := dkg.NewComplaint(b.a.idkg.signKey, cfg.SessionID, me, dealer, h); err == nil {
@@ -341,8 +524,27 @@ func (b *blsDKG) work() [][]byte {
 	return out
 }
 
+// drainAnswers answers the agreed complaints against this node's dealings.
+func (b *blsDKG) drainAnswers() [][]byte {
+	b.mu.Lock()
+	pending := b.answers
+	b.answers = nil
+	ep := b.cur
+	b.mu.Unlock()
+	if ep == nil {
+		return nil
+	}
+	var out [][]byte
+	for _, raw := range pending {
+		if m := b.answer(ep, raw); m != nil {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
 // answer opens this node's dealing to answer an agreed complaint.
-func (b *blsDKG) answer(raw []byte) []byte {
+func (b *blsDKG) answer(ep *dkgEpoch, raw []byte) []byte {
 	var t protocolTx
 	if decMode.Unmarshal(raw, &t) != nil || t.Kind != protoDKGComplaint {
 		return nil
@@ -351,13 +553,13 @@ func (b *blsDKG) answer(raw []byte) []byte {
 	if env.UnmarshalBinary(t.Body) != nil {
 		return nil
 	}
-	p, ok := b.purposeOf(&env)
+	p, ok := ep.purposeOf(&env)
 	if !ok {
 		return nil
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	d := b.dealers[p]
+	d := ep.dealers[p]
 	if d == nil || b.opened[string(t.Body)] {
 		return nil
 	}
@@ -383,6 +585,7 @@ func (b *blsDKG) msg(kind uint8, env *dkg.Envelope) []byte {
 func badDKGDealing(cfg *dkg.Config, me int, key *dkg.NodeSigningKey) (*dkg.Envelope, error) {
 	other := *cfg
 	other.SessionID = append([]byte("wrong/"), cfg.SessionID...)
+	other.Previous = nil
 	d, err := dkg.NewDealer(&other, me, key)
 	if err != nil {
 		return nil, err
@@ -392,4 +595,17 @@ func badDKGDealing(cfg *dkg.Config, me int, key *dkg.NodeSigningKey) (*dkg.Envel
 		return nil, err
 	}
 	return dkg.SignEnvelope(key, env.Kind, cfg.SessionID, env.Signer, env.Body)
+}
+
+// sharesMatch reports whether the secret shares match the public
+// coefficients of the state (a signature share on a test message verifies).
+func (a *app) sharesMatch(cs *chainState, cert, beacon []byte) bool {
+	msg := []byte("chainkey share check")
+	for _, kv := range [][2][]byte{{cs.CertPub, cert}, {cs.BeaconPub, beacon}} {
+		sig, err := a.bls.SignShare(kv[1], msg)
+		if err != nil || a.bls.VerifyShare(kv[0], a.cfg.Index, msg, sig) != nil {
+			return false
+		}
+	}
+	return true
 }

@@ -29,6 +29,11 @@ var GenesisKeyIDs = []string{
 	"schnorr:ed25519:dfx_test_key",
 }
 
+// DefaultTimeoutCommitMS is CometBFT's timeout_commit written by
+// WriteSubnetConfig: short, so that a signature (about six heights from
+// request to certified reply) stays under a second on a LAN or loopback.
+const DefaultTimeoutCommitMS = 50
+
 // DefaultReshareInterval is the number of heights between resharings of
 // the master keys written by WriteSubnetConfig.
 const DefaultReshareInterval = 2000
@@ -62,11 +67,15 @@ type Config struct {
 	MetricsListen string `json:"metrics_listen"`
 	// TimeoutCommitMS is CometBFT's timeout_commit in milliseconds.
 	TimeoutCommitMS int `json:"timeout_commit_ms"`
-	// PresignatureTarget is the stock of presignatures kept per key.
-	PresignatureTarget int `json:"presignature_target"`
-	// ReshareInterval is the number of heights between resharings of the
-	// subnet's keys (0 disables resharing).
-	ReshareInterval uint64 `json:"reshare_interval"`
+	// PresignatureTarget is the stock of presignatures kept per key, and
+	// ReshareInterval the number of heights between resharings of the
+	// subnet's keys (0: never). Both are agreed values: WriteSubnetConfig
+	// records them in the genesis, which is what the nodes follow; here
+	// they are for information.
+	PresignatureTarget int    `json:"presignature_target"`
+	ReshareInterval    uint64 `json:"reshare_interval"`
+	// Bitcoin enables the Bitcoin integration (nil: off).
+	Bitcoin *BitcoinConfig `json:"bitcoin,omitempty"`
 
 	// Logger receives the node's structured logs; nil discards them.
 	Logger *slog.Logger `json:"-"`
@@ -198,7 +207,7 @@ func writeSubnetConfig(dir string, n int, hosts []string, opt subnetOptions) err
 		return fmt.Errorf("replica: %d hosts for %d nodes", len(hosts), n)
 	}
 	if opt.timeoutCommitMS == 0 {
-		opt.timeoutCommitMS = 100
+		opt.timeoutCommitMS = DefaultTimeoutCommitMS
 	}
 	if opt.presignatureTarget == 0 {
 		opt.presignatureTarget = 20

@@ -61,9 +61,12 @@
 // ecdsa:secp256k1:{dfx_test_key,test_key_1}, schnorr:bip340secp256k1:
 // dfx_test_key and schnorr:ed25519:dfx_test_key with package idkg (Random,
 // then ReshareOfMasked). Presignatures are produced in the background to a
-// configured stock per key (ECDSA: κ, λ, κ·λ, x·λ; Schnorr: a nonce) and
-// master keys are reshared (ReshareOfUnmasked) every ReshareInterval
-// heights without changing their public keys. A test subnet may instead use
+// configured stock per key (ECDSA: κ, λ, κ·λ, x·λ; Schnorr: a nonce).
+// Every ReshareInterval heights the BLS keys are reshared with package dkg
+// (each node deals its current share; the group key, root key and subnet
+// id do not change) and the master keys with ReshareOfUnmasked (their
+// public keys do not change; presignatures stay bound to the key
+// transcript they were made with). A test subnet may instead use
 // bootstrap-dealer BLS keys (never the default).
 //
 // # Storage

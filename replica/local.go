@@ -34,6 +34,9 @@ type LocalOptions struct {
 	// OnNode is called for every node after it started, e.g. to put a
 	// gRPC server on top of it.
 	OnNode func(*Node) error
+	// Bitcoin, if set, is given to every node (see Config.Bitcoin). It is
+	// not written to the nodes' configuration files.
+	Bitcoin *BitcoinConfig
 }
 
 // StartLocalSubnet starts a subnet of nodes nodes whose homes are
@@ -87,6 +90,10 @@ func startLocal(ctx context.Context, home string, nodes int, progress func(Progr
 			return nil, err
 		}
 		cfg.Logger = opt.Logger
+		if opt.Bitcoin != nil {
+			bc := *opt.Bitcoin
+			cfg.Bitcoin = &bc
+		}
 		if tweak != nil {
 			tweak(cfg)
 		}

@@ -141,6 +141,8 @@ type voteExt struct {
 	BeaconShare []byte `cbor:"4,keyasint"`
 	// SignShares are shares for pending signing requests.
 	SignShares []signShare `cbor:"5,keyasint"`
+	// KeyEpoch is the BLS key epoch of CertShare and BeaconShare.
+	KeyEpoch uint64 `cbor:"6,keyasint"`
 }
 
 // signShare is one node's share for one pending request.

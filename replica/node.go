@@ -255,6 +255,7 @@ func (n *Node) Stop() error {
 	if n.httpSrv != nil {
 		n.httpSrv.Close()
 	}
+	n.app.closeBitcoin()
 	if err := n.st.close(); err != nil {
 		errs = append(errs, err)
 	}
@@ -437,8 +438,8 @@ func (n *Node) dealerLoop() {
 	submitted := map[string]bool{}
 	for {
 		cs, ch := n.app.snapshot()
-		if b := n.app.bdkg; b != nil && !cs.BLSReady {
-			msgs := b.work()
+		if b := n.app.bdkg; b != nil {
+			msgs := b.work(cs)
 			msgs = append(msgs, b.drainAnswers()...)
 			for _, raw := range msgs {
 				if _, err := n.comet.Mempool().CheckTx(raw, ""); err != nil && !errors.Is(err, mempool.ErrTxInCache) {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"slices"
+	"strconv"
 	"sync"
 
 	"github.com/chainkey/chainkey/ingress"
@@ -48,7 +49,11 @@ func TestSignThroughput(t *testing.T) {
 	errs := 0
 	stop := time.Now().Add(20 * time.Second)
 	var wg sync.WaitGroup
-	for w := 0; w < 16; w++ {
+	workers := 16
+	if v, err := strconv.Atoi(os.Getenv("CHAINKEY_WORKERS")); err == nil && v > 0 {
+		workers = v
+	}
+	for w := 0; w < workers; w++ {
 		wg.Add(1)
 		go func(w int) {
 			defer wg.Done()

@@ -47,6 +47,15 @@ type chainState struct {
 	CertPub      []byte          `cbor:"19,keyasint"`
 	BeaconPub    []byte          `cbor:"20,keyasint"`
 	DKGConvicted map[string]bool `cbor:"21,keyasint"`
+	// BLSEpoch is the key epoch in progress or last completed (0: genesis
+	// DKG, e: e-th resharing); BLSResharing is set while one runs.
+	BLSEpoch     uint64 `cbor:"22,keyasint"`
+	BLSResharing bool   `cbor:"23,keyasint"`
+	// PrevCertPub and PrevBeaconPub are the coefficients the last
+	// resharing started from; BLSKeyHeight is the height it completed at.
+	PrevCertPub   []byte `cbor:"24,keyasint"`
+	PrevBeaconPub []byte `cbor:"25,keyasint"`
+	BLSKeyHeight  uint64 `cbor:"26,keyasint"`
 }
 
 // pendingRequest is an accepted signing request waiting for shares.
@@ -156,9 +165,10 @@ type replyBlob struct {
 //	/request_status/<id>/status    "received" | "replied" | "rejected"
 //	/request_status/<id>/reply     reply blob (replied)
 //	/request_status/<id>/reject_message
+//	/bitcoin/<network>/state_hash  SHA-256 of the Bitcoin canister state (extra)
 //
 // Requests stay in the tree until their ingress expiry, as on the IC.
-func certifiedTree(timeNS int64, subnetID []byte, rootKeyDER []byte, records map[string]*requestRecord) (certification.HashTree, error) {
+func certifiedTree(timeNS int64, subnetID []byte, rootKeyDER []byte, records map[string]*requestRecord, extra ...certification.PathValue) (certification.HashTree, error) {
 	entries := []certification.PathValue{
 		{Path: [][]byte{[]byte("time")}, Value: certification.AppendLEB128(nil, uint64(timeNS))},
 		{Path: [][]byte{[]byte("subnet"), subnetID, []byte("public_key")}, Value: rootKeyDER},
@@ -177,6 +187,7 @@ func certifiedTree(timeNS int64, subnetID []byte, rootKeyDER []byte, records map
 			entries = append(entries, certification.PathValue{Path: append(slices.Clone(base), []byte("reject_message")), Value: []byte(r.Reject)})
 		}
 	}
+	entries = append(entries, extra...)
 	t, err := certification.BuildTree(entries)
 	if err != nil {
 		return nil, fmt.Errorf("replica: build state tree: %w", err)

@@ -27,6 +27,7 @@ func newInitCmd() *cobra.Command {
 		nodes int
 		out   string
 		hosts string
+		btcf  nodeBitcoinFlags
 	)
 	cmd := &cobra.Command{
 		Use:   "init",
@@ -36,7 +37,9 @@ func newInitCmd() *cobra.Command {
 node, comma-separated) the nodes are meant for those machines; without it
 they listen on loopback ports of this machine. Copy each node's directory to
 its machine and start it with "chainkey node --home DIR". Prints the nodes'
-homes and endpoints as JSON.`,
+homes and endpoints as JSON. The --bitcoin-* flags write a Bitcoin section
+into every node's chainkey.json (the adapter address is each machine's own
+btc-adapter; "chainkey node --bitcoin-*" overrides it).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if out == "" {
@@ -54,6 +57,10 @@ homes and endpoints as JSON.`,
 			if _, err := os.Stat(filepath.Join(out, "node0")); err == nil {
 				return fmt.Errorf("init: %s already holds a subnet; refusing to overwrite its keys", out)
 			}
+			btcCfg, err := btcf.config()
+			if err != nil {
+				return fmt.Errorf("init: %w", err)
+			}
 			if err := replica.WriteSubnetConfig(out, nodes, hostList); err != nil {
 				return fmt.Errorf("init: %w", err)
 			}
@@ -64,6 +71,12 @@ homes and endpoints as JSON.`,
 				if err != nil {
 					return fmt.Errorf("init: %w", err)
 				}
+				if btcCfg != nil {
+					c.Bitcoin = btcCfg
+					if err := c.Save(); err != nil {
+						return fmt.Errorf("init: %w", err)
+					}
+				}
 				res.Nodes = append(res.Nodes, initNode{Home: home, P2P: c.P2PListen, GRPC: c.GRPCListen})
 			}
 			return writeJSONLine(cmd.OutOrStdout(), res)
@@ -73,5 +86,6 @@ homes and endpoints as JSON.`,
 	f.IntVar(&nodes, "nodes", 4, "number of nodes")
 	f.StringVar(&out, "out", "", "output directory")
 	f.StringVar(&hosts, "hosts", "", "comma-separated host or host:p2pport of each node (default: loopback on this machine)")
+	btcf.register(cmd)
 	return cmd
 }

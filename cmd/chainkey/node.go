@@ -15,12 +15,14 @@ import (
 
 	"github.com/chainkey/chainkey/replica"
 	"github.com/chainkey/chainkey/rpc"
+	"github.com/chainkey/chainkey/rpc/bitcoinpb"
 )
 
 func newNodeCmd() *cobra.Command {
 	var (
-		home     string
-		logLevel string
+		home         string
+		logLevel     string
+		btcFlagsNode nodeBitcoinFlags
 	)
 	cmd := &cobra.Command{
 		Use:   "node",
@@ -43,6 +45,9 @@ with its keys and state.`,
 				return fmt.Errorf("node: %w", err)
 			}
 			cfg.Logger = log
+			if err := btcFlagsNode.apply(cfg); err != nil {
+				return fmt.Errorf("node: %w", err)
+			}
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
 			n, err := replica.New(*cfg)
@@ -69,6 +74,7 @@ with its keys and state.`,
 	}
 	cmd.Flags().StringVar(&home, "home", "", "node directory (from chainkey init)")
 	cmd.Flags().StringVar(&logLevel, "log-level", "info", "log level: debug, info, warn or error")
+	btcFlagsNode.register(cmd)
 	return cmd
 }
 
@@ -89,6 +95,9 @@ func serveNodeGRPC(n *replica.Node, addr string, log *slog.Logger) (*grpc.Server
 		return nil, "", fmt.Errorf("grpc listen %s: %w", addr, err)
 	}
 	srv := rpc.NewGRPCServer(rpc.NodeBackend(n), rpc.ServerOptions{Logger: log})
+	if bs := n.BitcoinService(); bs != nil {
+		bitcoinpb.RegisterBitcoinServer(srv, bs)
+	}
 	go srv.Serve(lis)
 	return srv, lis.Addr().String(), nil
 }

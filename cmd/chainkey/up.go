@@ -51,6 +51,7 @@ func newUpCmd() *cobra.Command {
 		asJSON   bool
 		logLevel string
 		timeout  time.Duration
+		btcf     nodeBitcoinFlags
 	)
 	cmd := &cobra.Command{
 		Use:   "up",
@@ -60,7 +61,13 @@ threshold keys, then print the subnet id, the root public key (DER, hex) and
 every node's endpoints; with --json one JSON object
 {"subnet_id","root_key","grpc":[host:port...],"metrics":[host:port...],"home"}.
 It runs until interrupted (Ctrl-C) and then stops cleanly. Running it again
-on the same --home resumes the same subnet and keys.`,
+on the same --home resumes the same subnet and keys.
+
+With --bitcoin-adapter (a running btc-adapter's unix://PATH or HOST:PORT) and
+--bitcoin-network, every node hosts the Bitcoin canister: block proposers put
+the adapter's new blocks into their blocks, every node checks and applies
+them, and each node's gRPC endpoint serves the Bitcoin service used by
+"chainkey btc". Give the same flags every time the subnet is resumed.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if home == "" {
@@ -128,7 +135,12 @@ on the same --home resumes the same subnet and keys.`,
 			}
 			prog := newUpProgress(cmd.ErrOrStderr())
 			startCtx, cancelStart := context.WithTimeout(ctx, timeout)
-			sub, err := replica.StartLocalSubnetWith(startCtx, home, nodes, prog.event, replica.LocalOptions{Logger: log, OnNode: onNode})
+			btcCfg, err := btcf.config()
+			if err != nil {
+				cancelStart()
+				return fmt.Errorf("up: %w", err)
+			}
+			sub, err := replica.StartLocalSubnetWith(startCtx, home, nodes, prog.event, replica.LocalOptions{Logger: log, OnNode: onNode, Bitcoin: btcCfg})
 			var keyWarning error
 			if err == nil {
 				if kerr := waitKeysUsable(startCtx, sub.Nodes()[0], prog.event); kerr != nil {
@@ -201,6 +213,7 @@ on the same --home resumes the same subnet and keys.`,
 	f.BoolVar(&asJSON, "json", false, "print the endpoints as one JSON object")
 	f.StringVar(&logLevel, "log-level", "", "print node logs to stderr at this level (debug, info, warn, error)")
 	f.DurationVar(&timeout, "timeout", 5*time.Minute, "give up if the subnet is not ready within this time")
+	btcf.register(cmd)
 	return cmd
 }
 
