@@ -431,35 +431,22 @@ func Combine(key *idkg.Transcript, p *Presignature, req *Request, shares []*Sign
 	if err != nil {
 		return nil, nil, err
 	}
-	var valid []*SignatureShare
-	seen := map[int]bool{}
-	for _, s := range shares {
-		if s == nil || s.Numerator == nil || s.Denominator == nil || s.Signer < 0 || s.Signer >= ctx.receivers || seen[s.Signer] {
-			continue
-		}
-		seen[s.Signer] = true
-		valid = append(valid, s)
+	sig, culprits, err := idkg.CombineShares(idkg.ShareCombiner[*SignatureShare, *Signature]{
+		Signer: func(s *SignatureShare) (int, bool) {
+			if s == nil || s.Numerator == nil || s.Denominator == nil {
+				return 0, false
+			}
+			return s.Signer, true
+		},
+		Receivers: ctx.receivers,
+		Threshold: ctx.threshold,
+		Combine:   func(v []*SignatureShare) (*Signature, error) { return ctx.combine(req, v) },
+		Verify:    func(s *SignatureShare) error { return ctx.verifyShare(p, s) },
+	}, shares)
+	if err != nil {
+		return nil, culprits, fmt.Errorf("ecdsa: %w", err)
 	}
-	slices.SortFunc(valid, func(a, b *SignatureShare) int { return a.Signer - b.Signer })
-	if len(valid) >= ctx.threshold {
-		if sig, err := ctx.combine(req, valid[:ctx.threshold]); err == nil {
-			return sig, nil, nil
-		}
-	}
-	var good []*SignatureShare
-	var culprits []int
-	for _, s := range valid {
-		if ctx.verifyShare(p, s) != nil {
-			culprits = append(culprits, s.Signer)
-			continue
-		}
-		good = append(good, s)
-	}
-	if len(good) < ctx.threshold {
-		return nil, culprits, fmt.Errorf("ecdsa: %d valid signature shares, need %d", len(good), ctx.threshold)
-	}
-	sig, err := ctx.combine(req, good[:ctx.threshold])
-	return sig, culprits, err
+	return sig, culprits, nil
 }
 
 func (ctx *signingContext) combine(req *Request, shares []*SignatureShare) (*Signature, error) {
