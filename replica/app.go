@@ -304,7 +304,7 @@ func (a *app) CheckTx(_ context.Context, req *abci.CheckTxRequest) (*abci.CheckT
 // dealer and its transcript still needs it.
 func (a *app) checkProtocolTx(t *protocolTx) *abci.CheckTxResponse {
 	bad := &abci.CheckTxResponse{Code: codeInvalid}
-	if t.Kind != protoDealing {
+	if !isIDKGKind(t.Kind) {
 		ex := a.newExec(a.snapshotState(), time.Now(), true)
 		if code, _ := ex.applyDKG(t); code != codeOK {
 			return bad
@@ -322,7 +322,7 @@ func (a *app) checkProtocolTx(t *protocolTx) *abci.CheckTxResponse {
 	case codeOK:
 		return &abci.CheckTxResponse{Code: codeOK}
 	case codeIgnored:
-		return &abci.CheckTxResponse{Code: codeDuplicate, Log: "transcript does not need this dealing"}
+		return &abci.CheckTxResponse{Code: codeDuplicate, Log: "the subnet does not need this message"}
 	default:
 		return &abci.CheckTxResponse{Code: code, Log: fmt.Sprint(log)}
 	}
@@ -790,7 +790,7 @@ func (e *exec) apply(raw []byte) (uint32, string) {
 		return e.applySign(t.Sign)
 	case t.Reply != nil:
 		code, err = e.applyReply(t.Reply)
-	case t.Protocol != nil && t.Protocol.Kind == protoDealing:
+	case t.Protocol != nil && isIDKGKind(t.Protocol.Kind):
 		code, err = e.applyProtocol(t.Protocol)
 	case t.Protocol != nil:
 		code, err = e.applyDKG(t.Protocol)
@@ -944,6 +944,9 @@ func (e *exec) endBlock(height uint64) error {
 	}
 	if err := e.finishDKG(height); err != nil {
 		return err
+	}
+	if e.a.idkg != nil {
+		e.complaintDeadlines(height)
 	}
 	e.scheduleKeys()
 	e.assignPresignatures(height)

@@ -92,6 +92,12 @@ type Faults struct {
 	BadSignShares bool // send invalid signing shares
 	BadDealings   bool // send invalid key-generation dealings
 	BadComplaints bool // complain about valid dealings
+	// BadIDKGShares makes the node, as an IDKG dealer, encrypt a wrong
+	// opening to the next node (index+1 mod n) and ignore complaints.
+	BadIDKGShares bool
+	// AnswerIDKGComplaints makes a BadIDKGShares node answer complaints
+	// with the right openings all the same.
+	AnswerIDKGComplaints bool
 	// CrashAfterBlock makes the node fail between FinalizeBlock and
 	// Commit of this height, as if killed with the height unwritten.
 	CrashAfterBlock uint64

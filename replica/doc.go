@@ -60,7 +60,10 @@
 // node key, complaints and openings, convictions), and the four master keys
 // ecdsa:secp256k1:{dfx_test_key,test_key_1}, schnorr:bip340secp256k1:
 // dfx_test_key and schnorr:ed25519:dfx_test_key with package idkg (Random,
-// then ReshareOfMasked). Presignatures are produced in the background to a
+// then ReshareOfMasked; a receiver whose opening of an IDKG dealing fails
+// its check complains in a block, and the dealer's checked opening or,
+// once the dealer is convicted, the other receivers' openings give it its
+// share). Presignatures are produced in the background to a
 // configured stock per key (ECDSA: κ, λ, κ·λ, x·λ; Schnorr: a nonce).
 // Every ReshareInterval heights the BLS keys are reshared with package dkg
 // (each node deals its current share; the group key, root key and subnet

@@ -33,7 +33,8 @@ import (
 // as a transaction; every node verifies it publicly when the block is
 // executed. When a job has its collection threshold of dealings, every
 // node creates the same transcript and, locally, decrypts its openings and
-// computes its share, kept in a 0600 file.
+// computes its share, kept in a 0600 file. A bad opening leads to a
+// complaint (idkgcomplaint.go).
 
 // Job roles.
 const (
@@ -120,8 +121,10 @@ type idkgState struct {
 	verified    map[[32]byte]bool // dealings (by envelope digest) that passed verification
 	transcripts map[string]*idkg.Transcript
 	openings    map[string]*idkg.Opening
-	forgotten   map[string]bool   // transcripts whose shares were deleted after use
-	shares      map[string][]byte // request id -> signature share already made
+	forgotten   map[string]bool          // transcripts whose shares were deleted after use
+	shares      map[string][]byte        // request id -> signature share already made
+	complain    map[string]idkgComplaint // complaints to submit
+	sent        map[string]uint64        // complaint messages submitted, at height
 }
 
 func (a *app) initIDKG() error {
@@ -270,8 +273,11 @@ func (s *idkgState) openDealing(cfg *idkg.Config, raw []byte) (*idkg.Dealing, []
 // the dealer; it does not make the block invalid.
 func (e *exec) applyProtocol(t *protocolTx) (uint32, error) {
 	s := e.a.idkg
-	if s == nil || t.Kind != protoDealing {
+	if s == nil || !isIDKGKind(t.Kind) {
 		return codeInvalid, errf("unsupported protocol message")
+	}
+	if t.Kind != protoDealing {
+		return e.applyIDKGComplaintMsg(t)
 	}
 	var env dkg.Envelope
 	if err := env.UnmarshalBinary(t.Body); err != nil {
@@ -300,7 +306,7 @@ func (e *exec) applyProtocol(t *protocolTx) (uint32, error) {
 		return codeIgnored, nil // late dealing for a finished transcript
 	}
 	job := &e.cs.Jobs[ji]
-	if slices.Contains(job.Dealers, env.Signer) {
+	if slices.Contains(job.Dealers, env.Signer) || e.cs.IDKGBanned[env.Signer] {
 		return codeIgnored, nil
 	}
 	cfg := s.cfgFor(job.KeyID)
@@ -569,9 +575,14 @@ func (s *idkgState) opening(id []byte) (*idkg.Opening, error) {
 			}
 			op, err := cfg.DecryptOpening(d, me, s.encKey, cts[me])
 			if err != nil {
-				// Without the complaint round this share stays missing;
-				// the other nodes still hold enough.
-				return nil, fmt.Errorf("replica: decrypt my opening of %q from dealer %d: %w", id, d.Dealer, err)
+				// A bad opening: the dealer's answer to this node's
+				// complaint, or the other receivers' openings, replace it.
+				if op, err = s.recoverShare(cfg, id, d); err != nil {
+					for _, o := range ops {
+						o.Zeroize()
+					}
+					return nil, err
+				}
 			}
 			ops[d.Dealer] = op
 		}
@@ -601,6 +612,7 @@ func (s *idkgState) forget(id []byte) error {
 	}
 	s.forgotten[string(id)] = true
 	s.mu.Unlock()
+	s.forgetDealt(id)
 	return removeSecretFile(s.openingPath(id))
 }
 
@@ -635,7 +647,18 @@ func (s *idkgState) deal(job *idkgJob) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("replica: deal %q: %w", job.ID, err)
 	}
-	cts, err := idkg.EncryptOpenings(d, openings, s.encPub)
+	// The openings are kept to answer complaints.
+	err = s.keepDealt(d, openings)
+	if err == nil && s.a.cfg.Faults.BadIDKGShares {
+		// A wrong opening for the next node: another receiver's.
+		v := (s.a.cfg.Index + 1) % s.n
+		openings[v].Zeroize()
+		openings[v] = openings[(v+1)%s.n]
+	}
+	var cts [][]byte
+	if err == nil {
+		cts, err = idkg.EncryptOpenings(d, openings, s.encPub)
+	}
 	for _, o := range openings {
 		o.Zeroize()
 	}

@@ -430,6 +430,16 @@ func (n *Node) Status(ctx context.Context) (*Status, error) {
 	return s, nil
 }
 
+// submitComplaintWork submits this node's IDKG complaints, answers and
+// receiver openings for the committed state cs.
+func (n *Node) submitComplaintWork(cs *chainState) {
+	for _, raw := range n.app.idkg.complaintWork(cs) {
+		if _, err := n.comet.Mempool().CheckTx(raw, ""); err != nil && !errors.Is(err, mempool.ErrTxInCache) {
+			n.log.Warn("submit IDKG complaint message", "err", err)
+		}
+	}
+}
+
 // dealerLoop deals for every open IDKG transcript this node has not dealt
 // for yet, and computes its shares of finished transcripts, after every
 // commit. Dealings go to the mempool like any transaction.
@@ -447,6 +457,8 @@ func (n *Node) dealerLoop() {
 				}
 			}
 		}
+		// Answers to complaints first: they have a deadline.
+		n.submitComplaintWork(cs)
 		open := map[string]bool{}
 		me := uint32(n.cfg.Index)
 		for i := range cs.Jobs {
@@ -479,6 +491,7 @@ func (n *Node) dealerLoop() {
 			}
 		}
 		n.app.idkg.warm(cs, n.quit)
+		n.submitComplaintWork(cs)
 		select {
 		case <-n.quit:
 			return

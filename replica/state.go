@@ -56,6 +56,11 @@ type chainState struct {
 	PrevCertPub   []byte `cbor:"24,keyasint"`
 	PrevBeaconPub []byte `cbor:"25,keyasint"`
 	BLSKeyHeight  uint64 `cbor:"26,keyasint"`
+	// Complaints are the unresolved complaints about IDKG dealings.
+	Complaints []idkgComplaint `cbor:"27,keyasint,omitempty"`
+	// IDKGBanned are the dealers convicted of a bad IDKG dealing: their
+	// dealings are no longer accepted.
+	IDKGBanned map[uint32]bool `cbor:"28,keyasint,omitempty"`
 }
 
 // pendingRequest is an accepted signing request waiting for shares.
@@ -96,6 +101,13 @@ func (s *chainState) clone() *chainState {
 	c.DKGConvicted = make(map[string]bool, len(s.DKGConvicted))
 	for k, v := range s.DKGConvicted {
 		c.DKGConvicted[k] = v
+	}
+	c.Complaints = slices.Clone(s.Complaints)
+	if s.IDKGBanned != nil {
+		c.IDKGBanned = make(map[uint32]bool, len(s.IDKGBanned))
+		for k, v := range s.IDKGBanned {
+			c.IDKGBanned[k] = v
+		}
 	}
 	c.Presigs = make(map[string][]presigRec, len(s.Presigs))
 	for k, v := range s.Presigs {

@@ -1,0 +1,589 @@
+package replica
+
+import (
+	"bytes"
+	"encoding/binary"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"slices"
+
+	"github.com/chainkey/chainkey/dkg"
+	"github.com/chainkey/chainkey/idkg"
+	"github.com/chainkey/chainkey/internal/group"
+)
+
+// Complaints about IDKG dealings, with the machinery of package dkg.
+//
+// A receiver computes its share of a transcript lazily; when its decrypted
+// opening of one of the transcript's dealings fails the check against the
+// dealing's commitment, it signs a complaint (dkg.NewComplaint, naming the
+// dealing's hash) and submits it. Executed in a block, a valid complaint
+// opens a record with a deadline of idkgAnswerBlocks heights:
+//
+//   - the dealer answers with its signed opening of the complainer's share
+//     (dkg.NewOpening). If it matches the commitment, the complaint is
+//     resolved and the complainer takes the opening from the state; if it
+//     does not, or no answer is in a block by the deadline, the dealer is
+//     convicted;
+//   - once the dealer is convicted, every other receiver publishes its own
+//     opening of that dealing (idkg.NewReceiverOpening); with Threshold valid
+//     ones in blocks the complainer recovers its opening (RecoverOpening).
+//     A receiver opening that is signed but wrong convicts its sender.
+//
+// A convicted dealer's dealings are dropped from every open job and no
+// longer accepted, so transcripts not yet final are made without it; a
+// transcript already final keeps the dealing and its complainers recover
+// their shares from the receivers' openings. Receivers reveal openings only
+// after the dealer is convicted: a false complaint about an honest dealer
+// costs that dealer one public share of its own dealing, never its secret.
+
+// IDKG complaint message kinds (protocolTx.Kind).
+const (
+	protoIDKGComplaint       = 5 // dkg complaint envelope by a receiver
+	protoIDKGOpening         = 6 // dkg opening envelope by the dealer
+	protoIDKGReceiverOpening = 7 // idkg receiver opening envelope
+)
+
+const (
+	// idkgAnswerBlocks is how many heights after its complaint a dealer's
+	// opening must be in a block.
+	idkgAnswerBlocks = 6
+	// maxIDKGComplaints bounds the open complaints in the state.
+	maxIDKGComplaints = 1024
+	prefixIDKGAnswer  = "ia/" // ia/<tid>/<dealer><complainer> -> dealer opening envelope
+	prefixIDKGReveal  = "ir/" // ir/<tid>/<dealer><opener> -> receiver opening envelope
+	prefixIDKGCompl   = "ic/" // ic/<tid>/<dealer><complainer> -> complaint envelope
+)
+
+func isIDKGKind(k uint8) bool {
+	return k == protoDealing || k == protoIDKGComplaint || k == protoIDKGOpening || k == protoIDKGReceiverOpening
+}
+
+// idkgComplaint is an unresolved complaint about a dealing of a final
+// transcript.
+type idkgComplaint struct {
+	Transcript []byte `cbor:"1,keyasint"`
+	Dealer     uint32 `cbor:"2,keyasint"`
+	Complainer uint32 `cbor:"3,keyasint"`
+	Hash       []byte `cbor:"4,keyasint"`
+	Deadline   uint64 `cbor:"5,keyasint"`
+	// Convicted is set once the dealer is convicted: the receivers then
+	// reveal their openings of the dealing.
+	Convicted bool `cbor:"6,keyasint,omitempty"`
+}
+
+func idkgPairKey(prefix string, tid []byte, a, b uint32) []byte {
+	k := append([]byte(prefix), tid...)
+	k = append(k, '/')
+	k = binary.BigEndian.AppendUint32(k, a)
+	return binary.BigEndian.AppendUint32(k, b)
+}
+
+// finalDealing returns the dealing of dealer in the final transcript tid.
+func (e *exec) finalDealing(tid []byte, dealer uint32) (*idkg.Config, *idkg.Dealing, []byte, error) {
+	s := e.a.idkg
+	v, ok, err := e.get(append([]byte(prefixTranscript), tid...))
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	if !ok {
+		return nil, nil, nil, nil
+	}
+	var rec transcriptRec
+	if err := decMode.Unmarshal(v, &rec); err != nil {
+		return nil, nil, nil, fmt.Errorf("replica: transcript %q: %w", tid, err)
+	}
+	cfg := s.cfgFor(rec.KeyID)
+	for _, raw := range rec.Dealings {
+		var env dkg.Envelope
+		if env.UnmarshalBinary(raw) != nil || env.Signer != dealer {
+			continue
+		}
+		d, _, err := s.openDealing(cfg, raw)
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		return cfg, d, raw, nil
+	}
+	return cfg, nil, nil, nil
+}
+
+// applyIDKGComplaintMsg executes a complaint, a dealer's answer or a
+// receiver's opening.
+func (e *exec) applyIDKGComplaintMsg(t *protocolTx) (uint32, error) {
+	s := e.a.idkg
+	var env dkg.Envelope
+	if err := env.UnmarshalBinary(t.Body); err != nil {
+		return codeInvalid, fmt.Errorf("replica: idkg complaint message: %w", err)
+	}
+	if int(env.Signer) >= s.n || env.Signer != t.Sender {
+		return codeInvalid, errf("idkg complaint message sender mismatch")
+	}
+	if err := env.Verify(s.nodePub[env.Signer]); err != nil {
+		return codeInvalid, fmt.Errorf("replica: idkg complaint message: %w", err)
+	}
+	tid := env.SessionID
+	switch t.Kind {
+	case protoIDKGComplaint:
+		c, err := dkg.DecodeComplaint(&env)
+		if err != nil {
+			return codeInvalid, fmt.Errorf("replica: idkg complaint: %w", err)
+		}
+		if c.Dealer >= s.n || c.Dealer == c.Complainer {
+			return codeInvalid, errf("idkg complaint about dealer %d", c.Dealer)
+		}
+		dealer, complainer := uint32(c.Dealer), uint32(c.Complainer)
+		cfg, d, _, err := e.finalDealing(tid, dealer)
+		if err != nil {
+			return codeInvalid, err
+		}
+		if d == nil {
+			return codeIgnored, nil
+		}
+		if h := d.Hash(); h != c.DealingHash {
+			return codeInvalid, errf("idkg complaint names another dealing")
+		}
+		if e.complaintIndex(tid, dealer, complainer) >= 0 || len(e.cs.Complaints) >= maxIDKGComplaints {
+			return codeIgnored, nil
+		}
+		if e.cs.IDKGBanned[dealer] && e.revealed(tid, dealer) >= cfg.Threshold() {
+			return codeIgnored, nil // the complainer can recover its opening already
+		}
+		if _, ok, _ := e.get(idkgPairKey(prefixIDKGAnswer, tid, dealer, complainer)); ok {
+			return codeIgnored, nil
+		}
+		e.set(idkgPairKey(prefixIDKGCompl, tid, dealer, complainer), t.Body)
+		e.cs.Complaints = append(e.cs.Complaints, idkgComplaint{Transcript: slices.Clone(tid), Dealer: dealer,
+			Complainer: complainer, Hash: c.DealingHash[:], Deadline: e.cs.Height + 1 + idkgAnswerBlocks,
+			Convicted: e.cs.IDKGBanned[dealer]})
+		return codeOK, nil
+
+	case protoIDKGOpening:
+		dealer := env.Signer
+		cfg, d, _, err := e.finalDealing(tid, dealer)
+		if err != nil {
+			return codeInvalid, err
+		}
+		if d == nil {
+			return codeIgnored, nil
+		}
+		v := cfg.ShareVerifier(d)
+		o, err := dkg.DecodeOpening(cfg.Group(), v.PayloadScalars(), &env)
+		if err != nil {
+			return codeInvalid, fmt.Errorf("replica: idkg dealer opening: %w", err)
+		}
+		defer o.Share.Zeroize()
+		if o.Recipient >= s.n {
+			return codeInvalid, errf("idkg dealer opening for receiver %d", o.Recipient)
+		}
+		ci := e.complaintIndex(tid, dealer, uint32(o.Recipient))
+		if ci < 0 || e.cs.Complaints[ci].Convicted {
+			return codeIgnored, nil
+		}
+		if !bytes.Equal(o.DealingHash[:], e.cs.Complaints[ci].Hash) {
+			return codeInvalid, errf("idkg dealer opening names another dealing")
+		}
+		if err := o.Check(v); err != nil {
+			// Signed by the dealer and wrong: the signed opening is the
+			// evidence.
+			e.convictIDKGDealer(tid, dealer, t.Body, "wrong opening")
+			return codeOK, nil
+		}
+		e.set(idkgPairKey(prefixIDKGAnswer, tid, dealer, uint32(o.Recipient)), t.Body)
+		e.cs.Complaints = slices.Delete(e.cs.Complaints, ci, ci+1)
+		return codeOK, nil
+
+	case protoIDKGReceiverOpening:
+		opener := env.Signer
+		dec := dkg.NewDecoder(env.Body)
+		dealer := dec.Uint32()
+		if dec.Err() != nil || int(dealer) >= s.n {
+			return codeInvalid, errf("idkg receiver opening: bad dealer")
+		}
+		if opener == dealer || !e.dealingConvicted(tid, dealer) {
+			return codeIgnored, nil
+		}
+		key := idkgPairKey(prefixIDKGReveal, tid, dealer, opener)
+		if _, ok, _ := e.get(key); ok {
+			return codeIgnored, nil
+		}
+		cfg, d, _, err := e.finalDealing(tid, dealer)
+		if err != nil {
+			return codeInvalid, err
+		}
+		if d == nil {
+			return codeIgnored, nil
+		}
+		_, o, err := cfg.VerifyReceiverOpening(d, &env, s.nodePub[opener])
+		if errors.Is(err, dkg.ErrShareMismatch) {
+			k := idkgPairKey(prefixEvidence+"idkg-reveal/", tid, dealer, opener)
+			if !e.seen[string(k)] {
+				e.seen[string(k)] = true
+				if _, ok, _ := e.get(k); !ok {
+					e.set(k, t.Body)
+					e.cs.Convicted[opener]++
+					e.a.log.Warn("node convicted of a wrong receiver opening", "node", opener, "transcript", string(tid))
+				}
+			}
+			return codeOK, nil
+		}
+		if err != nil {
+			return codeInvalid, fmt.Errorf("replica: idkg receiver opening: %w", err)
+		}
+		o.Zeroize()
+		e.set(key, t.Body)
+		if e.revealed(tid, dealer) >= cfg.Threshold() {
+			// Every complainer can now recover its opening.
+			e.cs.Complaints = slices.DeleteFunc(e.cs.Complaints, func(c idkgComplaint) bool {
+				return c.Dealer == dealer && bytes.Equal(c.Transcript, tid)
+			})
+		}
+		return codeOK, nil
+	}
+	return codeInvalid, errf("unsupported protocol message")
+}
+
+// get reads the state as this execution sees it: the committed state
+// for a check, the height's overlay when executing a block.
+func (e *exec) get(k []byte) ([]byte, bool, error) {
+	if e.dry {
+		return e.a.st.getCommitted(k)
+	}
+	return e.a.st.get(k)
+}
+
+// revealed counts the receiver openings of dealer's dealing in tid.
+func (e *exec) revealed(tid []byte, dealer uint32) int {
+	n := 0
+	for j := range e.a.idkg.n {
+		if _, ok, _ := e.get(idkgPairKey(prefixIDKGReveal, tid, dealer, uint32(j))); ok {
+			n++
+		}
+	}
+	return n
+}
+
+func (e *exec) complaintIndex(tid []byte, dealer, complainer uint32) int {
+	for i, c := range e.cs.Complaints {
+		if c.Dealer == dealer && c.Complainer == complainer && bytes.Equal(c.Transcript, tid) {
+			return i
+		}
+	}
+	return -1
+}
+
+func (e *exec) dealingConvicted(tid []byte, dealer uint32) bool {
+	for _, c := range e.cs.Complaints {
+		if c.Convicted && c.Dealer == dealer && bytes.Equal(c.Transcript, tid) {
+			return true
+		}
+	}
+	return false
+}
+
+// convictIDKGDealer convicts dealer of a lie about its dealing in tid
+// (evidence: the complaint left unanswered, or the wrong signed opening),
+// bars its dealings, and drops them from the jobs still open.
+func (e *exec) convictIDKGDealer(tid []byte, dealer uint32, evidence []byte, why string) {
+	cs := e.cs
+	for i := range cs.Complaints {
+		if cs.Complaints[i].Dealer == dealer && bytes.Equal(cs.Complaints[i].Transcript, tid) {
+			cs.Complaints[i].Convicted = true
+		}
+	}
+	k := append([]byte(prefixEvidence+"idkg/"), tid...)
+	k = binary.BigEndian.AppendUint32(append(k, '/'), dealer)
+	if e.seen[string(k)] {
+		return
+	}
+	e.seen[string(k)] = true
+	if _, ok, _ := e.get(k); ok {
+		return
+	}
+	e.set(k, evidence)
+	cs.Convicted[dealer]++
+	if cs.IDKGBanned == nil {
+		cs.IDKGBanned = map[uint32]bool{}
+	}
+	cs.IDKGBanned[dealer] = true
+	for i := range cs.Jobs {
+		j := &cs.Jobs[i]
+		if at := slices.Index(j.Dealers, dealer); at >= 0 {
+			j.Dealers = slices.Delete(j.Dealers, at, at+1)
+			e.del(dealingKey(j.ID, dealer))
+		}
+	}
+	e.a.log.Warn("node convicted of a bad IDKG dealing", "node", dealer, "transcript", string(tid), "why", why)
+}
+
+// complaintDeadlines convicts the dealers that did not answer a complaint
+// by its deadline. Complaints about transcripts deleted in the meantime (a
+// presignature used) are dropped: nothing depends on them any more, and
+// their answers could no longer be checked.
+func (e *exec) complaintDeadlines(height uint64) {
+	e.cs.Complaints = slices.DeleteFunc(e.cs.Complaints, func(c idkgComplaint) bool {
+		_, ok, err := e.get(append([]byte(prefixTranscript), c.Transcript...))
+		if err != nil || ok {
+			return false
+		}
+		e.del(idkgPairKey(prefixIDKGCompl, c.Transcript, c.Dealer, c.Complainer))
+		for j := range e.a.idkg.n {
+			e.del(idkgPairKey(prefixIDKGReveal, c.Transcript, c.Dealer, uint32(j)))
+		}
+		return true
+	})
+	for i := range e.cs.Complaints {
+		c := e.cs.Complaints[i]
+		if c.Convicted || height < c.Deadline {
+			continue
+		}
+		ev, _, _ := e.get(idkgPairKey(prefixIDKGCompl, c.Transcript, c.Dealer, c.Complainer))
+		e.convictIDKGDealer(c.Transcript, c.Dealer, ev, "no answer to a complaint")
+	}
+}
+
+// ---- node-local: complaining, answering, revealing ----
+
+// dealtPath is where a dealer keeps the openings of one of its dealings,
+// to answer complaints.
+func (s *idkgState) dealtPath(tid []byte, h [32]byte) string {
+	return filepath.Join(s.a.cfg.Home, secretsDir, "idkg-dealt", hex.EncodeToString(tid)+"-"+hex.EncodeToString(h[:8]))
+}
+
+func (s *idkgState) keepDealt(d *idkg.Dealing, openings []*idkg.Opening) error {
+	enc := make([][]byte, len(openings))
+	for i, o := range openings {
+		enc[i] = idkg.EncodeOpening(o)
+	}
+	b, err := encMode.Marshal(enc)
+	for _, x := range enc {
+		clear(x)
+	}
+	if err != nil {
+		return err
+	}
+	defer clear(b)
+	return writeSecretFile(s.dealtPath(d.TranscriptID, d.Hash()), b)
+}
+
+func (s *idkgState) dealtOpening(cfg *idkg.Config, d *idkg.Dealing, receiver int) (*idkg.Opening, error) {
+	raw, err := readSecretFile(s.dealtPath(d.TranscriptID, d.Hash()))
+	if err != nil {
+		return nil, err
+	}
+	defer clear(raw)
+	var enc [][]byte
+	if err := decMode.Unmarshal(raw, &enc); err != nil {
+		return nil, err
+	}
+	defer func() {
+		for _, x := range enc {
+			clear(x)
+		}
+	}()
+	if receiver >= len(enc) {
+		return nil, errors.New("replica: dealt openings truncated")
+	}
+	return idkg.DecodeOpening(cfg.Group(), d.Commitment.Kind, enc[receiver])
+}
+
+// forgetDealt deletes the kept openings of this node's dealings for tid.
+func (s *idkgState) forgetDealt(tid []byte) {
+	m, _ := filepath.Glob(filepath.Join(s.a.cfg.Home, secretsDir, "idkg-dealt", hex.EncodeToString(tid)+"-*"))
+	for _, p := range m {
+		_ = removeSecretFile(p)
+	}
+}
+
+// recoverShare returns this node's opening of dealing d of the final
+// transcript tid whose encrypted opening failed its check: the dealer's
+// answer to its complaint, or the recovery from the other receivers'
+// openings. Without either it queues a complaint.
+func (s *idkgState) recoverShare(cfg *idkg.Config, tid []byte, d *idkg.Dealing) (*idkg.Opening, error) {
+	me := s.a.cfg.Index
+	dealer := uint32(d.Dealer)
+	if raw, ok, err := s.a.st.getCommitted(idkgPairKey(prefixIDKGAnswer, tid, dealer, uint32(me))); err == nil && ok {
+		var env dkg.Envelope
+		if env.UnmarshalBinary(raw) == nil {
+			v := cfg.ShareVerifier(d)
+			if do, err := dkg.DecodeOpening(cfg.Group(), v.PayloadScalars(), &env); err == nil {
+				o := &idkg.Opening{Value: do.Share.Scalars[0]}
+				if len(do.Share.Scalars) == 2 {
+					o.Mask = do.Share.Scalars[1]
+				}
+				if cfg.VerifyDealingOpening(d, me, o) == nil {
+					return o, nil
+				}
+				o.Zeroize()
+			}
+		}
+	}
+	revealed := map[int]*idkg.Opening{}
+	defer func() {
+		for _, o := range revealed {
+			o.Zeroize()
+		}
+	}()
+	for j := range s.n {
+		raw, ok, err := s.a.st.getCommitted(idkgPairKey(prefixIDKGReveal, tid, dealer, uint32(j)))
+		if err != nil || !ok {
+			continue
+		}
+		var env dkg.Envelope
+		if env.UnmarshalBinary(raw) != nil {
+			continue
+		}
+		if _, o, err := cfg.VerifyReceiverOpening(d, &env, s.nodePub[j]); err == nil {
+			revealed[j] = o
+		}
+	}
+	if len(revealed) >= cfg.Threshold() {
+		o, _, err := cfg.RecoverOpening(d, me, revealed)
+		if err == nil {
+			return o, nil
+		}
+	}
+	s.mu.Lock()
+	if s.complain == nil {
+		s.complain = map[string]idkgComplaint{}
+	}
+	s.complain[string(idkgPairKey("", tid, dealer, uint32(me)))] = idkgComplaint{Transcript: slices.Clone(tid), Dealer: dealer,
+		Complainer: uint32(me), Hash: func() []byte { h := d.Hash(); return h[:] }()}
+	s.mu.Unlock()
+	return nil, fmt.Errorf("replica: my opening of %q from dealer %d is bad; complaint filed", tid, dealer)
+}
+
+// complaintWork returns the complaint messages this node has to submit
+// for the committed state cs: its own complaints, its answers as a dealer,
+// and its openings of dealings whose dealer was convicted.
+func (s *idkgState) complaintWork(cs *chainState) [][]byte {
+	me := uint32(s.a.cfg.Index)
+	var out [][]byte
+	msg := func(kind uint8, env *dkg.Envelope) {
+		body, err := env.MarshalBinary()
+		if err != nil {
+			return
+		}
+		out = append(out, encodeTx(&tx{Protocol: &protocolTx{Kind: kind, Sender: me, Body: body}}))
+	}
+	open := map[string]bool{}
+	for _, c := range cs.Complaints {
+		open[string(idkgPairKey("", c.Transcript, c.Dealer, c.Complainer))] = true
+	}
+	s.mu.Lock()
+	var mine []idkgComplaint
+	for k, c := range s.complain {
+		if !open[k] {
+			mine = append(mine, c)
+		}
+		delete(s.complain, k)
+	}
+	if s.sent == nil {
+		s.sent = map[string]uint64{}
+	}
+	due := func(k string) bool {
+		if last, ok := s.sent[k]; ok && cs.Height < last+3 {
+			return false
+		}
+		s.sent[k] = cs.Height
+		return true
+	}
+	var answer, reveal []idkgComplaint
+	for _, c := range cs.Complaints {
+		switch {
+		case !c.Convicted && c.Dealer == me && (!s.a.cfg.Faults.BadIDKGShares || s.a.cfg.Faults.AnswerIDKGComplaints):
+			if due(string(idkgPairKey("a", c.Transcript, c.Dealer, c.Complainer))) {
+				answer = append(answer, c)
+			}
+		case c.Convicted && c.Dealer != me && c.Complainer != me:
+			if due(string(idkgPairKey("r", c.Transcript, c.Dealer, 0))) {
+				reveal = append(reveal, c)
+			}
+		}
+	}
+	if len(s.sent) > 1<<14 {
+		clear(s.sent)
+	}
+	s.mu.Unlock()
+	for _, c := range mine {
+		var h [32]byte
+		copy(h[:], c.Hash)
+		if env, err := dkg.NewComplaint(s.signKey, c.Transcript, int(me), int(c.Dealer), h); err == nil {
+			s.a.log.Info("complaint about an IDKG dealing", "dealer", c.Dealer, "transcript", string(c.Transcript))
+			msg(protoIDKGComplaint, env)
+		}
+	}
+	for _, c := range answer {
+		cfg, d, _, err := s.committedDealing(c.Transcript, c.Dealer)
+		if err != nil || d == nil {
+			continue
+		}
+		o, err := s.dealtOpening(cfg, d, int(c.Complainer))
+		if err != nil {
+			s.a.log.Warn("cannot answer a complaint", "transcript", string(c.Transcript), "err", err)
+			continue
+		}
+		env, err := dkg.NewOpening(s.signKey, c.Transcript, int(me), int(c.Complainer), d.Hash(), payloadOfOpening(o))
+		o.Zeroize()
+		if err == nil {
+			msg(protoIDKGOpening, env)
+		}
+	}
+	for _, c := range reveal {
+		if _, ok, _ := s.a.st.getCommitted(idkgPairKey(prefixIDKGReveal, c.Transcript, c.Dealer, me)); ok {
+			continue
+		}
+		cfg, d, raw, err := s.committedDealing(c.Transcript, c.Dealer)
+		if err != nil || d == nil {
+			continue
+		}
+		_, cts, err := s.openDealing(cfg, raw)
+		if err != nil {
+			continue
+		}
+		o, err := cfg.DecryptOpening(d, int(me), s.encKey, cts[me])
+		if err != nil {
+			continue // this node got a bad opening too: it complains instead
+		}
+		env, err := idkg.NewReceiverOpening(s.signKey, d, int(me), o)
+		o.Zeroize()
+		if err == nil {
+			msg(protoIDKGReceiverOpening, env)
+		}
+	}
+	return out
+}
+
+// payloadOfOpening is an opening as dkg's share payload: value, and mask
+// for a Pedersen sharing.
+func payloadOfOpening(o *idkg.Opening) dkg.SharePayload {
+	p := dkg.SharePayload{Scalars: []group.Scalar{o.Value}}
+	if o.Mask != nil {
+		p.Scalars = append(p.Scalars, o.Mask)
+	}
+	return p
+}
+
+// committedDealing is finalDealing against the committed state.
+func (s *idkgState) committedDealing(tid []byte, dealer uint32) (*idkg.Config, *idkg.Dealing, []byte, error) {
+	v, ok, err := s.a.st.getCommitted(append([]byte(prefixTranscript), tid...))
+	if err != nil || !ok {
+		return nil, nil, nil, err
+	}
+	var rec transcriptRec
+	if err := decMode.Unmarshal(v, &rec); err != nil {
+		return nil, nil, nil, err
+	}
+	cfg := s.cfgFor(rec.KeyID)
+	for _, raw := range rec.Dealings {
+		var env dkg.Envelope
+		if env.UnmarshalBinary(raw) != nil || env.Signer != dealer {
+			continue
+		}
+		d, _, err := s.openDealing(cfg, raw)
+		return cfg, d, raw, err
+	}
+	return cfg, nil, nil, nil
+}
