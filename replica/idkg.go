@@ -119,6 +119,8 @@ type idkgState struct {
 
 	mu          sync.Mutex
 	verified    map[[32]byte]bool // dealings (by envelope digest) that passed verification
+	opened      map[openedKey]*openedDealing
+	dealtFiles  map[string][]string // kept dealt openings by hex transcript id; see dealtIndex
 	transcripts map[string]*idkg.Transcript
 	openings    map[string]*idkg.Opening
 	forgotten   map[string]bool          // transcripts whose shares were deleted after use
@@ -129,6 +131,7 @@ type idkgState struct {
 
 func (a *app) initIDKG() error {
 	s := &idkgState{a: a, n: len(a.members), cfgs: map[string]*idkg.Config{}, verified: map[[32]byte]bool{},
+		opened:      map[openedKey]*openedDealing{},
 		transcripts: map[string]*idkg.Transcript{}, openings: map[string]*idkg.Opening{}, forgotten: map[string]bool{}, shares: map[string][]byte{}}
 	for _, g := range []group.Group{gsecp.Group(), ged.Group()} {
 		c, err := idkg.NewConfig(g, s.n)
@@ -256,8 +259,34 @@ func (s *idkgState) operation(kind uint8, in1, in2 []byte) (*idkg.Operation, err
 	return nil, fmt.Errorf("replica: unknown transcript kind %d", kind)
 }
 
-// openDealing decodes a signed dealing and checks its signature.
+// openedKey names a signed dealing envelope decoded under one group.
+type openedKey struct {
+	group  string
+	digest [32]byte
+}
+
+// openedDealing is a signed dealing envelope whose signature this node has
+// checked, decoded. Decoded dealings are never modified.
+type openedDealing struct {
+	d   *idkg.Dealing
+	cts [][]byte
+}
+
+// maxOpened bounds the node's cache of decoded dealings.
+const maxOpened = 1 << 12
+
+// openDealing decodes a signed dealing and checks its signature. The
+// result is kept by envelope digest, so that a node checks the signature
+// of and decodes each dealing once although it reads it at several steps
+// (admission, execution, transcript creation, its opening).
 func (s *idkgState) openDealing(cfg *idkg.Config, raw []byte) (*idkg.Dealing, [][]byte, error) {
+	k := openedKey{group: cfg.Group().Name(), digest: sha256.Sum256(raw)}
+	s.mu.Lock()
+	o := s.opened[k]
+	s.mu.Unlock()
+	if o != nil {
+		return o.d, o.cts, nil
+	}
 	var env dkg.Envelope
 	if err := env.UnmarshalBinary(raw); err != nil {
 		return nil, nil, fmt.Errorf("replica: dealing envelope: %w", err)
@@ -265,7 +294,17 @@ func (s *idkgState) openDealing(cfg *idkg.Config, raw []byte) (*idkg.Dealing, []
 	if int(env.Signer) >= s.n {
 		return nil, nil, errors.New("replica: dealing from unknown dealer")
 	}
-	return cfg.OpenSignedDealing(&env, s.nodePub[env.Signer])
+	d, cts, err := cfg.OpenSignedDealing(&env, s.nodePub[env.Signer])
+	if err != nil {
+		return nil, nil, err
+	}
+	s.mu.Lock()
+	if len(s.opened) >= maxOpened {
+		clear(s.opened)
+	}
+	s.opened[k] = &openedDealing{d: d, cts: cts}
+	s.mu.Unlock()
+	return d, cts, nil
 }
 
 // applyProtocol executes a dealing transaction. A dealing whose envelope
@@ -290,11 +329,6 @@ func (e *exec) applyProtocol(t *protocolTx) (uint32, error) {
 	s.mu.Lock()
 	known := s.verified[digest]
 	s.mu.Unlock()
-	if !known {
-		if err := env.Verify(s.nodePub[env.Signer]); err != nil {
-			return codeInvalid, fmt.Errorf("replica: dealing signature: %w", err)
-		}
-	}
 	ji := -1
 	for i := range e.cs.Jobs {
 		if bytes.Equal(e.cs.Jobs[i].ID, env.SessionID) {
@@ -302,20 +336,40 @@ func (e *exec) applyProtocol(t *protocolTx) (uint32, error) {
 			break
 		}
 	}
-	if ji < 0 {
-		return codeIgnored, nil // late dealing for a finished transcript
-	}
-	job := &e.cs.Jobs[ji]
-	if slices.Contains(job.Dealers, env.Signer) || e.cs.IDKGBanned[env.Signer] {
+	if ji < 0 || slices.Contains(e.cs.Jobs[ji].Dealers, env.Signer) || e.cs.IDKGBanned[env.Signer] {
+		// A late dealing for a finished transcript, or one not needed.
+		if !known {
+			if err := env.Verify(s.nodePub[env.Signer]); err != nil {
+				return codeInvalid, fmt.Errorf("replica: dealing signature: %w", err)
+			}
+		}
 		return codeIgnored, nil
 	}
+	job := &e.cs.Jobs[ji]
 	cfg := s.cfgFor(job.KeyID)
+	var (
+		d       *idkg.Dealing
+		openErr error
+	)
+	if !known {
+		// One signature check (openDealing checks it and keeps the
+		// decoded dealing): when opening fails, tell a bad signature (an
+		// invalid transaction) from a signed but malformed dealing.
+		if d, _, openErr = s.openDealing(cfg, t.Body); openErr != nil {
+			if err := env.Verify(s.nodePub[env.Signer]); err != nil {
+				return codeInvalid, fmt.Errorf("replica: dealing signature: %w", err)
+			}
+		}
+	}
 	op, err := s.operation(job.Kind, job.Input, job.Input2)
 	if err != nil {
 		return codeInvalid, err
 	}
 	if !known {
-		d, _, err := cfg.OpenSignedDealing(&env, s.nodePub[env.Signer])
+		err := openErr
+		if err == nil && d == nil {
+			err = errors.New("replica: dealing not decoded")
+		}
 		if err == nil {
 			err = idkg.VerifyDealing(cfg, job.ID, op, d)
 		}
@@ -482,7 +536,7 @@ func (e *exec) scheduleKeys() {
 		}
 	}
 	target := e.a.gen.PresignatureTarget
-	inFlight := min(max(minInFlight, target/2), maxInFlight)
+	inFlight := min(max(minInFlight, target), maxInFlight)
 	every := e.a.gen.ReshareInterval
 	for _, k := range e.a.gen.KeyIDs {
 		if cs.KeyTr[k] == nil {
@@ -598,6 +652,16 @@ func (s *idkgState) opening(id []byte) (*idkg.Opening, error) {
 		}
 	}
 	s.mu.Lock()
+	if s.forgotten[string(id)] {
+		// Used and deleted meanwhile (computed ahead by warm while a
+		// signature consumed it): leave nothing behind.
+		s.mu.Unlock()
+		o.Zeroize()
+		if err := removeSecretFile(path); err != nil {
+			return nil, err
+		}
+		return nil, fmt.Errorf("replica: share of transcript %q was used and deleted", id)
+	}
 	s.openings[string(id)] = o
 	s.mu.Unlock()
 	return o, nil
@@ -676,6 +740,7 @@ func (s *idkgState) deal(job *idkgJob) ([]byte, error) {
 // of available presignatures and of the master keys, and the transcripts'
 // commitments, so that ExtendVote only combines values.
 func (s *idkgState) warm(cs *chainState, quit <-chan struct{}) {
+	s.warmPending(cs, quit)
 	var ids [][]byte
 	for _, k := range s.a.gen.KeyIDs {
 		if id := cs.KeyTr[k]; id != nil {
@@ -685,6 +750,24 @@ func (s *idkgState) warm(cs *chainState, quit <-chan struct{}) {
 			ids = append(ids, p.Kappa, p.Lambda, p.KappaLambda, p.KeyLambda, p.KeyTr)
 		}
 	}
+	s.warmIDs(ids, quit)
+}
+
+// warmPending computes this node's shares of the presignatures assigned to
+// pending requests (taken from the stock as soon as they were complete
+// when requests wait), so that ExtendVote, on the consensus path, finds
+// them ready.
+func (s *idkgState) warmPending(cs *chainState, quit <-chan struct{}) {
+	var ids [][]byte
+	for i := range cs.Pending {
+		if r := cs.Pending[i].PresigRec; r != nil {
+			ids = append(ids, r.Kappa, r.Lambda, r.KappaLambda, r.KeyLambda, r.KeyTr)
+		}
+	}
+	s.warmIDs(ids, quit)
+}
+
+func (s *idkgState) warmIDs(ids [][]byte, quit <-chan struct{}) {
 	for _, id := range ids {
 		if id == nil {
 			continue
@@ -696,6 +779,7 @@ func (s *idkgState) warm(cs *chainState, quit <-chan struct{}) {
 		}
 		s.mu.Lock()
 		_, done := s.openings[string(id)]
+		done = done || s.forgotten[string(id)]
 		s.mu.Unlock()
 		if done {
 			continue

@@ -6,8 +6,10 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 
 	"github.com/chainkey/chainkey/dkg"
 	"github.com/chainkey/chainkey/idkg"
@@ -349,7 +351,30 @@ func (e *exec) complaintDeadlines(height uint64) {
 // dealtPath is where a dealer keeps the openings of one of its dealings,
 // to answer complaints.
 func (s *idkgState) dealtPath(tid []byte, h [32]byte) string {
-	return filepath.Join(s.a.cfg.Home, secretsDir, "idkg-dealt", hex.EncodeToString(tid)+"-"+hex.EncodeToString(h[:8]))
+	return filepath.Join(s.dealtDir(), hex.EncodeToString(tid)+"-"+hex.EncodeToString(h[:8]))
+}
+
+func (s *idkgState) dealtDir() string { return filepath.Join(s.a.cfg.Home, secretsDir, "idkg-dealt") }
+
+// dealtIndex returns, under s.mu, the index of kept dealt openings by
+// transcript (hex id -> file paths), reading the directory the first time
+// (files kept before a restart).
+func (s *idkgState) dealtIndex() map[string][]string {
+	if s.dealtFiles != nil {
+		return s.dealtFiles
+	}
+	s.dealtFiles = map[string][]string{}
+	names, _ := os.ReadDir(s.dealtDir())
+	for _, e := range names {
+		name := e.Name()
+		i := strings.LastIndexByte(name, '-')
+		if i <= 0 || strings.HasPrefix(name, ".") {
+			continue
+		}
+		tid := name[:i]
+		s.dealtFiles[tid] = append(s.dealtFiles[tid], filepath.Join(s.dealtDir(), name))
+	}
+	return s.dealtFiles
 }
 
 func (s *idkgState) keepDealt(d *idkg.Dealing, openings []*idkg.Opening) error {
@@ -365,7 +390,15 @@ func (s *idkgState) keepDealt(d *idkg.Dealing, openings []*idkg.Opening) error {
 		return err
 	}
 	defer clear(b)
-	return writeSecretFile(s.dealtPath(d.TranscriptID, d.Hash()), b)
+	path := s.dealtPath(d.TranscriptID, d.Hash())
+	s.mu.Lock()
+	idx := s.dealtIndex()
+	tid := hex.EncodeToString(d.TranscriptID)
+	if !slices.Contains(idx[tid], path) {
+		idx[tid] = append(idx[tid], path)
+	}
+	s.mu.Unlock()
+	return writeSecretFile(path, b)
 }
 
 func (s *idkgState) dealtOpening(cfg *idkg.Config, d *idkg.Dealing, receiver int) (*idkg.Opening, error) {
@@ -391,7 +424,12 @@ func (s *idkgState) dealtOpening(cfg *idkg.Config, d *idkg.Dealing, receiver int
 
 // forgetDealt deletes the kept openings of this node's dealings for tid.
 func (s *idkgState) forgetDealt(tid []byte) {
-	m, _ := filepath.Glob(filepath.Join(s.a.cfg.Home, secretsDir, "idkg-dealt", hex.EncodeToString(tid)+"-*"))
+	s.mu.Lock()
+	idx := s.dealtIndex()
+	k := hex.EncodeToString(tid)
+	m := idx[k]
+	delete(idx, k)
+	s.mu.Unlock()
 	for _, p := range m {
 		_ = removeSecretFile(p)
 	}

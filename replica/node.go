@@ -459,6 +459,8 @@ func (n *Node) dealerLoop() {
 		}
 		// Answers to complaints first: they have a deadline.
 		n.submitComplaintWork(cs)
+		// Then the shares that requests waiting for a signature need.
+		n.app.idkg.warmPending(cs, n.quit)
 		open := map[string]bool{}
 		me := uint32(n.cfg.Index)
 		for i := range cs.Jobs {

@@ -29,6 +29,10 @@ func newRootCmd() *cobra.Command {
 }
 
 func main() {
+	if err := startPprof(); err != nil {
+		fmt.Fprintln(os.Stderr, "chainkey:", err)
+		os.Exit(1)
+	}
 	err := newRootCmd().Execute()
 	if err == nil {
 		return
