@@ -47,5 +47,5 @@ func Example() {
 	fmt.Println(err)
 	// Output:
 	// aaaaa-aa 9
-	// rpc error: code = Unavailable desc = sign: node not ready
+	// rpc error: code = Unavailable desc = sign: replica: not ready
 }

@@ -2,7 +2,6 @@ package rpc
 
 import (
 	"context"
-	"errors"
 
 	"github.com/chainkey/chainkey/ingress"
 	"github.com/chainkey/chainkey/principal"
@@ -18,7 +17,7 @@ type nodeBackend struct{ n *replica.Node }
 func (b nodeBackend) Sign(ctx context.Context, env *ingress.Envelope) (*SignResult, error) {
 	r, err := b.n.Sign(ctx, env)
 	if err != nil {
-		return nil, translateNodeErr(err)
+		return nil, err
 	}
 	return &SignResult{Signature: r.Signature, PublicKey: r.PublicKey, Certificate: r.Certificate, Height: r.Height}, nil
 }
@@ -26,7 +25,7 @@ func (b nodeBackend) Sign(ctx context.Context, env *ingress.Envelope) (*SignResu
 func (b nodeBackend) PublicKey(ctx context.Context, keyID string, caller principal.Principal, path [][]byte) ([]byte, []byte, error) {
 	pub, cc, err := b.n.PublicKey(ctx, keyID, caller, path)
 	if err != nil {
-		return nil, nil, translateNodeErr(err)
+		return nil, nil, err
 	}
 	return pub, cc, nil
 }
@@ -34,7 +33,7 @@ func (b nodeBackend) PublicKey(ctx context.Context, keyID string, caller princip
 func (b nodeBackend) Status(ctx context.Context) (*Status, error) {
 	st, err := b.n.Status(ctx)
 	if err != nil {
-		return nil, translateNodeErr(err)
+		return nil, err
 	}
 	out := &Status{SubnetID: st.SubnetID, Height: st.Height, CertifiedHeight: st.CertifiedHeight, RootKeyDER: st.RootKeyDER,
 		KeyIDs: st.KeyIDs, PresignatureStock: st.PresignatureStock, KeyGen: st.KeyGen, Convicted: st.Convicted}
@@ -43,25 +42,3 @@ func (b nodeBackend) Status(ctx context.Context) (*Status, error) {
 	}
 	return out, nil
 }
-
-func translateNodeErr(err error) error {
-	for _, p := range []struct{ from, to error }{
-		{replica.ErrDuplicateRequest, ErrDuplicateRequest},
-		{replica.ErrExpired, ErrExpired},
-		{replica.ErrUnknownKey, ErrUnknownKey},
-		{replica.ErrNotReady, ErrNotReady},
-	} {
-		if errors.Is(err, p.from) {
-			return &classified{kind: p.to, err: err}
-		}
-	}
-	return err
-}
-
-// classified is an error of the node that also matches one of this
-// package's sentinel errors, keeping the node's message.
-type classified struct{ kind, err error }
-
-func (c *classified) Error() string        { return c.err.Error() }
-func (c *classified) Unwrap() error        { return c.err }
-func (c *classified) Is(target error) bool { return target == c.kind }

@@ -20,8 +20,7 @@ func TestNodeErrorMapping(t *testing.T) {
 		{fmt.Errorf("%w: key not yet available", replica.ErrNotReady), codes.Unavailable},
 		{fmt.Errorf("replica: other"), codes.Internal},
 	} {
-		err := translateNodeErr(c.err)
-		st := status.Convert(toStatus("sign", err))
+		st := status.Convert(toStatus("sign", c.err))
 		if st.Code() != c.code {
 			t.Errorf("%v -> %v, want %v", c.err, st.Code(), c.code)
 		}

@@ -32,6 +32,7 @@ import (
 
 	"github.com/chainkey/chainkey/ingress"
 	"github.com/chainkey/chainkey/principal"
+	"github.com/chainkey/chainkey/replica"
 	"github.com/chainkey/chainkey/rpc/chainkeypb"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
@@ -44,12 +45,13 @@ import (
 const DefaultMaxExpiry = 5 * time.Minute
 
 // Errors a Backend returns (wrapped) so that the server can map them to
-// gRPC codes.
+// gRPC codes. They are the node's own sentinel errors, so a replica.Node's
+// errors need no translation.
 var (
-	ErrDuplicateRequest = errors.New("duplicate request")
-	ErrExpired          = errors.New("request expired")
-	ErrUnknownKey       = errors.New("unknown key id")
-	ErrNotReady         = errors.New("node not ready")
+	ErrDuplicateRequest = replica.ErrDuplicateRequest
+	ErrExpired          = replica.ErrExpired
+	ErrUnknownKey       = replica.ErrUnknownKey
+	ErrNotReady         = replica.ErrNotReady
 )
 
 // Backend is the node the server exposes: package replica's Node through
