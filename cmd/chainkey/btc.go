@@ -47,19 +47,24 @@ func (f *btcFlags) register(cmd *cobra.Command) {
 
 // client connects to the endpoint and returns the Bitcoin client and the
 // network in its protobuf form.
-func (f *btcFlags) client() (bpb.BitcoinClient, bpb.Network, func(), error) {
+// call connects to the endpoint and runs fn with the client, the network
+// and a context bounded by --timeout.
+func (f *btcFlags) call(parent context.Context, fn func(context.Context, bpb.BitcoinClient, bpb.Network) error) error {
 	if f.endpoint == "" {
-		return nil, 0, nil, errors.New("btc: --endpoint is required")
+		return errors.New("btc: --endpoint is required")
 	}
 	n, err := chain.ParseNetwork(f.network)
 	if err != nil {
-		return nil, 0, nil, err
+		return err
 	}
 	cc, err := grpc.NewClient(f.endpoint, grpc.WithTransportCredentials(insecure.NewCredentials()))
 	if err != nil {
-		return nil, 0, nil, fmt.Errorf("btc: connect %s: %w", f.endpoint, err)
+		return fmt.Errorf("btc: connect %s: %w", f.endpoint, err)
 	}
-	return bpb.NewBitcoinClient(cc), service.NetworkToProto(n), func() { cc.Close() }, nil
+	defer cc.Close()
+	ctx, cancel := context.WithTimeout(parent, f.timeout)
+	defer cancel()
+	return fn(ctx, bpb.NewBitcoinClient(cc), service.NetworkToProto(n))
 }
 
 // btcError turns a Bitcoin service error into a message naming the
@@ -95,43 +100,38 @@ func newBTCUtxosCmd() *cobra.Command {
 		Short: "List an address's UTXOs (all pages), newest first, as JSON",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			c, network, closeFn, err := f.client()
-			if err != nil {
-				return err
-			}
-			defer closeFn()
-			ctx, cancel := context.WithTimeout(cmd.Context(), f.timeout)
-			defer cancel()
-			req := &bpb.GetUtxosRequest{Network: network, Address: address}
-			if cmd.Flags().Changed("min-confirmations") {
-				req.Filter = &bpb.GetUtxosRequest_MinConfirmations{MinConfirmations: minConf}
-			}
-			out := btcUtxosOutput{Utxos: []btcUtxo{}}
-			for first := true; ; first = false {
-				res, err := c.GetUtxos(ctx, req)
-				if err != nil {
-					return btcError(err)
+			return f.call(cmd.Context(), func(ctx context.Context, c bpb.BitcoinClient, network bpb.Network) error {
+				req := &bpb.GetUtxosRequest{Network: network, Address: address}
+				if cmd.Flags().Changed("min-confirmations") {
+					req.Filter = &bpb.GetUtxosRequest_MinConfirmations{MinConfirmations: minConf}
 				}
-				if first {
-					tip, err := chainhash.NewHash(res.GetTipBlockHash())
+				out := btcUtxosOutput{Utxos: []btcUtxo{}}
+				for first := true; ; first = false {
+					res, err := c.GetUtxos(ctx, req)
 					if err != nil {
-						return fmt.Errorf("btc: bad tip hash in response: %w", err)
+						return btcError(err)
 					}
-					out.TipHeight, out.TipBlockHash = res.GetTipHeight(), tip.String()
-				}
-				for _, u := range res.GetUtxos() {
-					txid, err := chainhash.NewHash(u.GetOutpoint().GetTxid())
-					if err != nil {
-						return fmt.Errorf("btc: bad txid in response: %w", err)
+					if first {
+						tip, err := chainhash.NewHash(res.GetTipBlockHash())
+						if err != nil {
+							return fmt.Errorf("btc: bad tip hash in response: %w", err)
+						}
+						out.TipHeight, out.TipBlockHash = res.GetTipHeight(), tip.String()
 					}
-					out.Utxos = append(out.Utxos, btcUtxo{Txid: txid.String(), Vout: u.GetOutpoint().GetVout(), Value: u.GetValue(), Height: u.GetHeight()})
+					for _, u := range res.GetUtxos() {
+						txid, err := chainhash.NewHash(u.GetOutpoint().GetTxid())
+						if err != nil {
+							return fmt.Errorf("btc: bad txid in response: %w", err)
+						}
+						out.Utxos = append(out.Utxos, btcUtxo{Txid: txid.String(), Vout: u.GetOutpoint().GetVout(), Value: u.GetValue(), Height: u.GetHeight()})
+					}
+					if res.NextPage == nil {
+						break
+					}
+					req.Filter = &bpb.GetUtxosRequest_Page{Page: res.NextPage}
 				}
-				if res.NextPage == nil {
-					break
-				}
-				req.Filter = &bpb.GetUtxosRequest_Page{Page: res.NextPage}
-			}
-			return printJSON(cmd, out)
+				return printJSON(cmd, out)
+			})
 		},
 	}
 	f.register(cmd)
@@ -150,22 +150,17 @@ func newBTCBalanceCmd() *cobra.Command {
 		Short: `Print an address's balance in satoshi as JSON {"balance":N}`,
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			c, network, closeFn, err := f.client()
-			if err != nil {
-				return err
-			}
-			defer closeFn()
-			ctx, cancel := context.WithTimeout(cmd.Context(), f.timeout)
-			defer cancel()
-			req := &bpb.GetBalanceRequest{Network: network, Address: address}
-			if cmd.Flags().Changed("min-confirmations") {
-				req.MinConfirmations = &minConf
-			}
-			res, err := c.GetBalance(ctx, req)
-			if err != nil {
-				return btcError(err)
-			}
-			return printJSON(cmd, map[string]uint64{"balance": res.GetBalance()})
+			return f.call(cmd.Context(), func(ctx context.Context, c bpb.BitcoinClient, network bpb.Network) error {
+				req := &bpb.GetBalanceRequest{Network: network, Address: address}
+				if cmd.Flags().Changed("min-confirmations") {
+					req.MinConfirmations = &minConf
+				}
+				res, err := c.GetBalance(ctx, req)
+				if err != nil {
+					return btcError(err)
+				}
+				return printJSON(cmd, map[string]uint64{"balance": res.GetBalance()})
+			})
 		},
 	}
 	f.register(cmd)
@@ -182,22 +177,17 @@ func newBTCFeesCmd() *cobra.Command {
 		Short: "Print the current fee percentiles (101 values, millisatoshi/vbyte) as a JSON list",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			c, network, closeFn, err := f.client()
-			if err != nil {
-				return err
-			}
-			defer closeFn()
-			ctx, cancel := context.WithTimeout(cmd.Context(), f.timeout)
-			defer cancel()
-			res, err := c.GetCurrentFeePercentiles(ctx, &bpb.GetCurrentFeePercentilesRequest{Network: network})
-			if err != nil {
-				return btcError(err)
-			}
-			fees := res.GetMillisatoshiPerVbyte()
-			if fees == nil {
-				fees = []uint64{}
-			}
-			return printJSON(cmd, fees)
+			return f.call(cmd.Context(), func(ctx context.Context, c bpb.BitcoinClient, network bpb.Network) error {
+				res, err := c.GetCurrentFeePercentiles(ctx, &bpb.GetCurrentFeePercentilesRequest{Network: network})
+				if err != nil {
+					return btcError(err)
+				}
+				fees := res.GetMillisatoshiPerVbyte()
+				if fees == nil {
+					fees = []uint64{}
+				}
+				return printJSON(cmd, fees)
+			})
 		},
 	}
 	f.register(cmd)
@@ -220,17 +210,12 @@ func newBTCSendCmd() *cobra.Command {
 			if err != nil {
 				return fmt.Errorf("btc: %w", err)
 			}
-			c, network, closeFn, err := f.client()
-			if err != nil {
-				return err
-			}
-			defer closeFn()
-			ctx, cancel := context.WithTimeout(cmd.Context(), f.timeout)
-			defer cancel()
-			if _, err := c.SendTransaction(ctx, &bpb.SendTransactionRequest{Network: network, Transaction: raw}); err != nil {
-				return btcError(err)
-			}
-			return printJSON(cmd, map[string]string{"txid": tx.TxHash().String()})
+			return f.call(cmd.Context(), func(ctx context.Context, c bpb.BitcoinClient, network bpb.Network) error {
+				if _, err := c.SendTransaction(ctx, &bpb.SendTransactionRequest{Network: network, Transaction: raw}); err != nil {
+					return btcError(err)
+				}
+				return printJSON(cmd, map[string]string{"txid": tx.TxHash().String()})
+			})
 		},
 	}
 	f.register(cmd)
