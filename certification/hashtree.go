@@ -29,12 +29,23 @@ type Empty struct{}
 // increasing from Left to Right.
 type Fork struct {
 	Left, Right HashTree
+
+	memo *forkMemo // set by BuildTree: computed once, never changed
+}
+
+// forkMemo is a built fork's digest and the number of forest elements
+// (nodes other than forks and Empty) under it.
+type forkMemo struct {
+	digest [32]byte
+	elems  int
 }
 
 // Labeled attaches a label to a subtree.
 type Labeled struct {
 	Label []byte
 	Tree  HashTree
+
+	memo *[32]byte // set by BuildTree
 }
 
 // Leaf holds a value.
@@ -64,10 +75,20 @@ var emptyDigest = sha256.Sum256(domainEmpty)
 func (Empty) Digest() [32]byte { return emptyDigest }
 
 // Digest returns H("\x10ic-hashtree-fork" || Left.Digest() || Right.Digest()).
-func (f Fork) Digest() [32]byte { return forkDigest(f.Left.Digest(), f.Right.Digest()) }
+// Trees made by BuildTree compute it once.
+func (f Fork) Digest() [32]byte {
+	if f.memo != nil {
+		return f.memo.digest
+	}
+	return forkDigest(f.Left.Digest(), f.Right.Digest())
+}
 
 // Digest returns H("\x13ic-hashtree-labeled" || Label || Tree.Digest()).
+// Trees made by BuildTree compute it once.
 func (l Labeled) Digest() [32]byte {
+	if l.memo != nil {
+		return *l.memo
+	}
 	d := l.Tree.Digest()
 	h := sha256.New()
 	h.Write(domainLabeled)
@@ -421,6 +442,12 @@ type PathValue struct {
 	Value []byte
 }
 
+// PathTree is a subtree at a path, for BuildTreeWith.
+type PathTree struct {
+	Path [][]byte
+	Tree HashTree
+}
+
 // Leaves returns every revealed leaf under t with its path relative to t
 // (lookup* of the specification): the leaves in tree order.
 func Leaves(t HashTree) []PathValue {
@@ -459,15 +486,22 @@ func Path(labels ...string) [][]byte {
 // a prefix of another (a node is either a leaf or has children). No entries
 // give Empty.
 func BuildTree(entries []PathValue) (HashTree, error) {
+	return BuildTreeWith(entries, nil)
+}
+
+// BuildTreeWith is BuildTree with subtrees put at some paths, as if they
+// were leaves: a subtree built once (by NewLabeled or BuildTree, whose
+// digests are computed once) can be reused in many trees.
+func BuildTreeWith(entries []PathValue, subtrees []PathTree) (HashTree, error) {
 	root := &buildNode{}
-	for _, e := range entries {
-		if len(e.Path) == 0 {
-			return nil, errors.New("certification: build tree: empty path")
+	add := func(path [][]byte, value []byte, sub HashTree) error {
+		if len(path) == 0 {
+			return errors.New("certification: build tree: empty path")
 		}
 		n := root
-		for i, label := range e.Path {
+		for i, label := range path {
 			if n.leaf {
-				return nil, fmt.Errorf("certification: build tree: path %q extends a leaf", e.Path)
+				return fmt.Errorf("certification: build tree: path %q extends a leaf", path)
 			}
 			if n.children == nil {
 				n.children = map[string]*buildNode{}
@@ -478,12 +512,26 @@ func BuildTree(entries []PathValue) (HashTree, error) {
 				n.children[string(label)] = c
 			}
 			n = c
-			if i == len(e.Path)-1 {
+			if i == len(path)-1 {
 				if n.leaf || len(n.children) > 0 {
-					return nil, fmt.Errorf("certification: build tree: path %q given twice or is a prefix of another", e.Path)
+					return fmt.Errorf("certification: build tree: path %q given twice or is a prefix of another", path)
 				}
-				n.leaf, n.value = true, e.Value
+				n.leaf, n.value, n.sub = true, value, sub
 			}
+		}
+		return nil
+	}
+	for _, e := range entries {
+		if err := add(e.Path, e.Value, nil); err != nil {
+			return nil, err
+		}
+	}
+	for _, e := range subtrees {
+		if e.Tree == nil {
+			return nil, fmt.Errorf("certification: build tree: nil subtree at %q", e.Path)
+		}
+		if err := add(e.Path, nil, e.Tree); err != nil {
+			return nil, err
 		}
 	}
 	return root.tree(), nil
@@ -492,10 +540,14 @@ func BuildTree(entries []PathValue) (HashTree, error) {
 type buildNode struct {
 	leaf     bool
 	value    []byte
+	sub      HashTree
 	children map[string]*buildNode
 }
 
 func (n *buildNode) tree() HashTree {
+	if n.leaf && n.sub != nil {
+		return n.sub
+	}
 	if n.leaf {
 		return Leaf(bytes.Clone(n.value))
 	}
@@ -506,7 +558,7 @@ func (n *buildNode) tree() HashTree {
 	slices.Sort(labels)
 	nodes := make([]HashTree, len(labels))
 	for i, l := range labels {
-		nodes[i] = Labeled{Label: []byte(l), Tree: n.children[l].tree()}
+		nodes[i] = NewLabeled([]byte(l), n.children[l].tree())
 	}
 	return balancedForks(nodes)
 }
@@ -519,5 +571,48 @@ func balancedForks(nodes []HashTree) HashTree {
 		return nodes[0]
 	}
 	mid := len(nodes) / 2
-	return Fork{Left: balancedForks(nodes[:mid]), Right: balancedForks(nodes[mid:])}
+	l, r := balancedForks(nodes[:mid]), balancedForks(nodes[mid:])
+	return Fork{Left: l, Right: r, memo: &forkMemo{digest: forkDigest(l.Digest(), r.Digest()), elems: forestElems(l) + forestElems(r)}}
+}
+
+// forestElems counts the forest elements of t (flattenForks), in constant
+// time for built forks.
+func forestElems(t HashTree) int {
+	switch n := t.(type) {
+	case Empty:
+		return 0
+	case Fork:
+		if n.memo != nil {
+			return n.memo.elems
+		}
+		return forestElems(n.Left) + forestElems(n.Right)
+	}
+	return 1
+}
+
+// Forest joins labeled subtrees, whose labels must be strictly increasing,
+// with a balanced binary tree of forks, as BuildTree does at every level
+// (no nodes give Empty). Built from NewLabeled nodes that are kept between
+// calls, it hashes only the forks.
+func Forest(nodes []Labeled) (HashTree, error) {
+	ts := make([]HashTree, len(nodes))
+	for i, n := range nodes {
+		if i > 0 && bytes.Compare(nodes[i-1].Label, n.Label) >= 0 {
+			return nil, fmt.Errorf("certification: forest labels not strictly increasing at %d", i)
+		}
+		if n.Tree == nil {
+			return nil, fmt.Errorf("certification: forest node %d has no subtree", i)
+		}
+		ts[i] = n
+	}
+	return balancedForks(ts), nil
+}
+
+// NewLabeled returns Labeled{label, t} with its digest computed once, for
+// a subtree that is reused in many trees (see PathValue.Tree).
+func NewLabeled(label []byte, t HashTree) Labeled {
+	l := Labeled{Label: label, Tree: t}
+	d := l.Digest()
+	l.memo = &d
+	return l
 }

@@ -89,6 +89,22 @@ type witnessResult struct {
 	nonEmpty bool     // the subtree holds an element other than Empty
 }
 
+// touches reports whether a forest element in [from, to) is kept or has
+// paths below it.
+func (w *witnessBuilder) touches(from, to int) bool {
+	for i := range w.tails {
+		if i >= from && i < to {
+			return true
+		}
+	}
+	for i := range w.keep {
+		if i >= from && i < to {
+			return true
+		}
+	}
+	return false
+}
+
 // rebuild walks the fork structure of one level, in the order flattenForks
 // visits its elements.
 func (w *witnessBuilder) rebuild(t HashTree) (witnessResult, error) {
@@ -96,6 +112,11 @@ func (w *witnessBuilder) rebuild(t HashTree) (witnessResult, error) {
 	case Empty:
 		return witnessResult{tree: n, digest: emptyDigest}, nil
 	case Fork:
+		if n.memo != nil && !w.touches(w.next, w.next+n.memo.elems) {
+			// A built fork with nothing to reveal: its digest is known.
+			w.next += n.memo.elems
+			return witnessResult{tree: n, digest: n.memo.digest, nonEmpty: n.memo.elems > 0}, nil
+		}
 		l, err := w.rebuild(n.Left)
 		if err != nil {
 			return witnessResult{}, err

@@ -221,19 +221,9 @@ func CiphertextLen(g group.Group, scalars int) int {
 	return encLen + 1 + scalars*g.ScalarLen() + aeadOverhead
 }
 
-// DecryptShare decrypts ct with sk in context ctx and strictly decodes a
-// payload of exactly want scalars of g.
+// DecryptShare decrypts ct (an EncryptShare or a sealed ciphertext, see
+// ShareSealer) with sk in context ctx and strictly decodes a payload of
+// exactly want scalars of g.
 func DecryptShare(sk *EncryptionKey, ctx *ShareContext, g group.Group, want int, ct []byte) (SharePayload, error) {
-	if sk.sk == nil {
-		return SharePayload{}, errors.New("dkg: empty encryption key")
-	}
-	if len(ct) != CiphertextLen(g, want) {
-		return SharePayload{}, fmt.Errorf("dkg: share ciphertext of %d bytes, want %d", len(ct), CiphertextLen(g, want))
-	}
-	pt, err := hpke.Open(sk.sk, shareKDF, shareAEAD, ctx.info(), ct)
-	if err != nil {
-		return SharePayload{}, fmt.Errorf("dkg: decrypt share from %d: %w", ctx.Dealer, err)
-	}
-	defer clear(pt)
-	return DecodeSharePayload(g, want, pt)
+	return openShare(sk, nil, ctx, g, want, ct)
 }

@@ -200,7 +200,7 @@ type Dealing struct {
 
 type verifyMemo struct {
 	cfg  *Config
-	op   *Operation
+	op   Operation // a copy: callers may build an equal operation anew
 	hash [32]byte
 }
 
@@ -348,13 +348,13 @@ func VerifyDealing(cfg *Config, transcriptID []byte, op *Operation, d *Dealing) 
 	if d.Dealer < 0 || d.Dealer >= op.DealerCount() {
 		return fmt.Errorf("idkg: dealer %d out of range", d.Dealer)
 	}
-	if m := d.verified.Load(); m != nil && m.cfg == cfg && m.op == op && d.Commitment != nil && m.hash == d.Hash() {
+	if m := d.verified.Load(); m != nil && m.cfg == cfg && m.op == *op && d.Commitment != nil && m.hash == d.Hash() {
 		return nil
 	}
 	if err := verifyDealing(cfg, transcriptID, op, d); err != nil {
 		return err
 	}
-	d.verified.Store(&verifyMemo{cfg: cfg, op: op, hash: d.Hash()})
+	d.verified.Store(&verifyMemo{cfg: cfg, op: *op, hash: d.Hash()})
 	return nil
 }
 

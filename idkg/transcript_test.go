@@ -418,3 +418,70 @@ func TestVerifyMemo(t *testing.T) {
 		t.Fatal("memo hid a tampered proof")
 	}
 }
+
+// TestSealedOpenings checks the openings of several dealings sealed by one
+// dealer with one KEM run per receiver: they travel in signed dealings,
+// decrypt alone and in a batch, and a bad one is named.
+func TestSealedOpenings(t *testing.T) {
+	g := secp256k1.Group()
+	nw := network(t, g, 4, 11)
+	cfg := nw.Cfg
+	const dealer = 2
+	sealers := make([]*dkg.ShareSealer, 4)
+	for i, nd := range nw.Nodes {
+		var err error
+		if sealers[i], err = dkg.NewShareSealer(nd.Enc.PublicKey(), dealer, uint32(i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var (
+		ds   []*idkg.Dealing
+		mine [][]byte
+	)
+	for k := range 3 {
+		tid := []byte{'t', byte(k)}
+		dl, os, err := idkg.Deal(cfg, tid, idkg.NewRandom(4), dealer, nil, nw.Rand)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if k == 2 {
+			os[1] = &idkg.Opening{Value: os[1].Value, Mask: g.NewScalar().Add(os[1].Mask, g.NewScalar().SetUint64(1))}
+		}
+		cts, err := idkg.EncryptOpeningsWith(dl, os, sealers)
+		if err != nil {
+			t.Fatal(err)
+		}
+		env, err := idkg.SignDealing(nw.Nodes[dealer].Signing, dl, cts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		d2, cts2, err := cfg.OpenSignedDealing(env, nw.Nodes[dealer].Signing.PublicKey())
+		if err != nil {
+			t.Fatalf("signed dealing with sealed openings: %v", err)
+		}
+		ds, mine = append(ds, d2), append(mine, cts2[1])
+	}
+	o := dkg.NewShareOpener(nw.Nodes[1].Enc)
+	if _, err := cfg.DecryptOpeningWith(ds[0], 1, o, mine[0]); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cfg.DecryptOpening(ds[1], 1, nw.Nodes[1].Enc, mine[1]); err != nil {
+		t.Fatalf("sealed opening without an opener: %v", err)
+	}
+	if _, err := cfg.DecryptOpeningsWith(1, o, ds[:2], mine[:2]); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cfg.DecryptOpeningWith(ds[2], 1, o, mine[2]); err == nil {
+		t.Fatal("bad sealed opening accepted")
+	}
+	if _, err := cfg.DecryptOpeningsWith(1, o, ds, mine); err == nil || !strings.Contains(err.Error(), "dealing 2") {
+		t.Fatalf("bad opening in a sealed batch: %v", err)
+	}
+	// Another receiver's ciphertext, or another dealing's, does not open.
+	if _, err := cfg.DecryptOpeningWith(ds[0], 1, o, mine[1]); err == nil {
+		t.Fatal("opened another dealing's ciphertext")
+	}
+	if _, err := cfg.DecryptOpeningWith(ds[0], 0, dkg.NewShareOpener(nw.Nodes[0].Enc), mine[0]); err == nil {
+		t.Fatal("opened another receiver's ciphertext")
+	}
+}

@@ -110,6 +110,40 @@ func EncryptOpenings(d *Dealing, openings []*Opening, keys []*dkg.EncryptionPubl
 	return out, nil
 }
 
+// EncryptOpeningsWith is EncryptOpenings with one dkg.ShareSealer per
+// receiver (sealers[j] seals from d's dealer to receiver j): a dealer that
+// deals for several transcripts at once runs the KEM once per receiver.
+func EncryptOpeningsWith(d *Dealing, openings []*Opening, sealers []*dkg.ShareSealer) ([][]byte, error) {
+	if len(openings) != len(sealers) {
+		return nil, fmt.Errorf("idkg: %d openings for %d receivers", len(openings), len(sealers))
+	}
+	out := make([][]byte, len(sealers))
+	h := d.Hash()
+	for j, s := range sealers {
+		ct, err := s.Seal(shareContext(d, h, j), payloadOf(openings[j]))
+		if err != nil {
+			return nil, fmt.Errorf("idkg: dealing %d: %w", d.Dealer, err)
+		}
+		out[j] = ct
+	}
+	return out, nil
+}
+
+// DecryptOpeningWith is DecryptOpening with a dkg.ShareOpener, which
+// decapsulates each of a dealer's sealing contexts once.
+func (cfg *Config) DecryptOpeningWith(d *Dealing, receiver int, o *dkg.ShareOpener, ct []byte) (*Opening, error) {
+	v := cfg.ShareVerifier(d)
+	p, err := o.Open(shareContext(d, d.Hash(), receiver), cfg.group, v.PayloadScalars(), ct)
+	if err != nil {
+		return nil, fmt.Errorf("idkg: dealing %d: %w", d.Dealer, err)
+	}
+	if err := v.VerifyShare(receiver, p); err != nil {
+		p.Zeroize()
+		return nil, fmt.Errorf("idkg: dealing %d: %w", d.Dealer, err)
+	}
+	return openingFromPayload(p, d.Commitment.Kind)
+}
+
 // DecryptOpening decrypts receiver's opening of d and checks it against the
 // dealing's commitment. An error means the receiver must complain
 // (dkg.NewComplaint with d.TranscriptID and d.Hash()) instead of supporting
@@ -157,7 +191,7 @@ func (cfg *Config) OpenSignedDealing(env *dkg.Envelope, dealerKey dkg.NodePublic
 		return nil, nil, fmt.Errorf("idkg: dealing has %d ciphertexts for %d receivers", n, cfg.receivers)
 	}
 	cts := make([][]byte, cfg.receivers)
-	want := dkg.CiphertextLen(cfg.group, 2)
+	want := dkg.CiphertextLen(cfg.group, 2) + dkg.SealOverhead
 	for j := range cts {
 		cts[j] = dec.Bytes(want)
 	}
@@ -231,25 +265,41 @@ func (cfg *Config) VerifyReceiverOpening(d *Dealing, env *dkg.Envelope, openerKe
 // first dealing whose opening is bad; the receiver complains about it and
 // retries without it.
 func (cfg *Config) DecryptOpenings(receiver int, sk *dkg.EncryptionKey, dealings []*Dealing, cts [][]byte) ([]*Opening, error) {
+	return cfg.decryptOpenings(receiver, func(c *dkg.ShareContext, want int, ct []byte) (dkg.SharePayload, error) {
+		return dkg.DecryptShare(sk, c, cfg.group, want, ct)
+	}, dealings, cts)
+}
+
+// DecryptOpeningsWith is DecryptOpenings with a dkg.ShareOpener.
+func (cfg *Config) DecryptOpeningsWith(receiver int, o *dkg.ShareOpener, dealings []*Dealing, cts [][]byte) ([]*Opening, error) {
+	return cfg.decryptOpenings(receiver, func(c *dkg.ShareContext, want int, ct []byte) (dkg.SharePayload, error) {
+		return o.Open(c, cfg.group, want, ct)
+	}, dealings, cts)
+}
+
+func (cfg *Config) decryptOpenings(receiver int, open func(*dkg.ShareContext, int, []byte) (dkg.SharePayload, error), dealings []*Dealing, cts [][]byte) ([]*Opening, error) {
 	if len(dealings) != len(cts) {
 		return nil, fmt.Errorf("idkg: %d ciphertexts for %d dealings", len(cts), len(dealings))
 	}
 	out := make([]*Opening, len(dealings))
-	for j, d := range dealings {
-		v := cfg.ShareVerifier(d)
-		p, err := dkg.DecryptShare(sk, shareContext(d, d.Hash(), receiver), cfg.group, v.PayloadScalars(), cts[j])
-		if err != nil {
-			return nil, fmt.Errorf("idkg: dealing %d: %w", d.Dealer, err)
-		}
-		if out[j], err = openingFromPayload(p, d.Commitment.Kind); err != nil {
-			return nil, err
-		}
-	}
-	if err := cfg.VerifyOpenings(receiver, dealings, out); err != nil {
+	fail := func(err error) ([]*Opening, error) {
 		for _, o := range out {
 			o.Zeroize()
 		}
 		return nil, err
+	}
+	for j, d := range dealings {
+		v := cfg.ShareVerifier(d)
+		p, err := open(shareContext(d, d.Hash(), receiver), v.PayloadScalars(), cts[j])
+		if err != nil {
+			return fail(fmt.Errorf("idkg: dealing %d: %w", d.Dealer, err))
+		}
+		if out[j], err = openingFromPayload(p, d.Commitment.Kind); err != nil {
+			return fail(err)
+		}
+	}
+	if err := cfg.VerifyOpenings(receiver, dealings, out); err != nil {
+		return fail(err)
 	}
 	return out, nil
 }
