@@ -58,23 +58,25 @@ type member struct {
 type app struct {
 	abci.BaseApplication
 
-	cfg      *Config
-	log      *slog.Logger
-	bls      thresholdBLS
-	st       *store
-	chainID  string
-	gen      genesisState
-	members  []member
-	byAddr   map[string]int
-	certPub  []byte
-	beacPub  []byte
-	rootKey  []byte // DER of the certification group key
-	subnetID principal.Principal
-	metrics  *metrics
-	engines  map[string]keyEngine
-	idkg     *idkgState
-	bdkg     *blsDKG   // genesis key generation of the BLS keys (nil for a bootstrap-dealer subnet)
-	btc      *btcState // Bitcoin canister (nil without a Bitcoin configuration)
+	cfg     *Config
+	log     *slog.Logger
+	bls     thresholdBLS
+	st      *store
+	chainID string
+	gen     genesisState
+	members []member
+	byAddr  map[string]int
+	// treeCache keeps the requests' subtrees of the certified tree.
+	treeCache treeCache
+	certPub   []byte
+	beacPub   []byte
+	rootKey   []byte // DER of the certification group key
+	subnetID  principal.Principal
+	metrics   *metrics
+	engines   map[string]keyEngine
+	idkg      *idkgState
+	bdkg      *blsDKG   // genesis key generation of the BLS keys (nil for a bootstrap-dealer subnet)
+	btc       *btcState // Bitcoin canister (nil without a Bitcoin configuration)
 
 	// Secret key shares: never logged.
 	certShare   []byte
@@ -643,6 +645,14 @@ func (a *app) FinalizeBlock(_ context.Context, req *abci.FinalizeBlockRequest) (
 		return nil, fmt.Errorf("replica: finalize height %d on state %d", req.Height, cs.Height)
 	}
 	a.st.discard()
+	cs.Live = cs.Live[:0]
+	for _, v := range req.DecidedLastCommit.Votes {
+		if idx, ok := a.byAddr[string(v.Validator.Address)]; ok && v.BlockIdFlag == cmtproto.BlockIDFlagCommit {
+			cs.Live = append(cs.Live, uint32(idx))
+		}
+	}
+	slices.Sort(cs.Live)
+	cs.Live = slices.Compact(cs.Live)
 	ex := a.newExec(cs, req.Time, false)
 	results := make([]*abci.ExecTxResult, len(req.Txs))
 	btcSeen := 0
@@ -964,7 +974,7 @@ func (e *exec) endBlock(height uint64) error {
 		}
 	}
 	k := e.a.keys(cs)
-	tree, err := certifiedTree(cs.TimeNS, k.subnetID.Bytes(), k.rootKey, live, e.a.bitcoinLeaves()...)
+	tree, err := e.a.treeCache.build(cs.TimeNS, k.subnetID.Bytes(), k.rootKey, live, e.a.bitcoinLeaves()...)
 	if err != nil {
 		return err
 	}

@@ -216,7 +216,7 @@ func writeSubnetConfig(dir string, n int, hosts []string, opt subnetOptions) err
 		opt.timeoutCommitMS = DefaultTimeoutCommitMS
 	}
 	if opt.presignatureTarget == 0 {
-		opt.presignatureTarget = 20
+		opt.presignatureTarget = 48
 	}
 	if opt.reshareInterval == 0 {
 		opt.reshareInterval = DefaultReshareInterval

@@ -81,8 +81,18 @@
 // either the whole height or none of it, and CometBFT's handshake replays
 // the missing blocks on restart. The app hash chains the previous one, a
 // digest of the height's writes, the core state and the certified root.
-// Secret material (node signing and HPKE keys, BLS key shares, IDKG
-// openings, presignature consumption markers) lives in separate files of
-// mode 0600 under HOME/secrets; files readable by group or others are
-// refused at load with ErrInsecureFile.
+// Secret material (node signing and HPKE keys, BLS key shares, the
+// append-only log of used presignatures) lives in separate files of mode
+// 0600 under HOME/secrets; files readable by group or others are refused
+// at load with ErrInsecureFile. A node's IDKG shares are kept in memory and
+// recomputed from the committed dealings after a restart; its dealings are
+// made with randomness derived from its node key, the transcript and a salt
+// from the chain, so it answers a complaint by dealing again.
+//
+// # Dealing work
+//
+// A presignature transcript asks only as many nodes as it needs (f+1 or
+// 2f+1), in turn among those in the last commit, and every node after 4
+// heights; a node seals all its dealings of one round to each receiver
+// under one HPKE encapsulation (dkg.ShareSealer).
 package replica

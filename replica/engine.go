@@ -1,12 +1,12 @@
 package replica
 
 import (
-	"encoding/hex"
+	"encoding/binary"
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
+	"slices"
 	"strings"
+	"sync"
 
 	"github.com/btcsuite/btcd/btcec/v2"
 	btcschnorr "github.com/btcsuite/btcd/btcec/v2/schnorr"
@@ -24,6 +24,26 @@ import (
 type thresholdEngine struct {
 	a     *app
 	keyID string
+
+	// derived caches derived public keys and chain codes by caller and
+	// path: the master public key never changes (resharing keeps it), and
+	// every node derives the key of a request several times (the check of
+	// the combined signature, the reply).
+	mu      sync.Mutex
+	derived map[string][2][]byte
+}
+
+// maxDerived bounds the cache of derived keys.
+const maxDerived = 1 << 12
+
+func derivedKey(caller principal.Principal, path [][]byte) string {
+	b := binary.AppendUvarint(nil, uint64(len(caller.Bytes())))
+	b = append(b, caller.Bytes()...)
+	for _, p := range path {
+		b = binary.AppendUvarint(b, uint64(len(p)))
+		b = append(b, p...)
+	}
+	return string(b)
 }
 
 func (e *thresholdEngine) alg() schnorr.Algorithm {
@@ -46,22 +66,38 @@ func (e *thresholdEngine) key() (*idkg.Transcript, error) {
 func (e *thresholdEngine) Threshold() int { return faultBound(len(e.a.members)) + 1 }
 
 func (e *thresholdEngine) PublicKey(caller principal.Principal, path [][]byte) ([]byte, []byte, error) {
+	ck := derivedKey(caller, path)
+	e.mu.Lock()
+	if v, ok := e.derived[ck]; ok {
+		e.mu.Unlock()
+		return slices.Clone(v[0]), slices.Clone(v[1]), nil
+	}
+	e.mu.Unlock()
 	key, err := e.key()
 	if err != nil {
 		return nil, nil, err
 	}
+	var pub, code []byte
 	if isECDSA(e.keyID) {
 		k, err := ecdsa.DerivePublicKey(key, caller.Bytes(), path)
 		if err != nil {
 			return nil, nil, err
 		}
-		return k.PublicKey, k.ChainCode, nil
+		pub, code = k.PublicKey, k.ChainCode
+	} else {
+		k, err := schnorr.DerivePublicKey(e.alg(), key, caller.Bytes(), path)
+		if err != nil {
+			return nil, nil, err
+		}
+		pub, code = k.PublicKey, k.ChainCode
 	}
-	k, err := schnorr.DerivePublicKey(e.alg(), key, caller.Bytes(), path)
-	if err != nil {
-		return nil, nil, err
+	e.mu.Lock()
+	if e.derived == nil || len(e.derived) >= maxDerived {
+		e.derived = map[string][2][]byte{}
 	}
-	return k.PublicKey, k.ChainCode, nil
+	e.derived[ck] = [2][]byte{slices.Clone(pub), slices.Clone(code)}
+	e.mu.Unlock()
+	return pub, code, nil
 }
 
 // signingKey is the key a signature verifies under: the derived key for
@@ -145,25 +181,9 @@ func (e *thresholdEngine) schnorrRequest(in *signInput) *schnorr.Request {
 		Randomness: in.Randomness, TaprootMerkleRoot: in.Taproot}
 }
 
-// consumptionLog records used presignatures as marker files, synced, in
-// the node's secrets directory.
-type consumptionLog struct{ dir string }
-
-func (l consumptionLog) Consume(id []byte) error {
-	if l.used(id) {
-		return fmt.Errorf("replica: presignature %q: %w", id, ecdsa.ErrPresignatureReused)
-	}
-	return writeSecretFile(filepath.Join(l.dir, hex.EncodeToString(id)), []byte{1})
-}
-
-func (l consumptionLog) used(id []byte) bool {
-	_, err := os.Stat(filepath.Join(l.dir, hex.EncodeToString(id)))
-	return err == nil
-}
-
 // SignShare makes this node's share. The presignature is recorded as
-// consumed and this node's presignature shares are deleted from disk
-// before the share is returned; the share itself is kept in memory so that
+// consumed (durably) and this node's presignature shares are wiped from
+// memory before the share is returned; the share itself is kept in memory so that
 // the same share (never a second one) is sent again until the reply lands.
 func (e *thresholdEngine) SignShare(in *signInput) ([]byte, error) {
 	s := e.a.idkg
@@ -178,8 +198,8 @@ func (e *thresholdEngine) SignShare(in *signInput) ([]byte, error) {
 		return nil, err
 	}
 	me := e.a.cfg.Index
-	log := consumptionLog{dir: filepath.Join(e.a.cfg.Home, secretsDir, "consumed")}
-	if log.used(p.presigID()) {
+	log := s.consumed
+	if log.Used(p.presigID()) {
 		// Consumed before a restart: never a second share, and make sure
 		// no share of it is left on disk.
 		for _, id := range p.ids {

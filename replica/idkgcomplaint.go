@@ -2,14 +2,15 @@ package replica
 
 import (
 	"bytes"
+	"crypto/aes"
+	"crypto/cipher"
+	"crypto/hkdf"
+	"crypto/sha256"
 	"encoding/binary"
-	"encoding/hex"
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
+	"io"
 	"slices"
-	"strings"
 
 	"github.com/chainkey/chainkey/dkg"
 	"github.com/chainkey/chainkey/idkg"
@@ -348,91 +349,88 @@ func (e *exec) complaintDeadlines(height uint64) {
 
 // ---- node-local: complaining, answering, revealing ----
 
-// dealtPath is where a dealer keeps the openings of one of its dealings,
-// to answer complaints.
-func (s *idkgState) dealtPath(tid []byte, h [32]byte) string {
-	return filepath.Join(s.dealtDir(), hex.EncodeToString(tid)+"-"+hex.EncodeToString(h[:8]))
+// dealingSeedLabel separates the dealing seed from every other use of the
+// node signing key.
+const dealingSeedLabel = "chainkey idkg dealing randomness v1"
+
+// dealingRand returns the randomness of this node's dealing for a
+// transcript: AES-256-CTR keyed by HKDF-SHA256 of the node's dealing seed
+// over the transcript id, its kind, its inputs and the job's salt. The
+// state numbers transcripts, so ids never repeat within a chain; the salt
+// (the previous app hash and the random beacon when the job was opened)
+// makes them differ between chains, also when a node's state is wiped and
+// its keys kept, so no two dealings ever share randomness.
+func (s *idkgState) dealingRand(tid []byte, kind uint8, in1, in2, salt []byte) io.Reader {
+	info := []byte{kind}
+	for _, b := range [][]byte{tid, in1, in2, salt} {
+		info = binary.BigEndian.AppendUint32(info, uint32(len(b)))
+		info = append(info, b...)
+	}
+	key, err := hkdf.Expand(sha256.New, s.dealSeed, string(info), 32)
+	if err != nil {
+		panic("replica: hkdf: " + err.Error()) // 32 bytes never exceed HKDF's limit
+	}
+	defer clear(key)
+	block, err := aes.NewCipher(key)
+	if err != nil {
+		panic("replica: aes: " + err.Error())
+	}
+	return cipher.StreamReader{S: cipher.NewCTR(block, make([]byte, aes.BlockSize)), R: zeroReader{}}
 }
 
-func (s *idkgState) dealtDir() string { return filepath.Join(s.a.cfg.Home, secretsDir, "idkg-dealt") }
+type zeroReader struct{}
 
-// dealtIndex returns, under s.mu, the index of kept dealt openings by
-// transcript (hex id -> file paths), reading the directory the first time
-// (files kept before a restart).
-func (s *idkgState) dealtIndex() map[string][]string {
-	if s.dealtFiles != nil {
-		return s.dealtFiles
+func (zeroReader) Read(p []byte) (int, error) {
+	clear(p)
+	return len(p), nil
+}
+
+// dealtOpening returns receiver's opening of this node's dealing d of a
+// committed transcript, to answer a complaint: the dealing is made again
+// with the same randomness and must come out the same. It fails once the
+// transcript's inputs were used and wiped (their presignature was consumed).
+func (s *idkgState) dealtOpening(cfg *idkg.Config, d *idkg.Dealing, receiver int) (*idkg.Opening, error) {
+	if d.Dealer != s.a.cfg.Index {
+		return nil, fmt.Errorf("replica: dealing of %q is node %d's, not this node's", d.TranscriptID, d.Dealer)
 	}
-	s.dealtFiles = map[string][]string{}
-	names, _ := os.ReadDir(s.dealtDir())
-	for _, e := range names {
-		name := e.Name()
-		i := strings.LastIndexByte(name, '-')
-		if i <= 0 || strings.HasPrefix(name, ".") {
+	v, ok, err := s.a.st.getCommitted(append([]byte(prefixTranscript), d.TranscriptID...))
+	if err != nil || !ok {
+		return nil, fmt.Errorf("replica: transcript %q not committed", d.TranscriptID)
+	}
+	var rec transcriptRec
+	if err := decMode.Unmarshal(v, &rec); err != nil {
+		return nil, err
+	}
+	op, err := s.operation(rec.Kind, rec.Input, rec.Input2)
+	if err != nil {
+		return nil, err
+	}
+	var inputs []*idkg.Opening
+	for _, in := range [][]byte{rec.Input, rec.Input2} {
+		if in == nil {
 			continue
 		}
-		tid := name[:i]
-		s.dealtFiles[tid] = append(s.dealtFiles[tid], filepath.Join(s.dealtDir(), name))
+		o, err := s.opening(in)
+		if err != nil {
+			return nil, err
+		}
+		inputs = append(inputs, o)
 	}
-	return s.dealtFiles
-}
-
-func (s *idkgState) keepDealt(d *idkg.Dealing, openings []*idkg.Opening) error {
-	enc := make([][]byte, len(openings))
-	for i, o := range openings {
-		enc[i] = idkg.EncodeOpening(o)
-	}
-	b, err := encMode.Marshal(enc)
-	for _, x := range enc {
-		clear(x)
-	}
+	again, openings, err := idkg.Deal(cfg, d.TranscriptID, op, d.Dealer, inputs, s.dealingRand(d.TranscriptID, rec.Kind, rec.Input, rec.Input2, rec.Salt))
 	if err != nil {
-		return err
-	}
-	defer clear(b)
-	path := s.dealtPath(d.TranscriptID, d.Hash())
-	s.mu.Lock()
-	idx := s.dealtIndex()
-	tid := hex.EncodeToString(d.TranscriptID)
-	if !slices.Contains(idx[tid], path) {
-		idx[tid] = append(idx[tid], path)
-	}
-	s.mu.Unlock()
-	return writeSecretFile(path, b)
-}
-
-func (s *idkgState) dealtOpening(cfg *idkg.Config, d *idkg.Dealing, receiver int) (*idkg.Opening, error) {
-	raw, err := readSecretFile(s.dealtPath(d.TranscriptID, d.Hash()))
-	if err != nil {
-		return nil, err
-	}
-	defer clear(raw)
-	var enc [][]byte
-	if err := decMode.Unmarshal(raw, &enc); err != nil {
-		return nil, err
+		return nil, fmt.Errorf("replica: deal %q again: %w", d.TranscriptID, err)
 	}
 	defer func() {
-		for _, x := range enc {
-			clear(x)
+		for _, o := range openings {
+			o.Zeroize()
 		}
 	}()
-	if receiver >= len(enc) {
-		return nil, errors.New("replica: dealt openings truncated")
+	if again.Hash() != d.Hash() || receiver < 0 || receiver >= len(openings) {
+		return nil, fmt.Errorf("replica: dealing of %q cannot be made again", d.TranscriptID)
 	}
-	return idkg.DecodeOpening(cfg.Group(), d.Commitment.Kind, enc[receiver])
-}
-
-// forgetDealt deletes the kept openings of this node's dealings for tid.
-func (s *idkgState) forgetDealt(tid []byte) {
-	s.mu.Lock()
-	idx := s.dealtIndex()
-	k := hex.EncodeToString(tid)
-	m := idx[k]
-	delete(idx, k)
-	s.mu.Unlock()
-	for _, p := range m {
-		_ = removeSecretFile(p)
-	}
+	o := openings[receiver]
+	openings[receiver] = nil
+	return o, nil
 }
 
 // recoverShare returns this node's opening of dealing d of the final
@@ -581,7 +579,7 @@ func (s *idkgState) complaintWork(cs *chainState) [][]byte {
 		if err != nil {
 			continue
 		}
-		o, err := cfg.DecryptOpening(d, int(me), s.encKey, cts[me])
+		o, err := cfg.DecryptOpeningWith(d, int(me), s.opener, cts[me])
 		if err != nil {
 			continue // this node got a bad opening too: it complains instead
 		}

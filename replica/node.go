@@ -24,6 +24,7 @@ import (
 	"github.com/cometbft/cometbft/privval"
 	"github.com/cometbft/cometbft/proxy"
 
+	"github.com/chainkey/chainkey/dkg"
 	"github.com/chainkey/chainkey/ingress"
 	"github.com/chainkey/chainkey/principal"
 )
@@ -256,6 +257,11 @@ func (n *Node) Stop() error {
 		n.httpSrv.Close()
 	}
 	n.app.closeBitcoin()
+	if s := n.app.idkg; s != nil && s.consumed != nil {
+		if err := s.consumed.Close(); err != nil {
+			errs = append(errs, err)
+		}
+	}
 	if err := n.st.close(); err != nil {
 		errs = append(errs, err)
 	}
@@ -463,10 +469,12 @@ func (n *Node) dealerLoop() {
 		n.app.idkg.warmPending(cs, n.quit)
 		open := map[string]bool{}
 		me := uint32(n.cfg.Index)
+		// One KEM run per receiver for all of this round's dealings.
+		var sealers []*dkg.ShareSealer
 		for i := range cs.Jobs {
 			j := &cs.Jobs[i]
 			open[string(j.ID)] = true
-			if submitted[string(j.ID)] || slices.Contains(j.Dealers, me) {
+			if submitted[string(j.ID)] || slices.Contains(j.Dealers, me) || !j.mayDeal(me, cs.Height) {
 				continue
 			}
 			select {
@@ -474,7 +482,14 @@ func (n *Node) dealerLoop() {
 				return
 			default:
 			}
-			body, err := n.app.idkg.deal(j)
+			var err error
+			if sealers == nil {
+				if sealers, err = n.app.idkg.sealers(); err != nil {
+					n.log.Warn("cannot deal", "err", err)
+					break
+				}
+			}
+			body, err := n.app.idkg.deal(j, sealers)
 			if err != nil {
 				n.log.Warn("cannot deal", "transcript", string(j.ID), "err", err)
 				submitted[string(j.ID)] = true

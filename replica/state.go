@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"slices"
+	"sync"
 
 	"github.com/chainkey/chainkey/certification"
 )
@@ -61,6 +62,9 @@ type chainState struct {
 	// IDKGBanned are the dealers convicted of a bad IDKG dealing: their
 	// dealings are no longer accepted.
 	IDKGBanned map[uint32]bool `cbor:"28,keyasint,omitempty"`
+	// Live are the nodes whose votes are in the last commit (from the
+	// block, so agreed), in index order; empty at the first height.
+	Live []uint32 `cbor:"29,keyasint,omitempty"`
 }
 
 // pendingRequest is an accepted signing request waiting for shares.
@@ -88,6 +92,7 @@ func (s *chainState) clone() *chainState {
 		c.Convicted[k] = v
 	}
 	c.Pending = slices.Clone(s.Pending)
+	c.Live = slices.Clone(s.Live)
 	c.Jobs = make([]idkgJob, len(s.Jobs))
 	for i, j := range s.Jobs {
 		j.Dealers = slices.Clone(j.Dealers)
@@ -181,26 +186,79 @@ type replyBlob struct {
 //
 // Requests stay in the tree until their ingress expiry, as on the IC.
 func certifiedTree(timeNS int64, subnetID []byte, rootKeyDER []byte, records map[string]*requestRecord, extra ...certification.PathValue) (certification.HashTree, error) {
+	return new(treeCache).build(timeNS, subnetID, rootKeyDER, records, extra...)
+}
+
+// treeCache keeps the subtree of every request between heights: a
+// request's subtree changes once or twice in its life (received, then
+// replied or rejected), so a height hashes only the new ones and the forks
+// above them, not every request until its expiry.
+type treeCache struct {
+	mu   sync.Mutex
+	subs map[string]cachedRequest
+}
+
+type cachedRequest struct {
+	status, reject string
+	height         uint64
+	sig, pub       []byte
+	node           certification.Labeled // request id -> its subtree
+}
+
+func (c *cachedRequest) matches(r *requestRecord) bool {
+	return c.status == r.Status && c.height == r.Height && c.reject == r.Reject &&
+		bytes.Equal(c.sig, r.Signature) && bytes.Equal(c.pub, r.PublicKey)
+}
+
+func (c *treeCache) build(timeNS int64, subnetID []byte, rootKeyDER []byte, records map[string]*requestRecord, extra ...certification.PathValue) (certification.HashTree, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	entries := []certification.PathValue{
 		{Path: [][]byte{[]byte("time")}, Value: certification.AppendLEB128(nil, uint64(timeNS))},
 		{Path: [][]byte{[]byte("subnet"), subnetID, []byte("public_key")}, Value: rootKeyDER},
 	}
+	subs := make(map[string]cachedRequest, len(records))
+	ids := make([]string, 0, len(records))
 	for id, r := range records {
-		base := [][]byte{[]byte("request_status"), []byte(id)}
-		entries = append(entries, certification.PathValue{Path: append(slices.Clone(base), []byte("status")), Value: []byte(r.Status)})
-		switch r.Status {
-		case statusReplied:
-			blob, err := encMode.Marshal(replyBlob{Signature: r.Signature, PublicKey: r.PublicKey})
-			if err != nil {
-				return nil, err
+		sub, ok := c.subs[id]
+		if !ok || !sub.matches(r) {
+			leaves := []certification.PathValue{{Path: [][]byte{[]byte("status")}, Value: []byte(r.Status)}}
+			switch r.Status {
+			case statusReplied:
+				blob, err := encMode.Marshal(replyBlob{Signature: r.Signature, PublicKey: r.PublicKey})
+				if err != nil {
+					return nil, err
+				}
+				leaves = append(leaves, certification.PathValue{Path: [][]byte{[]byte("reply")}, Value: blob})
+			case statusRejected:
+				leaves = append(leaves, certification.PathValue{Path: [][]byte{[]byte("reject_message")}, Value: []byte(r.Reject)})
 			}
-			entries = append(entries, certification.PathValue{Path: append(slices.Clone(base), []byte("reply")), Value: blob})
-		case statusRejected:
-			entries = append(entries, certification.PathValue{Path: append(slices.Clone(base), []byte("reject_message")), Value: []byte(r.Reject)})
+			t, err := certification.BuildTree(leaves)
+			if err != nil {
+				return nil, fmt.Errorf("replica: build state tree: %w", err)
+			}
+			sub = cachedRequest{status: r.Status, reject: r.Reject, height: r.Height, sig: r.Signature, pub: r.PublicKey,
+				node: certification.NewLabeled([]byte(id), t)}
 		}
+		subs[id] = sub
+		ids = append(ids, id)
+	}
+	c.subs = subs
+	slices.Sort(ids)
+	nodes := make([]certification.Labeled, len(ids))
+	for i, id := range ids {
+		nodes[i] = subs[id].node
+	}
+	var subtrees []certification.PathTree
+	if len(nodes) > 0 {
+		requests, err := certification.Forest(nodes)
+		if err != nil {
+			return nil, fmt.Errorf("replica: build state tree: %w", err)
+		}
+		subtrees = append(subtrees, certification.PathTree{Path: [][]byte{[]byte("request_status")}, Tree: requests})
 	}
 	entries = append(entries, extra...)
-	t, err := certification.BuildTree(entries)
+	t, err := certification.BuildTreeWith(entries, subtrees)
 	if err != nil {
 		return nil, fmt.Errorf("replica: build state tree: %w", err)
 	}
