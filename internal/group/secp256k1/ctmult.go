@@ -2,7 +2,6 @@ package secp256k1
 
 import (
 	"crypto/subtle"
-	"encoding/binary"
 	"math/bits"
 	"sync"
 
@@ -23,179 +22,198 @@ import (
 //     algorithms 7, 8 (mixed, for affine table entries) and 9 with
 //     b3 = 3·7 = 21. Being complete, they have no exceptional cases (P = Q,
 //     P = −Q, identity inputs) to branch on;
-//   - decred's FieldVal arithmetic, which is constant time; magnitudes are
-//     tracked in the comments, and coordinates are normalized only where
-//     an encoding needs it (table entries and the result);
+//   - the package's own 4×64-bit field arithmetic (field.go), constant time
+//     and weakly reduced, so no magnitudes need tracking; points are
+//     converted from and to decred's JacobianPoint only at the edges;
 //   - ScalarMult: the GLV split k = k1 + k2·λ (glv.go, constant time), each
 //     half conditionally negated with masks and recoded into 33 signed
 //     radix-16 digits, and 33 windows of four doublings and two additions
 //     (the same sequence for every scalar; see ctScalarMult);
 //   - ScalarBaseMult and FixedBase: a comb of affine points with signed odd
 //     radix-32 digits, 52 mixed additions (see ctCombMult);
-//   - table look-ups that read every entry and keep one by masking. FieldVal
-//     does not export its limbs, so table entries are stored as normalized
-//     field elements packed into our own uint64 limbs, selected (and, for
-//     negative digits, negated) with masks and unpacked with FieldVal.SetBytes
-//     (constant time).
+//   - table look-ups that read every entry and keep one by masking, and
+//     negations of y for negative digits chosen with masks.
 
-// projPoint is a point in homogeneous projective coordinates; every
-// coordinate has magnitude at most 3 between operations (see add).
+// projPoint is a point in homogeneous projective coordinates.
 type projPoint struct {
-	x, y, z secp256k1.FieldVal
+	x, y, z fe
 }
 
-// b3 is 3·b = 21 for the curve y² = x³ + 7.
-func b3() *secp256k1.FieldVal { return new(secp256k1.FieldVal).SetInt(21) }
+// curveB3 is 3·b = 21 for the curve y² = x³ + 7.
+const curveB3 = 21
 
 func (p *projPoint) setIdentity() {
-	p.x.SetInt(0)
-	p.y.SetInt(1)
-	p.z.SetInt(0)
+	p.x.setZero()
+	p.y.setOne()
+	p.z.setZero()
 }
 
-// sub sets r = a − b, where b has magnitude at most mb; the result has
-// magnitude mag(a) + mb + 1.
-func sub(r, a, b *secp256k1.FieldVal, mb uint32) {
-	var t secp256k1.FieldVal
-	t.NegateVal(b, mb)
-	r.Add2(a, &t)
-}
-
-// add sets v = p + q with algorithm 7 of Renes–Costello–Batina (a = 0).
-// The magnitudes in the comments are for inputs of magnitude 1; inputs may
-// have magnitude up to 3 (the outputs of add and double), which keeps every
-// operand of a multiplication at magnitude 6 or less (decred's limit is 8).
-// The outputs have magnitudes 3, 2, 2 and are not normalized. v may alias p
-// or q.
+// add sets v = p + q with algorithm 7 of Renes–Costello–Batina (a = 0):
+// 12 multiplications and 2 multiplications by b3. v may alias p or q.
 func (v *projPoint) add(p, q *projPoint) {
-	var t0, t1, t2, t3, t4, x3, y3, z3 secp256k1.FieldVal
-	b := b3()
-	t0.Mul2(&p.x, &q.x)   // 1. t0 = X1·X2        (mag 1)
-	t1.Mul2(&p.y, &q.y)   // 2. t1 = Y1·Y2        (1)
-	t2.Mul2(&p.z, &q.z)   // 3. t2 = Z1·Z2        (1)
-	t3.Add2(&p.x, &p.y)   // 4. t3 = X1+Y1       (2)
-	t4.Add2(&q.x, &q.y)   // 5. t4 = X2+Y2       (2)
-	t3.Mul(&t4)           // 6. t3 = t3·t4        (1)
-	t4.Add2(&t0, &t1)     // 7. t4 = t0+t1        (2)
-	sub(&t3, &t3, &t4, 2) // 8. t3 = t3−t4      (4)
-	t4.Add2(&p.y, &p.z)   // 9. t4 = Y1+Z1       (2)
-	x3.Add2(&q.y, &q.z)   // 10. X3 = Y2+Z2      (2)
-	t4.Mul(&x3)           // 11. t4 = t4·X3       (1)
-	x3.Add2(&t1, &t2)     // 12. X3 = t1+t2       (2)
-	sub(&t4, &t4, &x3, 2) // 13. t4 = t4−X3     (4)
-	x3.Add2(&p.x, &p.z)   // 14. X3 = X1+Z1      (2)
-	y3.Add2(&q.x, &q.z)   // 15. Y3 = X2+Z2      (2)
-	x3.Mul(&y3)           // 16. X3 = X3·Y3       (1)
-	y3.Add2(&t0, &t2)     // 17. Y3 = t0+t2       (2)
-	sub(&y3, &x3, &y3, 2) // 18. Y3 = X3−Y3     (4)
-	x3.Add2(&t0, &t0)     // 19. X3 = t0+t0       (2)
-	t0.Add(&x3)           // 20. t0 = X3+t0       (3)
-	t2.Mul(b)             // 21. t2 = b3·t2       (1)
-	z3.Add2(&t1, &t2)     // 22. Z3 = t1+t2       (2)
-	sub(&t1, &t1, &t2, 1) // 23. t1 = t1−t2     (3)
-	y3.Mul(b)             // 24. Y3 = b3·Y3       (1)
-	x3.Mul2(&t4, &y3)     // 25. X3 = t4·Y3       (1)
-	t2.Mul2(&t3, &t1)     // 26. t2 = t3·t1       (1)
-	sub(&x3, &t2, &x3, 1) // 27. X3 = t2−X3     (3)
-	y3.Mul(&t0)           // 28. Y3 = Y3·t0       (1)
-	t1.Mul(&z3)           // 29. t1 = t1·Z3       (1)
-	y3.Add(&t1)           // 30. Y3 = t1+Y3       (2)
-	t0.Mul(&t3)           // 31. t0 = t0·t3       (1)
-	z3.Mul(&t4)           // 32. Z3 = Z3·t4       (1)
-	z3.Add(&t0)           // 33. Z3 = Z3+t0       (2)
-	v.x.Set(&x3)
-	v.y.Set(&y3)
-	v.z.Set(&z3)
+	var t0, t1, t2, t3, t4, x3, y3, z3 fe
+	t0.mul(&p.x, &q.x)      // 1. t0 = X1·X2
+	t1.mul(&p.y, &q.y)      // 2. t1 = Y1·Y2
+	t2.mul(&p.z, &q.z)      // 3. t2 = Z1·Z2
+	t3.add(&p.x, &p.y)      // 4. t3 = X1+Y1
+	t4.add(&q.x, &q.y)      // 5. t4 = X2+Y2
+	t3.mul(&t3, &t4)        // 6. t3 = t3·t4
+	t4.add(&t0, &t1)        // 7. t4 = t0+t1
+	t3.sub(&t3, &t4)        // 8. t3 = t3−t4
+	t4.add(&p.y, &p.z)      // 9. t4 = Y1+Z1
+	x3.add(&q.y, &q.z)      // 10. X3 = Y2+Z2
+	t4.mul(&t4, &x3)        // 11. t4 = t4·X3
+	x3.add(&t1, &t2)        // 12. X3 = t1+t2
+	t4.sub(&t4, &x3)        // 13. t4 = t4−X3
+	x3.add(&p.x, &p.z)      // 14. X3 = X1+Z1
+	y3.add(&q.x, &q.z)      // 15. Y3 = X2+Z2
+	x3.mul(&x3, &y3)        // 16. X3 = X3·Y3
+	y3.add(&t0, &t2)        // 17. Y3 = t0+t2
+	y3.sub(&x3, &y3)        // 18. Y3 = X3−Y3
+	x3.add(&t0, &t0)        // 19. X3 = t0+t0
+	t0.add(&x3, &t0)        // 20. t0 = X3+t0
+	t2.mulInt(&t2, curveB3) // 21. t2 = b3·t2
+	z3.add(&t1, &t2)        // 22. Z3 = t1+t2
+	t1.sub(&t1, &t2)        // 23. t1 = t1−t2
+	y3.mulInt(&y3, curveB3) // 24. Y3 = b3·Y3
+	x3.mul(&t4, &y3)        // 25. X3 = t4·Y3
+	t2.mul(&t3, &t1)        // 26. t2 = t3·t1
+	x3.sub(&t2, &x3)        // 27. X3 = t2−X3
+	y3.mul(&y3, &t0)        // 28. Y3 = Y3·t0
+	t1.mul(&t1, &z3)        // 29. t1 = t1·Z3
+	y3.add(&t1, &y3)        // 30. Y3 = t1+Y3
+	t0.mul(&t0, &t3)        // 31. t0 = t0·t3
+	z3.mul(&z3, &t4)        // 32. Z3 = Z3·t4
+	z3.add(&z3, &t0)        // 33. Z3 = Z3+t0
+	v.x, v.y, v.z = x3, y3, z3
 }
 
-// double sets v = 2p with algorithm 9 of Renes–Costello–Batina (a = 0).
-// The input may have magnitude up to 3; the outputs have magnitudes 2, 2, 1
-// and are not normalized. v may alias p.
+// double sets v = 2p with algorithm 9 of Renes–Costello–Batina (a = 0):
+// 6 multiplications, 2 squarings and one multiplication by b3. v may alias
+// p.
 func (v *projPoint) double(p *projPoint) {
-	var t0, t1, t2, x3, y3, z3 secp256k1.FieldVal
-	t0.SquareVal(&p.y)    // 1. t0 = Y·Y        (1)
-	z3.Add2(&t0, &t0)     // 2. Z3 = t0+t0      (2)
-	z3.Add(&z3)           // 3. Z3 = Z3+Z3      (4)
-	z3.Add(&z3)           // 4. Z3 = Z3+Z3      (8)
-	t1.Mul2(&p.y, &p.z)   // 5. t1 = Y·Z        (1)
-	t2.SquareVal(&p.z)    // 6. t2 = Z·Z        (1)
-	t2.Mul(b3())          // 7. t2 = b3·t2      (1)
-	x3.Mul2(&t2, &z3)     // 8. X3 = t2·Z3      (1)
-	y3.Add2(&t0, &t2)     // 9. Y3 = t0+t2      (2)
-	z3.Mul(&t1)           // 10. Z3 = t1·Z3     (1)
-	t1.Add2(&t2, &t2)     // 11. t1 = t2+t2     (2)
-	t2.Add(&t1)           // 12. t2 = t1+t2     (3)
-	sub(&t0, &t0, &t2, 3) // 13. t0 = t0−t2    (5)
-	y3.Mul(&t0)           // 14. Y3 = t0·Y3     (1)
-	y3.Add(&x3)           // 15. Y3 = X3+Y3     (2)
-	t1.Mul2(&p.x, &p.y)   // 16. t1 = X·Y       (1)
-	x3.Mul2(&t0, &t1)     // 17. X3 = t0·t1     (1)
-	x3.Add(&x3)           // 18. X3 = X3+X3     (2)
-	v.x.Set(&x3)
-	v.y.Set(&y3)
-	v.z.Set(&z3)
+	var t0, t1, t2, x3, y3, z3 fe
+	t0.square(&p.y)         // 1. t0 = Y·Y
+	z3.add(&t0, &t0)        // 2. Z3 = t0+t0
+	z3.add(&z3, &z3)        // 3. Z3 = Z3+Z3
+	z3.add(&z3, &z3)        // 4. Z3 = Z3+Z3
+	t1.mul(&p.y, &p.z)      // 5. t1 = Y·Z
+	t2.square(&p.z)         // 6. t2 = Z·Z
+	t2.mulInt(&t2, curveB3) // 7. t2 = b3·t2
+	x3.mul(&t2, &z3)        // 8. X3 = t2·Z3
+	y3.add(&t0, &t2)        // 9. Y3 = t0+t2
+	z3.mul(&z3, &t1)        // 10. Z3 = t1·Z3
+	t1.add(&t2, &t2)        // 11. t1 = t2+t2
+	t2.add(&t2, &t1)        // 12. t2 = t1+t2
+	t0.sub(&t0, &t2)        // 13. t0 = t0−t2
+	y3.mul(&y3, &t0)        // 14. Y3 = t0·Y3
+	y3.add(&y3, &x3)        // 15. Y3 = X3+Y3
+	t1.mul(&p.x, &p.y)      // 16. t1 = X·Y
+	x3.mul(&t0, &t1)        // 17. X3 = t0·t1
+	x3.add(&x3, &x3)        // 18. X3 = X3+X3
+	v.x, v.y, v.z = x3, y3, z3
 }
 
-// fromJacobian sets v to the Jacobian point j (X/Z², Y/Z³), which must be
-// normalized: (X:Y:Z)_J = (X·Z : Y : Z³) projectively. The identity is
-// mapped to (0:1:0). The branch depends only on the point, never on a scalar.
+// addMixed sets v = p + (qx, qy) for decred field elements; see
+// addAffine.
+func (v *projPoint) addMixed(p *projPoint, qx, qy *secp256k1.FieldVal) {
+	var x, y fe
+	x.fromFieldVal(qx)
+	y.fromFieldVal(qy)
+	v.addAffine(p, &x, &y)
+}
+
+// addAffine sets v = p + q for an affine q = (x, y, 1) that is not the
+// identity, with algorithm 8 of Renes–Costello–Batina (algorithm 7 with
+// Z2 = 1: 11 multiplications instead of 12, complete for every p). v may
+// alias p.
+func (v *projPoint) addAffine(p *projPoint, qx, qy *fe) {
+	var t0, t1, t2, t3, t4, x3, y3, z3 fe
+	t0.mul(&p.x, qx)         // 1. t0 = X1·X2
+	t1.mul(&p.y, qy)         // 2. t1 = Y1·Y2
+	t3.add(qx, qy)           // 3. t3 = X2+Y2
+	t4.add(&p.x, &p.y)       // 4. t4 = X1+Y1
+	t3.mul(&t3, &t4)         // 5. t3 = t3·t4
+	t4.add(&t0, &t1)         // 6. t4 = t0+t1
+	t3.sub(&t3, &t4)         // 7. t3 = t3−t4
+	t4.mul(qy, &p.z)         // 8. t4 = Y2·Z1
+	t4.add(&t4, &p.y)        // 9. t4 = t4+Y1
+	y3.mul(qx, &p.z)         // 10. Y3 = X2·Z1
+	y3.add(&y3, &p.x)        // 11. Y3 = Y3+X1
+	x3.add(&t0, &t0)         // 12. X3 = t0+t0
+	t0.add(&x3, &t0)         // 13. t0 = X3+t0
+	t2.mulInt(&p.z, curveB3) // 14. t2 = b3·Z1
+	z3.add(&t1, &t2)         // 15. Z3 = t1+t2
+	t1.sub(&t1, &t2)         // 16. t1 = t1−t2
+	y3.mulInt(&y3, curveB3)  // 17. Y3 = b3·Y3
+	x3.mul(&t4, &y3)         // 18. X3 = t4·Y3
+	t2.mul(&t3, &t1)         // 19. t2 = t3·t1
+	x3.sub(&t2, &x3)         // 20. X3 = t2−X3
+	y3.mul(&y3, &t0)         // 21. Y3 = Y3·t0
+	t1.mul(&t1, &z3)         // 22. t1 = t1·Z3
+	y3.add(&t1, &y3)         // 23. Y3 = t1+Y3
+	t0.mul(&t0, &t3)         // 24. t0 = t0·t3
+	z3.mul(&z3, &t4)         // 25. Z3 = Z3·t4
+	z3.add(&z3, &t0)         // 26. Z3 = Z3+t0
+	v.x, v.y, v.z = x3, y3, z3
+}
+
+// fromJacobian sets v to the Jacobian point j (X/Z², Y/Z³):
+// (X:Y:Z)_J = (X·Z : Y : Z³) projectively. The identity is mapped to
+// (0:1:0). The branch depends only on the point, never on a scalar.
 func (v *projPoint) fromJacobian(j *secp256k1.JacobianPoint) {
 	if isInfinity(j) {
 		v.setIdentity()
 		return
 	}
-	v.x.Mul2(&j.X, &j.Z).Normalize()
-	v.y.Set(&j.Y).Normalize()
-	v.z.SquareVal(&j.Z).Mul(&j.Z).Normalize()
+	var x, z fe
+	x.fromFieldVal(&j.X)
+	z.fromFieldVal(&j.Z)
+	v.y.fromFieldVal(&j.Y)
+	v.x.mul(&x, &z)
+	v.z.square(&z)
+	v.z.mul(&v.z, &z)
 }
 
-// toJacobian sets j to v: (X:Y:Z) = (X·Z, Y·Z², Z) in Jacobian coordinates;
-// the identity becomes (0, 0, 0). It runs in constant time.
+// toJacobian sets j to v: (X:Y:Z) = (X·Z, Y·Z², Z) in Jacobian coordinates,
+// normalized; the identity becomes (0, 0, 0). It runs in constant time.
 func (v *projPoint) toJacobian(j *secp256k1.JacobianPoint) {
-	var z2 secp256k1.FieldVal
-	z2.SquareVal(&v.z)
-	j.X.Mul2(&v.x, &v.z).Normalize()
-	j.Y.Mul2(&v.y, &z2).Normalize()
-	j.Z.Set(&v.z).Normalize()
+	var x, y, z2 fe
+	z2.square(&v.z)
+	x.mul(&v.x, &v.z)
+	y.mul(&v.y, &z2)
+	x.toFieldVal(&j.X)
+	y.toFieldVal(&j.Y)
+	v.z.toFieldVal(&j.Z)
 }
 
-// packedPoint is a projective point whose normalized coordinates are kept as
-// big-endian 64-bit limbs, so that table look-ups can mask them.
-type packedPoint [12]uint64
+// ctTableLen is the number of entries of a ScalarMult table: j·Q for
+// j ∈ [0, 8].
+const ctTableLen = 9
 
-func (pp *packedPoint) pack(p *projPoint) {
-	for i, c := range []*secp256k1.FieldVal{&p.x, &p.y, &p.z} {
-		var f secp256k1.FieldVal
-		f.Set(c).Normalize()
-		b := f.Bytes()
-		for k := 0; k < 4; k++ {
-			pp[4*i+k] = binary.BigEndian.Uint64(b[8*k:])
-		}
-	}
-}
-
-func (pp *packedPoint) unpack(p *projPoint) {
-	var b [32]byte
-	for i, f := range []*secp256k1.FieldVal{&p.x, &p.y, &p.z} {
-		for k := 0; k < 4; k++ {
-			binary.BigEndian.PutUint64(b[8*k:], pp[4*i+k])
-		}
-		f.SetBytes(&b)
-	}
-	clear(b[:])
-}
-
-// selectPoint sets p to table[idx], reading every entry.
-func selectPoint(p *projPoint, table []packedPoint, idx uint8) {
-	var acc packedPoint
+// selectProj sets p to table[idx], reading every entry, and negates its y
+// if neg is 1, with masks.
+func selectProj(p *projPoint, table *[ctTableLen]projPoint, idx uint8, neg uint64) {
+	var acc projPoint
 	for i := range table {
-		mask := -uint64(subtle.ConstantTimeByteEq(uint8(i), idx))
-		for k := range acc {
-			acc[k] |= table[i][k] & mask
+		m := -uint64(subtle.ConstantTimeByteEq(uint8(i), idx))
+		e := &table[i]
+		for k := 0; k < 4; k++ {
+			acc.x[k] |= e.x[k] & m
+			acc.y[k] |= e.y[k] & m
+			acc.z[k] |= e.z[k] & m
 		}
 	}
-	acc.unpack(p)
-	clear(acc[:])
+	var ny fe
+	ny.neg(&acc.y)
+	feSelect(&acc.y, &ny, &acc.y, neg)
+	*p = acc
+}
+
+// digitAbs returns |d| and 1 if d < 0 (0 otherwise), in constant time.
+func digitAbs(d int8) (uint8, uint64) {
+	s := d >> 7 // −1 if d < 0, else 0
+	return uint8((d ^ s) - s), uint64(s) & 1
 }
 
 // ctScalarMult sets r = k·q in time independent of k, with the GLV
@@ -203,28 +221,24 @@ func selectPoint(p *projPoint, table []packedPoint, idx uint8) {
 // below 2^129 by a conditional negation (masks, no branch) and written in
 // 33 signed radix-16 digits d ∈ [−8, 8] (Booth recoding, from fixed bit
 // positions). Both halves share 128 doublings; each window adds one
-// masked look-up from the table of j·Q and one from that of j·φ(Q),
-// j ∈ [−8, 8] (the identity for j = 0, so the additions are complete-formula
-// additions like any other). The number and order of the field operations
-// are the same for every k.
+// masked look-up of |d|·Q and one of |d|·φ(Q) (the identity for d = 0, so
+// the additions are complete-formula additions like any other), with y
+// negated by a mask for d < 0. The number and order of the field
+// operations are the same for every k.
 func ctScalarMult(k *secp256k1.ModNScalar, q *secp256k1.JacobianPoint, r *secp256k1.JacobianPoint) {
-	var tq, tphi [17]packedPoint // index j+8 holds j·Q and j·φ(Q)
-	var qp, acc, t, u projPoint
+	var tq, tphi [ctTableLen]projPoint // j·Q and j·φ(Q)
+	var qp, acc, t projPoint
 	qp.fromJacobian(q)
-	t.setIdentity()
-	tq[8].pack(&t)
-	tphi[8].pack(&t)
-	for j := 1; j <= 8; j++ {
-		t.add(&t, &qp)
-		u = t
-		tq[8+j].pack(&u)
-		u.y.NegateVal(&t.y, 3)
-		tq[8-j].pack(&u)
-		u.x.Mul2(&t.x, &endoBeta)
-		u.y = t.y
-		tphi[8+j].pack(&u)
-		u.y.NegateVal(&t.y, 3)
-		tphi[8-j].pack(&u)
+	tq[0].setIdentity()
+	tphi[0].setIdentity()
+	tq[1] = qp
+	tq[2].double(&qp)
+	for j := 3; j < ctTableLen; j++ {
+		tq[j].add(&tq[j-1], &qp)
+	}
+	for j := 1; j < ctTableLen; j++ {
+		tphi[j] = tq[j]
+		tphi[j].x.mul(&tq[j].x, &feBeta)
 	}
 	k1, k2 := splitK(k)
 	var d1, d2 [glvWindows]int8
@@ -240,16 +254,20 @@ func ctScalarMult(k *secp256k1.ModNScalar, q *secp256k1.JacobianPoint, r *secp25
 			acc.double(&acc)
 			acc.double(&acc)
 		}
-		selectPoint(&t, tq[:], uint8(d1[i]+8))
+		a, n := digitAbs(d1[i])
+		selectProj(&t, &tq, a, n)
 		acc.add(&acc, &t)
-		selectPoint(&t, tphi[:], uint8(d2[i]+8))
+		a, n = digitAbs(d2[i])
+		selectProj(&t, &tphi, a, n)
 		acc.add(&acc, &t)
 	}
 	acc.toJacobian(r)
 	clear(d1[:])
 	clear(d2[:])
-	clear(tq[:])
-	clear(tphi[:])
+	tq = [ctTableLen]projPoint{}
+	tphi = [ctTableLen]projPoint{}
+	t = projPoint{}
+	acc = projPoint{}
 }
 
 // glvWindows is the number of signed radix-16 digits of a GLV half: 33
@@ -289,56 +307,18 @@ func boothDigits(h *secp256k1.ModNScalar, d *[glvWindows]int8) {
 	clear(v[:])
 }
 
-// addMixed sets v = p + q for an affine q = (x, y, 1) that is not the
-// identity, with algorithm 8 of Renes–Costello–Batina (algorithm 7 with
-// Z2 = 1: 11 multiplications instead of 12, complete for every p). Input
-// and output magnitudes are as for add; v may alias p.
-func (v *projPoint) addMixed(p *projPoint, qx, qy *secp256k1.FieldVal) {
-	var t0, t1, t2, t3, t4, x3, y3, z3 secp256k1.FieldVal
-	b := b3()
-	t0.Mul2(&p.x, qx)     // 1. t0 = X1·X2        (1)
-	t1.Mul2(&p.y, qy)     // 2. t1 = Y1·Y2        (1)
-	t3.Add2(qx, qy)       // 3. t3 = X2+Y2       (2)
-	t4.Add2(&p.x, &p.y)   // 4. t4 = X1+Y1       (≤6)
-	t3.Mul(&t4)           // 5. t3 = t3·t4        (1)
-	t4.Add2(&t0, &t1)     // 6. t4 = t0+t1        (2)
-	sub(&t3, &t3, &t4, 2) // 7. t3 = t3−t4      (4)
-	t4.Mul2(qy, &p.z)     // 8. t4 = Y2·Z1        (1)
-	t4.Add(&p.y)          // 9. t4 = t4+Y1        (≤4)
-	y3.Mul2(qx, &p.z)     // 10. Y3 = X2·Z1       (1)
-	y3.Add(&p.x)          // 11. Y3 = Y3+X1       (≤4)
-	x3.Add2(&t0, &t0)     // 12. X3 = t0+t0       (2)
-	t0.Add(&x3)           // 13. t0 = X3+t0       (3)
-	t2.Mul2(b, &p.z)      // 14. t2 = b3·Z1       (1)
-	z3.Add2(&t1, &t2)     // 15. Z3 = t1+t2       (2)
-	sub(&t1, &t1, &t2, 1) // 16. t1 = t1−t2     (3)
-	y3.Mul(b)             // 17. Y3 = b3·Y3       (1)
-	x3.Mul2(&t4, &y3)     // 18. X3 = t4·Y3       (1)
-	t2.Mul2(&t3, &t1)     // 19. t2 = t3·t1       (1)
-	sub(&x3, &t2, &x3, 1) // 20. X3 = t2−X3     (3)
-	y3.Mul(&t0)           // 21. Y3 = Y3·t0       (1)
-	t1.Mul(&z3)           // 22. t1 = t1·Z3       (1)
-	y3.Add(&t1)           // 23. Y3 = t1+Y3       (2)
-	t0.Mul(&t3)           // 24. t0 = t0·t3       (1)
-	z3.Mul(&t4)           // 25. Z3 = Z3·t4       (1)
-	z3.Add(&t0)           // 26. Z3 = Z3+t0       (2)
-	v.x.Set(&x3)
-	v.y.Set(&y3)
-	v.z.Set(&z3)
-}
-
 // Fixed-base multiplication (ScalarBaseMult and FixedBase) uses a comb of
 // affine points and signed odd digits:
 //
 //   - an odd k < 2^256 is written k = Σ d_i·32^i, i < 52, with every d_i odd
 //     in [−31, 31] (d_i = (k mod 64) − 32, k ← (k − d_i)/32, which keeps k
 //     odd; the last digit is what remains). No digit is zero, so no table
-//     entry is the identity, and mixed addition (addMixed) is complete;
+//     entry is the identity, and mixed addition (addAffine) is complete;
 //   - an even k is replaced by n − k (odd; n itself for k = 0) with every
 //     digit negated, since (n − k)·B = −k·B. The choice is made with masks;
 //   - window i has the affine points j·32^i·B for odd j ≤ 31 (16 entries); a
 //     look-up reads all 16, keeps |d_i|'s with masks and negates y with a
-//     mask when d_i < 0 (p − y; no curve point has y = 0).
+//     mask when d_i < 0 (no curve point has y = 0).
 //
 // Every multiplication is 52 masked look-ups and 52 mixed additions,
 // whatever k is.
@@ -348,41 +328,34 @@ const (
 	combEntries = 16
 )
 
-// affineComb holds the big-endian limbs of x and y of j·32^i·B for window i
-// and odd j = 2e+1 at [i][e].
-type affineComb [combWindows][combEntries][8]uint64
+// affinePoint is a point (x, y) in affine coordinates; it is never the
+// identity.
+type affinePoint struct {
+	x, y fe
+}
+
+// affineComb holds j·32^i·B for window i and odd j = 2e+1 at [i][e].
+type affineComb [combWindows][combEntries]affinePoint
 
 // newAffineComb computes the comb of the public, non-identity point b
 // (variable time: b is public).
 func newAffineComb(b *secp256k1.JacobianPoint) *affineComb {
-	pts := make([]secp256k1.JacobianPoint, combWindows*combEntries)
-	var base, two secp256k1.JacobianPoint
-	base.Set(b)
+	pts := make([]jacPoint, combWindows*combEntries)
+	var base, two jacPoint
+	base.fromDecred(b)
 	for i := 0; i < combWindows; i++ {
 		row := pts[i*combEntries : (i+1)*combEntries]
-		row[0].Set(&base)
-		secp256k1.DoubleNonConst(&base, &two)
+		row[0] = base
+		two.double(&base)
 		for e := 1; e < combEntries; e++ {
-			secp256k1.AddNonConst(&row[e-1], &two, &row[e])
+			row[e].add(&row[e-1], &two)
 		}
 		for range 5 {
-			secp256k1.DoubleNonConst(&base, &base)
+			base.double(&base)
 		}
 	}
-	ptrs := make([]*secp256k1.JacobianPoint, len(pts))
-	for i := range pts {
-		ptrs[i] = &pts[i]
-	}
-	batchAffine(ptrs)
 	tab := new(affineComb)
-	for i := range pts {
-		x, y := pts[i].X.Bytes(), pts[i].Y.Bytes()
-		ent := &tab[i/combEntries][i%combEntries]
-		for k := 0; k < 4; k++ {
-			ent[k] = binary.BigEndian.Uint64(x[8*k:])
-			ent[4+k] = binary.BigEndian.Uint64(y[8*k:])
-		}
-	}
+	batchToAffine(pts, func(i int) *affinePoint { return &tab[i/combEntries][i%combEntries] })
 	return tab
 }
 
@@ -391,9 +364,6 @@ func newAffineComb(b *secp256k1.JacobianPoint) *affineComb {
 var baseComb = sync.OnceValue(func() *affineComb {
 	return newAffineComb(&Generator().p)
 })
-
-// fieldPrime holds the limbs of p, most significant first.
-var fieldPrime = [4]uint64{0xffffffffffffffff, 0xffffffffffffffff, 0xffffffffffffffff, 0xfffffffefffffc2f}
 
 // orderLimbs holds the limbs of n, least significant first.
 var orderLimbs = [4]uint64{0xbfd25e8cd0364141, 0xbaaedce6af48a03b, 0xfffffffffffffffe, 0xffffffffffffffff}
@@ -439,41 +409,24 @@ func combDigits(k *secp256k1.ModNScalar, d *[combWindows]int8) {
 	clear(v[:])
 }
 
-// selectAffine sets x, y to the entry of row for the odd digit d ∈ [−31, 31],
+// selectAffine sets q to the entry of row for the odd digit d ∈ [−31, 31],
 // reading every entry and negating y with a mask when d < 0.
-func selectAffine(x, y *secp256k1.FieldVal, row *[combEntries][8]uint64, d int8) {
-	s := d >> 7             // −1 if d < 0, else 0
-	a := uint8((d ^ s) - s) // |d|, odd
+func selectAffine(q *affinePoint, row *[combEntries]affinePoint, d int8) {
+	a, neg := digitAbs(d)
 	idx := (a - 1) >> 1
-	var acc [8]uint64
+	var acc affinePoint
 	for e := range row {
 		m := -uint64(subtle.ConstantTimeByteEq(uint8(e), idx))
-		for k := range acc {
-			acc[k] |= row[e][k] & m
+		ent := &row[e]
+		for k := 0; k < 4; k++ {
+			acc.x[k] |= ent.x[k] & m
+			acc.y[k] |= ent.y[k] & m
 		}
 	}
-	// p − y, limbs most significant first.
-	var ny [4]uint64
-	var borrow uint64
-	for k := 3; k >= 0; k-- {
-		ny[k], borrow = bits.Sub64(fieldPrime[k], acc[4+k], borrow)
-	}
-	nm := uint64(int64(s)) // all ones if d < 0
-	for k := 0; k < 4; k++ {
-		acc[4+k] = acc[4+k]&^nm | ny[k]&nm
-	}
-	var b [32]byte
-	for k := 0; k < 4; k++ {
-		binary.BigEndian.PutUint64(b[8*k:], acc[k])
-	}
-	x.SetBytes(&b)
-	for k := 0; k < 4; k++ {
-		binary.BigEndian.PutUint64(b[8*k:], acc[4+k])
-	}
-	y.SetBytes(&b)
-	clear(b[:])
-	clear(acc[:])
-	clear(ny[:])
+	var ny fe
+	ny.neg(&acc.y)
+	feSelect(&acc.y, &ny, &acc.y, neg)
+	*q = acc
 }
 
 // ctScalarBaseMult sets r = k·G in time independent of k.
@@ -486,16 +439,16 @@ func ctCombMult(tab *affineComb, k *secp256k1.ModNScalar, r *secp256k1.JacobianP
 	var d [combWindows]int8
 	combDigits(k, &d)
 	var acc projPoint
-	var x, y secp256k1.FieldVal
+	var q affinePoint
 	acc.setIdentity()
 	for i := 0; i < combWindows; i++ {
-		selectAffine(&x, &y, &tab[i], d[i])
-		acc.addMixed(&acc, &x, &y)
+		selectAffine(&q, &tab[i], d[i])
+		acc.addAffine(&acc, &q.x, &q.y)
 	}
 	acc.toJacobian(r)
 	clear(d[:])
-	x.Zero()
-	y.Zero()
+	q = affinePoint{}
+	acc = projPoint{}
 }
 
 // FixedBase is a precomputed table of the multiples of one point, for

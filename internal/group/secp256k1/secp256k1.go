@@ -11,6 +11,9 @@
 // ctmult.go); VarTimeScalarMult (decred's ScalarMultNonConst) and
 // MultiScalarMult (Straus' method over the GLV split with width-5 NAF digits,
 // msm.go) run in variable time and are for public scalars only.
+// ScalarMult, ScalarBaseMult, FixedBase and MultiScalarMult compute with
+// the package's own 4×64-bit field arithmetic (field.go); points are kept
+// in decred's form between operations.
 package secp256k1
 
 import (
