@@ -94,6 +94,10 @@ type benchSetup struct {
 	ek                    *dkg.EncryptionKey
 	keys                  []*dkg.EncryptionPublicKey
 	cts                   map[string][][]byte // op name -> [dealer] ciphertext for node 0
+	sealedCts             map[string][][]byte // the same, sealed per dealer
+	sealers               []*dkg.ShareSealer  // dealer d -> node 0
+	mySealers             []*dkg.ShareSealer  // node 0 -> receiver j
+	opener                *dkg.ShareOpener
 }
 
 func newBenchSetup(b testing.TB, n int) *benchSetup {
@@ -102,7 +106,7 @@ func newBenchSetup(b testing.TB, n int) *benchSetup {
 	if err != nil {
 		b.Fatal(err)
 	}
-	s := &benchSetup{cfg: cfg, cts: map[string][][]byte{}}
+	s := &benchSetup{cfg: cfg, cts: map[string][][]byte{}, sealedCts: map[string][][]byte{}, sealers: make([]*dkg.ShareSealer, n)}
 	masked := plainRun(b, cfg, "key-masked", idkg.NewRandom(n), nil, r)
 	s.key = plainRun(b, cfg, "key", idkg.NewReshareOfMasked(masked.tr), one(masked.shares), r)
 	s.kappa = plainRun(b, cfg, "kappa", idkg.NewRandomUnmasked(n), nil, r)
@@ -130,6 +134,29 @@ func newBenchSetup(b testing.TB, n int) *benchSetup {
 			cts[d] = all[0]
 		}
 		s.cts[name] = cts
+		// The same openings sealed: one sealer per dealer (for receiver 0)
+		// shared by the dealer's dealings, as a node seals one round.
+		sealed := make([][]byte, len(pr.dealings))
+		for d, dl := range pr.dealings {
+			if s.sealers[d] == nil {
+				if s.sealers[d], err = dkg.NewShareSealer(s.keys[0], uint32(d), 0); err != nil {
+					b.Fatal(err)
+				}
+			}
+			ct, err := idkg.EncryptOpeningsWith(dl, pr.openings[d][:1], []*dkg.ShareSealer{s.sealers[d]})
+			if err != nil {
+				b.Fatal(err)
+			}
+			sealed[d] = ct[0]
+		}
+		s.sealedCts[name] = sealed
+	}
+	for j := 0; j < n; j++ {
+		sl, err := dkg.NewShareSealer(s.keys[j], 0, uint32(j))
+		if err != nil {
+			b.Fatal(err)
+		}
+		s.mySealers = append(s.mySealers, sl)
 	}
 	return s
 }
@@ -146,7 +173,7 @@ func payload(o *idkg.Opening) dkg.SharePayload {
 	return p
 }
 
-// nodePresign is one node's (node 0's) whole CPU work for one presignature:
+// nodePresignWith is one node's (node 0's) whole CPU work for one presignature:
 // its four dealings (including encryption to all n receivers), the public
 // and private verification of all n dealings of each of the four
 // transcripts, the four transcripts' combination, its four shares, and the
@@ -154,7 +181,11 @@ func payload(o *idkg.Opening) dkg.SharePayload {
 //
 // With agreedOnly, the node verifies and decrypts only the dealings of the
 // agreed set (f+1 for κ and λ, 2f+1 for the products) instead of all n.
-func (s *benchSetup) nodePresign(b *testing.B, r io.Reader, agreedOnly bool) {
+// With sealed, the node's own dealings are
+// encrypted with sealers and the others' decrypted with an opener whose
+// KEM runs are spent once (a node seals and opens all dealings of a round
+// under one encapsulation per dealer and receiver).
+func (s *benchSetup) nodePresignWith(b *testing.B, r io.Reader, agreedOnly, sealed bool) {
 	n := s.cfg.Receivers()
 	type step struct {
 		name   string
@@ -174,13 +205,34 @@ func (s *benchSetup) nodePresign(b *testing.B, r io.Reader, agreedOnly bool) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		if _, err := idkg.EncryptOpenings(dl, os, s.keys); err != nil {
+		if sealed {
+			_, err = idkg.EncryptOpeningsWith(dl, os, s.mySealers)
+		} else {
+			_, err = idkg.EncryptOpenings(dl, os, s.keys)
+		}
+		if err != nil {
 			b.Fatal(err)
 		}
 		dealings, cts := st.pr.dealings, s.cts[st.name]
+		if sealed {
+			cts = s.sealedCts[st.name]
+		}
 		if agreedOnly {
 			dealings, cts = dealings[:st.op.CollectionThreshold()], cts[:st.op.CollectionThreshold()]
 		}
+		// Dealings arrive as bytes: decode them, so that nothing is
+		// remembered from an earlier round.
+		fresh := make([]*idkg.Dealing, len(dealings))
+		for i, dd := range dealings {
+			enc, err := dd.MarshalBinary()
+			if err != nil {
+				b.Fatal(err)
+			}
+			if fresh[i], err = idkg.UnmarshalDealing(s.cfg.Group(), enc); err != nil {
+				b.Fatal(err)
+			}
+		}
+		dealings = fresh
 		for _, dd := range dealings {
 			if err := idkg.VerifyDealing(s.cfg, []byte(st.name), st.op, dd); err != nil {
 				b.Fatal(err)
@@ -188,7 +240,11 @@ func (s *benchSetup) nodePresign(b *testing.B, r io.Reader, agreedOnly bool) {
 		}
 		// The dealings of one transcript arrive in a block: their openings
 		// are decrypted and checked in one batch.
-		os, err = s.cfg.DecryptOpenings(0, s.ek, dealings, cts)
+		if sealed {
+			os, err = s.cfg.DecryptOpeningsWith(0, s.opener, dealings, cts)
+		} else {
+			os, err = s.cfg.DecryptOpenings(0, s.ek, dealings, cts)
+		}
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -214,16 +270,15 @@ func (s *benchSetup) nodePresign(b *testing.B, r io.Reader, agreedOnly bool) {
 func BenchmarkPresignatureNode(b *testing.B) {
 	for _, n := range []int{4, 13, 34} {
 		s := newBenchSetup(b, n)
-		for _, agreed := range []bool{false, true} {
-			name := fmt.Sprintf("all-dealings/n=%d", n)
-			if agreed {
-				name = fmt.Sprintf("agreed-set/n=%d", n)
-			}
+		s.opener = dkg.NewShareOpener(s.ek)
+		for _, mode := range []string{"all-dealings", "agreed-set", "agreed-sealed"} {
+			name := fmt.Sprintf("%s/n=%d", mode, n)
+			agreed, sealed := mode != "all-dealings", mode == "agreed-sealed"
 			b.Run(name, func(b *testing.B) {
 				r := benchRand(9)
 				start := cpuTime()
 				for b.Loop() {
-					s.nodePresign(b, r, agreed)
+					s.nodePresignWith(b, r, agreed, sealed)
 				}
 				reportCPU(b, start)
 			})

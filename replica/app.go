@@ -170,6 +170,17 @@ func newApp(cfg *Config, st *store, log *slog.Logger, m *metrics) (*app, error) 
 	} else {
 		a.cs.Beacon = genesisBeacon(a.chainID)
 	}
+	if s := a.idkg; s != nil {
+		keep := map[string]bool{}
+		for _, p := range a.cs.Pending {
+			if r := p.PresigRec; r != nil {
+				keep[string(presigID(r.KeyID, r.ID))] = true
+			}
+		}
+		if err := s.consumed.Compact(func(id []byte) bool { return keep[string(id)] }); err != nil {
+			return nil, err
+		}
+	}
 	if a.gen.KeyGen == keyGenDKG {
 		if err := a.initBLSDKG(); err != nil {
 			return nil, err

@@ -105,10 +105,7 @@ func (l *consumptionLog) Consume(id []byte) error {
 		// when the log is read again.
 		return fmt.Errorf("replica: consumption log unusable until restart: %w", l.broken)
 	}
-	rec := binary.BigEndian.AppendUint16(nil, uint16(len(id)))
-	rec = append(rec, id...)
-	rec = binary.BigEndian.AppendUint32(rec, crc32.Checksum(id, crcTable))
-	if _, err := l.f.Write(rec); err != nil {
+	if _, err := l.f.Write(appendRecord(nil, id)); err != nil {
 		l.broken = err
 		return fmt.Errorf("replica: consumption log: %w", err)
 	}
@@ -125,6 +122,54 @@ func (l *consumptionLog) Used(id []byte) bool {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.used[string(id)]
+}
+
+// Drop forgets id in memory once its presignature has left the state for
+// good (its request was answered or expired): it can never be asked for
+// again, and the file keeps it until the next compaction.
+func (l *consumptionLog) Drop(id []byte) {
+	l.mu.Lock()
+	delete(l.used, string(id))
+	l.mu.Unlock()
+}
+
+// Compact rewrites the log with only the ids keep reports, atomically
+// (temporary file, fsync, rename, directory fsync), and forgets the others
+// in memory. The node calls it at start with the presignatures still
+// assigned to requests in its committed state: any other used
+// presignature has left the state and can never be asked for again.
+func (l *consumptionLog) Compact(keep func(id []byte) bool) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var buf []byte
+	for id := range l.used {
+		if !keep([]byte(id)) {
+			delete(l.used, id)
+			continue
+		}
+		buf = appendRecord(buf, []byte(id))
+	}
+	path := l.f.Name()
+	if err := writeSecretFile(path, buf); err != nil {
+		return fmt.Errorf("replica: compact consumption log: %w", err)
+	}
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_APPEND, 0o600)
+	if err != nil {
+		return fmt.Errorf("replica: compact consumption log: %w", err)
+	}
+	l.f.Close()
+	l.f = f
+	// Marker files of the older layout are in the new file if still needed.
+	if err := os.RemoveAll(filepath.Join(filepath.Dir(path), "consumed")); err != nil {
+		return fmt.Errorf("replica: compact consumption log: %w", err)
+	}
+	return nil
+}
+
+func appendRecord(b, id []byte) []byte {
+	b = binary.BigEndian.AppendUint16(b, uint16(len(id)))
+	b = append(b, id...)
+	return binary.BigEndian.AppendUint32(b, crc32.Checksum(id, crcTable))
 }
 
 // Close closes the log file.

@@ -138,3 +138,52 @@ func TestDealingRand(t *testing.T) {
 		}
 	}
 }
+
+// TestConsumptionLogCompact checks that compaction keeps exactly the
+// presignatures still needed, durably, and removes older marker files.
+func TestConsumptionLogCompact(t *testing.T) {
+	dir := t.TempDir()
+	if err := writeSecretFile(filepath.Join(dir, "consumed", "6b2f70726573696721"), []byte{1}); err != nil { // "k/presig!"
+		t.Fatal(err)
+	}
+	l, err := openConsumptionLog(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []string{"k/presig/1", "k/presig/2", "k/presig/3"} {
+		if err := l.Consume([]byte(id)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	keep := map[string]bool{"k/presig/2": true, "k/presig!": true}
+	if err := l.Compact(func(id []byte) bool { return keep[string(id)] }); err != nil {
+		t.Fatal(err)
+	}
+	if l.Used([]byte("k/presig/1")) || !l.Used([]byte("k/presig/2")) {
+		t.Fatal("compaction kept the wrong presignatures in memory")
+	}
+	if err := l.Consume([]byte("k/presig/4")); err != nil {
+		t.Fatal(err)
+	}
+	l.Drop([]byte("k/presig/4"))
+	if l.Used([]byte("k/presig/4")) {
+		t.Fatal("dropped presignature still in memory")
+	}
+	l.Close()
+	if _, err := os.Stat(filepath.Join(dir, "consumed")); !os.IsNotExist(err) {
+		t.Error("marker directory left after compaction")
+	}
+	if st, err := os.Stat(filepath.Join(dir, consumptionLogFile)); err != nil || st.Mode().Perm() != 0o600 {
+		t.Fatalf("compacted log mode: %v", err)
+	}
+	l, err = openConsumptionLog(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	for id, want := range map[string]bool{"k/presig/1": false, "k/presig/2": true, "k/presig/3": false, "k/presig!": true, "k/presig/4": true} {
+		if l.Used([]byte(id)) != want {
+			t.Errorf("%s used %v after reopening, want %v", id, !want, want)
+		}
+	}
+}

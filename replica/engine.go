@@ -161,7 +161,7 @@ func (e *thresholdEngine) presig(in *signInput) (*presigParts, error) {
 		}
 		p.ts = append(p.ts, t)
 	}
-	p.id = []byte(fmt.Sprintf("%s/presig/%d", e.keyID, r.ID))
+	p.id = presigID(e.keyID, r.ID)
 	if isECDSA(e.keyID) {
 		p.ep, err = ecdsa.NewPresignature(p.id, key, p.ts[0], p.ts[1], p.ts[2], p.ts[3])
 	} else {
@@ -171,6 +171,10 @@ func (e *thresholdEngine) presig(in *signInput) (*presigParts, error) {
 }
 
 func (p *presigParts) presigID() []byte { return p.id }
+
+// presigID names a presignature (in the consumption log and in its
+// signature's re-randomisation).
+func presigID(keyID string, n uint64) []byte { return []byte(fmt.Sprintf("%s/presig/%d", keyID, n)) }
 
 func (e *thresholdEngine) ecdsaRequest(in *signInput) *ecdsa.Request {
 	return &ecdsa.Request{MessageHash: in.Message, Caller: in.Caller.Bytes(), DerivationPath: in.Path, Randomness: in.Randomness}

@@ -148,6 +148,8 @@ type idkgState struct {
 	transcripts map[string]*idkg.Transcript
 	openings    map[string]*idkg.Opening
 	forgotten   map[string]bool          // transcripts whose shares were deleted after use
+	forgetOrder []string                 // forgotten ids, a ring of maxForgotten
+	forgetNext  int                      // oldest entry of forgetOrder once full
 	shares      map[string][]byte        // request id -> signature share already made
 	complain    map[string]idkgComplaint // complaints to submit
 	sent        map[string]uint64        // complaint messages submitted, at height
@@ -738,10 +740,25 @@ func (s *idkgState) forget(id []byte) error {
 		o.Zeroize()
 		delete(s.openings, string(id))
 	}
-	s.forgotten[string(id)] = true
+	if !s.forgotten[string(id)] {
+		s.forgotten[string(id)] = true
+		// Remembered for the last maxForgotten transcripts: by then the
+		// transcript has long left the state (dropPresignature), so no
+		// share of it can be computed again.
+		if len(s.forgetOrder) < maxForgotten {
+			s.forgetOrder = append(s.forgetOrder, string(id))
+		} else {
+			delete(s.forgotten, s.forgetOrder[s.forgetNext])
+			s.forgetOrder[s.forgetNext] = string(id)
+			s.forgetNext = (s.forgetNext + 1) % maxForgotten
+		}
+	}
 	s.mu.Unlock()
 	return nil
 }
+
+// maxForgotten bounds the transcripts forget remembers.
+const maxForgotten = 1 << 16
 
 // sealers runs the KEM once per receiver for the dealings this node makes
 // in one round (see dkg.ShareSealer).

@@ -70,3 +70,20 @@ func TestChosenDealers(t *testing.T) {
 		t.Error("mayDeal does not follow the chosen set and the wait")
 	}
 }
+
+// TestForgetBounded checks that forgotten transcripts are remembered up to
+// maxForgotten, oldest dropped first.
+func TestForgetBounded(t *testing.T) {
+	s := &idkgState{openings: map[string]*idkg.Opening{}, forgotten: map[string]bool{}}
+	id := func(i int) []byte { return []byte{byte(i >> 16), byte(i >> 8), byte(i)} }
+	for i := range maxForgotten + 10 {
+		s.forget(id(i))
+		s.forget(id(i)) // twice: counted once
+	}
+	if len(s.forgotten) != maxForgotten {
+		t.Fatalf("%d remembered, want %d", len(s.forgotten), maxForgotten)
+	}
+	if s.forgotten[string(id(9))] || !s.forgotten[string(id(10))] || !s.forgotten[string(id(maxForgotten+9))] {
+		t.Fatal("not the newest maxForgotten remembered")
+	}
+}

@@ -281,4 +281,5 @@ func (e *exec) dropPresignature(p *pendingRequest) {
 	s.mu.Lock()
 	delete(s.shares, string(p.ID))
 	s.mu.Unlock()
+	s.consumed.Drop(presigID(r.KeyID, r.ID))
 }
