@@ -132,16 +132,9 @@ func EncryptOpeningsWith(d *Dealing, openings []*Opening, sealers []*dkg.ShareSe
 // DecryptOpeningWith is DecryptOpening with a dkg.ShareOpener, which
 // decapsulates each of a dealer's sealing contexts once.
 func (cfg *Config) DecryptOpeningWith(d *Dealing, receiver int, o *dkg.ShareOpener, ct []byte) (*Opening, error) {
-	v := cfg.ShareVerifier(d)
-	p, err := o.Open(shareContext(d, d.Hash(), receiver), cfg.group, v.PayloadScalars(), ct)
-	if err != nil {
-		return nil, fmt.Errorf("idkg: dealing %d: %w", d.Dealer, err)
-	}
-	if err := v.VerifyShare(receiver, p); err != nil {
-		p.Zeroize()
-		return nil, fmt.Errorf("idkg: dealing %d: %w", d.Dealer, err)
-	}
-	return openingFromPayload(p, d.Commitment.Kind)
+	return cfg.decryptOpening(d, receiver, func(c *dkg.ShareContext, want int) (dkg.SharePayload, error) {
+		return o.Open(c, cfg.group, want, ct)
+	})
 }
 
 // DecryptOpening decrypts receiver's opening of d and checks it against the
@@ -149,8 +142,14 @@ func (cfg *Config) DecryptOpeningWith(d *Dealing, receiver int, o *dkg.ShareOpen
 // (dkg.NewComplaint with d.TranscriptID and d.Hash()) instead of supporting
 // the dealing.
 func (cfg *Config) DecryptOpening(d *Dealing, receiver int, sk *dkg.EncryptionKey, ct []byte) (*Opening, error) {
+	return cfg.decryptOpening(d, receiver, func(c *dkg.ShareContext, want int) (dkg.SharePayload, error) {
+		return dkg.DecryptShare(sk, c, cfg.group, want, ct)
+	})
+}
+
+func (cfg *Config) decryptOpening(d *Dealing, receiver int, open func(*dkg.ShareContext, int) (dkg.SharePayload, error)) (*Opening, error) {
 	v := cfg.ShareVerifier(d)
-	p, err := dkg.DecryptShare(sk, shareContext(d, d.Hash(), receiver), cfg.group, v.PayloadScalars(), ct)
+	p, err := open(shareContext(d, d.Hash(), receiver), v.PayloadScalars())
 	if err != nil {
 		return nil, fmt.Errorf("idkg: dealing %d: %w", d.Dealer, err)
 	}

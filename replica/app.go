@@ -330,7 +330,13 @@ func (a *app) checkProtocolTx(t *protocolTx) *abci.CheckTxResponse {
 	// The same checks as in a block, against the committed state (the
 	// dealing's verification is cached, so rechecks after each block are
 	// cheap).
-	ex := a.newExec(a.snapshotState(), time.Now(), true)
+	cs, _ := a.committed()
+	if t.Kind == protoDealing {
+		cs = cs.cloneForDealing()
+	} else {
+		cs = cs.clone()
+	}
+	ex := a.newExec(cs, time.Now(), true)
 	switch code, log := ex.applyProtocol(t); code {
 	case codeOK:
 		return &abci.CheckTxResponse{Code: codeOK}
@@ -1094,6 +1100,16 @@ func (a *app) keys(cs *chainState) *blsKeys {
 		return &blsKeys{}
 	}
 	return &blsKeys{certPub: cs.CertPub, beacPub: cs.BeaconPub, rootKey: der, subnetID: principal.SelfAuthenticating(der)}
+}
+
+// committed returns the committed state itself, not a copy, and the
+// channel closed at the next commit. A committed state is never changed
+// (each height works on a clone), so readers may keep it; they must not
+// modify it.
+func (a *app) committed() (*chainState, <-chan struct{}) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.cs, a.notify
 }
 
 func (a *app) snapshotState() *chainState {

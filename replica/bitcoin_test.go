@@ -102,7 +102,8 @@ func startTestAdapter(t *testing.T, peer string) string {
 	if log == nil {
 		log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
-	ad, err := adapter.New(adapter.Config{Network: chain.Regtest, Peers: []string{peer}, DataDir: t.TempDir(), Logger: log})
+	ad, err := adapter.New(adapter.Config{Network: chain.Regtest, Peers: []string{peer}, DataDir: t.TempDir(), Logger: log,
+		BlockTimeout: 3 * time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -760,6 +760,27 @@ func (s *idkgState) forget(id []byte) error {
 // maxForgotten bounds the transcripts forget remembers.
 const maxForgotten = 1 << 16
 
+// jobInputs returns the operation of a transcript and this node's openings
+// of its input transcripts.
+func (s *idkgState) jobInputs(kind uint8, in1, in2 []byte) (*idkg.Operation, []*idkg.Opening, error) {
+	op, err := s.operation(kind, in1, in2)
+	if err != nil {
+		return nil, nil, err
+	}
+	var inputs []*idkg.Opening
+	for _, in := range [][]byte{in1, in2} {
+		if in == nil {
+			continue
+		}
+		o, err := s.opening(in)
+		if err != nil {
+			return nil, nil, err
+		}
+		inputs = append(inputs, o)
+	}
+	return op, inputs, nil
+}
+
 // sealers runs the KEM once per receiver for the dealings this node makes
 // in one round (see dkg.ShareSealer).
 func (s *idkgState) sealers() ([]*dkg.ShareSealer, error) {
@@ -786,20 +807,9 @@ func (s *idkgState) deal(job *idkgJob, sealers []*dkg.ShareSealer) ([]byte, erro
 			kind = uint8(idkg.Random)
 		}
 	}
-	op, err := s.operation(kind, job.Input, job.Input2)
+	op, inputs, err := s.jobInputs(kind, job.Input, job.Input2)
 	if err != nil {
 		return nil, err
-	}
-	var inputs []*idkg.Opening
-	for _, in := range [][]byte{job.Input, job.Input2} {
-		if in == nil {
-			continue
-		}
-		o, err := s.opening(in)
-		if err != nil {
-			return nil, err
-		}
-		inputs = append(inputs, o)
 	}
 	// Deterministic randomness: the openings need not be kept to answer
 	// complaints (dealtOpening makes the same dealing again), and a node

@@ -401,20 +401,9 @@ func (s *idkgState) dealtOpening(cfg *idkg.Config, d *idkg.Dealing, receiver int
 	if err := decMode.Unmarshal(v, &rec); err != nil {
 		return nil, err
 	}
-	op, err := s.operation(rec.Kind, rec.Input, rec.Input2)
+	op, inputs, err := s.jobInputs(rec.Kind, rec.Input, rec.Input2)
 	if err != nil {
 		return nil, err
-	}
-	var inputs []*idkg.Opening
-	for _, in := range [][]byte{rec.Input, rec.Input2} {
-		if in == nil {
-			continue
-		}
-		o, err := s.opening(in)
-		if err != nil {
-			return nil, err
-		}
-		inputs = append(inputs, o)
 	}
 	again, openings, err := idkg.Deal(cfg, d.TranscriptID, op, d.Dealer, inputs, s.dealingRand(d.TranscriptID, rec.Kind, rec.Input, rec.Input2, rec.Salt))
 	if err != nil {

@@ -271,30 +271,36 @@ func (n *Node) Stop() error {
 
 // Height returns the last committed height.
 func (n *Node) Height() uint64 {
-	cs, _ := n.app.snapshot()
+	cs, _ := n.app.committed()
 	return cs.Height
 }
 
 // CertifiedHeight returns the last height whose state root carries a
 // threshold signature of the subnet.
 func (n *Node) CertifiedHeight() uint64 {
-	cs, _ := n.app.snapshot()
+	cs, _ := n.app.committed()
 	return cs.LastCertified
 }
 
 // Beacon returns the latest random beacon round and its 32-byte value.
 func (n *Node) Beacon() (uint64, []byte) {
-	cs, _ := n.app.snapshot()
-	return cs.BeaconRound, cs.Beacon
+	cs, _ := n.app.committed()
+	return cs.BeaconRound, slices.Clone(cs.Beacon)
 }
 
 // RootKeyDER returns the subnet's root public key in the IC's DER form.
 // It is nil until the subnet's key generation has finished.
-func (n *Node) RootKeyDER() []byte { return slices.Clone(n.app.keys(n.app.snapshotState()).rootKey) }
+func (n *Node) RootKeyDER() []byte {
+	cs, _ := n.app.committed()
+	return slices.Clone(n.app.keys(cs).rootKey)
+}
 
 // SubnetID returns the subnet's principal.
 // It is the empty principal until the subnet's key generation has finished.
-func (n *Node) SubnetID() principal.Principal { return n.app.keys(n.app.snapshotState()).subnetID }
+func (n *Node) SubnetID() principal.Principal {
+	cs, _ := n.app.committed()
+	return n.app.keys(cs).subnetID
+}
 
 // Ready reports whether the subnet certifies its state: the keys exist and
 // the node has seen a certified height.
@@ -303,7 +309,7 @@ func (n *Node) Ready() bool { return n.CertifiedHeight() > 0 }
 // WaitHeight waits until the node has committed height h.
 func (n *Node) WaitHeight(ctx context.Context, h uint64) error {
 	for {
-		cs, ch := n.app.snapshot()
+		cs, ch := n.app.committed()
 		if cs.Height >= h {
 			return nil
 		}
@@ -351,7 +357,7 @@ func (n *Node) Sign(ctx context.Context, env *ingress.Envelope) (*SignResult, er
 		return nil, fmt.Errorf("replica: submit request: %w", err)
 	}
 	for {
-		cs, ch := n.app.snapshot()
+		cs, ch := n.app.committed()
 		if r := n.app.lookupRecord(id[:]); r != nil {
 			switch r.Status {
 			case statusRejected:
@@ -393,7 +399,7 @@ func (n *Node) keyUsable(keyID string) error {
 	if _, ok := n.app.engines[keyID]; !ok {
 		return fmt.Errorf("%w: %s", ErrUnknownKey, keyID)
 	}
-	cs, _ := n.app.snapshot()
+	cs, _ := n.app.committed()
 	if cs.KeyTr[keyID] == nil {
 		return fmt.Errorf("%w: key %s is being created", ErrNotReady, keyID)
 	}

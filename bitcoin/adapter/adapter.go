@@ -87,6 +87,9 @@ type Config struct {
 	AllowSelfConnections bool
 	// Dial opens connections (a net.Dialer with a 5 s timeout if nil).
 	Dial func(ctx context.Context, network, addr string) (net.Conn, error)
+	// BlockTimeout is how long a block asked for may take before it is
+	// asked for again, possibly from another peer (30 s if zero).
+	BlockTimeout time.Duration
 }
 
 type inflight struct {
@@ -135,6 +138,9 @@ func New(cfg Config) (*Adapter, error) {
 	}
 	if cfg.MinPeers <= 0 {
 		cfg.MinPeers = 2
+	}
+	if cfg.BlockTimeout <= 0 {
+		cfg.BlockTimeout = getDataTimeout
 	}
 	if cfg.MaxPeers <= 0 {
 		cfg.MaxPeers = 5
@@ -620,7 +626,7 @@ func (a *Adapter) scheduleDownloads() {
 		if _, ok := a.cache[h]; ok {
 			continue
 		}
-		if f, ok := a.inflight[h]; ok && now.Sub(f.at) < getDataTimeout {
+		if f, ok := a.inflight[h]; ok && now.Sub(f.at) < a.cfg.BlockTimeout {
 			continue
 		}
 		batch = append(batch, h)

@@ -115,7 +115,7 @@ func TestUpBitcoinEndToEnd(t *testing.T) {
 	}
 	miner := btcdtest.NewKey(3)
 	btcd := btcdtest.Start(t, miner)
-	ad, err := adapter.New(adapter.Config{Network: chain.Regtest, Peers: []string{btcd.P2PAddr}, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	ad, err := adapter.New(adapter.Config{Network: chain.Regtest, Peers: []string{btcd.P2PAddr}, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), BlockTimeout: 3 * time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
