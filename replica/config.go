@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	mrand "math/rand/v2"
 	"net"
 	"os"
 	"path/filepath"
@@ -33,6 +34,11 @@ var GenesisKeyIDs = []string{
 // WriteSubnetConfig: short, so that a signature (about six heights from
 // request to certified reply) stays under a second on a LAN or loopback.
 const DefaultTimeoutCommitMS = 50
+
+// DefaultPresignatureTarget is the stock of presignatures per key written
+// by WriteSubnetConfig: enough to serve a burst of a few seconds at once
+// while production, which follows demand beyond the stock, catches up.
+const DefaultPresignatureTarget = 48
 
 // DefaultReshareInterval is the number of heights between resharings of
 // the master keys written by WriteSubnetConfig.
@@ -216,7 +222,7 @@ func writeSubnetConfig(dir string, n int, hosts []string, opt subnetOptions) err
 		opt.timeoutCommitMS = DefaultTimeoutCommitMS
 	}
 	if opt.presignatureTarget == 0 {
-		opt.presignatureTarget = 48
+		opt.presignatureTarget = DefaultPresignatureTarget
 	}
 	if opt.reshareInterval == 0 {
 		opt.reshareInterval = DefaultReshareInterval
@@ -227,12 +233,16 @@ func writeSubnetConfig(dir string, n int, hosts []string, opt subnetOptions) err
 	type endpoint struct{ p2p, grpc, metrics string }
 	eps := make([]endpoint, n)
 	perHost := map[string]int{}
+	var local []int
+	if len(hosts) == 0 {
+		var err error
+		if local, err = freePorts(3 * n); err != nil {
+			return err
+		}
+	}
 	for i := range eps {
 		if len(hosts) == 0 {
-			ports, err := freePorts(3)
-			if err != nil {
-				return err
-			}
+			ports := local[3*i : 3*i+3]
 			eps[i] = endpoint{
 				p2p:     net.JoinHostPort("127.0.0.1", strconv.Itoa(ports[0])),
 				grpc:    net.JoinHostPort("127.0.0.1", strconv.Itoa(ports[1])),
@@ -395,7 +405,13 @@ func listenAll(hostport string) string {
 	return net.JoinHostPort("0.0.0.0", p)
 }
 
-// freePorts returns k currently unused TCP ports on 127.0.0.1.
+// freePorts returns k distinct TCP ports unused on 127.0.0.1, below the
+// kernel's range of ephemeral ports when it can: a port from that range
+// can be taken, between the check and the node's listen, by any outgoing
+// connection on the machine (the nodes' own connections to each other
+// included), which made a starting subnet fail now and then with
+// "address already in use". The search starts at a random port, so that
+// subnets created at the same time rarely look at the same ports.
 func freePorts(k int) ([]int, error) {
 	var ls []net.Listener
 	defer func() {
@@ -404,7 +420,21 @@ func freePorts(k int) ([]int, error) {
 		}
 	}()
 	var ports []int
-	for range k {
+	hi := ephemeralPortsStart()
+	lo := max(hi-12000, 1024)
+	if hi-lo >= 4*k {
+		start := lo + mrand.IntN(hi-lo)
+		for i := 0; i < hi-lo && len(ports) < k; i++ {
+			p := lo + (start-lo+i)%(hi-lo)
+			l, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(p)))
+			if err != nil {
+				continue
+			}
+			ls = append(ls, l)
+			ports = append(ports, p)
+		}
+	}
+	for len(ports) < k {
 		l, err := net.Listen("tcp", "127.0.0.1:0")
 		if err != nil {
 			return nil, fmt.Errorf("replica: find free port: %w", err)
@@ -413,6 +443,24 @@ func freePorts(k int) ([]int, error) {
 		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
 	}
 	return ports, nil
+}
+
+// ephemeralPortsStart returns the first port the kernel hands out for
+// outgoing connections (Linux's ip_local_port_range; 32768 elsewhere).
+func ephemeralPortsStart() int {
+	b, err := os.ReadFile("/proc/sys/net/ipv4/ip_local_port_range")
+	if err != nil {
+		return 32768
+	}
+	f := strings.Fields(string(b))
+	if len(f) != 2 {
+		return 32768
+	}
+	p, err := strconv.Atoi(f[0])
+	if err != nil || p < 2048 || p > 65535 {
+		return 32768
+	}
+	return p
 }
 
 // checkCometKeyFiles refuses node and validator key files that others can read.

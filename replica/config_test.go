@@ -118,3 +118,24 @@ func TestSecretFileRoundTrip(t *testing.T) {
 		t.Fatal("removing a missing secret:", err)
 	}
 }
+
+// TestFreePortsOutsideEphemeralRange checks that the ports given to a local
+// subnet are distinct and, on Linux, below the range the kernel uses for
+// outgoing connections (which could take them before the nodes listen).
+func TestFreePortsOutsideEphemeralRange(t *testing.T) {
+	ports, err := freePorts(30)
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[int]bool{}
+	hi := ephemeralPortsStart()
+	for _, p := range ports {
+		if seen[p] {
+			t.Fatalf("port %d given twice", p)
+		}
+		seen[p] = true
+		if p >= hi || p < 1024 {
+			t.Errorf("port %d outside [1024, %d)", p, hi)
+		}
+	}
+}

@@ -164,7 +164,7 @@ func TestMetricsEndpoint(t *testing.T) {
 	}
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
-	for _, m := range []string{"chainkey_height", "chainkey_certified_height", "chainkey_sign_latency_seconds", "chainkey_presignature_stock", "chainkey_dkg_rounds_total"} {
+	for _, m := range []string{"chainkey_height", "chainkey_certified_height", "chainkey_sign_latency_seconds", "chainkey_presignature_stock", "chainkey_dkg_rounds_total", "chainkey_idkg_dealings_total"} {
 		if !strings.Contains(string(b), m) {
 			t.Errorf("metric %s missing", m)
 		}

@@ -384,6 +384,7 @@ func (e *exec) applyProtocol(t *protocolTx) (uint32, error) {
 				return codeInvalid, fmt.Errorf("replica: dealing signature: %w", err)
 			}
 		}
+		e.countDealing("late")
 		return codeIgnored, nil
 	}
 	job := &e.cs.Jobs[ji]
@@ -436,8 +437,10 @@ func (e *exec) applyProtocol(t *protocolTx) (uint32, error) {
 			e.cs.Convicted[env.Signer]++
 			e.a.log.Warn("node convicted of a bad dealing", "node", env.Signer, "transcript", string(job.ID))
 		}
+		e.countDealing("bad")
 		return codeOK, nil
 	}
+	e.countDealing("used")
 	job.Dealers = append(job.Dealers, env.Signer)
 	e.set(dealingKey(job.ID, env.Signer), t.Body)
 	if len(job.Dealers) >= op.CollectionThreshold() {
@@ -446,6 +449,14 @@ func (e *exec) applyProtocol(t *protocolTx) (uint32, error) {
 		}
 	}
 	return codeOK, nil
+}
+
+// countDealing counts a dealing executed in a block (not in admission
+// checks).
+func (e *exec) countDealing(result string) {
+	if !e.dry && e.a.metrics != nil {
+		e.a.metrics.dealings.WithLabelValues(result).Inc()
+	}
 }
 
 func dealingKey(id []byte, dealer uint32) []byte {

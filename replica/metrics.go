@@ -20,6 +20,7 @@ type metrics struct {
 	signed          prometheus.Gauge
 	dkgRounds       prometheus.Counter
 	convicted       *prometheus.GaugeVec
+	dealings        *prometheus.CounterVec
 }
 
 func newMetrics() *metrics {
@@ -44,9 +45,11 @@ func newMetrics() *metrics {
 			Help: "Key generation and resharing rounds completed."}),
 		convicted: prometheus.NewGaugeVec(prometheus.GaugeOpts{Namespace: "chainkey", Name: "convicted_total",
 			Help: "Proven misbehaviour per node."}, []string{"node"}),
+		dealings: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: "chainkey", Name: "idkg_dealings_total",
+			Help: "IDKG dealings executed in blocks: used in a transcript, late (not needed any more) or bad."}, []string{"result"}),
 	}
 	m.reg.MustRegister(m.height, m.certifiedHeight, m.beaconRound, m.pending, m.presigStock, m.signLatency,
-		m.signed, m.dkgRounds, m.convicted,
+		m.signed, m.dkgRounds, m.convicted, m.dealings,
 		prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}))
 	return m
 }
