@@ -3,6 +3,7 @@ package rpc
 import (
 	"context"
 	"crypto/rand"
+	"crypto/tls"
 	"fmt"
 	"time"
 
@@ -10,7 +11,6 @@ import (
 	"github.com/chainkey/chainkey/principal"
 	"github.com/chainkey/chainkey/rpc/chainkeypb"
 	"google.golang.org/grpc"
-	"google.golang.org/grpc/credentials/insecure"
 )
 
 // DefaultRequestExpiry is the lifetime the client gives signing requests:
@@ -30,7 +30,13 @@ type Client struct {
 // requests themselves are signed by signer, which may be nil for a client
 // that only reads public keys and status.
 func Dial(endpoint string, signer ingress.Signer) (*Client, error) {
-	conn, err := grpc.NewClient(endpoint, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	return DialTLS(endpoint, signer, nil)
+}
+
+// DialTLS is Dial over TLS with tlsConfig (see ClientTLS); a nil
+// tlsConfig means no transport security.
+func DialTLS(endpoint string, signer ingress.Signer, tlsConfig *tls.Config) (*Client, error) {
+	conn, err := grpc.NewClient(endpoint, grpc.WithTransportCredentials(TransportCredentials(tlsConfig)))
 	if err != nil {
 		return nil, fmt.Errorf("rpc: dial %s: %w", endpoint, err)
 	}

@@ -39,6 +39,7 @@ func newBenchSignCmd() *cobra.Command {
 		endpoints, keyID, identity string
 		duration, timeout          time.Duration
 		concurrency                int
+		tlsf                       tlsFlags
 	)
 	cmd := &cobra.Command{
 		Use:   "sign",
@@ -65,9 +66,13 @@ list several nodes separated by commas; callers are spread over them.`,
 			if err != nil {
 				return fmt.Errorf("bench: %w", err)
 			}
+			tlsCfg, err := tlsf.config()
+			if err != nil {
+				return fmt.Errorf("bench: %w", err)
+			}
 			var clients []*rpc.Client
 			for _, ep := range strings.Split(endpoints, ",") {
-				c, err := rpc.Dial(strings.TrimSpace(ep), id)
+				c, err := rpc.DialTLS(strings.TrimSpace(ep), id, tlsCfg)
 				if err != nil {
 					return fmt.Errorf("bench: %w", err)
 				}
@@ -87,6 +92,7 @@ list several nodes separated by commas; callers are spread over them.`,
 		},
 	}
 	f := cmd.Flags()
+	tlsf.register(f)
 	f.StringVar(&endpoints, "endpoint", "127.0.0.1:50051", "node gRPC endpoint host:port (comma-separated for several)")
 	f.StringVar(&keyID, "key-id", "ecdsa:secp256k1:dfx_test_key", "key id")
 	f.StringVar(&identity, "identity", "", "caller identity PEM; default: the CLI's own identity")

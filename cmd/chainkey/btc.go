@@ -12,11 +12,11 @@ import (
 	"github.com/btcsuite/btcd/chaincfg/chainhash"
 	"github.com/spf13/cobra"
 	"google.golang.org/grpc"
-	"google.golang.org/grpc/credentials/insecure"
 
 	"github.com/chainkey/chainkey/bitcoin/canister"
 	"github.com/chainkey/chainkey/bitcoin/chain"
 	"github.com/chainkey/chainkey/bitcoin/service"
+	"github.com/chainkey/chainkey/rpc"
 	bpb "github.com/chainkey/chainkey/rpc/bitcoinpb"
 )
 
@@ -37,12 +37,14 @@ type btcUtxosOutput struct {
 type btcFlags struct {
 	endpoint, network string
 	timeout           time.Duration
+	tls               tlsFlags
 }
 
 func (f *btcFlags) register(cmd *cobra.Command) {
 	cmd.Flags().StringVar(&f.endpoint, "endpoint", "", "HOST:PORT of a gRPC server hosting the Bitcoin service (required)")
 	cmd.Flags().StringVar(&f.network, "network", "regtest", "Bitcoin network: mainnet, testnet (testnet4) or regtest")
 	cmd.Flags().DurationVar(&f.timeout, "timeout", 30*time.Second, "request timeout")
+	f.tls.register(cmd.Flags())
 }
 
 // client connects to the endpoint and returns the Bitcoin client and the
@@ -57,7 +59,11 @@ func (f *btcFlags) call(parent context.Context, fn func(context.Context, bpb.Bit
 	if err != nil {
 		return err
 	}
-	cc, err := grpc.NewClient(f.endpoint, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	tlsCfg, err := f.tls.config()
+	if err != nil {
+		return fmt.Errorf("btc: %w", err)
+	}
+	cc, err := grpc.NewClient(f.endpoint, grpc.WithTransportCredentials(rpc.TransportCredentials(tlsCfg)))
 	if err != nil {
 		return fmt.Errorf("btc: connect %s: %w", f.endpoint, err)
 	}

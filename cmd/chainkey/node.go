@@ -20,9 +20,10 @@ import (
 
 func newNodeCmd() *cobra.Command {
 	var (
-		home         string
-		logLevel     string
-		btcFlagsNode nodeBitcoinFlags
+		home            string
+		logLevel        string
+		btcFlagsNode    nodeBitcoinFlags
+		tlsCert, tlsKey string
 	)
 	cmd := &cobra.Command{
 		Use:   "node",
@@ -30,7 +31,8 @@ func newNodeCmd() *cobra.Command {
 		Long: `Run one node from a directory written by "chainkey init": consensus, key
 generation, signing, and the gRPC API on the configured address. Stops
 cleanly on SIGINT or SIGTERM; restarted on the same directory it resumes
-with its keys and state.`,
+with its keys and state. With --tls-cert and --tls-key the gRPC API is
+served over TLS 1.3 only (clients: --tls or --tls-ca).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if home == "" {
@@ -39,6 +41,14 @@ with its keys and state.`,
 			log, err := newNodeLogger(cmd.ErrOrStderr(), logLevel)
 			if err != nil {
 				return fmt.Errorf("node: %w", err)
+			}
+			var grpcOpts []grpc.ServerOption
+			if tlsCert != "" || tlsKey != "" {
+				opt, err := rpc.ServerTLS(tlsCert, tlsKey)
+				if err != nil {
+					return fmt.Errorf("node: %w", err)
+				}
+				grpcOpts = append(grpcOpts, opt)
 			}
 			cfg, err := replica.LoadConfig(home)
 			if err != nil {
@@ -57,7 +67,7 @@ with its keys and state.`,
 			if err := n.Start(); err != nil {
 				return fmt.Errorf("node: start: %w", err)
 			}
-			srv, addr, err := serveNodeGRPC(n, cfg.GRPCListen, log)
+			srv, addr, err := serveNodeGRPC(n, cfg.GRPCListen, log, grpcOpts...)
 			if err != nil {
 				n.Stop()
 				return fmt.Errorf("node: %w", err)
@@ -74,6 +84,8 @@ with its keys and state.`,
 	}
 	cmd.Flags().StringVar(&home, "home", "", "node directory (from chainkey init)")
 	cmd.Flags().StringVar(&logLevel, "log-level", "info", "log level: debug, info, warn or error")
+	cmd.Flags().StringVar(&tlsCert, "tls-cert", "", "serve gRPC over TLS with this certificate chain (PEM)")
+	cmd.Flags().StringVar(&tlsKey, "tls-key", "", "the private key of --tls-cert (PEM)")
 	btcFlagsNode.register(cmd)
 	return cmd
 }
@@ -89,12 +101,12 @@ func newNodeLogger(w io.Writer, level string) (*slog.Logger, error) {
 
 // serveNodeGRPC serves the ChainKey API of n on addr and returns the server
 // and the address it listens on.
-func serveNodeGRPC(n *replica.Node, addr string, log *slog.Logger) (*grpc.Server, string, error) {
+func serveNodeGRPC(n *replica.Node, addr string, log *slog.Logger, opts ...grpc.ServerOption) (*grpc.Server, string, error) {
 	lis, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, "", fmt.Errorf("grpc listen %s: %w", addr, err)
 	}
-	srv := rpc.NewGRPCServer(rpc.NodeBackend(n), rpc.ServerOptions{Logger: log})
+	srv := rpc.NewGRPCServer(rpc.NodeBackend(n), rpc.ServerOptions{Logger: log}, opts...)
 	if bs := n.BitcoinService(); bs != nil {
 		bitcoinpb.RegisterBitcoinServer(srv, bs)
 	}

@@ -18,6 +18,7 @@ func newPubkeyCmd() *cobra.Command {
 		endpoint, keyID, identity, caller string
 		paths                             []string
 		timeout                           time.Duration
+		tlsf                              tlsFlags
 	)
 	cmd := &cobra.Command{
 		Use:   "pubkey",
@@ -47,7 +48,11 @@ ecdsa_public_key / schnorr_public_key do. Prints
 				}
 				who = ingress.Sender(id)
 			}
-			c, err := rpc.Dial(endpoint, nil)
+			tlsCfg, err := tlsf.config()
+			if err != nil {
+				return fmt.Errorf("pubkey: %w", err)
+			}
+			c, err := rpc.DialTLS(endpoint, nil, tlsCfg)
 			if err != nil {
 				return fmt.Errorf("pubkey: %w", err)
 			}
@@ -65,6 +70,7 @@ ecdsa_public_key / schnorr_public_key do. Prints
 		},
 	}
 	f := cmd.Flags()
+	tlsf.register(f)
 	f.StringVar(&endpoint, "endpoint", "127.0.0.1:50051", "node gRPC endpoint host:port")
 	f.StringVar(&keyID, "key-id", "ecdsa:secp256k1:dfx_test_key", "key id: ecdsa:secp256k1:NAME, schnorr:bip340secp256k1:NAME or schnorr:ed25519:NAME")
 	f.StringArrayVar(&paths, "path", nil, "derivation path element (hex, repeatable; may be empty)")

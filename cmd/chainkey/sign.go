@@ -18,6 +18,7 @@ func newSignCmd() *cobra.Command {
 		paths                                                   []string
 		full                                                    bool
 		timeout                                                 time.Duration
+		tlsf                                                    tlsFlags
 	)
 	cmd := &cobra.Command{
 		Use:   "sign",
@@ -61,7 +62,11 @@ that the subnet, not only the node asked, produced this signature.`,
 			if err != nil {
 				return fmt.Errorf("sign: %w", err)
 			}
-			c, err := rpc.Dial(endpoint, id)
+			tlsCfg, err := tlsf.config()
+			if err != nil {
+				return fmt.Errorf("sign: %w", err)
+			}
+			c, err := rpc.DialTLS(endpoint, id, tlsCfg)
 			if err != nil {
 				return fmt.Errorf("sign: %w", err)
 			}
@@ -99,6 +104,7 @@ that the subnet, not only the node asked, produced this signature.`,
 		},
 	}
 	f := cmd.Flags()
+	tlsf.register(f)
 	f.StringVar(&endpoint, "endpoint", "127.0.0.1:50051", "node gRPC endpoint host:port")
 	f.StringVar(&keyID, "key-id", "ecdsa:secp256k1:dfx_test_key", "key id: ecdsa:secp256k1:NAME, schnorr:bip340secp256k1:NAME or schnorr:ed25519:NAME")
 	f.StringVar(&hashHex, "hash", "", "message hash (ECDSA, 32 bytes) or message (Schnorr), hex")

@@ -37,13 +37,18 @@ func newStatusCmd() *cobra.Command {
 	var (
 		endpoint string
 		timeout  time.Duration
+		tlsf     tlsFlags
 	)
 	cmd := &cobra.Command{
 		Use:   "status",
 		Short: "Show a node's view of the subnet as JSON",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			c, err := rpc.Dial(endpoint, nil)
+			tlsCfg, err := tlsf.config()
+			if err != nil {
+				return fmt.Errorf("status: %w", err)
+			}
+			c, err := rpc.DialTLS(endpoint, nil, tlsCfg)
 			if err != nil {
 				return fmt.Errorf("status: %w", err)
 			}
@@ -76,5 +81,6 @@ func newStatusCmd() *cobra.Command {
 	}
 	cmd.Flags().StringVar(&endpoint, "endpoint", "127.0.0.1:50051", "node gRPC endpoint host:port")
 	cmd.Flags().DurationVar(&timeout, "timeout", 10*time.Second, "request timeout")
+	tlsf.register(cmd.Flags())
 	return cmd
 }
