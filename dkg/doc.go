@@ -80,7 +80,10 @@
 // # Reuse by other protocols
 //
 // The pieces are exported separately: EncryptShare/DecryptShare with
-// EncryptionKey and SharePayload (one or two scalars); Envelope, the signed
+// EncryptionKey and SharePayload (one or two scalars); ShareSealer and
+// ShareOpener, which encrypt many shares from one dealer to one recipient
+// under a single HPKE encapsulation (each share under its own key exported
+// from the HPKE context); Envelope, the signed
 // length-prefixed message container, with Encoder/Decoder for bodies;
 // Complaint and Opening envelopes with Opening.Check against any
 // ShareVerifier (FeldmanCommitment here; a Pedersen commitment implements
