@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 
 	"github.com/chainkey/chainkey/dkg"
+	"github.com/chainkey/chainkey/internal/group"
 	"github.com/chainkey/chainkey/internal/group/bls12381"
 )
 
@@ -78,4 +79,35 @@ func Example() {
 	// node 1: 3 dealings, threshold 3, 96-byte public key, share dkg.SecretShare(1, REDACTED)
 	// node 2: 3 dealings, threshold 3, 96-byte public key, share dkg.SecretShare(2, REDACTED)
 	// node 3: 3 dealings, threshold 3, 96-byte public key, share dkg.SecretShare(3, REDACTED)
+}
+
+// ExampleShareSealer seals a dealer's shares of three transcripts for one
+// recipient under a single KEM run; the recipient opens each share in its
+// own context, decapsulating once.
+func ExampleShareSealer() {
+	rng := rand.NewChaCha8([32]byte{2})
+	g := bls12381.G1()
+	recipient, _ := dkg.GenerateEncryptionKey(rng)
+	sealer, err := dkg.NewShareSealer(recipient.PublicKey(), 0, 1)
+	if err != nil {
+		panic(err)
+	}
+	opener := dkg.NewShareOpener(recipient)
+	for _, session := range []string{"presig-1/kappa", "presig-1/lambda", "presig-2/kappa"} {
+		s, _ := g.RandomScalar(rng)
+		ctx := &dkg.ShareContext{SessionID: []byte(session), Dealer: 0, Recipient: 1}
+		ct, err := sealer.Seal(ctx, dkg.SharePayload{Scalars: []group.Scalar{s}})
+		if err != nil {
+			panic(err)
+		}
+		got, err := opener.Open(ctx, g, 1, ct)
+		if err != nil {
+			panic(err)
+		}
+		fmt.Println(session, got.Scalars[0].Equal(s))
+	}
+	// Output:
+	// presig-1/kappa true
+	// presig-1/lambda true
+	// presig-2/kappa true
 }
