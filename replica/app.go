@@ -331,12 +331,12 @@ func (a *app) checkProtocolTx(t *protocolTx) *abci.CheckTxResponse {
 	// dealing's verification is cached, so rechecks after each block are
 	// cheap).
 	cs, _ := a.committed()
-	if t.Kind == protoDealing {
-		cs = cs.cloneForDealing()
-	} else {
+	admit := t.Kind == protoDealing
+	if !admit {
 		cs = cs.clone()
 	}
 	ex := a.newExec(cs, time.Now(), true)
+	ex.admit = admit
 	switch code, log := ex.applyProtocol(t); code {
 	case codeOK:
 		return &abci.CheckTxResponse{Code: codeOK}
@@ -764,6 +764,9 @@ type exec struct {
 	seen         map[string]bool
 	cert, beacon bool
 	dkgSeq       uint32
+	// admit marks a mempool admission check of a dealing, which reads the
+	// committed state without copying it and changes nothing.
+	admit bool
 }
 
 func (a *app) newExec(cs *chainState, now time.Time, dry bool) *exec {

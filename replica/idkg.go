@@ -428,6 +428,10 @@ func (e *exec) applyProtocol(t *protocolTx) (uint32, error) {
 			e.a.log.Debug("bad dealing", "err", err)
 		}
 	}
+	if e.admit {
+		// Admission to the mempool reads the committed state only.
+		return codeOK, nil
+	}
 	if !known {
 		// Signed by its dealer and publicly wrong: proof of misbehaviour.
 		k := append([]byte(prefixEvidence+"dealing/"), env.SessionID...)

@@ -165,6 +165,13 @@ func (n *Node) buildComet() error {
 	c.Consensus.PeerGossipSleepDuration = 10 * time.Millisecond
 	c.Consensus.PeerQueryMaj23SleepDuration = 250 * time.Millisecond
 	c.P2P.FlushThrottleTimeout = 10 * time.Millisecond
+	// Blocks carry the dealings of every presignature in production (a
+	// few MB per second under load): CometBFT's default cap of 5 MB/s per
+	// connection and 1 KiB packets made the gossip of one block take a
+	// good part of a height.
+	c.P2P.SendRate = 64 << 20
+	c.P2P.RecvRate = 64 << 20
+	c.P2P.MaxPacketMsgPayloadSize = 16 << 10
 	if err := c.ValidateBasic(); err != nil {
 		return fmt.Errorf("replica: cometbft config: %w", err)
 	}

@@ -83,24 +83,6 @@ type pendingRequest struct {
 	PresigRec *presigRec `cbor:"8,keyasint"`
 }
 
-// cloneForDealing copies only what executing a dealing can change (the
-// jobs and the conviction counts); the rest is shared with s and must not
-// be changed. Admission checks a dealing against it in the mempool, many
-// times per height.
-func (s *chainState) cloneForDealing() *chainState {
-	c := *s
-	c.Convicted = make(map[uint32]uint64, len(s.Convicted))
-	for k, v := range s.Convicted {
-		c.Convicted[k] = v
-	}
-	c.Jobs = make([]idkgJob, len(s.Jobs))
-	for i, j := range s.Jobs {
-		j.Dealers = slices.Clone(j.Dealers)
-		c.Jobs[i] = j
-	}
-	return &c
-}
-
 func (s *chainState) clone() *chainState {
 	c := *s
 	c.AppHash = slices.Clone(s.AppHash)
