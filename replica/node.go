@@ -464,7 +464,11 @@ func (n *Node) submitComplaintWork(cs *chainState) {
 // commit. Dealings go to the mempool like any transaction.
 func (n *Node) dealerLoop() {
 	defer close(n.done)
-	submitted := map[string]bool{}
+	// submitted: job -> height its dealing went to the mempool; failed:
+	// job -> height of the last failed attempt (typically an input share
+	// still being recovered through a complaint), retried a few heights on.
+	submitted := map[string]uint64{}
+	failed := map[string]uint64{}
 	for {
 		cs, ch := n.app.snapshot()
 		if b := n.app.bdkg; b != nil {
@@ -486,8 +490,12 @@ func (n *Node) dealerLoop() {
 		var sealers []*dkg.ShareSealer
 		for i := range cs.Jobs {
 			j := &cs.Jobs[i]
-			open[string(j.ID)] = true
-			if submitted[string(j.ID)] || slices.Contains(j.Dealers, me) || !j.mayDeal(me, cs.Height) {
+			id := string(j.ID)
+			open[id] = true
+			if h, ok := submitted[id]; (ok && cs.Height < h+resubmitAfter) || slices.Contains(j.Dealers, me) || !j.mayDeal(me, cs.Height) {
+				continue
+			}
+			if h, ok := failed[id]; ok && cs.Height < h+retryDealAfter {
 				continue
 			}
 			select {
@@ -504,20 +512,30 @@ func (n *Node) dealerLoop() {
 			}
 			body, err := n.app.idkg.deal(j, sealers)
 			if err != nil {
-				n.log.Warn("cannot deal", "transcript", string(j.ID), "err", err)
-				submitted[string(j.ID)] = true
+				if _, again := failed[id]; again {
+					n.log.Debug("cannot deal yet", "transcript", id, "err", err)
+				} else {
+					n.log.Warn("cannot deal yet; will retry", "transcript", id, "err", err)
+				}
+				failed[id] = cs.Height
 				continue
 			}
+			delete(failed, id)
 			raw := encodeTx(&tx{Protocol: &protocolTx{Kind: protoDealing, Sender: me, Body: body}})
 			if _, err := n.comet.Mempool().CheckTx(raw, ""); err != nil && !errors.Is(err, mempool.ErrTxInCache) {
-				n.log.Warn("submit dealing", "transcript", string(j.ID), "err", err)
+				n.log.Warn("submit dealing", "transcript", id, "err", err)
 				continue
 			}
-			submitted[string(j.ID)] = true
+			submitted[id] = cs.Height
 		}
 		for id := range submitted {
 			if !open[id] {
 				delete(submitted, id)
+			}
+		}
+		for id := range failed {
+			if !open[id] {
+				delete(failed, id)
 			}
 		}
 		n.app.idkg.warm(cs, n.quit)
@@ -527,8 +545,18 @@ func (n *Node) dealerLoop() {
 			return
 		case <-ch:
 		case <-time.After(2 * time.Second):
-			// Resubmit dealings that may have been dropped.
+			// No block for a while: resubmit dealings that may have been
+			// dropped.
 			clear(submitted)
 		}
 	}
 }
+
+const (
+	// retryDealAfter is how many heights a node waits before trying
+	// again to deal for a job it could not deal for.
+	retryDealAfter = 4
+	// resubmitAfter is how many heights a submitted dealing may take to
+	// reach a block before it is submitted again.
+	resubmitAfter = 30
+)
