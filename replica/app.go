@@ -915,7 +915,7 @@ func (e *exec) applyEvidence(t *evidenceTx) (uint32, error) {
 // extHasBadShare reports whether a vote extension holds a share that
 // provably does not verify against the share's public key.
 func (a *app) extHasBadShare(idx int, ext *voteExt) bool {
-	cs, _ := a.snapshot()
+	cs, _ := a.committed()
 	k := a.keys(cs)
 	if k.certPub == nil || ext.KeyEpoch != keyEpoch(cs) {
 		return a.extHasBadSignShare(idx, ext)

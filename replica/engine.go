@@ -205,7 +205,7 @@ func (e *thresholdEngine) SignShare(in *signInput) ([]byte, error) {
 	log := s.consumed
 	if log.Used(p.presigID()) {
 		// Consumed before a restart: never a second share, and make sure
-		// no share of it is left on disk.
+		// no share of it is left in memory.
 		for _, id := range p.ids {
 			s.forget(id)
 		}
@@ -253,9 +253,7 @@ func (e *thresholdEngine) SignShare(in *signInput) ([]byte, error) {
 	}
 	// The presignature's secret parts go before the share leaves.
 	for _, id := range p.ids {
-		if err := s.forget(id); err != nil {
-			return nil, err
-		}
+		s.forget(id)
 	}
 	s.mu.Lock()
 	s.shares[string(in.RequestID)] = share

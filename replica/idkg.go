@@ -573,7 +573,7 @@ func (e *exec) completeJob(ji int, op *idkg.Operation) error {
 // newJob opens a transcript job with a fresh id. A presignature job asks
 // only as many nodes as its transcript needs to deal, taken in turn from
 // the nodes in the last commit that are not barred: every dealing made is
-// then used, which saves a third (n = 4) to more than half (n = 13) of the
+// then used, which saves a third (n = 4) to almost half (n = 13 and up) of the
 // dealing and verification work. Master key jobs ask every node.
 func (e *exec) newJob(keyID string, role uint8, kind idkg.Kind, in1, in2 []byte, presig uint64) {
 	e.cs.NextJob++
@@ -749,7 +749,7 @@ func (s *idkgState) opening(id []byte) (*idkg.Opening, error) {
 
 // forget wipes this node's share of a transcript and refuses to compute it
 // again in this process (after a restart the consumption log refuses it).
-func (s *idkgState) forget(id []byte) error {
+func (s *idkgState) forget(id []byte) {
 	s.mu.Lock()
 	if o := s.openings[string(id)]; o != nil {
 		o.Zeroize()
@@ -769,7 +769,6 @@ func (s *idkgState) forget(id []byte) error {
 		}
 	}
 	s.mu.Unlock()
-	return nil
 }
 
 // maxForgotten bounds the transcripts forget remembers.

@@ -425,7 +425,7 @@ func (n *Node) PublicKey(ctx context.Context, keyID string, caller principal.Pri
 
 // Status reports the subnet's state as this node sees it.
 func (n *Node) Status(ctx context.Context) (*Status, error) {
-	cs, _ := n.app.snapshot()
+	cs, _ := n.app.committed()
 	k := n.app.keys(cs)
 	s := &Status{SubnetID: k.subnetID, Height: cs.Height, CertifiedHeight: cs.LastCertified,
 		RootKeyDER: slices.Clone(k.rootKey), KeyIDs: slices.Clone(n.app.gen.KeyIDs),

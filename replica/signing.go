@@ -271,9 +271,7 @@ func (e *exec) dropPresignature(p *pendingRequest) {
 			continue
 		}
 		e.del(append([]byte(prefixTranscript), id...))
-		if err := s.forget(id); err != nil {
-			e.a.log.Error("delete presignature share", "err", err)
-		}
+		s.forget(id)
 		s.mu.Lock()
 		delete(s.transcripts, string(id))
 		s.mu.Unlock()
