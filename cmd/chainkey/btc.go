@@ -17,7 +17,7 @@ import (
 	"github.com/chainkey/chainkey/bitcoin/chain"
 	"github.com/chainkey/chainkey/bitcoin/service"
 	"github.com/chainkey/chainkey/rpc"
-	bpb "github.com/chainkey/chainkey/rpc/bitcoinpb"
+	bpb "github.com/chainkey/chainkey/proto/bitcoinpb"
 )
 
 // btcUtxo and btcUtxosOutput are the JSON printed by `chainkey btc utxos`.

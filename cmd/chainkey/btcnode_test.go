@@ -24,7 +24,7 @@ import (
 	"github.com/chainkey/chainkey/bitcoin/chain"
 	"github.com/chainkey/chainkey/bitcoin/regtest"
 	"github.com/chainkey/chainkey/replica"
-	apb "github.com/chainkey/chainkey/rpc/btcservicepb"
+	apb "github.com/chainkey/chainkey/proto/btcservicepb"
 )
 
 func TestInitBitcoinFlags(t *testing.T) {

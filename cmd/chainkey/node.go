@@ -15,7 +15,7 @@ import (
 
 	"github.com/chainkey/chainkey/replica"
 	"github.com/chainkey/chainkey/rpc"
-	"github.com/chainkey/chainkey/rpc/bitcoinpb"
+	"github.com/chainkey/chainkey/proto/bitcoinpb"
 )
 
 func newNodeCmd() *cobra.Command {

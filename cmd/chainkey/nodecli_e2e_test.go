@@ -30,7 +30,7 @@ import (
 
 	"github.com/chainkey/chainkey/ingress"
 	"github.com/chainkey/chainkey/rpc"
-	"github.com/chainkey/chainkey/rpc/chainkeypb"
+	"github.com/chainkey/chainkey/proto/chainkeypb"
 )
 
 // upInfo is the JSON `chainkey up --json` prints.
