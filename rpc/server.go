@@ -32,8 +32,8 @@ import (
 
 	"github.com/chainkey/chainkey/ingress"
 	"github.com/chainkey/chainkey/principal"
-	"github.com/chainkey/chainkey/replica"
 	"github.com/chainkey/chainkey/proto/chainkeypb"
+	"github.com/chainkey/chainkey/replica"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/reflection"
