@@ -165,9 +165,9 @@ const checkTag = "chainkey/vetkd/check-encrypted-key-v1"
 //	e(C1, g2) = e(g1, C2)   and   e(C3, g2) = e(tpk, C2) · e(h, vk).
 //
 // The two equations are checked as one product of three pairings, the
-// second raised to a 128-bit ρ derived by hashing every point involved:
+// first raised to a 128-bit ρ derived by hashing every point involved:
 //
-//	e(C1 + ρ·C3, −g2) · e(g1 + ρ·tpk, C2) · e(ρ·h, vk) = 1.
+//	e(ρ·C1 + C3, −g2) · e(ρ·g1 + tpk, C2) · e(h, vk) = 1.
 //
 // If either equation fails the product is 1 for at most one ρ in 2^128, and
 // ρ is fixed only once every point is.
@@ -181,13 +181,12 @@ func checkEncrypted(ek *EncryptedKey, tpk, vk, h group.Point) (bool, error) {
 	if rho.IsZero() {
 		rho.SetUint64(1)
 	}
-	a := g1().NewPoint().VarTimeScalarMult(rho, ek.c3)
-	a.Add(a, ek.c1)
-	b := g1().NewPoint().VarTimeScalarMult(rho, tpk)
-	b.Add(b, g1().Generator())
-	c := g1().NewPoint().VarTimeScalarMult(rho, h)
+	a := g1().NewPoint().VarTimeScalarMult(rho, ek.c1)
+	a.Add(a, ek.c3)
+	b := g1().NewPoint().VarTimeScalarMult(rho, g1().Generator())
+	b.Add(b, tpk)
 	negG2 := g2().NewPoint().Neg(g2().Generator())
-	return bls12381.PairingCheck([]group.Point{a, b, c}, []group.Point{negG2, ek.c2, vk})
+	return bls12381.PairingCheck([]group.Point{a, b, h}, []group.Point{negG2, ek.c2, vk})
 }
 
 // VetKey is a decrypted vetKey: the BLS signature (G1) on an input under a

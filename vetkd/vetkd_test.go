@@ -3,8 +3,11 @@ package vetkd_test
 import (
 	"bytes"
 	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
 	"slices"
 	"testing"
 
@@ -446,5 +449,42 @@ func TestDerivationSteps(t *testing.T) {
 	p, err := vetkd.ParseDerivedPublicKey(sub.Bytes())
 	if err != nil || !p.Equal(sub) || len(sub.Bytes()) != vetkd.PublicKeySize {
 		t.Fatalf("derived key does not round-trip: %v", err)
+	}
+}
+
+// TestDerivationVectors checks derivations under the IC's production master
+// keys against values computed by @dfinity/vetkeys (testdata/
+// derivation-vectors.json.txt says how).
+func TestDerivationVectors(t *testing.T) {
+	raw, err := os.ReadFile("testdata/derivation-vectors.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var generic struct {
+		Vectors []map[string]string `json:"vectors"`
+	}
+	if err := json.Unmarshal(raw, &generic); err != nil {
+		t.Fatal(err)
+	}
+	if len(generic.Vectors) < 32 {
+		t.Fatalf("%d vectors", len(generic.Vectors))
+	}
+	for i, tv := range generic.Vectors {
+		if want := productionKeys[tv["master_key_id"]]; tv["master_public_key"] != want {
+			t.Fatalf("vector %d: master key %s is not %s", i, tv["master_public_key"], tv["master_key_id"])
+		}
+		mb, _ := hex.DecodeString(tv["master_public_key"])
+		c, _ := hex.DecodeString(tv["canister_id"])
+		ctx, _ := hex.DecodeString(tv["context"])
+		m, err := vetkd.ParseMasterPublicKey(mb)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ck := hex.EncodeToString(m.DeriveCanisterKey(c).Bytes())
+		pk := hex.EncodeToString(vetkd.DerivePublicKey(m, c, ctx).Bytes())
+		if ck != tv["canister_key"] || pk != tv["public_key"] {
+			t.Errorf("vector %d (%s, canister %x, context %x): got %s / %s, want %s / %s",
+				i, tv["master_key_id"], c, ctx, ck, pk, tv["canister_key"], tv["public_key"])
+		}
 	}
 }
