@@ -27,7 +27,9 @@
 // verifies shares and combines them, naming the nodes whose shares are bad.
 // The client side is TransportSecretKey, EncryptedKey and VetKey, enough to
 // test round trips; VetKey.DeriveSymmetricKey turns a key into symmetric
-// key material as the client libraries do.
+// key material as the client libraries do, and IBEEncrypt and IBEDecrypt are
+// their identity-based encryption (anyone encrypts to an identity under a
+// derived public key; the identity's vetKey decrypts).
 //
 // Every point from outside is decoded strictly: canonical compressed
 // encoding, on the curve, in the prime-order subgroup and not the identity.

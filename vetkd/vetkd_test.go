@@ -488,3 +488,66 @@ func TestDerivationVectors(t *testing.T) {
 		}
 	}
 }
+
+func TestIBE(t *testing.T) {
+	s := newSubnet(t, 4)
+	tsk := newTransport(t)
+	identity := []byte("alice")
+	req := &vetkd.Request{CanisterID: canister, Context: []byte("mail"), Input: identity,
+		TransportPublicKey: tsk.PublicKey().Bytes()}
+	d := newDerivation(t, s.pc, req)
+	ek, _, err := d.Combine(s.encShares(t, d, all(4)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, err := tsk.Decrypt(ek, d.PublicKey(), identity)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The key of another identity.
+	d2 := newDerivation(t, s.pc, &vetkd.Request{CanisterID: canister, Context: []byte("mail"), Input: []byte("bob"),
+		TransportPublicKey: tsk.PublicKey().Bytes()})
+	ek2, _, err := d2.Combine(s.encShares(t, d2, all(4)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	bobKey, err := tsk.Decrypt(ek2, d2.PublicKey(), []byte("bob"))
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	for _, m := range [][]byte{{}, []byte("hello"), bytes.Repeat([]byte{1}, 5000)} {
+		ct, err := vetkd.IBEEncrypt(rand.Reader, d.PublicKey(), identity, m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(ct) != vetkd.IBEOverhead+len(m) {
+			t.Fatalf("ciphertext of %d bytes for %d bytes", len(ct), len(m))
+		}
+		pt, err := vetkd.IBEDecrypt(key, ct)
+		if err != nil || !bytes.Equal(pt, m) {
+			t.Fatalf("round trip of %d bytes: %v", len(m), err)
+		}
+		if _, err := vetkd.IBEDecrypt(bobKey, ct); !errors.Is(err, vetkd.ErrIBEDecrypt) {
+			t.Fatalf("another identity's key decrypts: %v", err)
+		}
+		for _, at := range []int{8 + 96, 8 + 96 + 31, len(ct) - 1} {
+			if at >= len(ct) {
+				continue
+			}
+			b := slices.Clone(ct)
+			b[at] ^= 1
+			if _, err := vetkd.IBEDecrypt(key, b); !errors.Is(err, vetkd.ErrIBEDecrypt) {
+				t.Fatalf("ciphertext with byte %d flipped: %v", at, err)
+			}
+		}
+		b := slices.Clone(ct)
+		b[0] = 'X'
+		if _, err := vetkd.IBEDecrypt(key, b); err == nil {
+			t.Fatal("wrong header accepted")
+		}
+		if _, err := vetkd.IBEDecrypt(key, ct[:vetkd.IBEOverhead-1]); err == nil {
+			t.Fatal("truncated ciphertext accepted")
+		}
+	}
+}

@@ -276,7 +276,24 @@ func TestVetKeysJSDecryptsCombinedKeys(t *testing.T) {
 			if got.SymmetricKey != hex.EncodeToString(sym) {
 				t.Fatalf("symmetric key: library %s, ours %x", got.SymmetricKey, sym)
 			}
-			t.Logf("n=%d t=%d: library decrypted and verified the key combined despite liars %v; IBE plaintext matches",
+			// Our IBE decrypts the library's ciphertext, and the library
+			// decrypts ours.
+			if pt, err := vetkd.IBEDecrypt(key, unhex(t, ct.Ciphertext)); err != nil || !bytes.Equal(pt, message) {
+				t.Fatalf("our IBE decryption of the library's ciphertext: %q, %v", pt, err)
+			}
+			for _, m := range [][]byte{nil, message, bytes.Repeat([]byte{7}, 1000)} {
+				ours, err := vetkd.IBEEncrypt(rand.Reader, dpk, identity, m)
+				if err != nil {
+					t.Fatal(err)
+				}
+				var pt struct{ Plaintext string }
+				js.mustCall(map[string]any{"op": "ibeDecrypt", "ciphertext": hex.EncodeToString(ours),
+					"vetKey": hex.EncodeToString(key.Bytes())}, &pt)
+				if pt.Plaintext != hex.EncodeToString(m) {
+					t.Fatalf("library's decryption of our IBE ciphertext of %d bytes: %s", len(m), pt.Plaintext)
+				}
+			}
+			t.Logf("n=%d t=%d: library decrypted and verified the key combined despite liars %v; IBE both ways",
 				n, d.Threshold(), liars)
 
 			// Refusals.
