@@ -9,7 +9,7 @@ import (
 	"github.com/chainkey/chainkey/vetkd"
 )
 
-// benchSizes are the subnet sizes benchmarked, with threshold 2f+1.
+// benchSizes are the subnet sizes benchmarked, with threshold n−f.
 var benchSizes = []int{4, 13, 34}
 
 type benchSetup struct {

@@ -19,8 +19,8 @@ import (
 	"github.com/chainkey/chainkey/vetkd"
 )
 
-// subnet is a dealt vetKD master key of n nodes with threshold 2f+1, the
-// threshold the Internet Computer uses for vetKD keys.
+// subnet is a dealt vetKD master key of n nodes with threshold n−f, the
+// threshold the Internet Computer uses for vetKD keys (HighThresholdForKey).
 type subnet struct {
 	n, f   int
 	pc     *thresholdsig.PublicCoefficients
@@ -30,7 +30,7 @@ type subnet struct {
 func newSubnet(t testing.TB, n int) *subnet {
 	t.Helper()
 	f := (n - 1) / 3
-	pc, shares, err := thresholdsig.Deal(n, 2*f+1, rand.Reader)
+	pc, shares, err := thresholdsig.Deal(n, n-f, rand.Reader)
 	if err != nil {
 		t.Fatal(err)
 	}

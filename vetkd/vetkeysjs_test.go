@@ -183,7 +183,7 @@ type jsDecrypted struct {
 
 // TestVetKeysJSDecryptsCombinedKeys has the library make transport keys,
 // lets simulated subnets of 4 and 13 nodes (a dealt master key, threshold
-// 2f+1, f liars) derive encrypted keys for them, and checks that the
+// n−f, f liars) derive encrypted keys for them, and checks that the
 // library's EncryptedVetKey.decryptAndVerify accepts each under the derived
 // public key we compute, that the vetKey decrypts an IBE ciphertext the
 // library encrypted to that identity, and that the library refuses a wrong
