@@ -9,6 +9,7 @@ import (
 
 	"github.com/chainkey/chainkey/idkg/derivation"
 	"github.com/chainkey/chainkey/principal"
+	"github.com/chainkey/chainkey/vetkd"
 )
 
 // deriveOutput is the JSON printed by `chainkey derive`.
@@ -21,6 +22,7 @@ func newDeriveCmd() *cobra.Command {
 	var (
 		algorithm, masterHex, chainCodeHex, canister string
 		pathHex                                      []string
+		contextHex                                   string
 	)
 	cmd := &cobra.Command{
 		Use:   "derive",
@@ -31,9 +33,16 @@ ecdsa_public_key and schnorr_public_key do. The derivation path is the
 canister id's bytes followed by every --path element (hex, possibly empty);
 without --canister-id it is the --path elements alone (a raw derivation path,
 as in the Internet Computer's own derivation samples).
-Prints {"public_key":"hex","chain_code":"hex"}.`,
+Prints {"public_key":"hex","chain_code":"hex"}.
+
+With --algorithm vetkd it derives, as vetkd_public_key does, the vetKD public
+key of --canister-id and the --context (hex, possibly empty) from the 96-byte
+master public key, and prints {"public_key":"hex"}.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if algorithm == "vetkd" {
+				return deriveVetKD(cmd, masterHex, canister, contextHex)
+			}
 			master, err := hex.DecodeString(masterHex)
 			if err != nil {
 				return fmt.Errorf("derive: --master-public-key: %w", err)
@@ -63,7 +72,7 @@ Prints {"public_key":"hex","chain_code":"hex"}.`,
 			case "ed25519":
 				k, err = derivation.Ed25519(master, cc, full)
 			default:
-				return fmt.Errorf("derive: unknown --algorithm %q (want ecdsa-secp256k1, bip340-secp256k1 or ed25519)", algorithm)
+				return fmt.Errorf("derive: unknown --algorithm %q (want ecdsa-secp256k1, bip340-secp256k1, ed25519 or vetkd)", algorithm)
 			}
 			if err != nil {
 				return fmt.Errorf("derive: %w", err)
@@ -80,13 +89,51 @@ Prints {"public_key":"hex","chain_code":"hex"}.`,
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&algorithm, "algorithm", "", "ecdsa-secp256k1, bip340-secp256k1 or ed25519")
+	f.StringVar(&algorithm, "algorithm", "", "ecdsa-secp256k1, bip340-secp256k1, ed25519 or vetkd")
 	f.StringVar(&masterHex, "master-public-key", "", "master public key (hex; 33-byte SEC1 compressed or 32-byte Ed25519)")
-	f.StringVar(&chainCodeHex, "chain-code", "", "master chain code (hex, 32 bytes)")
-	f.StringVar(&canister, "canister-id", "", "canister id (principal text); without it the path is --path alone")
+	f.StringVar(&chainCodeHex, "chain-code", "", "master chain code (hex, 32 bytes; not for vetkd)")
+	f.StringVar(&canister, "canister-id", "", "canister id (principal text); without it the path is --path alone (required for vetkd)")
 	f.StringArrayVar(&pathHex, "path", nil, "derivation path element (hex; repeat for more elements, empty allowed)")
-	for _, name := range []string{"algorithm", "master-public-key", "chain-code"} {
+	f.StringVar(&contextHex, "context", "", "vetKD derivation context (hex; --algorithm vetkd only)")
+	for _, name := range []string{"algorithm", "master-public-key"} {
 		_ = cmd.MarkFlagRequired(name)
 	}
 	return cmd
+}
+
+// deriveVetKD prints {"public_key"}: the vetKD public key of a canister's
+// context, as vetkd_public_key returns it, derived from the 96-byte master
+// public key. Chain codes and paths do not apply to vetKD.
+func deriveVetKD(cmd *cobra.Command, masterHex, canister, contextHex string) error {
+	f := cmd.Flags()
+	if f.Changed("chain-code") || f.Changed("path") {
+		return fmt.Errorf("derive: --chain-code and --path do not apply to --algorithm vetkd (use --context)")
+	}
+	mb, err := hex.DecodeString(masterHex)
+	if err != nil {
+		return fmt.Errorf("derive: --master-public-key: %w", err)
+	}
+	master, err := vetkd.ParseMasterPublicKey(mb)
+	if err != nil {
+		return fmt.Errorf("derive: %w", err)
+	}
+	if canister == "" {
+		return fmt.Errorf("derive: --algorithm vetkd needs --canister-id")
+	}
+	p, err := principal.Parse(canister)
+	if err != nil {
+		return fmt.Errorf("derive: --canister-id: %w", err)
+	}
+	context, err := hex.DecodeString(contextHex)
+	if err != nil {
+		return fmt.Errorf("derive: --context: %w", err)
+	}
+	out, err := json.Marshal(struct {
+		PublicKey string `json:"public_key"`
+	}{hex.EncodeToString(vetkd.DerivePublicKey(master, p.Bytes(), context).Bytes())})
+	if err != nil {
+		return err
+	}
+	_, err = fmt.Fprintln(cmd.OutOrStdout(), string(out))
+	return err
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -184,5 +185,59 @@ func TestDeriveRawPathSamples(t *testing.T) {
 	}
 	if count != 9 {
 		t.Fatalf("ran %d samples, want 9", count)
+	}
+}
+
+// TestDeriveVetKD derives under the Internet Computer's test_key_1 vetKD
+// master key; the expected keys were computed by @dfinity/vetkeys 0.4.0
+// (vetkd/testdata/derivation-vectors.json).
+func TestDeriveVetKD(t *testing.T) {
+	const master = "ad86e8ff845912f022a0838a502d763fdea547c9948f8cb20ea7738dd52c1c38dcb4c6ca9ac29f9ac690fc5ad7681cb4" +
+		"1922b8dffbd65d94bff141f5fb5b6624eccc03bf850f222052df888cf9b1e47203556d7522271cbb879b2ef4b8c2bfb1"
+	for _, tc := range []struct{ context, want string }{
+		{"", "b360a97dd16fd790463a87eb6607006353536201a81e88d96dbe0179e0725d8a0a31195b7251130460d3979a2391f632" +
+			"10be6da91b695a47524a532ab0c0303ef121a3d59a0cc743f70fb22c092752f036f1e0350870b4456f5e4edd80f87ca8"},
+		{"6e6f746573", "b3386dcfe783d4f7fc976d9da19475fba5537639afa74b8f336e1874f56c6c3c7b0a0d0e977e2dcfc216f5574a0e4bca" +
+			"0e9c597b4f71f2058c0f1a1cafec48e0cf9145aed20806c20fd371aeb764b8b41bf5fed71263e639e2646b12bd8a859d"},
+	} {
+		args := []string{"--algorithm", "vetkd", "--master-public-key", master, "--canister-id", "4vbc3-oaaaa-aaaaj-qah4q-cai"}
+		if tc.context != "" {
+			args = append(args, "--context", tc.context)
+		}
+		cmd := newDeriveCmd()
+		var out bytes.Buffer
+		cmd.SetOut(&out)
+		cmd.SetErr(&bytes.Buffer{})
+		cmd.SetArgs(args)
+		if err := cmd.Execute(); err != nil {
+			t.Fatal(err)
+		}
+		var o map[string]string
+		if err := json.Unmarshal(out.Bytes(), &o); err != nil {
+			t.Fatal(err)
+		}
+		if len(o) != 1 || o["public_key"] != tc.want {
+			t.Errorf("context %q: got %s, want {\"public_key\":%q}", tc.context, out.Bytes(), tc.want)
+		}
+	}
+
+	base := []string{"--algorithm", "vetkd", "--master-public-key", master, "--canister-id", "4vbc3-oaaaa-aaaaj-qah4q-cai"}
+	for name, extra := range map[string][]string{
+		"chain code":       {"--chain-code", strings.Repeat("00", 32)},
+		"path":             {"--path", "00"},
+		"bad context":      {"--context", "0g"},
+		"bad master":       {"--master-public-key", master[:190]},
+		"identity master":  {"--master-public-key", "c0" + strings.Repeat("00", 95)},
+		"secp256k1 master": {"--master-public-key", "02f9ac345f6be6db51e1c5612cddb59e72c3d0d493c994d12035cf13257e3b1fa7"},
+		"bad principal":    {"--canister-id", "4vbc3-oaaaa-aaaaj-qah4q-caj"},
+	} {
+		if _, err := runDerive(t, append(slices.Clone(base), extra...)...); err == nil {
+			t.Errorf("%s: accepted", name)
+		}
+	}
+	// Without vetkd, a chain code is still needed.
+	if _, err := runDerive(t, "--algorithm", "ecdsa-secp256k1", "--master-public-key",
+		"02f9ac345f6be6db51e1c5612cddb59e72c3d0d493c994d12035cf13257e3b1fa7", "--canister-id", "4vbc3-oaaaa-aaaaj-qah4q-cai"); err == nil {
+		t.Error("ecdsa derivation without a chain code accepted")
 	}
 }

@@ -632,3 +632,28 @@ func TestPairingCheckPreparedAgrees(t *testing.T) {
 		t.Error("empty input accepted")
 	}
 }
+
+// TestPairingBytesAgainstGnark checks the constant-time pairing (blst) and
+// its reordered serialisation against gnark-crypto's pairing and GT.Bytes.
+func TestPairingBytesAgainstGnark(t *testing.T) {
+	for range 4 {
+		a, err := G1().RandomScalar(rand.Reader)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := G2().RandomScalar(rand.Reader)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := G1().NewPoint().ScalarBaseMult(a)
+		q := G2().NewPoint().ScalarBaseMult(b)
+		want, err := bls.Pair([]bls.G1Affine{toG1(p).Affine()}, []bls.G2Affine{toG2(q).Affine()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		wb := want.Bytes()
+		if got := PairingBytes(p, q); !bytes.Equal(got, wb[:]) {
+			t.Fatalf("PairingBytes differs from gnark:\n%x\n%x", got, wb)
+		}
+	}
+}

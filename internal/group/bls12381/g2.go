@@ -82,12 +82,25 @@ func DecodeG2(b []byte) (*G2Point, error) {
 	if !canonicalFp(b[:fp.Bytes], true) || !canonicalFp(b[fp.Bytes:], false) {
 		return nil, errors.New("bls12381: G2 point: non-canonical x coordinate")
 	}
-	var a bls.G2Affine
-	if _, err := a.SetBytes(b); err != nil {
-		return nil, fmt.Errorf("bls12381: G2 point: %w", err)
+	// As for G1, blst decompresses (a square root in Fp2) faster than
+	// gnark; gnark's endomorphism test (ψ(P) = [z]P) checks the subgroup.
+	var q blst.P2Affine
+	if q.Uncompress(b) == nil {
+		return nil, errors.New("bls12381: G2 point: x has no square root on the curve")
 	}
-	if a.IsInfinity() {
+	raw := q.Serialize() // uncompressed, canonical coordinates
+	if raw[0]&flagInfinity != 0 {
 		return nil, errors.New("bls12381: G2 point: identity")
+	}
+	// Each Fp2 coordinate c0 + c1·u is serialised as c1 || c0.
+	var a bls.G2Affine
+	for i, e := range []*fp.Element{&a.X.A1, &a.X.A0, &a.Y.A1, &a.Y.A0} {
+		if e.SetBytesCanonical(raw[i*fp.Bytes:(i+1)*fp.Bytes]) != nil {
+			return nil, errors.New("bls12381: G2 point: non-canonical coordinate")
+		}
+	}
+	if !a.IsInSubGroup() { // also checks that a is on the curve
+		return nil, errors.New("bls12381: G2 point: not in the prime-order subgroup")
 	}
 	if enc := a.Bytes(); !bytes.Equal(enc[:], b) {
 		return nil, errors.New("bls12381: G2 point: non-canonical encoding")

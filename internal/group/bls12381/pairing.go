@@ -5,6 +5,8 @@ import (
 	"fmt"
 
 	bls "github.com/consensys/gnark-crypto/ecc/bls12-381"
+	"github.com/consensys/gnark-crypto/ecc/bls12-381/fp"
+	blst "github.com/supranational/blst/bindings/go"
 
 	"github.com/chainkey/chainkey/internal/group"
 )
@@ -76,4 +78,34 @@ func PairingCheckPrepared(g1s []group.Point, g2s []*PreparedG2) (bool, error) {
 		return false, fmt.Errorf("bls12381: pairing check: %w", err)
 	}
 	return ok, nil
+}
+
+// GTSize is the length of a serialised element of the target group GT.
+const GTSize = bls.SizeOfGT
+
+// PairingBytes returns e(p, q) for a G1 point p and a G2 point q, serialised
+// as 12 big-endian base field elements, highest coefficient of the tower
+// first (c1.b2.a1, c1.b2.a0, …, c0.b0.a0): the byte order of the Internet
+// Computer's Gt::serialize and of gnark-crypto's GT.Bytes. It runs in time
+// independent of the points (blst), for pairings with a secret point such as
+// identity-based decryption.
+func PairingBytes(p, q group.Point) []byte {
+	f := blst.Fp12MillerLoop(g2ToBlst(&toG2(q).p), g1ToBlst(&toG1(p).p))
+	f.FinalExp()
+	// blst writes the coefficients as (b_i, c_j, a_k) for i, j, k = 0, 1
+	// with b outermost; reorder them to c1.b2.a1 first.
+	in := f.ToBendian()
+	out := make([]byte, GTSize)
+	const n = fp.Bytes
+	for i := range 3 { // Fp6 coefficient b_i
+		for j := range 2 { // Fp12 coefficient c_j
+			for k := range 2 { // Fp2 coefficient a_k
+				src := 4*i + 2*j + k
+				dst := 11 - (6*j + 2*i + k)
+				copy(out[dst*n:(dst+1)*n], in[src*n:(src+1)*n])
+			}
+		}
+	}
+	clear(in)
+	return out
 }
