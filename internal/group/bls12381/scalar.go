@@ -122,6 +122,19 @@ func scalarFromBigInt(v *big.Int) *Scalar {
 	return s
 }
 
+// scalarField holds the group.Group methods about scalars, which G1 and G2
+// share; g1Group and g2Group embed it.
+type scalarField struct{}
+
+func (scalarField) ScalarLen() int                           { return scalarLen }
+func (scalarField) Order() *big.Int                          { return order() }
+func (scalarField) NewScalar() group.Scalar                  { return new(Scalar) }
+func (scalarField) ScalarFromBigInt(v *big.Int) group.Scalar { return scalarFromBigInt(v) }
+
+func (scalarField) RandomScalar(rand io.Reader) (group.Scalar, error) { return randomScalar(rand) }
+
+func (scalarField) DecodeScalar(b []byte) (group.Scalar, error) { return DecodeScalar(b) }
+
 // NewScalarFromFr returns the Scalar equal to the gnark-crypto element e.
 func NewScalarFromFr(e *fr.Element) *Scalar {
 	be := e.Bytes()
