@@ -42,11 +42,12 @@ import (
 	"github.com/chainkey/chainkey/internal/group"
 	gsecp "github.com/chainkey/chainkey/internal/group/secp256k1"
 	"github.com/chainkey/chainkey/internal/poly"
-	"github.com/chainkey/chainkey/internal/transcript"
+	"github.com/chainkey/chainkey/internal/rerandomize"
 )
 
-// RerandomizeTag is the random-oracle domain from which δ is derived.
-const RerandomizeTag = "chainkey/tecdsa/rerandomize-presig-v1"
+// RerandomizeTag is the random-oracle domain from which δ is derived:
+// "chainkey/tecdsa/rerandomize-presig-v1".
+const RerandomizeTag = rerandomize.ECDSADomain
 
 // HashLen is the length of the message hash that is signed.
 const HashLen = 32
@@ -241,24 +242,14 @@ func newContext(key *idkg.Transcript, p *Presignature, req *Request) (*signingCo
 	if err != nil {
 		return nil, err
 	}
-	tweak, err := g.DecodeScalar(dk.Tweak)
-	if err != nil {
-		return nil, err
-	}
 	k, _ := p.Kappa.PublicValue()
 	pk, _ := key.PublicValue()
-	ro := transcript.New(RerandomizeTag)
-	ro.AppendBytes("presignature-id", p.ID)
-	ro.AppendBytes("randomness", req.Randomness)
-	ro.AppendBytes("message-hash", req.MessageHash)
-	ro.AppendPoint("kappa", g, k)
-	ro.AppendPoint("key", g, pk)
-	ro.AppendScalar("key-tweak", g, tweak)
-	delta := ro.Challenge("delta", g)
-	r := g.NewPoint().Add(k, idkg.PublicBaseMult(g, delta))
-	if r.IsIdentity() {
-		return nil, errors.New("ecdsa: re-randomised nonce is the identity")
+	nonce, err := rerandomize.ECDSA().Rerandomize(g, &rerandomize.Request{PresignatureID: p.ID,
+		Randomness: req.Randomness, Message: req.MessageHash, Nonce: k, Key: pk, Tweak: dk.Tweak})
+	if err != nil {
+		return nil, fmt.Errorf("ecdsa: %w", err)
 	}
+	tweak, delta, r := nonce.Tweak, nonce.Delta, nonce.R
 	rx, _ := r.(*gsecp.Point).AffineX()
 	rho := g.ScalarFromBigInt(new(big.Int).SetBytes(rx))
 	if rho.IsZero() {

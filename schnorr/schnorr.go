@@ -40,7 +40,7 @@ import (
 	ged "github.com/chainkey/chainkey/internal/group/ed25519"
 	gsecp "github.com/chainkey/chainkey/internal/group/secp256k1"
 	"github.com/chainkey/chainkey/internal/poly"
-	"github.com/chainkey/chainkey/internal/transcript"
+	"github.com/chainkey/chainkey/internal/rerandomize"
 )
 
 // Algorithm is a threshold Schnorr variant.
@@ -241,31 +241,19 @@ func newContext(key *idkg.Transcript, p *Presignature, req *Request) (*signingCo
 	if err != nil {
 		return nil, err
 	}
-	tweak, err := g.DecodeScalar(dk.Tweak)
-	if err != nil {
-		return nil, err
-	}
 	derived, err := g.DecodePoint(dk.PublicKey)
 	if err != nil {
 		return nil, err
 	}
 	k, _ := p.Nonce.PublicValue()
 	master, _ := key.PublicValue()
-	ro := transcript.New("chainkey/tschnorr/" + alg.String() + "/rerandomize-presig-v1")
-	ro.AppendBytes("presignature-id", p.ID)
-	ro.AppendBytes("randomness", req.Randomness)
-	ro.AppendBytes("message", req.Message)
-	ro.AppendPoint("nonce", g, k)
-	ro.AppendPoint("key", g, master)
-	ro.AppendScalar("key-tweak", g, tweak)
-	if req.TaprootMerkleRoot != nil {
-		ro.AppendBytes("taproot-merkle-root", req.TaprootMerkleRoot)
+	nonce, err := rerandomize.Schnorr(alg.String()).Rerandomize(g, &rerandomize.Request{PresignatureID: p.ID,
+		Randomness: req.Randomness, Message: req.Message, Nonce: k, Key: master, Tweak: dk.Tweak,
+		Aux: req.TaprootMerkleRoot})
+	if err != nil {
+		return nil, fmt.Errorf("schnorr: %w", err)
 	}
-	delta := ro.Challenge("delta", g)
-	r := g.NewPoint().Add(k, idkg.PublicBaseMult(g, delta))
-	if r.IsIdentity() {
-		return nil, errors.New("schnorr: re-randomised nonce is the identity")
-	}
+	tweak, delta, r := nonce.Tweak, nonce.Delta, nonce.R
 	one := g.NewScalar().SetUint64(1)
 	ctx := &signingContext{alg: alg, g: g, delta: delta, a: g.NewScalar().Set(one), b: g.NewScalar().Set(one),
 		c: tweak, threshold: key.Threshold, receivers: key.Receivers}
