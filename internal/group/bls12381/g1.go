@@ -195,7 +195,20 @@ type g1Curve struct{}
 func (g1Curve) name() string                 { return "G1" }
 func (g1Curve) isIdentity(p *bls.G1Jac) bool { return p.Z.IsZero() }
 
-func (g1Curve) compress(a *bls.G1Affine) []byte {
+func (g1Curve) setIdentity(p *bls.G1Jac) {
+	p.X.SetOne()
+	p.Y.SetOne()
+	p.Z.SetZero()
+}
+
+func (g1Curve) affine(p *bls.G1Jac) bls.G1Affine {
+	var a bls.G1Affine
+	a.FromJacobian(p)
+	return a
+}
+
+func (c g1Curve) compress(p *bls.G1Jac) []byte {
+	a := c.affine(p)
 	b := a.Bytes()
 	return b[:]
 }

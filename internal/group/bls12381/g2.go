@@ -114,7 +114,20 @@ type g2Curve struct{}
 func (g2Curve) name() string                 { return "G2" }
 func (g2Curve) isIdentity(p *bls.G2Jac) bool { return p.Z.IsZero() }
 
-func (g2Curve) compress(a *bls.G2Affine) []byte {
+func (g2Curve) setIdentity(p *bls.G2Jac) {
+	p.X.SetOne()
+	p.Y.SetOne()
+	p.Z.SetZero()
+}
+
+func (g2Curve) affine(p *bls.G2Jac) bls.G2Affine {
+	var a bls.G2Affine
+	a.FromJacobian(p)
+	return a
+}
+
+func (c g2Curve) compress(p *bls.G2Jac) []byte {
+	a := c.affine(p)
 	b := a.Bytes()
 	return b[:]
 }

@@ -45,14 +45,21 @@ type affine[J, A any] interface {
 }
 
 // curve is implemented by an empty struct per curve (g1Curve, g2Curve) and
-// holds the operations whose gnark or blst types differ between G1 and G2.
+// holds the operations whose gnark or blst types differ between G1 and G2,
+// and those that need a temporary: a local whose address is passed to a
+// method of a type parameter escapes to the heap, so temporaries live in
+// the curves' concrete code.
 type curve[J, A any] interface {
 	// name is "G1" or "G2", for messages.
 	name() string
+	// setIdentity sets p to the point at infinity.
+	setIdentity(p *J)
 	// isIdentity reports whether p is the point at infinity.
 	isIdentity(p *J) bool
-	// compress returns the ZCash compressed encoding of a.
-	compress(a *A) []byte
+	// affine returns p in affine coordinates.
+	affine(p *J) A
+	// compress returns the ZCash compressed encoding of p.
+	compress(p *J) []byte
 	// mul sets dst = s·q through blst, in time independent of s.
 	mul(dst, q *J, s *Scalar)
 	// mulBase sets dst = s·G through blst, in time independent of s.
@@ -62,8 +69,8 @@ type curve[J, A any] interface {
 // newPoint returns the identity.
 func newPoint[J, A any, PJ jacobian[J, A], PA affine[J, A], C curve[J, A]]() *point[J, A, PJ, PA, C] {
 	p := new(point[J, A, PJ, PA, C])
-	var inf A // gnark's affine point at infinity is (0, 0)
-	PJ(&p.p).FromAffine(&inf)
+	var c C
+	c.setIdentity(&p.p)
 	return p
 }
 
@@ -90,12 +97,22 @@ func (*point[J, A, PJ, PA, C]) cast(a group.Point) *point[J, A, PJ, PA, C] {
 	return p
 }
 
+// operand returns the coordinates of b to read while p is being written:
+// b's own, or a copy when b is p. (Only the copy goes to the heap.)
+func (p *point[J, A, PJ, PA, C]) operand(b group.Point) *J {
+	q := &p.cast(b).p
+	if q == &p.p {
+		c := *q
+		return &c
+	}
+	return q
+}
+
 // Affine returns p in gnark-crypto's affine form (the point at infinity is
 // (0, 0)).
 func (p *point[J, A, PJ, PA, C]) Affine() A {
-	var a A
-	PA(&a).FromJacobian(&p.p)
-	return a
+	var c C
+	return c.affine(&p.p)
 }
 
 // Set sets p = a and returns p.
@@ -106,17 +123,17 @@ func (p *point[J, A, PJ, PA, C]) Set(a group.Point) group.Point {
 
 // Add sets p = a + b and returns p.
 func (p *point[J, A, PJ, PA, C]) Add(a, b group.Point) group.Point {
-	q := p.cast(b).p // b may be p
+	q := p.operand(b)
 	PJ(&p.p).Set(&p.cast(a).p)
-	PJ(&p.p).AddAssign(&q)
+	PJ(&p.p).AddAssign(q)
 	return p
 }
 
 // Sub sets p = a - b and returns p.
 func (p *point[J, A, PJ, PA, C]) Sub(a, b group.Point) group.Point {
-	q := p.cast(b).p // b may be p
+	q := p.operand(b)
 	PJ(&p.p).Set(&p.cast(a).p)
-	PJ(&p.p).SubAssign(&q)
+	PJ(&p.p).SubAssign(q)
 	return p
 }
 
@@ -144,8 +161,7 @@ func (p *point[J, A, PJ, PA, C]) ScalarBaseMult(s group.Scalar) group.Point {
 // VarTimeScalarMult sets p = s * q and returns p in variable time (gnark);
 // s must be public.
 func (p *point[J, A, PJ, PA, C]) VarTimeScalarMult(s group.Scalar, q group.Point) group.Point {
-	in := p.cast(q).p // q may be p
-	PJ(&p.p).ScalarMultiplication(&in, toScalar(s).bigInt())
+	PJ(&p.p).ScalarMultiplication(p.operand(q), toScalar(s).bigInt())
 	return p
 }
 
@@ -164,7 +180,6 @@ func (p *point[J, A, PJ, PA, C]) Equal(b group.Point) bool {
 // the identity encodes as 0xc0 followed by zeros, which DecodePoint
 // rejects.
 func (p *point[J, A, PJ, PA, C]) Bytes() []byte {
-	a := p.Affine()
 	var c C
-	return c.compress(&a)
+	return c.compress(&p.p)
 }

@@ -458,6 +458,14 @@ func testAliasing(t *testing.T, g group.Group) {
 	if !y.Add(y, q).Equal(sum) {
 		t.Error("point Add aliasing")
 	}
+	y.Set(q)
+	if !y.Add(p, y).Equal(sum) {
+		t.Error("point Add aliasing of the second operand")
+	}
+	y.Set(q)
+	if !y.Sub(p, y).Equal(g.NewPoint().Sub(p, q)) {
+		t.Error("point Sub aliasing of the second operand")
+	}
 	y.Set(p)
 	if !y.Add(y, y).Equal(g.NewPoint().Add(p, p)) {
 		t.Error("point doubling aliasing")
