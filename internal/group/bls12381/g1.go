@@ -244,9 +244,7 @@ func g1ToBlst(p *bls.G1Jac) *blst.P1Affine {
 func g1FromBlst(dst *bls.G1Jac, p *blst.P1) {
 	raw := p.Serialize() // affine, uncompressed
 	if raw[0]&flagInfinity != 0 {
-		dst.X.SetOne()
-		dst.Y.SetOne()
-		dst.Z.SetZero()
+		g1Curve{}.setIdentity(dst)
 		return
 	}
 	var a bls.G1Affine

@@ -163,9 +163,7 @@ func g2ToBlst(p *bls.G2Jac) *blst.P2Affine {
 func g2FromBlst(dst *bls.G2Jac, p *blst.P2) {
 	raw := p.Serialize() // affine, uncompressed
 	if raw[0]&flagInfinity != 0 {
-		dst.X.SetOne()
-		dst.Y.SetOne()
-		dst.Z.SetZero()
+		g2Curve{}.setIdentity(dst)
 		return
 	}
 	// Each Fp2 coordinate c0 + c1·u is serialised as c1 || c0.

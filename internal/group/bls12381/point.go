@@ -14,9 +14,9 @@ import (
 // identity.
 //
 // PJ and PA are *J and *A, constrained to the gnark methods that both curves
-// have with the same signatures. C supplies what differs between the curves
-// in types or array sizes: the identity test, the compressed encoding and
-// the constant-time multiplications through blst.
+// have with the same signatures. C supplies the rest (see curve): the
+// identity, the affine form, the compressed encoding and the constant-time
+// multiplications through blst.
 type point[J, A any, PJ jacobian[J, A], PA affine[J, A], C curve[J, A]] struct {
 	p J
 }
