@@ -18,7 +18,6 @@ require (
 	github.com/schollz/progressbar/v3 v3.19.1
 	github.com/spf13/cobra v1.8.1
 	github.com/supranational/blst v0.3.16-0.20250831170142-f48500c1fdbe
-	github.com/tetratelabs/wazero v1.12.0
 	google.golang.org/grpc v1.70.0
 	google.golang.org/protobuf v1.36.4
 )

@@ -4,7 +4,6 @@ import (
 	"crypto/sha256"
 	"fmt"
 	"io"
-	mrand "math/rand/v2"
 	"syscall"
 	"testing"
 	"time"
@@ -14,6 +13,7 @@ import (
 
 	"github.com/chainkey/chainkey/dkg"
 	"github.com/chainkey/chainkey/idkg"
+	"github.com/chainkey/chainkey/idkg/idkgtest"
 	"github.com/chainkey/chainkey/internal/group"
 )
 
@@ -30,66 +30,10 @@ func reportCPU(b *testing.B, start time.Duration) {
 	b.ReportMetric(float64(cpuTime()-start)/float64(b.N)/1e6, "cpu-ms/op")
 }
 
-func benchRand(seed byte) io.Reader {
-	var s [32]byte
-	s[0] = seed
-	return mrand.NewChaCha8(s)
-}
-
-// plainRun makes a transcript from every dealer's dealing without
-// encryption (benchmark setup only) and returns every receiver's opening.
-type plainResult struct {
-	tr       *idkg.Transcript
-	dealings []*idkg.Dealing
-	openings [][]*idkg.Opening // [dealer][receiver]
-	shares   []*idkg.Opening
-}
-
-func plainRun(b testing.TB, cfg *idkg.Config, id string, op *idkg.Operation, inputs func(int) []*idkg.Opening, r io.Reader) *plainResult {
-	res := &plainResult{}
-	for d := 0; d < op.DealerCount(); d++ {
-		var in []*idkg.Opening
-		if inputs != nil {
-			in = inputs(d)
-		}
-		dl, os, err := idkg.Deal(cfg, []byte(id), op, d, in, r)
-		if err != nil {
-			b.Fatal(err)
-		}
-		res.dealings = append(res.dealings, dl)
-		res.openings = append(res.openings, os)
-	}
-	tr, _, err := idkg.CreateTranscript(cfg, []byte(id), op, res.dealings)
-	if err != nil {
-		b.Fatal(err)
-	}
-	res.tr = tr
-	for j := 0; j < cfg.Receivers(); j++ {
-		mine := map[int]*idkg.Opening{}
-		for _, dl := range tr.Dealings {
-			mine[dl.Dealer] = res.openings[dl.Dealer][j]
-		}
-		o, err := tr.ComputeOpening(j, mine)
-		if err != nil {
-			b.Fatal(err)
-		}
-		res.shares = append(res.shares, o)
-	}
-	return res
-}
-
-func one(o []*idkg.Opening) func(int) []*idkg.Opening {
-	return func(d int) []*idkg.Opening { return []*idkg.Opening{o[d]} }
-}
-
-func two(a, c []*idkg.Opening) func(int) []*idkg.Opening {
-	return func(d int) []*idkg.Opening { return []*idkg.Opening{a[d], c[d]} }
-}
-
 type benchSetup struct {
 	cfg                   *idkg.Config
-	key                   *plainResult
-	kappa, lambda, kl, xl *plainResult
+	key                   *idkgtest.Plain
+	kappa, lambda, kl, xl *idkgtest.Plain
 	pre                   *Presignature
 	ek                    *dkg.EncryptionKey
 	keys                  []*dkg.EncryptionPublicKey
@@ -101,19 +45,19 @@ type benchSetup struct {
 }
 
 func newBenchSetup(b testing.TB, n int) *benchSetup {
-	r := benchRand(byte(n))
+	r := idkgtest.Seeded(uint64(n))
 	cfg, err := idkg.NewConfig(curve(), n)
 	if err != nil {
 		b.Fatal(err)
 	}
 	s := &benchSetup{cfg: cfg, cts: map[string][][]byte{}, sealedCts: map[string][][]byte{}, sealers: make([]*dkg.ShareSealer, n)}
-	masked := plainRun(b, cfg, "key-masked", idkg.NewRandom(n), nil, r)
-	s.key = plainRun(b, cfg, "key", idkg.NewReshareOfMasked(masked.tr), one(masked.shares), r)
-	s.kappa = plainRun(b, cfg, "kappa", idkg.NewRandomUnmasked(n), nil, r)
-	s.lambda = plainRun(b, cfg, "lambda", idkg.NewRandom(n), nil, r)
-	s.kl = plainRun(b, cfg, "kl", idkg.NewUnmaskedTimesMasked(s.kappa.tr, s.lambda.tr), two(s.kappa.shares, s.lambda.shares), r)
-	s.xl = plainRun(b, cfg, "xl", idkg.NewUnmaskedTimesMasked(s.key.tr, s.lambda.tr), two(s.key.shares, s.lambda.shares), r)
-	if s.pre, err = NewPresignature([]byte("pre"), s.key.tr, s.kappa.tr, s.lambda.tr, s.kl.tr, s.xl.tr); err != nil {
+	masked := idkgtest.MustRunPlain(cfg, []byte("key-masked"), idkg.NewRandom(n), nil, r)
+	s.key = idkgtest.MustRunPlain(cfg, []byte("key"), idkg.NewReshareOfMasked(masked.Transcript), idkgtest.PerDealer(masked.Openings), r)
+	s.kappa = idkgtest.MustRunPlain(cfg, []byte("kappa"), idkg.NewRandomUnmasked(n), nil, r)
+	s.lambda = idkgtest.MustRunPlain(cfg, []byte("lambda"), idkg.NewRandom(n), nil, r)
+	s.kl = idkgtest.MustRunPlain(cfg, []byte("kl"), idkg.NewUnmaskedTimesMasked(s.kappa.Transcript, s.lambda.Transcript), idkgtest.PerDealer(s.kappa.Openings, s.lambda.Openings), r)
+	s.xl = idkgtest.MustRunPlain(cfg, []byte("xl"), idkg.NewUnmaskedTimesMasked(s.key.Transcript, s.lambda.Transcript), idkgtest.PerDealer(s.key.Openings, s.lambda.Openings), r)
+	if s.pre, err = NewPresignature([]byte("pre"), s.key.Transcript, s.kappa.Transcript, s.lambda.Transcript, s.kl.Transcript, s.xl.Transcript); err != nil {
 		b.Fatal(err)
 	}
 	if s.ek, err = dkg.GenerateEncryptionKey(r); err != nil {
@@ -123,11 +67,11 @@ func newBenchSetup(b testing.TB, n int) *benchSetup {
 		k := s.ek.PublicKey() // every receiver's key costs the same
 		s.keys = append(s.keys, k)
 	}
-	for name, pr := range map[string]*plainResult{"kappa": s.kappa, "lambda": s.lambda, "kl": s.kl, "xl": s.xl} {
+	for name, pr := range map[string]*idkgtest.Plain{"kappa": s.kappa, "lambda": s.lambda, "kl": s.kl, "xl": s.xl} {
 		// Encrypt through the public API (binds to the dealing hash).
-		cts := make([][]byte, len(pr.dealings))
-		for d, dl := range pr.dealings {
-			all, err := idkg.EncryptOpenings(dl, pr.openings[d][:1], s.keys[:1])
+		cts := make([][]byte, len(pr.Dealings))
+		for d, dl := range pr.Dealings {
+			all, err := idkg.EncryptOpenings(dl, pr.DealerOpenings[d][:1], s.keys[:1])
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -136,14 +80,14 @@ func newBenchSetup(b testing.TB, n int) *benchSetup {
 		s.cts[name] = cts
 		// The same openings sealed: one sealer per dealer (for receiver 0)
 		// shared by the dealer's dealings, as a node seals one round.
-		sealed := make([][]byte, len(pr.dealings))
-		for d, dl := range pr.dealings {
+		sealed := make([][]byte, len(pr.Dealings))
+		for d, dl := range pr.Dealings {
 			if s.sealers[d] == nil {
 				if s.sealers[d], err = dkg.NewShareSealer(s.keys[0], uint32(d), 0); err != nil {
 					b.Fatal(err)
 				}
 			}
-			ct, err := idkg.EncryptOpeningsWith(dl, pr.openings[d][:1], []*dkg.ShareSealer{s.sealers[d]})
+			ct, err := idkg.EncryptOpeningsWith(dl, pr.DealerOpenings[d][:1], []*dkg.ShareSealer{s.sealers[d]})
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -190,14 +134,14 @@ func (s *benchSetup) nodePresignWith(b *testing.B, r io.Reader, agreedOnly, seal
 	type step struct {
 		name   string
 		op     *idkg.Operation
-		pr     *plainResult
+		pr     *idkgtest.Plain
 		inputs []*idkg.Opening
 	}
 	steps := []step{
 		{"kappa", idkg.NewRandomUnmasked(n), s.kappa, nil},
 		{"lambda", idkg.NewRandom(n), s.lambda, nil},
-		{"kl", idkg.NewUnmaskedTimesMasked(s.kappa.tr, s.lambda.tr), s.kl, []*idkg.Opening{s.kappa.shares[0], s.lambda.shares[0]}},
-		{"xl", idkg.NewUnmaskedTimesMasked(s.key.tr, s.lambda.tr), s.xl, []*idkg.Opening{s.key.shares[0], s.lambda.shares[0]}},
+		{"kl", idkg.NewUnmaskedTimesMasked(s.kappa.Transcript, s.lambda.Transcript), s.kl, []*idkg.Opening{s.kappa.Openings[0], s.lambda.Openings[0]}},
+		{"xl", idkg.NewUnmaskedTimesMasked(s.key.Transcript, s.lambda.Transcript), s.xl, []*idkg.Opening{s.key.Openings[0], s.lambda.Openings[0]}},
 	}
 	var mine []*idkg.Opening
 	for _, st := range steps {
@@ -213,7 +157,7 @@ func (s *benchSetup) nodePresignWith(b *testing.B, r io.Reader, agreedOnly, seal
 		if err != nil {
 			b.Fatal(err)
 		}
-		dealings, cts := st.pr.dealings, s.cts[st.name]
+		dealings, cts := st.pr.Dealings, s.cts[st.name]
 		if sealed {
 			cts = s.sealedCts[st.name]
 		}
@@ -262,7 +206,7 @@ func (s *benchSetup) nodePresignWith(b *testing.B, r io.Reader, agreedOnly, seal
 		}
 		mine = append(mine, o)
 	}
-	if _, err := NewPresignatureShare(s.pre, 0, mine[1], s.kl.shares[0], s.xl.shares[0]); err != nil {
+	if _, err := NewPresignatureShare(s.pre, 0, mine[1], s.kl.Openings[0], s.xl.Openings[0]); err != nil {
 		b.Fatal(err)
 	}
 }
@@ -275,7 +219,7 @@ func BenchmarkPresignatureNode(b *testing.B) {
 			name := fmt.Sprintf("%s/n=%d", mode, n)
 			agreed, sealed := mode != "all-dealings", mode == "agreed-sealed"
 			b.Run(name, func(b *testing.B) {
-				r := benchRand(9)
+				r := idkgtest.Seeded(9)
 				start := cpuTime()
 				for b.Loop() {
 					s.nodePresignWith(b, r, agreed, sealed)
@@ -295,8 +239,8 @@ func (s *benchSetup) freshShare(i int) *PresignatureShare {
 	cp := func(o *idkg.Opening) *idkg.Opening {
 		return &idkg.Opening{Value: g.NewScalar().Set(o.Value), Mask: g.NewScalar().Set(o.Mask)}
 	}
-	return &PresignatureShare{id: s.pre.ID, receiver: i, lambda: cp(s.lambda.shares[i]),
-		kappaLambda: cp(s.kl.shares[i]), keyLambda: cp(s.xl.shares[i])}
+	return &PresignatureShare{id: s.pre.ID, receiver: i, lambda: cp(s.lambda.Openings[i]),
+		kappaLambda: cp(s.kl.Openings[i]), keyLambda: cp(s.xl.Openings[i])}
 }
 
 func benchRequest() *Request {
@@ -314,17 +258,17 @@ func BenchmarkOnline(b *testing.B) {
 			b.Run("SignShare/n=13", func(b *testing.B) {
 				start := cpuTime()
 				for b.Loop() {
-					if _, err := SignShare(s.key.tr, s.pre, s.freshShare(0), req, nopLog{}); err != nil {
+					if _, err := SignShare(s.key.Transcript, s.pre, s.freshShare(0), req, nopLog{}); err != nil {
 						b.Fatal(err)
 					}
 				}
 				reportCPU(b, start)
 			})
-			sh, _ := SignShare(s.key.tr, s.pre, s.freshShare(0), req, nopLog{})
+			sh, _ := SignShare(s.key.Transcript, s.pre, s.freshShare(0), req, nopLog{})
 			b.Run("VerifyShare/n=13", func(b *testing.B) {
 				start := cpuTime()
 				for b.Loop() {
-					if err := VerifyShare(s.key.tr, s.pre, req, sh); err != nil {
+					if err := VerifyShare(s.key.Transcript, s.pre, req, sh); err != nil {
 						b.Fatal(err)
 					}
 				}
@@ -332,13 +276,13 @@ func BenchmarkOnline(b *testing.B) {
 			})
 			var shares []*SignatureShare
 			for i := 0; i <= f; i++ {
-				x, _ := SignShare(s.key.tr, s.pre, s.freshShare(i), req, nopLog{})
+				x, _ := SignShare(s.key.Transcript, s.pre, s.freshShare(i), req, nopLog{})
 				shares = append(shares, x)
 			}
 			b.Run("Combine/n=13", func(b *testing.B) {
 				start := cpuTime()
 				for b.Loop() {
-					if _, _, err := Combine(s.key.tr, s.pre, req, shares); err != nil {
+					if _, _, err := Combine(s.key.Transcript, s.pre, req, shares); err != nil {
 						b.Fatal(err)
 					}
 				}
@@ -352,13 +296,13 @@ func BenchmarkOnline(b *testing.B) {
 			for b.Loop() {
 				var shares []*SignatureShare
 				for i := 0; i < 2*f+1; i++ {
-					x, err := SignShare(s.key.tr, s.pre, s.freshShare(i), req, nopLog{})
+					x, err := SignShare(s.key.Transcript, s.pre, s.freshShare(i), req, nopLog{})
 					if err != nil {
 						b.Fatal(err)
 					}
 					shares = append(shares, x)
 				}
-				sig, _, err := Combine(s.key.tr, s.pre, req, shares)
+				sig, _, err := Combine(s.key.Transcript, s.pre, req, shares)
 				if err != nil {
 					b.Fatal(err)
 				}
@@ -395,7 +339,7 @@ func BenchmarkBtcecSignVerify(b *testing.B) {
 // Raw curve references through internal/group, in the same run.
 func BenchmarkCurve(b *testing.B) {
 	g := curve()
-	r := benchRand(7)
+	r := idkgtest.Seeded(7)
 	s, _ := g.RandomScalar(r)
 	q := g.NewPoint().ScalarBaseMult(s)
 	p := g.NewPoint()

@@ -1,29 +1,3 @@
-// Package ecdsa implements the Internet Computer's threshold ECDSA over
-// secp256k1 (Groth–Shoup): presignatures made of IDKG transcripts, one
-// non-interactive round of verifiable signature shares per request, with
-// the presignature re-randomised by a value fixed after the request and the
-// Internet Computer's additive key derivation.
-//
-// A presignature ("quadruple") is four transcripts made in the background:
-// κ (RandomUnmasked, revealing K = κ·G), λ (Random, masked), κ·λ and x·λ
-// (UnmaskedTimesMasked of κ and of the unmasked key transcript x with λ).
-// To sign the 32-byte hash h of a message for a caller and derivation path,
-// every node computes, from public values only,
-//
-//	t = derivation tweak of (caller, path)          x' = x + t is the derived key
-//	δ = RO(randomness, h, K, key, t, presignature)  R = K + δ·G, ρ = R.x mod n
-//	e = h mod n, θ = e + ρ·t
-//
-// and sends the share ν_i = θ·λ_i + ρ·(xλ)_i, μ_i = δ·λ_i + (κλ)_i (values
-// and Pedersen masks, so that anyone checks them against the transcripts'
-// commitments). Any f+1 valid shares interpolate to ν = λ·(e + ρ·x') and
-// μ = λ·(κ+δ), and s = ν/μ is the ECDSA signature (ρ, s) under x', made
-// low-S, with its recovery id.
-//
-// The package is pure. A presignature is used at most once: the signer
-// records its consumption in a caller-provided ConsumptionLog before the
-// share is computed and wipes its secret openings before returning the
-// share (see SignShare for the contract the node keeps).
 package ecdsa
 
 import (
@@ -42,11 +16,12 @@ import (
 	"github.com/chainkey/chainkey/internal/group"
 	gsecp "github.com/chainkey/chainkey/internal/group/secp256k1"
 	"github.com/chainkey/chainkey/internal/poly"
-	"github.com/chainkey/chainkey/internal/transcript"
+	"github.com/chainkey/chainkey/internal/rerandomize"
 )
 
-// RerandomizeTag is the random-oracle domain from which δ is derived.
-const RerandomizeTag = "chainkey/tecdsa/rerandomize-presig-v1"
+// RerandomizeTag is the random-oracle domain from which δ is derived:
+// "chainkey/tecdsa/rerandomize-presig-v1".
+const RerandomizeTag = rerandomize.ECDSADomain
 
 // HashLen is the length of the message hash that is signed.
 const HashLen = 32
@@ -241,24 +216,14 @@ func newContext(key *idkg.Transcript, p *Presignature, req *Request) (*signingCo
 	if err != nil {
 		return nil, err
 	}
-	tweak, err := g.DecodeScalar(dk.Tweak)
-	if err != nil {
-		return nil, err
-	}
 	k, _ := p.Kappa.PublicValue()
 	pk, _ := key.PublicValue()
-	ro := transcript.New(RerandomizeTag)
-	ro.AppendBytes("presignature-id", p.ID)
-	ro.AppendBytes("randomness", req.Randomness)
-	ro.AppendBytes("message-hash", req.MessageHash)
-	ro.AppendPoint("kappa", g, k)
-	ro.AppendPoint("key", g, pk)
-	ro.AppendScalar("key-tweak", g, tweak)
-	delta := ro.Challenge("delta", g)
-	r := g.NewPoint().Add(k, idkg.PublicBaseMult(g, delta))
-	if r.IsIdentity() {
-		return nil, errors.New("ecdsa: re-randomised nonce is the identity")
+	nonce, err := rerandomize.ECDSA().Rerandomize(g, &rerandomize.Request{PresignatureID: p.ID,
+		Randomness: req.Randomness, Message: req.MessageHash, Nonce: k, Key: pk, Tweak: dk.Tweak})
+	if err != nil {
+		return nil, fmt.Errorf("ecdsa: %w", err)
 	}
+	tweak, delta, r := nonce.Tweak, nonce.Delta, nonce.R
 	rx, _ := r.(*gsecp.Point).AffineX()
 	rho := g.ScalarFromBigInt(new(big.Int).SetBytes(rx))
 	if rho.IsZero() {

@@ -52,7 +52,7 @@ func newSubnet(t testing.TB, n int, seed uint64) *subnet {
 		t.Fatal(err)
 	}
 	key, err := nw.Run([]byte("ecdsa-key"), idkg.NewReshareOfMasked(masked.Transcript),
-		func(d int) []*idkg.Opening { return []*idkg.Opening{masked.Openings[d]} })
+		idkgtest.PerDealer(masked.Openings))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -78,12 +78,12 @@ func (s *subnet) presign(t testing.TB) (*ecdsa.Presignature, []*ecdsa.Presignatu
 		t.Fatal(err)
 	}
 	kl, err := s.nw.Run(id("kappa-lambda"), idkg.NewUnmaskedTimesMasked(kappa.Transcript, lambda.Transcript),
-		func(d int) []*idkg.Opening { return []*idkg.Opening{kappa.Openings[d], lambda.Openings[d]} })
+		idkgtest.PerDealer(kappa.Openings, lambda.Openings))
 	if err != nil {
 		t.Fatal(err)
 	}
 	xl, err := s.nw.Run(id("key-lambda"), idkg.NewUnmaskedTimesMasked(s.key, lambda.Transcript),
-		func(d int) []*idkg.Opening { return []*idkg.Opening{s.keyOpen[d], lambda.Openings[d]} })
+		idkgtest.PerDealer(s.keyOpen, lambda.Openings))
 	if err != nil {
 		t.Fatal(err)
 	}

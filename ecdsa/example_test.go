@@ -7,45 +7,9 @@ import (
 
 	"github.com/chainkey/chainkey/ecdsa"
 	"github.com/chainkey/chainkey/idkg"
+	"github.com/chainkey/chainkey/idkg/idkgtest"
 	"github.com/chainkey/chainkey/internal/group/secp256k1"
 )
-
-// deal runs one IDKG transcript among all nodes in one process (without the
-// encryption and complaints a real subnet adds; see idkg.EncryptOpenings).
-func deal(cfg *idkg.Config, id string, op *idkg.Operation, inputs func(int) []*idkg.Opening, rand *mrand.ChaCha8) (*idkg.Transcript, []*idkg.Opening) {
-	var dealings []*idkg.Dealing
-	openings := make([][]*idkg.Opening, op.DealerCount())
-	for d := 0; d < op.DealerCount(); d++ {
-		var in []*idkg.Opening
-		if inputs != nil {
-			in = inputs(d)
-		}
-		dl, os, err := idkg.Deal(cfg, []byte(id), op, d, in, rand)
-		if err != nil {
-			panic(err)
-		}
-		dealings, openings[d] = append(dealings, dl), os
-	}
-	tr, _, err := idkg.CreateTranscript(cfg, []byte(id), op, dealings)
-	if err != nil {
-		panic(err)
-	}
-	shares := make([]*idkg.Opening, cfg.Receivers())
-	for j := range shares {
-		mine := map[int]*idkg.Opening{}
-		for _, dl := range tr.Dealings {
-			mine[dl.Dealer] = openings[dl.Dealer][j]
-		}
-		if shares[j], err = tr.ComputeOpening(j, mine); err != nil {
-			panic(err)
-		}
-	}
-	return tr, shares
-}
-
-func pair(a, b []*idkg.Opening) func(int) []*idkg.Opening {
-	return func(d int) []*idkg.Opening { return []*idkg.Opening{a[d], b[d]} }
-}
 
 // Example signs a hash for a canister with a 4-node subnet: key generation,
 // one presignature (κ, λ, κλ, xλ), one round of shares, combination.
@@ -53,14 +17,19 @@ func Example() {
 	rand := mrand.NewChaCha8([32]byte{2})
 	n := 4
 	cfg, _ := idkg.NewConfig(secp256k1.Group(), n)
-	masked, ms := deal(cfg, "key/random", idkg.NewRandom(n), nil, rand)
-	key, ks := deal(cfg, "key", idkg.NewReshareOfMasked(masked), func(d int) []*idkg.Opening { return []*idkg.Opening{ms[d]} }, rand)
+	// Each transcript is made in one process here, without the encryption,
+	// signatures and agreement a subnet adds (see idkg.EncryptOpenings).
+	masked := idkgtest.MustRunPlain(cfg, []byte("key/random"), idkg.NewRandom(n), nil, rand)
+	key := idkgtest.MustRunPlain(cfg, []byte("key"), idkg.NewReshareOfMasked(masked.Transcript),
+		idkgtest.PerDealer(masked.Openings), rand)
 
-	kappa, kss := deal(cfg, "pre1/kappa", idkg.NewRandomUnmasked(n), nil, rand)
-	lambda, lss := deal(cfg, "pre1/lambda", idkg.NewRandom(n), nil, rand)
-	kl, klss := deal(cfg, "pre1/kappa-lambda", idkg.NewUnmaskedTimesMasked(kappa, lambda), pair(kss, lss), rand)
-	xl, xlss := deal(cfg, "pre1/key-lambda", idkg.NewUnmaskedTimesMasked(key, lambda), pair(ks, lss), rand)
-	pre, err := ecdsa.NewPresignature([]byte("pre1"), key, kappa, lambda, kl, xl)
+	kappa := idkgtest.MustRunPlain(cfg, []byte("pre1/kappa"), idkg.NewRandomUnmasked(n), nil, rand)
+	lambda := idkgtest.MustRunPlain(cfg, []byte("pre1/lambda"), idkg.NewRandom(n), nil, rand)
+	kl := idkgtest.MustRunPlain(cfg, []byte("pre1/kappa-lambda"), idkg.NewUnmaskedTimesMasked(kappa.Transcript, lambda.Transcript),
+		idkgtest.PerDealer(kappa.Openings, lambda.Openings), rand)
+	xl := idkgtest.MustRunPlain(cfg, []byte("pre1/key-lambda"), idkg.NewUnmaskedTimesMasked(key.Transcript, lambda.Transcript),
+		idkgtest.PerDealer(key.Openings, lambda.Openings), rand)
+	pre, err := ecdsa.NewPresignature([]byte("pre1"), key.Transcript, kappa.Transcript, lambda.Transcript, kl.Transcript, xl.Transcript)
 	if err != nil {
 		panic(err)
 	}
@@ -71,21 +40,21 @@ func Example() {
 		DerivationPath: [][]byte{[]byte("wallet")}, Randomness: beacon[:]}
 	var shares []*ecdsa.SignatureShare
 	for i := 0; i < 3; i++ { // 2f+1 nodes answer
-		ps, err := ecdsa.NewPresignatureShare(pre, i, lss[i], klss[i], xlss[i])
+		ps, err := ecdsa.NewPresignatureShare(pre, i, lambda.Openings[i], kl.Openings[i], xl.Openings[i])
 		if err != nil {
 			panic(err)
 		}
-		sh, err := ecdsa.SignShare(key, pre, ps, req, memLog{})
+		sh, err := ecdsa.SignShare(key.Transcript, pre, ps, req, memLog{})
 		if err != nil {
 			panic(err)
 		}
 		shares = append(shares, sh)
 	}
-	sig, culprits, err := ecdsa.Combine(key, pre, req, shares)
+	sig, culprits, err := ecdsa.Combine(key.Transcript, pre, req, shares)
 	if err != nil {
 		panic(err)
 	}
-	pub, _ := ecdsa.DerivePublicKey(key, req.Caller, req.DerivationPath)
+	pub, _ := ecdsa.DerivePublicKey(key.Transcript, req.Caller, req.DerivationPath)
 	fmt.Println("culprits:", len(culprits))
 	fmt.Println("signature bytes:", len(sig.Bytes()))
 	fmt.Println("verifies under ecdsa_public_key:", ecdsa.Verify(pub.PublicKey, hash[:], sig.Bytes()) == nil)

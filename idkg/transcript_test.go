@@ -58,10 +58,6 @@ func reconstruct(t *testing.T, g group.Group, tr *idkg.Transcript, os []*idkg.Op
 	return v, m
 }
 
-func openingsOf(res *idkgtest.Result) func(int) []*idkg.Opening {
-	return func(d int) []*idkg.Opening { return []*idkg.Opening{res.Openings[d]} }
-}
-
 func TestTranscriptPipeline(t *testing.T) {
 	for _, g := range []group.Group{secp256k1.Group(), ed25519.Group()} {
 		for _, n := range []int{4, 7} {
@@ -83,7 +79,7 @@ func TestTranscriptPipeline(t *testing.T) {
 			if !wantC.Equal(masked.Transcript.Commitment().Constant()) {
 				t.Fatalf("%s n=%d: masked openings do not match", g.Name(), n)
 			}
-			key, err := nw.Run([]byte("key-unmasked"), idkg.NewReshareOfMasked(masked.Transcript), openingsOf(masked))
+			key, err := nw.Run([]byte("key-unmasked"), idkg.NewReshareOfMasked(masked.Transcript), idkgtest.PerDealer(masked.Openings))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -118,7 +114,7 @@ func TestTranscriptPipeline(t *testing.T) {
 				t.Fatal(err)
 			}
 			prod, err := nw.Run([]byte("kappa-lambda"), idkg.NewUnmaskedTimesMasked(kappa.Transcript, lambda.Transcript),
-				func(d int) []*idkg.Opening { return []*idkg.Opening{kappa.Openings[d], lambda.Openings[d]} })
+				idkgtest.PerDealer(kappa.Openings, lambda.Openings))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -166,10 +162,10 @@ func TestFaultyDealers(t *testing.T) {
 	}{
 		{"random", idkg.NewRandom(7), nil},
 		{"random-unmasked", idkg.NewRandomUnmasked(7), nil},
-		{"reshare-masked", idkg.NewReshareOfMasked(lambdaOK.Transcript), openingsOf(lambdaOK)},
-		{"reshare-unmasked", idkg.NewReshareOfUnmasked(kappaOK.Transcript), openingsOf(kappaOK)},
+		{"reshare-masked", idkg.NewReshareOfMasked(lambdaOK.Transcript), idkgtest.PerDealer(lambdaOK.Openings)},
+		{"reshare-unmasked", idkg.NewReshareOfUnmasked(kappaOK.Transcript), idkgtest.PerDealer(kappaOK.Openings)},
 		{"product", idkg.NewUnmaskedTimesMasked(kappaOK.Transcript, lambdaOK.Transcript),
-			func(d int) []*idkg.Opening { return []*idkg.Opening{kappaOK.Openings[d], lambdaOK.Openings[d]} }},
+			idkgtest.PerDealer(kappaOK.Openings, lambdaOK.Openings)},
 	} {
 		res, err := nw.Run([]byte("faulty-"+tc.name), tc.op, tc.inputs)
 		if err != nil {

@@ -4,13 +4,13 @@ import (
 	"crypto/sha256"
 	"fmt"
 	"io"
-	mrand "math/rand/v2"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/chainkey/chainkey/dkg"
 	"github.com/chainkey/chainkey/idkg"
+	"github.com/chainkey/chainkey/idkg/idkgtest"
 )
 
 // cpuTime returns the process's CPU time (user + system), so that figures
@@ -26,56 +26,10 @@ func reportCPU(b *testing.B, start time.Duration) {
 	b.ReportMetric(float64(cpuTime()-start)/float64(b.N)/1e6, "cpu-ms/op")
 }
 
-func benchRand(seed byte) io.Reader {
-	var s [32]byte
-	s[0] = seed
-	return mrand.NewChaCha8(s)
-}
-
-type plainResult struct {
-	tr       *idkg.Transcript
-	dealings []*idkg.Dealing
-	openings [][]*idkg.Opening
-	shares   []*idkg.Opening
-}
-
-func plainRun(b testing.TB, cfg *idkg.Config, id string, op *idkg.Operation, inputs func(int) []*idkg.Opening, r io.Reader) *plainResult {
-	res := &plainResult{}
-	for d := 0; d < op.DealerCount(); d++ {
-		var in []*idkg.Opening
-		if inputs != nil {
-			in = inputs(d)
-		}
-		dl, os, err := idkg.Deal(cfg, []byte(id), op, d, in, r)
-		if err != nil {
-			b.Fatal(err)
-		}
-		res.dealings = append(res.dealings, dl)
-		res.openings = append(res.openings, os)
-	}
-	tr, _, err := idkg.CreateTranscript(cfg, []byte(id), op, res.dealings)
-	if err != nil {
-		b.Fatal(err)
-	}
-	res.tr = tr
-	for j := 0; j < cfg.Receivers(); j++ {
-		mine := map[int]*idkg.Opening{}
-		for _, dl := range tr.Dealings {
-			mine[dl.Dealer] = res.openings[dl.Dealer][j]
-		}
-		o, err := tr.ComputeOpening(j, mine)
-		if err != nil {
-			b.Fatal(err)
-		}
-		res.shares = append(res.shares, o)
-	}
-	return res
-}
-
 type benchSetup struct {
 	alg        Algorithm
 	cfg        *idkg.Config
-	key, nonce *plainResult
+	key, nonce *idkgtest.Plain
 	pre        *Presignature
 	ek         *dkg.EncryptionKey
 	keys       []*dkg.EncryptionPublicKey
@@ -83,17 +37,17 @@ type benchSetup struct {
 }
 
 func newBenchSetup(b testing.TB, alg Algorithm, n int) *benchSetup {
-	r := benchRand(byte(n))
+	r := idkgtest.Seeded(uint64(n))
 	cfg, err := idkg.NewConfig(alg.Group(), n)
 	if err != nil {
 		b.Fatal(err)
 	}
 	s := &benchSetup{alg: alg, cfg: cfg}
-	masked := plainRun(b, cfg, "key-masked", idkg.NewRandom(n), nil, r)
-	s.key = plainRun(b, cfg, "key", idkg.NewReshareOfMasked(masked.tr),
-		func(d int) []*idkg.Opening { return []*idkg.Opening{masked.shares[d]} }, r)
-	s.nonce = plainRun(b, cfg, "nonce", idkg.NewRandomUnmasked(n), nil, r)
-	if s.pre, err = NewPresignature([]byte("pre"), alg, s.key.tr, s.nonce.tr); err != nil {
+	masked := idkgtest.MustRunPlain(cfg, []byte("key-masked"), idkg.NewRandom(n), nil, r)
+	s.key = idkgtest.MustRunPlain(cfg, []byte("key"), idkg.NewReshareOfMasked(masked.Transcript),
+		idkgtest.PerDealer(masked.Openings), r)
+	s.nonce = idkgtest.MustRunPlain(cfg, []byte("nonce"), idkg.NewRandomUnmasked(n), nil, r)
+	if s.pre, err = NewPresignature([]byte("pre"), alg, s.key.Transcript, s.nonce.Transcript); err != nil {
 		b.Fatal(err)
 	}
 	if s.ek, err = dkg.GenerateEncryptionKey(r); err != nil {
@@ -102,8 +56,8 @@ func newBenchSetup(b testing.TB, alg Algorithm, n int) *benchSetup {
 	for range n {
 		s.keys = append(s.keys, s.ek.PublicKey())
 	}
-	for d, dl := range s.nonce.dealings {
-		ct, err := idkg.EncryptOpenings(dl, s.nonce.openings[d][:1], s.keys[:1])
+	for d, dl := range s.nonce.Dealings {
+		ct, err := idkg.EncryptOpenings(dl, s.nonce.DealerOpenings[d][:1], s.keys[:1])
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -125,12 +79,12 @@ func (s *benchSetup) nodePresign(b *testing.B, r io.Reader) {
 	if _, err := idkg.EncryptOpenings(dl, os, s.keys); err != nil {
 		b.Fatal(err)
 	}
-	for _, dd := range s.nonce.dealings {
+	for _, dd := range s.nonce.Dealings {
 		if err := idkg.VerifyDealing(s.cfg, []byte("nonce"), op, dd); err != nil {
 			b.Fatal(err)
 		}
 	}
-	os, err = s.cfg.DecryptOpenings(0, s.ek, s.nonce.dealings, s.cts)
+	os, err = s.cfg.DecryptOpenings(0, s.ek, s.nonce.Dealings, s.cts)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -138,7 +92,7 @@ func (s *benchSetup) nodePresign(b *testing.B, r io.Reader) {
 	for d, o := range os {
 		got[d] = o
 	}
-	tr, _, err := idkg.CreateTranscript(s.cfg, []byte("nonce"), op, s.nonce.dealings)
+	tr, _, err := idkg.CreateTranscript(s.cfg, []byte("nonce"), op, s.nonce.Dealings)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -156,7 +110,7 @@ func BenchmarkPresignatureNode(b *testing.B) {
 		for _, n := range []int{4, 13, 34} {
 			b.Run(fmt.Sprintf("%v/n=%d", alg, n), func(b *testing.B) {
 				s := newBenchSetup(b, alg, n)
-				r := benchRand(9)
+				r := idkgtest.Seeded(9)
 				start := cpuTime()
 				for b.Loop() {
 					s.nodePresign(b, r)
@@ -173,7 +127,7 @@ func (nopLog) Consume([]byte) error { return nil }
 
 func (s *benchSetup) freshShare(i int) *PresignatureShare {
 	return &PresignatureShare{id: s.pre.ID, receiver: i,
-		nonce: &idkg.Opening{Value: s.alg.Group().NewScalar().Set(s.nonce.shares[i].Value)}}
+		nonce: &idkg.Opening{Value: s.alg.Group().NewScalar().Set(s.nonce.Openings[i].Value)}}
 }
 
 func benchRequest(alg Algorithm) *Request {
@@ -196,17 +150,17 @@ func BenchmarkOnline(b *testing.B) {
 				b.Run(fmt.Sprintf("%v/SignShare/n=13", alg), func(b *testing.B) {
 					start := cpuTime()
 					for b.Loop() {
-						if _, err := SignShare(s.key.tr, s.key.shares[0], s.pre, s.freshShare(0), req, nopLog{}); err != nil {
+						if _, err := SignShare(s.key.Transcript, s.key.Openings[0], s.pre, s.freshShare(0), req, nopLog{}); err != nil {
 							b.Fatal(err)
 						}
 					}
 					reportCPU(b, start)
 				})
-				sh, _ := SignShare(s.key.tr, s.key.shares[0], s.pre, s.freshShare(0), req, nopLog{})
+				sh, _ := SignShare(s.key.Transcript, s.key.Openings[0], s.pre, s.freshShare(0), req, nopLog{})
 				b.Run(fmt.Sprintf("%v/VerifyShare/n=13", alg), func(b *testing.B) {
 					start := cpuTime()
 					for b.Loop() {
-						if err := VerifyShare(s.key.tr, s.pre, req, sh); err != nil {
+						if err := VerifyShare(s.key.Transcript, s.pre, req, sh); err != nil {
 							b.Fatal(err)
 						}
 					}
@@ -214,13 +168,13 @@ func BenchmarkOnline(b *testing.B) {
 				})
 				var shares []*SignatureShare
 				for i := 0; i <= f; i++ {
-					x, _ := SignShare(s.key.tr, s.key.shares[i], s.pre, s.freshShare(i), req, nopLog{})
+					x, _ := SignShare(s.key.Transcript, s.key.Openings[i], s.pre, s.freshShare(i), req, nopLog{})
 					shares = append(shares, x)
 				}
 				b.Run(fmt.Sprintf("%v/Combine/n=13", alg), func(b *testing.B) {
 					start := cpuTime()
 					for b.Loop() {
-						if _, _, err := Combine(s.key.tr, s.pre, req, shares); err != nil {
+						if _, _, err := Combine(s.key.Transcript, s.pre, req, shares); err != nil {
 							b.Fatal(err)
 						}
 					}
@@ -232,13 +186,13 @@ func BenchmarkOnline(b *testing.B) {
 				for b.Loop() {
 					var shares []*SignatureShare
 					for i := 0; i < 2*f+1; i++ {
-						x, err := SignShare(s.key.tr, s.key.shares[i], s.pre, s.freshShare(i), req, nopLog{})
+						x, err := SignShare(s.key.Transcript, s.key.Openings[i], s.pre, s.freshShare(i), req, nopLog{})
 						if err != nil {
 							b.Fatal(err)
 						}
 						shares = append(shares, x)
 					}
-					if _, _, err := Combine(s.key.tr, s.pre, req, shares); err != nil {
+					if _, _, err := Combine(s.key.Transcript, s.pre, req, shares); err != nil {
 						b.Fatal(err)
 					}
 				}

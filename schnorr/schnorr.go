@@ -1,25 +1,3 @@
-// Package schnorr implements the Internet Computer's threshold Schnorr
-// signatures: BIP340 over secp256k1 (with the optional BIP341 taproot tweak
-// of sign_with_schnorr's aux) and Ed25519 (RFC 8032), on IDKG transcripts.
-//
-// A presignature is one RandomUnmasked transcript of a nonce κ (revealing
-// K = κ·G). To sign a message for a caller and derivation path every node
-// computes from public values the key tweak t (the Internet Computer's
-// derivation), the re-randomiser δ = RO(randomness, message, K, key, t,
-// presignature, aux) fixed after the request, R = K + δ·G, and the
-// challenge e of the scheme; its share is
-//
-//	s_i = b·(κ_i + δ) + e·(a·x_i + c)
-//
-// where a, b ∈ {1, −1} and c are the public sign flips and constants that
-// BIP340's even-y rule and the taproot tweak impose (a = b = 1, c = t for
-// Ed25519). Shares are checked against K_i and X_i, the transcripts' public
-// shares; f+1 valid shares interpolate to the signature's s.
-//
-// A presignature is used at most once: the signer records its consumption in
-// a caller-provided ConsumptionLog before computing the share and wipes the
-// nonce share before returning (see SignShare). Nonces are never derived
-// deterministically.
 package schnorr
 
 import (
@@ -40,7 +18,7 @@ import (
 	ged "github.com/chainkey/chainkey/internal/group/ed25519"
 	gsecp "github.com/chainkey/chainkey/internal/group/secp256k1"
 	"github.com/chainkey/chainkey/internal/poly"
-	"github.com/chainkey/chainkey/internal/transcript"
+	"github.com/chainkey/chainkey/internal/rerandomize"
 )
 
 // Algorithm is a threshold Schnorr variant.
@@ -241,31 +219,19 @@ func newContext(key *idkg.Transcript, p *Presignature, req *Request) (*signingCo
 	if err != nil {
 		return nil, err
 	}
-	tweak, err := g.DecodeScalar(dk.Tweak)
-	if err != nil {
-		return nil, err
-	}
 	derived, err := g.DecodePoint(dk.PublicKey)
 	if err != nil {
 		return nil, err
 	}
 	k, _ := p.Nonce.PublicValue()
 	master, _ := key.PublicValue()
-	ro := transcript.New("chainkey/tschnorr/" + alg.String() + "/rerandomize-presig-v1")
-	ro.AppendBytes("presignature-id", p.ID)
-	ro.AppendBytes("randomness", req.Randomness)
-	ro.AppendBytes("message", req.Message)
-	ro.AppendPoint("nonce", g, k)
-	ro.AppendPoint("key", g, master)
-	ro.AppendScalar("key-tweak", g, tweak)
-	if req.TaprootMerkleRoot != nil {
-		ro.AppendBytes("taproot-merkle-root", req.TaprootMerkleRoot)
+	nonce, err := rerandomize.Schnorr(alg.String()).Rerandomize(g, &rerandomize.Request{PresignatureID: p.ID,
+		Randomness: req.Randomness, Message: req.Message, Nonce: k, Key: master, Tweak: dk.Tweak,
+		Aux: req.TaprootMerkleRoot})
+	if err != nil {
+		return nil, fmt.Errorf("schnorr: %w", err)
 	}
-	delta := ro.Challenge("delta", g)
-	r := g.NewPoint().Add(k, idkg.PublicBaseMult(g, delta))
-	if r.IsIdentity() {
-		return nil, errors.New("schnorr: re-randomised nonce is the identity")
-	}
+	tweak, delta, r := nonce.Tweak, nonce.Delta, nonce.R
 	one := g.NewScalar().SetUint64(1)
 	ctx := &signingContext{alg: alg, g: g, delta: delta, a: g.NewScalar().Set(one), b: g.NewScalar().Set(one),
 		c: tweak, threshold: key.Threshold, receivers: key.Receivers}

@@ -55,7 +55,7 @@ func newSubnet(t testing.TB, alg schnorr.Algorithm, n int, seed uint64) *subnet 
 		t.Fatal(err)
 	}
 	key, err := nw.Run([]byte("schnorr-key"), idkg.NewReshareOfMasked(masked.Transcript),
-		func(d int) []*idkg.Opening { return []*idkg.Opening{masked.Openings[d]} })
+		idkgtest.PerDealer(masked.Openings))
 	if err != nil {
 		t.Fatal(err)
 	}

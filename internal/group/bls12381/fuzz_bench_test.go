@@ -133,3 +133,17 @@ func BenchmarkBlstMult(b *testing.B) {
 		}
 	})
 }
+
+// BenchmarkAdd measures one point addition in Jacobian coordinates (gnark),
+// the step of every sum of public points.
+func BenchmarkAdd(b *testing.B) {
+	for _, g := range []group.Group{G1(), G2()} {
+		b.Run(g.Name()[len("bls12381-"):], func(b *testing.B) {
+			p, q := grouptest.RandomPoint(b, g), grouptest.RandomPoint(b, g)
+			defer grouptest.ReportCPU(b)()
+			for b.Loop() {
+				p.Add(p, q)
+			}
+		})
+	}
+}

@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"io"
-	"math/big"
 
 	"github.com/consensys/gnark-crypto/ecc"
 	bls "github.com/consensys/gnark-crypto/ecc/bls12-381"
@@ -22,28 +20,20 @@ const G1Name = "bls12381-g1"
 // G1PointLen is the length of a compressed G1 point.
 const G1PointLen = bls.SizeOfG1AffineCompressed
 
-type g1Group struct{}
+type g1Group struct{ scalarField }
 
 // G1 returns the group G1 of BLS12-381. The returned value is immutable and
 // safe for concurrent use.
 func G1() group.Group { return g1Group{} }
 
-func (g1Group) Name() string                             { return G1Name }
-func (g1Group) ScalarLen() int                           { return scalarLen }
-func (g1Group) PointLen() int                            { return G1PointLen }
-func (g1Group) Order() *big.Int                          { return order() }
-func (g1Group) NewScalar() group.Scalar                  { return new(Scalar) }
-func (g1Group) NewPoint() group.Point                    { return NewG1Point() }
-func (g1Group) ScalarFromBigInt(v *big.Int) group.Scalar { return scalarFromBigInt(v) }
+func (g1Group) Name() string          { return G1Name }
+func (g1Group) PointLen() int         { return G1PointLen }
+func (g1Group) NewPoint() group.Point { return NewG1Point() }
 
 func (g1Group) Generator() group.Point {
 	g, _, _, _ := bls.Generators()
 	return &G1Point{p: g}
 }
-
-func (g1Group) RandomScalar(rand io.Reader) (group.Scalar, error) { return randomScalar(rand) }
-
-func (g1Group) DecodeScalar(b []byte) (group.Scalar, error) { return DecodeScalar(b) }
 
 func (g1Group) DecodePoint(b []byte) (group.Point, error) { return DecodeG1(b) }
 
@@ -178,110 +168,60 @@ func allZero(b []byte) bool {
 	return acc == 0
 }
 
-// G1Point is a point of G1 in Jacobian coordinates. Use NewG1Point for the
-// identity; the zero value is not a valid point.
-type G1Point struct {
-	p bls.G1Jac
-}
+// G1Point is a point of G1 in Jacobian coordinates; it implements
+// group.Point (ScalarMult and ScalarBaseMult run in blst's constant-time
+// code) and adds Affine, which returns gnark-crypto's affine form. Use
+// NewG1Point for the identity; the zero value is not a valid point.
+type G1Point = point[bls.G1Jac, bls.G1Affine, *bls.G1Jac, *bls.G1Affine, g1Curve]
 
 var _ group.Point = (*G1Point)(nil)
 
 // NewG1Point returns the identity of G1.
 func NewG1Point() *G1Point {
-	p := new(G1Point)
-	p.p.X.SetOne()
-	p.p.Y.SetOne()
-	p.p.Z.SetZero()
-	return p
+	return newPoint[bls.G1Jac, bls.G1Affine, *bls.G1Jac, *bls.G1Affine, g1Curve]()
 }
 
 // NewG1PointFromAffine returns a copy of a after checking that it is the
 // point at infinity or on the curve and in the prime-order subgroup.
 func NewG1PointFromAffine(a *bls.G1Affine) (*G1Point, error) {
-	if !a.IsInfinity() && (!a.IsOnCurve() || !a.IsInSubGroup()) {
-		return nil, errors.New("bls12381: G1 point not in the prime-order subgroup")
-	}
-	p := new(G1Point)
-	p.p.FromAffine(a)
-	return p, nil
+	return newPointFromAffine[bls.G1Jac, bls.G1Affine, *bls.G1Jac, *bls.G1Affine, g1Curve](a)
 }
 
-// Affine returns p in gnark-crypto's affine form (the point at infinity is
-// (0, 0)).
-func (p *G1Point) Affine() bls.G1Affine {
+func toG1(a group.Point) *G1Point { return (*G1Point)(nil).cast(a) }
+
+// g1Curve supplies the G1 steps of point.
+type g1Curve struct{}
+
+func (g1Curve) name() string                 { return "G1" }
+func (g1Curve) isIdentity(p *bls.G1Jac) bool { return p.Z.IsZero() }
+
+func (g1Curve) setIdentity(p *bls.G1Jac) {
+	p.X.SetOne()
+	p.Y.SetOne()
+	p.Z.SetZero()
+}
+
+func (g1Curve) affine(p *bls.G1Jac) bls.G1Affine {
 	var a bls.G1Affine
-	a.FromJacobian(&p.p)
+	a.FromJacobian(p)
 	return a
 }
 
-func toG1(a group.Point) *G1Point {
-	p, ok := a.(*G1Point)
-	if !ok {
-		panic(fmt.Sprintf("bls12381: point of another group (%T), want G1", a))
-	}
-	return p
-}
-
-// Set sets p = a and returns p.
-func (p *G1Point) Set(a group.Point) group.Point { p.p.Set(&toG1(a).p); return p }
-
-// Add sets p = a + b and returns p.
-func (p *G1Point) Add(a, b group.Point) group.Point {
-	q := toG1(b).p
-	p.p.Set(&toG1(a).p)
-	p.p.AddAssign(&q)
-	return p
-}
-
-// Sub sets p = a - b and returns p.
-func (p *G1Point) Sub(a, b group.Point) group.Point {
-	q := toG1(b).p
-	p.p.Set(&toG1(a).p)
-	p.p.SubAssign(&q)
-	return p
-}
-
-// Neg sets p = -a and returns p.
-func (p *G1Point) Neg(a group.Point) group.Point { p.p.Neg(&toG1(a).p); return p }
-
-// ScalarMult sets p = s * q and returns p, in time independent of s (blst).
-func (p *G1Point) ScalarMult(s group.Scalar, q group.Point) group.Point {
-	in := g1ToBlst(&toG1(q).p)
-	var r blst.P1
-	r.FromAffine(in)
-	r.MultAssign(toScalar(s).le[:], 255)
-	g1FromBlst(&p.p, &r)
-	return p
-}
-
-// ScalarBaseMult sets p = s * G and returns p, in time independent of s
-// (blst).
-func (p *G1Point) ScalarBaseMult(s group.Scalar) group.Point {
-	r := blst.P1Generator().Mult(toScalar(s).le[:], 255)
-	g1FromBlst(&p.p, r)
-	return p
-}
-
-// VarTimeScalarMult sets p = s * q and returns p in variable time (gnark);
-// s must be public.
-func (p *G1Point) VarTimeScalarMult(s group.Scalar, q group.Point) group.Point {
-	in := toG1(q).p
-	p.p.ScalarMultiplication(&in, toScalar(s).bigInt())
-	return p
-}
-
-// IsIdentity reports whether p is the identity.
-func (p *G1Point) IsIdentity() bool { return p.p.Z.IsZero() }
-
-// Equal reports whether p and b are the same point.
-func (p *G1Point) Equal(b group.Point) bool { return p.p.Equal(&toG1(b).p) }
-
-// Bytes returns the 48-byte compressed encoding of p; the identity encodes
-// as 0xc0 followed by zeros, which DecodePoint rejects.
-func (p *G1Point) Bytes() []byte {
-	a := p.Affine()
+func (c g1Curve) compress(p *bls.G1Jac) []byte {
+	a := c.affine(p)
 	b := a.Bytes()
 	return b[:]
+}
+
+func (g1Curve) mul(dst, q *bls.G1Jac, s *Scalar) {
+	var r blst.P1
+	r.FromAffine(g1ToBlst(q))
+	r.MultAssign(s.le[:], 255)
+	g1FromBlst(dst, &r)
+}
+
+func (g1Curve) mulBase(dst *bls.G1Jac, s *Scalar) {
+	g1FromBlst(dst, blst.P1Generator().Mult(s.le[:], 255))
 }
 
 // g1ToBlst converts a gnark point to a blst affine point through the shared
@@ -304,9 +244,7 @@ func g1ToBlst(p *bls.G1Jac) *blst.P1Affine {
 func g1FromBlst(dst *bls.G1Jac, p *blst.P1) {
 	raw := p.Serialize() // affine, uncompressed
 	if raw[0]&flagInfinity != 0 {
-		dst.X.SetOne()
-		dst.Y.SetOne()
-		dst.Z.SetZero()
+		g1Curve{}.setIdentity(dst)
 		return
 	}
 	var a bls.G1Affine

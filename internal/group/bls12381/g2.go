@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"io"
-	"math/big"
 
 	"github.com/consensys/gnark-crypto/ecc"
 	bls "github.com/consensys/gnark-crypto/ecc/bls12-381"
@@ -22,28 +20,20 @@ const G2Name = "bls12381-g2"
 // G2PointLen is the length of a compressed G2 point.
 const G2PointLen = bls.SizeOfG2AffineCompressed
 
-type g2Group struct{}
+type g2Group struct{ scalarField }
 
 // G2 returns the group G2 of BLS12-381. The returned value is immutable and
 // safe for concurrent use.
 func G2() group.Group { return g2Group{} }
 
-func (g2Group) Name() string                             { return G2Name }
-func (g2Group) ScalarLen() int                           { return scalarLen }
-func (g2Group) PointLen() int                            { return G2PointLen }
-func (g2Group) Order() *big.Int                          { return order() }
-func (g2Group) NewScalar() group.Scalar                  { return new(Scalar) }
-func (g2Group) NewPoint() group.Point                    { return NewG2Point() }
-func (g2Group) ScalarFromBigInt(v *big.Int) group.Scalar { return scalarFromBigInt(v) }
+func (g2Group) Name() string          { return G2Name }
+func (g2Group) PointLen() int         { return G2PointLen }
+func (g2Group) NewPoint() group.Point { return NewG2Point() }
 
 func (g2Group) Generator() group.Point {
 	_, g, _, _ := bls.Generators()
 	return &G2Point{p: g}
 }
-
-func (g2Group) RandomScalar(rand io.Reader) (group.Scalar, error) { return randomScalar(rand) }
-
-func (g2Group) DecodeScalar(b []byte) (group.Scalar, error) { return DecodeScalar(b) }
 
 func (g2Group) DecodePoint(b []byte) (group.Point, error) { return DecodeG2(b) }
 
@@ -110,110 +100,60 @@ func DecodeG2(b []byte) (*G2Point, error) {
 	return p, nil
 }
 
-// G2Point is a point of G2 in Jacobian coordinates. Use NewG2Point for the
-// identity; the zero value is not a valid point.
-type G2Point struct {
-	p bls.G2Jac
-}
+// G2Point is a point of G2 in Jacobian coordinates; it implements
+// group.Point (ScalarMult and ScalarBaseMult run in blst's constant-time
+// code) and adds Affine, which returns gnark-crypto's affine form. Use
+// NewG2Point for the identity; the zero value is not a valid point.
+type G2Point = point[bls.G2Jac, bls.G2Affine, *bls.G2Jac, *bls.G2Affine, g2Curve]
 
 var _ group.Point = (*G2Point)(nil)
 
 // NewG2Point returns the identity of G2.
 func NewG2Point() *G2Point {
-	p := new(G2Point)
-	p.p.X.SetOne()
-	p.p.Y.SetOne()
-	p.p.Z.SetZero()
-	return p
+	return newPoint[bls.G2Jac, bls.G2Affine, *bls.G2Jac, *bls.G2Affine, g2Curve]()
 }
 
 // NewG2PointFromAffine returns a copy of a after checking that it is the
 // point at infinity or on the curve and in the prime-order subgroup.
 func NewG2PointFromAffine(a *bls.G2Affine) (*G2Point, error) {
-	if !a.IsInfinity() && (!a.IsOnCurve() || !a.IsInSubGroup()) {
-		return nil, errors.New("bls12381: G2 point not in the prime-order subgroup")
-	}
-	p := new(G2Point)
-	p.p.FromAffine(a)
-	return p, nil
+	return newPointFromAffine[bls.G2Jac, bls.G2Affine, *bls.G2Jac, *bls.G2Affine, g2Curve](a)
 }
 
-// Affine returns p in gnark-crypto's affine form (the point at infinity is
-// (0, 0)).
-func (p *G2Point) Affine() bls.G2Affine {
+func toG2(a group.Point) *G2Point { return (*G2Point)(nil).cast(a) }
+
+// g2Curve supplies the G2 steps of point.
+type g2Curve struct{}
+
+func (g2Curve) name() string                 { return "G2" }
+func (g2Curve) isIdentity(p *bls.G2Jac) bool { return p.Z.IsZero() }
+
+func (g2Curve) setIdentity(p *bls.G2Jac) {
+	p.X.SetOne()
+	p.Y.SetOne()
+	p.Z.SetZero()
+}
+
+func (g2Curve) affine(p *bls.G2Jac) bls.G2Affine {
 	var a bls.G2Affine
-	a.FromJacobian(&p.p)
+	a.FromJacobian(p)
 	return a
 }
 
-func toG2(a group.Point) *G2Point {
-	p, ok := a.(*G2Point)
-	if !ok {
-		panic(fmt.Sprintf("bls12381: point of another group (%T), want G2", a))
-	}
-	return p
-}
-
-// Set sets p = a and returns p.
-func (p *G2Point) Set(a group.Point) group.Point { p.p.Set(&toG2(a).p); return p }
-
-// Add sets p = a + b and returns p.
-func (p *G2Point) Add(a, b group.Point) group.Point {
-	q := toG2(b).p
-	p.p.Set(&toG2(a).p)
-	p.p.AddAssign(&q)
-	return p
-}
-
-// Sub sets p = a - b and returns p.
-func (p *G2Point) Sub(a, b group.Point) group.Point {
-	q := toG2(b).p
-	p.p.Set(&toG2(a).p)
-	p.p.SubAssign(&q)
-	return p
-}
-
-// Neg sets p = -a and returns p.
-func (p *G2Point) Neg(a group.Point) group.Point { p.p.Neg(&toG2(a).p); return p }
-
-// ScalarMult sets p = s * q and returns p, in time independent of s (blst).
-func (p *G2Point) ScalarMult(s group.Scalar, q group.Point) group.Point {
-	in := g2ToBlst(&toG2(q).p)
-	var r blst.P2
-	r.FromAffine(in)
-	r.MultAssign(toScalar(s).le[:], 255)
-	g2FromBlst(&p.p, &r)
-	return p
-}
-
-// ScalarBaseMult sets p = s * G and returns p, in time independent of s
-// (blst).
-func (p *G2Point) ScalarBaseMult(s group.Scalar) group.Point {
-	r := blst.P2Generator().Mult(toScalar(s).le[:], 255)
-	g2FromBlst(&p.p, r)
-	return p
-}
-
-// VarTimeScalarMult sets p = s * q and returns p in variable time (gnark);
-// s must be public.
-func (p *G2Point) VarTimeScalarMult(s group.Scalar, q group.Point) group.Point {
-	in := toG2(q).p
-	p.p.ScalarMultiplication(&in, toScalar(s).bigInt())
-	return p
-}
-
-// IsIdentity reports whether p is the identity.
-func (p *G2Point) IsIdentity() bool { return p.p.Z.IsZero() }
-
-// Equal reports whether p and b are the same point.
-func (p *G2Point) Equal(b group.Point) bool { return p.p.Equal(&toG2(b).p) }
-
-// Bytes returns the 96-byte compressed encoding of p; the identity encodes
-// as 0xc0 followed by zeros, which DecodePoint rejects.
-func (p *G2Point) Bytes() []byte {
-	a := p.Affine()
+func (c g2Curve) compress(p *bls.G2Jac) []byte {
+	a := c.affine(p)
 	b := a.Bytes()
 	return b[:]
+}
+
+func (g2Curve) mul(dst, q *bls.G2Jac, s *Scalar) {
+	var r blst.P2
+	r.FromAffine(g2ToBlst(q))
+	r.MultAssign(s.le[:], 255)
+	g2FromBlst(dst, &r)
+}
+
+func (g2Curve) mulBase(dst *bls.G2Jac, s *Scalar) {
+	g2FromBlst(dst, blst.P2Generator().Mult(s.le[:], 255))
 }
 
 // g2ToBlst converts a gnark point to a blst affine point through the shared
@@ -236,9 +176,7 @@ func g2ToBlst(p *bls.G2Jac) *blst.P2Affine {
 func g2FromBlst(dst *bls.G2Jac, p *blst.P2) {
 	raw := p.Serialize() // affine, uncompressed
 	if raw[0]&flagInfinity != 0 {
-		dst.X.SetOne()
-		dst.Y.SetOne()
-		dst.Z.SetZero()
+		g2Curve{}.setIdentity(dst)
 		return
 	}
 	// Each Fp2 coordinate c0 + c1·u is serialised as c1 || c0.

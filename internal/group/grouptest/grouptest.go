@@ -1,6 +1,3 @@
-// Package grouptest checks implementations of group.Group against the laws
-// and encoding rules that the group package documents. Each concrete group
-// calls Run from its tests.
 package grouptest
 
 import (
@@ -457,6 +454,14 @@ func testAliasing(t *testing.T, g group.Group) {
 	y := g.NewPoint().Set(p)
 	if !y.Add(y, q).Equal(sum) {
 		t.Error("point Add aliasing")
+	}
+	y.Set(q)
+	if !y.Add(p, y).Equal(sum) {
+		t.Error("point Add aliasing of the second operand")
+	}
+	y.Set(q)
+	if !y.Sub(p, y).Equal(g.NewPoint().Sub(p, q)) {
+		t.Error("point Sub aliasing of the second operand")
 	}
 	y.Set(p)
 	if !y.Add(y, y).Equal(g.NewPoint().Add(p, p)) {
