@@ -1,10 +1,8 @@
 package replica
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"strings"
@@ -20,6 +18,7 @@ import (
 	"github.com/chainkey/chainkey/certification"
 	bpb "github.com/chainkey/chainkey/proto/bitcoinpb"
 	apb "github.com/chainkey/chainkey/proto/btcservicepb"
+	"github.com/chainkey/chainkey/replica/subnet"
 )
 
 // BitcoinConfig enables the Bitcoin integration on a node. The Bitcoin
@@ -38,22 +37,8 @@ type BitcoinConfig struct {
 	StabilityThreshold uint64 `json:"stability_threshold,omitempty"`
 }
 
-// Limits of the Bitcoin payload a block proposer puts in its block.
-const (
-	// MaxBitcoinPayloadBytes bounds the encoded payload (blocks and next
-	// headers); the adapter's own answers stay under 2 MB.
-	MaxBitcoinPayloadBytes = 4 << 20
-	// maxBitcoinPayloadBlocks and maxBitcoinPayloadNext bound the counts.
-	maxBitcoinPayloadBlocks = 1000
-	maxBitcoinPayloadNext   = 1000
-	// bitcoinFetchTimeout bounds the proposer's wait for its adapter.
-	bitcoinFetchTimeout = time.Second
-)
-
-// bitcoinPayloadMagic starts the block transaction that carries a Bitcoin
-// payload. 0xff cannot start a CBOR data item, so decodeTx never accepts
-// it and no mempool transaction can pass for a payload.
-var bitcoinPayloadMagic = []byte("\xffckbtc\x01")
+// bitcoinFetchTimeout bounds the proposer's wait for its adapter.
+const bitcoinFetchTimeout = time.Second
 
 // keyBitcoin holds the serialised Bitcoin canister state
 // (canister.State.Marshal), rewritten at every height that applies a
@@ -67,86 +52,6 @@ type btcState struct {
 	conn    *grpc.ClientConn // nil without an adapter
 	client  apb.BtcServiceClient
 	hash    [32]byte // hash of the committed or just-finalized state
-}
-
-// bitcoinPayload is the decoded payload of a block.
-type bitcoinPayload struct {
-	blocks [][]byte
-	next   [][]byte
-}
-
-// encodeBitcoinPayload lays a payload out as
-// magic ‖ u32 n ‖ n × (u32 len ‖ block) ‖ u32 m ‖ m × 80-byte header.
-func encodeBitcoinPayload(p *bitcoinPayload) []byte {
-	var b bytes.Buffer
-	b.Write(bitcoinPayloadMagic)
-	b.Write(binary.BigEndian.AppendUint32(nil, uint32(len(p.blocks))))
-	for _, blk := range p.blocks {
-		b.Write(binary.BigEndian.AppendUint32(nil, uint32(len(blk))))
-		b.Write(blk)
-	}
-	b.Write(binary.BigEndian.AppendUint32(nil, uint32(len(p.next))))
-	for _, h := range p.next {
-		b.Write(h)
-	}
-	return b.Bytes()
-}
-
-// isBitcoinPayload reports whether a block transaction is a Bitcoin payload.
-func isBitcoinPayload(raw []byte) bool { return bytes.HasPrefix(raw, bitcoinPayloadMagic) }
-
-// decodeBitcoinPayload parses a payload strictly: bounded size and counts,
-// no trailing bytes, next headers of exactly 80 bytes.
-func decodeBitcoinPayload(raw []byte) (*bitcoinPayload, error) {
-	if !isBitcoinPayload(raw) {
-		return nil, errors.New("replica: bitcoin payload: bad magic")
-	}
-	if len(raw) > MaxBitcoinPayloadBytes {
-		return nil, fmt.Errorf("replica: bitcoin payload of %d bytes exceeds %d", len(raw), MaxBitcoinPayloadBytes)
-	}
-	r := raw[len(bitcoinPayloadMagic):]
-	u32 := func() (uint32, error) {
-		if len(r) < 4 {
-			return 0, errors.New("replica: bitcoin payload: truncated")
-		}
-		v := binary.BigEndian.Uint32(r)
-		r = r[4:]
-		return v, nil
-	}
-	n, err := u32()
-	if err != nil {
-		return nil, err
-	}
-	if n > maxBitcoinPayloadBlocks {
-		return nil, fmt.Errorf("replica: bitcoin payload: %d blocks exceed %d", n, maxBitcoinPayloadBlocks)
-	}
-	p := &bitcoinPayload{}
-	for i := uint32(0); i < n; i++ {
-		l, err := u32()
-		if err != nil {
-			return nil, err
-		}
-		if uint64(l) > uint64(len(r)) || l < wire.MaxBlockHeaderPayload {
-			return nil, fmt.Errorf("replica: bitcoin payload: block %d of %d bytes", i, l)
-		}
-		p.blocks = append(p.blocks, r[:l:l])
-		r = r[l:]
-	}
-	m, err := u32()
-	if err != nil {
-		return nil, err
-	}
-	if m > maxBitcoinPayloadNext {
-		return nil, fmt.Errorf("replica: bitcoin payload: %d next headers exceed %d", m, maxBitcoinPayloadNext)
-	}
-	if uint64(len(r)) != uint64(m)*wire.MaxBlockHeaderPayload {
-		return nil, fmt.Errorf("replica: bitcoin payload: %d bytes for %d next headers", len(r), m)
-	}
-	for i := uint32(0); i < m; i++ {
-		p.next = append(p.next, r[:wire.MaxBlockHeaderPayload:wire.MaxBlockHeaderPayload])
-		r = r[wire.MaxBlockHeaderPayload:]
-	}
-	return p, nil
 }
 
 // adapterTarget turns the configured adapter address into a gRPC target.
@@ -226,7 +131,7 @@ func (a *app) bitcoinProposal(ctx context.Context, limit int64) []byte {
 	if b == nil || b.client == nil {
 		return nil
 	}
-	limit = min(limit, MaxBitcoinPayloadBytes)
+	limit = min(limit, subnet.MaxBitcoinPayloadBytes)
 	ctx, cancel := context.WithTimeout(ctx, bitcoinFetchTimeout)
 	defer cancel()
 	anchor, processed := b.can.Request()
@@ -240,31 +145,31 @@ func (a *app) bitcoinProposal(ctx context.Context, limit int64) []byte {
 	}
 	// Keep what fits: a prefix of the blocks (breadth-first, so parents
 	// come first) and of the next headers.
-	p := &bitcoinPayload{}
-	size := int64(len(bitcoinPayloadMagic) + 8)
+	p := &subnet.BitcoinPayload{}
+	size := int64(len(subnet.BitcoinPayloadMagic) + 8)
 	for _, blk := range blocks {
-		if len(p.blocks) == maxBitcoinPayloadBlocks || size+4+int64(len(blk)) > limit {
+		if len(p.Blocks) == subnet.MaxBitcoinPayloadBlocks || size+4+int64(len(blk)) > limit {
 			break
 		}
-		p.blocks = append(p.blocks, blk)
+		p.Blocks = append(p.Blocks, blk)
 		size += 4 + int64(len(blk))
 	}
-	if len(p.blocks) == 0 {
+	if len(p.Blocks) == 0 {
 		return nil
 	}
 	for _, h := range next {
-		if len(h) != wire.MaxBlockHeaderPayload || len(p.next) == maxBitcoinPayloadNext || size+wire.MaxBlockHeaderPayload > limit {
+		if len(h) != wire.MaxBlockHeaderPayload || len(p.Next) == subnet.MaxBitcoinPayloadNext || size+wire.MaxBlockHeaderPayload > limit {
 			break
 		}
-		p.next = append(p.next, h)
+		p.Next = append(p.Next, h)
 		size += wire.MaxBlockHeaderPayload
 	}
 	// Never propose what this node would reject.
-	if err := b.can.Check(p.blocks); err != nil {
+	if err := b.can.Check(p.Blocks); err != nil {
 		a.log.Warn("adapter returned invalid successors", "err", err)
 		return nil
 	}
-	return encodeBitcoinPayload(p)
+	return subnet.EncodeBitcoinPayload(p)
 }
 
 // checkBitcoinPayload is ProcessProposal's validation of a payload
@@ -276,11 +181,11 @@ func (a *app) checkBitcoinPayload(raw []byte, seen *int) error {
 	if *seen++; *seen > 1 {
 		return errors.New("replica: second bitcoin payload in block")
 	}
-	p, err := decodeBitcoinPayload(raw)
+	p, err := subnet.DecodeBitcoinPayload(raw)
 	if err != nil {
 		return err
 	}
-	if err := a.btc.can.Check(p.blocks); err != nil {
+	if err := a.btc.can.Check(p.Blocks); err != nil {
 		return fmt.Errorf("replica: bitcoin payload: %w", err)
 	}
 	return nil
@@ -298,11 +203,11 @@ func (a *app) applyBitcoinPayload(ex *exec, raw []byte, seen *int) (uint32, stri
 	if *seen++; *seen > 1 {
 		return codeInvalid, "second bitcoin payload in block"
 	}
-	p, err := decodeBitcoinPayload(raw)
+	p, err := subnet.DecodeBitcoinPayload(raw)
 	if err != nil {
 		return codeInvalid, err.Error()
 	}
-	if err := a.btc.can.Apply(p.blocks, p.next); err != nil {
+	if err := a.btc.can.Apply(p.Blocks, p.Next); err != nil {
 		return codeInvalid, err.Error()
 	}
 	var st []byte

@@ -1,8 +1,6 @@
 package replica
 
 import (
-	"crypto/sha256"
-	"encoding/binary"
 	"fmt"
 )
 
@@ -35,38 +33,6 @@ type thresholdBLS interface {
 	BatchVerifyShares(pub []byte, msg []byte, shares map[int][]byte) (bad []int, err error)
 	// Verify checks a group signature.
 	Verify(pub []byte, msg, sig []byte) error
-}
-
-// Domain separators of everything the node signs with threshold BLS.
-const (
-	// stateRootDomain is the IC's domain for certified state roots:
-	// the message is "\x0dic-state-root" || root.
-	stateRootDomain = "\x0dic-state-root"
-	beaconDomain    = "\x0dchainkey-beacon"
-)
-
-// certMessage is the message of the certification key for state root.
-func certMessage(root []byte) []byte {
-	return append([]byte(stateRootDomain), root...)
-}
-
-// beaconMessage is the message signed for beacon round r, chained on the
-// previous beacon value.
-func beaconMessage(chainID string, round uint64, prev []byte) []byte {
-	m := []byte(beaconDomain)
-	var b [8]byte
-	binary.BigEndian.PutUint64(b[:], uint64(len(chainID)))
-	m = append(m, b[:]...)
-	m = append(m, chainID...)
-	binary.BigEndian.PutUint64(b[:], round)
-	m = append(m, b[:]...)
-	return append(m, prev...)
-}
-
-// beaconValue is the 32-byte randomness of a beacon signature.
-func beaconValue(sig []byte) []byte {
-	h := sha256.Sum256(append([]byte("chainkey-beacon-value"), sig...))
-	return h[:]
 }
 
 func errf(format string, args ...any) error { return fmt.Errorf("replica: "+format, args...) }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/chainkey/chainkey/dkg"
 	"github.com/chainkey/chainkey/idkg"
+	"github.com/chainkey/chainkey/replica/subnet"
 )
 
 // TestIDKGBadShareComplaint: a dealer encrypts a wrong IDKG opening to one
@@ -113,10 +114,10 @@ func checkComplaintRules(t *testing.T, ts *testSubnet) {
 		return b
 	}
 	run := func(ex *exec, kind uint8, sender int, b []byte) uint32 {
-		code, _ := ex.applyProtocol(&protocolTx{Kind: kind, Sender: uint32(sender), Body: b})
+		code, _ := ex.applyProtocol(&subnet.ProtocolTx{Kind: kind, Sender: uint32(sender), Body: b})
 		return code
 	}
-	fresh := func() *exec { return a.newExec(cs.clone(), time.Now(), true) }
+	fresh := func() *exec { return a.newExec(cs.Clone(), time.Now(), true) }
 	good := body(dkg.NewComplaint(key, tid, complainer, dealer, d.Hash()))
 	for _, c := range []struct {
 		name   string

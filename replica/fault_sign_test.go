@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/chainkey/chainkey/ingress"
+	"github.com/chainkey/chainkey/replica/subnet"
 )
 
 func (ts *testSubnet) waitConvicted(node int, timeout time.Duration) {
@@ -123,7 +124,7 @@ func TestNodeKilledDuringSigning(t *testing.T) {
 		t.Fatal(err)
 	}
 	r := ts.nodes[2].app.lookupRecord(id[:])
-	if r == nil || r.Status != statusReplied || string(r.Signature) != string(res.Signature) {
+	if r == nil || r.Status != subnet.StatusReplied || string(r.Signature) != string(res.Signature) {
 		t.Fatalf("restarted node's record %+v", r)
 	}
 	// It still signs with its shares.

@@ -27,6 +27,7 @@ import (
 	"github.com/chainkey/chainkey/dkg"
 	"github.com/chainkey/chainkey/ingress"
 	"github.com/chainkey/chainkey/principal"
+	"github.com/chainkey/chainkey/replica/subnet"
 )
 
 // Errors of the Node API. The rpc layer maps them to gRPC status codes.
@@ -353,7 +354,7 @@ func (n *Node) Sign(ctx context.Context, env *ingress.Envelope) (*SignResult, er
 	if !running {
 		return nil, ErrNotReady
 	}
-	raw := encodeTx(&tx{Sign: &signTx{Envelope: env.Marshal()}})
+	raw := subnet.EncodeTx(&subnet.Tx{Sign: &subnet.SignTx{Envelope: env.Marshal()}})
 	if res, _ := n.app.CheckTx(ctx, &abci.CheckTxRequest{Tx: raw}); res.Code != codeOK {
 		return nil, codeError(res.Code, res.Log)
 	}
@@ -367,9 +368,9 @@ func (n *Node) Sign(ctx context.Context, env *ingress.Envelope) (*SignResult, er
 		cs, ch := n.app.committed()
 		if r := n.app.lookupRecord(id[:]); r != nil {
 			switch r.Status {
-			case statusRejected:
+			case subnet.StatusRejected:
 				return nil, codeError(codeUnknownKey, r.Reject)
-			case statusReplied:
+			case subnet.StatusReplied:
 				if cert, _, ok := n.app.certificateFor(id[:], r.Height); ok {
 					n.metrics.signLatency.Observe(time.Since(start).Seconds())
 					return &SignResult{Signature: r.Signature, PublicKey: r.PublicKey, Certificate: cert, Height: r.Height}, nil
@@ -451,7 +452,7 @@ func (n *Node) Status(ctx context.Context) (*Status, error) {
 
 // submitComplaintWork submits this node's IDKG complaints, answers and
 // receiver openings for the committed state cs.
-func (n *Node) submitComplaintWork(cs *chainState) {
+func (n *Node) submitComplaintWork(cs *subnet.State) {
 	for _, raw := range n.app.idkg.complaintWork(cs) {
 		if _, err := n.comet.Mempool().CheckTx(raw, ""); err != nil && !errors.Is(err, mempool.ErrTxInCache) {
 			n.log.Warn("submit IDKG complaint message", "err", err)
@@ -492,7 +493,7 @@ func (n *Node) dealerLoop() {
 			j := &cs.Jobs[i]
 			id := string(j.ID)
 			open[id] = true
-			if h, ok := submitted[id]; (ok && cs.Height < h+resubmitAfter) || slices.Contains(j.Dealers, me) || !j.mayDeal(me, cs.Height) {
+			if h, ok := submitted[id]; (ok && cs.Height < h+resubmitAfter) || slices.Contains(j.Dealers, me) || !j.MayDeal(me, cs.Height) {
 				continue
 			}
 			if h, ok := failed[id]; ok && cs.Height < h+retryDealAfter {
@@ -521,7 +522,7 @@ func (n *Node) dealerLoop() {
 				continue
 			}
 			delete(failed, id)
-			raw := encodeTx(&tx{Protocol: &protocolTx{Kind: protoDealing, Sender: me, Body: body}})
+			raw := subnet.EncodeTx(&subnet.Tx{Protocol: &subnet.ProtocolTx{Kind: protoDealing, Sender: me, Body: body}})
 			if _, err := n.comet.Mempool().CheckTx(raw, ""); err != nil && !errors.Is(err, mempool.ErrTxInCache) {
 				n.log.Warn("submit dealing", "transcript", id, "err", err)
 				continue

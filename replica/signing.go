@@ -9,6 +9,7 @@ import (
 
 	"github.com/chainkey/chainkey/ingress"
 	"github.com/chainkey/chainkey/principal"
+	"github.com/chainkey/chainkey/replica/subnet"
 )
 
 // keyEngine is what the node needs from a threshold signing scheme for one
@@ -44,12 +45,12 @@ type signInput struct {
 	Path       [][]byte // the caller's path, without the caller principal
 	Message    []byte
 	Taproot    []byte
-	Presig     *presigRec
+	Presig     *subnet.PresigRec
 	Randomness []byte // fixed by consensus after the request was accepted
 }
 
 // signInputOf decodes a pending request.
-func signInputOf(p *pendingRequest) (*signInput, error) {
+func signInputOf(p *subnet.PendingRequest) (*signInput, error) {
 	env, err := ingress.ParseEnvelope(p.Envelope)
 	if err != nil {
 		return nil, err
@@ -65,8 +66,8 @@ func signInputOf(p *pendingRequest) (*signInput, error) {
 // applySign accepts a signing request: the envelope is verified again at
 // the block time, replays within the expiry window are refused, and the
 // request waits for a presignature.
-func (e *exec) applySign(t *signTx) (uint32, string) {
-	if len(t.Envelope) > maxEnvelopeBytes {
+func (e *exec) applySign(t *subnet.SignTx) (uint32, string) {
+	if len(t.Envelope) > subnet.MaxEnvelopeBytes {
 		return codeInvalid, "envelope too large"
 	}
 	env, err := ingress.ParseEnvelope(t.Envelope)
@@ -84,12 +85,12 @@ func (e *exec) applySign(t *signTx) (uint32, string) {
 		return codeDuplicate, ErrDuplicateRequest.Error()
 	}
 	e.seen[string(id[:])] = true
-	rec := &requestRecord{Status: statusReceived, Height: e.cs.Height + 1, Expiry: c.IngressExpiry, KeyID: c.KeyID}
+	rec := &subnet.RequestRecord{Status: subnet.StatusReceived, Height: e.cs.Height + 1, Expiry: c.IngressExpiry, KeyID: c.KeyID}
 	code := codeOK
 	if _, ok := e.a.engines[c.KeyID]; !ok {
-		rec.Status, rec.Reject, code = statusRejected, fmt.Sprintf("unknown key %s", c.KeyID), codeUnknownKey
+		rec.Status, rec.Reject, code = subnet.StatusRejected, fmt.Sprintf("unknown key %s", c.KeyID), codeUnknownKey
 	} else {
-		e.cs.Pending = append(e.cs.Pending, pendingRequest{ID: id[:], Height: e.cs.Height + 1, KeyID: c.KeyID,
+		e.cs.Pending = append(e.cs.Pending, subnet.PendingRequest{ID: id[:], Height: e.cs.Height + 1, KeyID: c.KeyID,
 			Envelope: slices.Clone(t.Envelope), Expiry: c.IngressExpiry})
 		e.cs.Requests++
 	}
@@ -121,11 +122,11 @@ func (e *exec) assignPresignatures(height uint64) {
 
 // signShares makes this node's shares for the requests pending in the
 // committed state that have their presignature.
-func (a *app) signShares(cs *chainState) []signShare {
-	var out []signShare
+func (a *app) signShares(cs *subnet.State) []subnet.SignShare {
+	var out []subnet.SignShare
 	for i := range cs.Pending {
 		p := &cs.Pending[i]
-		if p.Randomness == nil || len(out) >= maxSharesPerExt {
+		if p.Randomness == nil || len(out) >= subnet.MaxSharesPerExt {
 			continue
 		}
 		eng := a.engines[p.KeyID]
@@ -145,15 +146,15 @@ func (a *app) signShares(cs *chainState) []signShare {
 			share = slices.Clone(share)
 			share[len(share)-1] ^= 1
 		}
-		out = append(out, signShare{RequestID: p.ID, Share: share})
+		out = append(out, subnet.SignShare{RequestID: p.ID, Share: share})
 	}
 	return out
 }
 
 // combineReplies combines the signing shares of the last height's vote
 // extensions into replies, marking nodes with bad shares.
-func (a *app) combineReplies(cs *chainState, votes []extVote, bad map[int]bool) []*replyTx {
-	var out []*replyTx
+func (a *app) combineReplies(cs *subnet.State, votes []extVote, bad map[int]bool) []*subnet.ReplyTx {
+	var out []*subnet.ReplyTx
 	for i := range cs.Pending {
 		p := &cs.Pending[i]
 		if p.Randomness == nil {
@@ -186,8 +187,8 @@ func (a *app) combineReplies(cs *chainState, votes []extVote, bad map[int]bool) 
 		if err != nil {
 			continue
 		}
-		out = append(out, &replyTx{RequestID: p.ID, Signature: sig})
-		if len(out) >= maxSignPerBlock {
+		out = append(out, &subnet.ReplyTx{RequestID: p.ID, Signature: sig})
+		if len(out) >= subnet.MaxSignPerBlock {
 			break
 		}
 	}
@@ -196,8 +197,8 @@ func (a *app) combineReplies(cs *chainState, votes []extVote, bad map[int]bool) 
 
 // applyReply records a combined signature after checking it under the
 // derived key.
-func (e *exec) applyReply(t *replyTx) (uint32, error) {
-	i := e.cs.pendingIndex(t.RequestID)
+func (e *exec) applyReply(t *subnet.ReplyTx) (uint32, error) {
+	i := e.cs.PendingIndex(t.RequestID)
 	if i < 0 {
 		return codeInvalid, errf("reply for request %s that is not pending", shortHex(t.RequestID))
 	}
@@ -222,7 +223,7 @@ func (e *exec) applyReply(t *replyTx) (uint32, error) {
 		return codeInvalid, errf("no record for request %s", shortHex(p.ID))
 	}
 	r := *rec
-	r.Status, r.Height, r.Signature, r.PublicKey = statusReplied, e.cs.Height+1, slices.Clone(t.Signature), pub
+	r.Status, r.Height, r.Signature, r.PublicKey = subnet.StatusReplied, e.cs.Height+1, slices.Clone(t.Signature), pub
 	e.putRecord(p.ID, &r)
 	e.cs.Pending = slices.Delete(e.cs.Pending, i, i+1)
 	e.cs.Replied++
@@ -232,12 +233,12 @@ func (e *exec) applyReply(t *replyTx) (uint32, error) {
 
 // extHasBadSignShare reports whether ext holds a signing share for a
 // pending request that does not verify.
-func (a *app) extHasBadSignShare(idx int, ext *voteExt) bool {
+func (a *app) extHasBadSignShare(idx int, ext *subnet.VoteExt) bool {
 	a.mu.Lock()
-	cs := a.cs.clone()
+	cs := a.cs.Clone()
 	a.mu.Unlock()
 	for _, s := range ext.SignShares {
-		i := cs.pendingIndex(s.RequestID)
+		i := cs.PendingIndex(s.RequestID)
 		if i < 0 {
 			continue
 		}
@@ -260,7 +261,7 @@ func (a *app) extHasBadSignShare(idx int, ext *voteExt) bool {
 // dropPresignature removes a used presignature: its transcripts leave the
 // state, and every node deletes its shares of them (whether or not it
 // signed) and the share it sent.
-func (e *exec) dropPresignature(p *pendingRequest) {
+func (e *exec) dropPresignature(p *subnet.PendingRequest) {
 	if e.dry || p.PresigRec == nil || e.a.idkg == nil {
 		return
 	}
