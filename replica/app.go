@@ -22,6 +22,7 @@ import (
 	"github.com/chainkey/chainkey/certification"
 	"github.com/chainkey/chainkey/ingress"
 	"github.com/chainkey/chainkey/principal"
+	"github.com/chainkey/chainkey/replica/api"
 	"github.com/chainkey/chainkey/replica/subnet"
 )
 
@@ -66,6 +67,8 @@ type app struct {
 	gen     genesisState
 	members []member
 	byAddr  map[string]int
+	// verified remembers the envelopes verified before consensus.
+	verified *verifiedMemo
 	// treeCache keeps the requests' subtrees of the certified tree.
 	treeCache subnet.TreeCache
 	certPub   []byte
@@ -100,7 +103,7 @@ func newApp(cfg *Config, st *store, log *slog.Logger, m *metrics) (*app, error) 
 	a := &app{cfg: cfg, log: log, st: st, bls: cfg.bls, metrics: m, byAddr: map[string]int{},
 		trees: map[uint64]certification.HashTree{}, certs: map[uint64][]byte{},
 		notify: make(chan struct{}), records: map[string]*subnet.RequestRecord{},
-		engines: map[string]keyEngine{}}
+		engines: map[string]keyEngine{}, verified: newVerifiedMemo(verifiedMemoSize)}
 	if a.bls == nil {
 		a.bls = defaultBLS()
 	}
@@ -193,6 +196,16 @@ func newApp(cfg *Config, st *store, log *slog.Logger, m *metrics) (*app, error) 
 	return a, nil
 }
 
+// close releases what the application holds open beside the store: the
+// Bitcoin adapter connection and the presignature consumption log.
+func (a *app) close() error {
+	a.closeBitcoin()
+	if s := a.idkg; s != nil && s.consumed != nil {
+		return s.consumed.Close()
+	}
+	return nil
+}
+
 func (a *app) loadGenesisState(raw []byte) error {
 	dec := jsonStrict(raw)
 	if err := dec.Decode(&a.gen); err != nil {
@@ -283,11 +296,7 @@ func (a *app) CheckTx(_ context.Context, req *abci.CheckTxRequest) (*abci.CheckT
 	if err != nil || t.Sign == nil {
 		return &abci.CheckTxResponse{Code: codeInvalid, Log: "only signing requests and dealings may be submitted"}, nil
 	}
-	env, err := ingress.ParseEnvelope(t.Sign.Envelope)
-	if err != nil {
-		return &abci.CheckTxResponse{Code: codeInvalid, Log: err.Error()}, nil
-	}
-	c, id, err := env.Verify(time.Now(), maxIngressExpiry)
+	c, id, err := a.verified.verify(t.Sign.Envelope, time.Now(), maxIngressExpiry)
 	if err != nil {
 		code := codeInvalid
 		if errors.Is(err, ingress.ErrExpired) {
@@ -299,7 +308,7 @@ func (a *app) CheckTx(_ context.Context, req *abci.CheckTxRequest) (*abci.CheckT
 	_, dup := a.records[string(id[:])]
 	a.mu.Unlock()
 	if dup {
-		return &abci.CheckTxResponse{Code: codeDuplicate, Log: ErrDuplicateRequest.Error()}, nil
+		return &abci.CheckTxResponse{Code: codeDuplicate, Log: api.ErrDuplicateRequest.Error()}, nil
 	}
 	if _, ok := a.engines[c.KeyID]; !ok {
 		return &abci.CheckTxResponse{Code: codeUnknownKey, Log: fmt.Sprintf("unknown key %s", c.KeyID)}, nil

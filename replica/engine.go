@@ -16,6 +16,8 @@ import (
 	"github.com/chainkey/chainkey/idkg"
 	"github.com/chainkey/chainkey/principal"
 	"github.com/chainkey/chainkey/schnorr"
+
+	"github.com/chainkey/chainkey/replica/api"
 )
 
 // thresholdEngine signs with one master key made by the IDKG lifecycle,
@@ -58,7 +60,7 @@ func (e *thresholdEngine) key() (*idkg.Transcript, error) {
 	id := e.a.cs.KeyTr[e.keyID]
 	e.a.mu.Unlock()
 	if id == nil {
-		return nil, fmt.Errorf("%w: key %s is being created", ErrNotReady, e.keyID)
+		return nil, fmt.Errorf("%w: key %s is being created", api.ErrNotReady, e.keyID)
 	}
 	return e.a.idkg.transcript(id)
 }

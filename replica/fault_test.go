@@ -67,30 +67,3 @@ func TestCrashBetweenFinalizeAndCommit(t *testing.T) {
 		t.Fatal(err)
 	}
 }
-
-// TestLyingNodeConvicted: a node sending bad certification and beacon
-// shares is convicted by evidence in a block, and certification goes on.
-func TestLyingNodeConvicted(t *testing.T) {
-	ts := newTestSubnet(t, 4, func(c *Config) {
-		if c.Index == 1 {
-			c.Faults.BadCertShares = true
-		}
-	})
-	ts.waitCertified(5, 60*time.Second)
-	deadline := time.Now().Add(30 * time.Second)
-	for _, i := range []int{0, 2, 3} {
-		for {
-			st, _ := ts.nodes[i].Status(context.Background())
-			if st.Convicted[1] > 0 {
-				if len(st.Convicted) != 1 {
-					t.Fatalf("node %d convicted %v, want only node 1", i, st.Convicted)
-				}
-				break
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("node %d: liar not convicted: %v", i, st.Convicted)
-			}
-			time.Sleep(50 * time.Millisecond)
-		}
-	}
-}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/chainkey/chainkey/ingress"
 	"github.com/chainkey/chainkey/principal"
+	"github.com/chainkey/chainkey/replica/api"
 	"github.com/chainkey/chainkey/replica/subnet"
 )
 
@@ -82,7 +83,7 @@ func (e *exec) applySign(t *subnet.SignTx) (uint32, string) {
 		return codeInvalid, err.Error()
 	}
 	if e.seen[string(id[:])] || e.record(id[:]) != nil {
-		return codeDuplicate, ErrDuplicateRequest.Error()
+		return codeDuplicate, api.ErrDuplicateRequest.Error()
 	}
 	e.seen[string(id[:])] = true
 	rec := &subnet.RequestRecord{Status: subnet.StatusReceived, Height: e.cs.Height + 1, Expiry: c.IngressExpiry, KeyID: c.KeyID}
