@@ -80,6 +80,11 @@ type app struct {
 	idkg      *idkgState
 	bdkg      *blsDKG   // genesis key generation of the BLS keys (nil for a bootstrap-dealer subnet)
 	btc       *btcState // Bitcoin canister (nil without a Bitcoin configuration)
+	// components are the state components beside the signing core (the
+	// Bitcoin canister); sources are those that propose payloads from
+	// node-local input (an adapter).
+	components subnet.Components
+	sources    []payloadSource
 
 	// Secret key shares: never logged.
 	certShare   []byte
@@ -163,7 +168,7 @@ func newApp(cfg *Config, st *store, log *slog.Logger, m *metrics) (*app, error) 
 		// Certificates need the tree of a recent height: rebuild the
 		// committed one so replies certified after a restart still work.
 		k := a.keys(a.cs)
-		t, err := subnet.CertifiedTree(a.cs.TimeNS, k.subnetID.Bytes(), k.rootKey, a.records, a.bitcoinLeaves()...)
+		t, err := subnet.CertifiedTree(a.cs.TimeNS, k.subnetID.Bytes(), k.rootKey, a.records, a.components.Leaves()...)
 		if err != nil {
 			return nil, err
 		}
@@ -368,10 +373,7 @@ func (a *app) ExtendVote(_ context.Context, req *abci.ExtendVoteRequest) (*abci.
 	if cs.Height > 0 && certShare != nil {
 		root, ok, err := a.st.getCommitted(heightKey(prefixRoot, cs.Height))
 		if err == nil && ok {
-			msg := subnet.CertMessage(root)
-			if a.cfg.Faults.BadCertShares {
-				msg = subnet.CertMessage(append(root, 0xff))
-			}
+			msg := a.liar().blsMessage(subnet.CertMessage(root))
 			if share, err := a.bls.SignShare(certShare, msg); err == nil {
 				ext.CertHeight, ext.CertShare = cs.Height, share
 			} else {
@@ -385,10 +387,7 @@ func (a *app) ExtendVote(_ context.Context, req *abci.ExtendVoteRequest) (*abci.
 			round, prev = t.Beacon.Round+1, subnet.BeaconValue(t.Beacon.Sig)
 		}
 	}
-	msg := subnet.BeaconMessage(a.chainID, round, prev)
-	if a.cfg.Faults.BadCertShares {
-		msg = append(msg, 0xff)
-	}
+	msg := a.liar().blsMessage(subnet.BeaconMessage(a.chainID, round, prev))
 	if beaconShare == nil {
 		// Keys not generated yet.
 	} else if share, err := a.bls.SignShare(beaconShare, msg); err == nil {
@@ -487,9 +486,11 @@ func (a *app) PrepareProposal(_ context.Context, req *abci.PrepareProposalReques
 				Extension: v.raw, ExtSig: v.sig}})
 		}
 	}
-	if b := a.bitcoinProposal(context.Background(), req.MaxTxBytes-size); b != nil {
-		out = append(out, b)
-		size += int64(len(b))
+	for _, src := range a.sources {
+		if b := src.propose(context.Background(), req.MaxTxBytes-size); b != nil {
+			out = append(out, b)
+			size += int64(len(b))
+		}
 	}
 	// Mempool requests, checked against the block's time so the block is
 	// not rejected for a request that expired meanwhile.
@@ -619,10 +620,10 @@ func (a *app) ProcessProposal(_ context.Context, req *abci.ProcessProposalReques
 	cs := a.cs.Clone()
 	a.mu.Unlock()
 	ex := a.newExec(cs, req.Time, true)
-	btcSeen := 0
+	components := a.components.Block()
 	for i, raw := range req.Txs {
-		if subnet.IsBitcoinPayload(raw) {
-			if err := a.checkBitcoinPayload(raw, &btcSeen); err != nil {
+		if _, ok := subnet.ComponentTxID(raw); ok {
+			if err := components.Check(raw); err != nil {
 				a.log.Warn("rejecting proposal", "height", req.Height, "tx", i, "reason", err)
 				return &abci.ProcessProposalResponse{Status: abci.PROCESS_PROPOSAL_STATUS_REJECT}, nil
 			}
@@ -656,11 +657,13 @@ func (a *app) FinalizeBlock(_ context.Context, req *abci.FinalizeBlockRequest) (
 	cs.Live = slices.Compact(cs.Live)
 	ex := a.newExec(cs, req.Time, false)
 	results := make([]*abci.ExecTxResult, len(req.Txs))
-	btcSeen := 0
+	components := a.components.Block()
 	for i, raw := range req.Txs {
-		if subnet.IsBitcoinPayload(raw) {
-			code, log := a.applyBitcoinPayload(ex, raw, &btcSeen)
-			results[i] = &abci.ExecTxResult{Code: code, Log: log}
+		if _, ok := subnet.ComponentTxID(raw); ok {
+			results[i] = &abci.ExecTxResult{Code: codeOK}
+			if err := components.Apply(raw, ex); err != nil {
+				results[i] = &abci.ExecTxResult{Code: codeInvalid, Log: err.Error()}
+			}
 			continue
 		}
 		code, log := ex.apply(raw)
@@ -680,7 +683,7 @@ func (a *app) Commit(context.Context, *abci.CommitRequest) (*abci.CommitResponse
 		return &abci.CommitResponse{}, nil
 	}
 	next := a.next
-	if a.cfg.Faults.CrashAfterBlock != 0 && next.Height >= a.cfg.Faults.CrashAfterBlock {
+	if a.liar().crashBeforeCommit(next.Height) {
 		// Test fault: die between FinalizeBlock and Commit, with the
 		// height's writes only in memory.
 		a.st.discard()
@@ -736,6 +739,13 @@ func (a *app) Commit(context.Context, *abci.CommitRequest) (*abci.CommitResponse
 	return &abci.CommitResponse{RetainHeight: 0}, nil
 }
 
+// payloadSource is a component that proposes payloads from node-local
+// input (the Bitcoin canister's adapter).
+type payloadSource interface {
+	// propose returns a transaction of at most limit bytes, or nil.
+	propose(ctx context.Context, limit int64) []byte
+}
+
 // exec applies transactions to a copy of the state. With dry set it is a
 // ProcessProposal/PrepareProposal check and writes nothing.
 type exec struct {
@@ -762,6 +772,10 @@ func (e *exec) set(k, v []byte) {
 		e.a.st.set(k, v)
 	}
 }
+
+// Set and Delete make exec the subnet.Writer of its components' writes.
+func (e *exec) Set(k, v []byte) { e.set(k, v) }
+func (e *exec) Delete(k []byte) { e.del(k) }
 
 func (e *exec) del(k []byte) {
 	if !e.dry {
@@ -978,7 +992,7 @@ func (e *exec) endBlock(height uint64) error {
 		}
 	}
 	k := e.a.keys(cs)
-	tree, err := e.a.treeCache.Build(cs.TimeNS, k.subnetID.Bytes(), k.rootKey, live, e.a.bitcoinLeaves()...)
+	tree, err := e.a.treeCache.Build(cs.TimeNS, k.subnetID.Bytes(), k.rootKey, live, e.a.components.Leaves()...)
 	if err != nil {
 		return err
 	}

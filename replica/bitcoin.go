@@ -3,8 +3,8 @@ package replica
 import (
 	"context"
 	"crypto/sha256"
-	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
 	"time"
 
@@ -45,13 +45,18 @@ const bitcoinFetchTimeout = time.Second
 // payload, so its bytes enter that height's writes digest and app hash.
 const keyBitcoin = "btc/state"
 
-// btcState is the node's Bitcoin canister and its adapter connection.
+// btcState is the node's Bitcoin canister and its adapter connection. It
+// is the subnet.Component of the Bitcoin canister (its transactions are
+// Bitcoin payloads) and, with an adapter, the source of this node's
+// proposed payloads.
 type btcState struct {
 	network chain.Network
 	can     *service.Canister
+	fwd     service.Forwarder
 	conn    *grpc.ClientConn // nil without an adapter
 	client  apb.BtcServiceClient
 	hash    [32]byte // hash of the committed or just-finalized state
+	log     *slog.Logger
 }
 
 // adapterTarget turns the configured adapter address into a gRPC target.
@@ -100,17 +105,22 @@ func (a *app) initBitcoin(height uint64) error {
 		}
 		raw = st.Marshal()
 	}
-	b := &btcState{network: nw, hash: sha256.Sum256(raw)}
-	var fwd service.Forwarder
+	b := &btcState{network: nw, hash: sha256.Sum256(raw), log: a.log}
 	if bc.Adapter != "" {
 		b.conn, err = grpc.NewClient(adapterTarget(bc.Adapter), grpc.WithTransportCredentials(insecure.NewCredentials()))
 		if err != nil {
 			return fmt.Errorf("replica: bitcoin: adapter %s: %w", bc.Adapter, err)
 		}
 		b.client = apb.NewBtcServiceClient(b.conn)
-		fwd = service.AdapterForwarder{Client: b.client}
+		b.fwd = service.AdapterForwarder{Client: b.client}
 	}
-	b.can = service.NewCanister(st, fwd)
+	b.can = service.NewCanister(st, b.fwd)
+	if err := a.components.Register(b); err != nil {
+		return err
+	}
+	if b.client != nil {
+		a.sources = append(a.sources, b)
+	}
 	a.btc = b
 	a.log.Info("bitcoin canister loaded", "network", nw.String(), "adapter", bc.Adapter, "height", height)
 	return nil
@@ -123,21 +133,17 @@ func (a *app) closeBitcoin() {
 	}
 }
 
-// bitcoinProposal asks the adapter for the successors of the canister's
-// anchor and returns the payload transaction, at most limit bytes, or nil
-// when there is nothing new (or no adapter, or it does not answer in time).
-func (a *app) bitcoinProposal(ctx context.Context, limit int64) []byte {
-	b := a.btc
-	if b == nil || b.client == nil {
-		return nil
-	}
+// propose asks the adapter for the successors of the canister's anchor
+// and returns the payload transaction, at most limit bytes, or nil when
+// there is nothing new (or the adapter does not answer in time).
+func (b *btcState) propose(ctx context.Context, limit int64) []byte {
 	limit = min(limit, subnet.MaxBitcoinPayloadBytes)
 	ctx, cancel := context.WithTimeout(ctx, bitcoinFetchTimeout)
 	defer cancel()
 	anchor, processed := b.can.Request()
 	blocks, next, err := service.FetchSuccessors(ctx, b.client, anchor, processed)
 	if err != nil {
-		a.log.Debug("bitcoin adapter", "err", err)
+		b.log.Debug("bitcoin adapter", "err", err)
 		return nil
 	}
 	if len(blocks) == 0 {
@@ -166,69 +172,85 @@ func (a *app) bitcoinProposal(ctx context.Context, limit int64) []byte {
 	}
 	// Never propose what this node would reject.
 	if err := b.can.Check(p.Blocks); err != nil {
-		a.log.Warn("adapter returned invalid successors", "err", err)
+		b.log.Warn("adapter returned invalid successors", "err", err)
 		return nil
 	}
 	return subnet.EncodeBitcoinPayload(p)
 }
 
-// checkBitcoinPayload is ProcessProposal's validation of a payload
-// transaction; seen counts the payloads of the block (at most one).
-func (a *app) checkBitcoinPayload(raw []byte, seen *int) error {
-	if a.btc == nil {
-		return errors.New("replica: bitcoin payload on a node without bitcoin")
-	}
-	if *seen++; *seen > 1 {
-		return errors.New("replica: second bitcoin payload in block")
-	}
-	p, err := subnet.DecodeBitcoinPayload(raw)
+// ID implements subnet.Component.
+func (b *btcState) ID() subnet.ComponentID { return subnet.BitcoinComponentID() }
+
+// Check implements subnet.Component: ProcessProposal's validation of a
+// payload.
+func (b *btcState) Check(tx []byte) error {
+	p, err := subnet.DecodeBitcoinPayload(tx)
 	if err != nil {
 		return err
 	}
-	if err := a.btc.can.Check(p.Blocks); err != nil {
+	if err := b.can.Check(p.Blocks); err != nil {
 		return fmt.Errorf("replica: bitcoin payload: %w", err)
 	}
 	return nil
 }
 
-// applyBitcoinPayload is FinalizeBlock's execution of a payload
-// transaction: it applies the payload to the canister and writes the new
-// state into the height's writes. An invalid payload (possible only in a
-// block this node did not vote on) is a failed transaction that changes
-// nothing, on every node alike.
-func (a *app) applyBitcoinPayload(ex *exec, raw []byte, seen *int) (uint32, string) {
-	if a.btc == nil {
-		return codeInvalid, "bitcoin payload on a node without bitcoin"
-	}
-	if *seen++; *seen > 1 {
-		return codeInvalid, "second bitcoin payload in block"
-	}
-	p, err := subnet.DecodeBitcoinPayload(raw)
+// Apply implements subnet.Component: it applies a payload to the canister
+// and writes the new state into the height's writes. An invalid payload
+// (possible only in a block this node did not vote on) is a failed
+// transaction that changes nothing, on every node alike.
+func (b *btcState) Apply(tx []byte, w subnet.Writer) error {
+	p, err := subnet.DecodeBitcoinPayload(tx)
 	if err != nil {
-		return codeInvalid, err.Error()
+		return err
 	}
-	if err := a.btc.can.Apply(p.Blocks, p.Next); err != nil {
-		return codeInvalid, err.Error()
+	if err := b.can.Apply(p.Blocks, p.Next); err != nil {
+		return err
 	}
-	var st []byte
-	a.btc.can.Read(func(s *canister.State) { st = s.Marshal() })
-	a.btc.hash = sha256.Sum256(st)
-	ex.set([]byte(keyBitcoin), st)
-	return codeOK, ""
+	st := b.Snapshot()
+	b.hash = sha256.Sum256(st)
+	w.Set([]byte(keyBitcoin), st)
+	return nil
 }
 
-// bitcoinLeaves are the certified tree's Bitcoin entries:
-// /bitcoin/<network>/state_hash (SHA-256 of the canister state), none
-// without Bitcoin.
-func (a *app) bitcoinLeaves() []certification.PathValue {
-	if a.btc == nil {
-		return nil
-	}
-	h := a.btc.hash
+// Execute implements subnet.Component: the Bitcoin canister takes its
+// input from payloads only (its queries are answered outside consensus by
+// the Bitcoin service).
+func (b *btcState) Execute([]byte, subnet.Writer) ([]byte, error) { return nil, subnet.ErrNoMessages }
+
+// Leaves implements subnet.Component: /bitcoin/<network>/state_hash, the
+// SHA-256 of the canister state.
+func (b *btcState) Leaves() []certification.PathValue {
+	h := b.hash
 	return []certification.PathValue{{
-		Path:  [][]byte{[]byte("bitcoin"), []byte(a.btc.network.String()), []byte("state_hash")},
+		Path:  [][]byte{[]byte("bitcoin"), []byte(b.network.String()), []byte("state_hash")},
 		Value: h[:],
 	}}
+}
+
+// StateHash implements subnet.Component.
+func (b *btcState) StateHash() [32]byte { return b.hash }
+
+// Snapshot implements subnet.Component: the canister state as stored
+// under keyBitcoin.
+func (b *btcState) Snapshot() []byte {
+	var st []byte
+	b.can.Read(func(s *canister.State) { st = s.Marshal() })
+	return st
+}
+
+// Restore implements subnet.Component. It is for a node's start (the
+// Bitcoin service of a running node keeps the canister it was made with).
+func (b *btcState) Restore(snapshot []byte) error {
+	st, err := canister.Unmarshal(snapshot)
+	if err != nil {
+		return fmt.Errorf("replica: bitcoin: restore: %w", err)
+	}
+	if st.Network() != b.network {
+		return fmt.Errorf("replica: bitcoin: snapshot is for %s, configured %s", st.Network(), b.network)
+	}
+	b.can = service.NewCanister(st, b.fwd)
+	b.hash = sha256.Sum256(snapshot)
+	return nil
 }
 
 // BitcoinService returns the node's chainkey.bitcoin.v1 Bitcoin service

@@ -484,10 +484,8 @@ func (b *blsDKG) work(cs *subnet.State) [][]byte {
 			if err != nil {
 				continue
 			}
-			var env *dkg.Envelope
-			if b.a.cfg.Faults.BadDealings {
-				env, err = badDKGDealing(cfg, me, b.a.idkg.signKey)
-			} else {
+			env, err := b.a.liar().dkgDealing(cfg, me, b.a.idkg.signKey)
+			if env == nil && err == nil {
 				env, err = d.Deal(secrets[p], rand.Reader)
 			}
 			if err != nil {
@@ -509,11 +507,11 @@ func (b *blsDKG) work(cs *subnet.State) [][]byte {
 				out = append(out, b.msg(protoDKGComplaint, c))
 			}
 		}
-		if b.a.cfg.Faults.BadComplaints {
+		if lie := b.a.cfg.lie; lie != nil {
 			for _, dealer := range s.Dealers() {
 				_, h, ok := s.Dealing(dealer)
 				k := fmt.Sprintf("%d/%s/%d", ep.epoch, p, dealer)
-				if ok && dealer != me && !b.complained[k] {
+				if ok && dealer != me && lie.complainAbout(dealer) && !b.complained[k] {
 					b.complained[k] = true
 					if c, err := dkg.NewComplaint(b.a.idkg.signKey, cfg.SessionID, me, dealer, h); err == nil {
 						out = append(out, b.msg(protoDKGComplaint, c))
@@ -578,24 +576,6 @@ func (b *blsDKG) msg(kind uint8, env *dkg.Envelope) []byte {
 		return nil
 	}
 	return subnet.EncodeTx(&subnet.Tx{Protocol: &subnet.ProtocolTx{Kind: kind, Sender: uint32(b.a.cfg.Index), Body: body}})
-}
-
-// badDKGDealing is the test fault: a dealing signed by this node whose
-// proof of knowledge is for another session, so it fails public
-// verification.
-func badDKGDealing(cfg *dkg.Config, me int, key *dkg.NodeSigningKey) (*dkg.Envelope, error) {
-	other := *cfg
-	other.SessionID = append([]byte("wrong/"), cfg.SessionID...)
-	other.Previous = nil
-	d, err := dkg.NewDealer(&other, me, key)
-	if err != nil {
-		return nil, err
-	}
-	env, err := d.Deal(nil, rand.Reader)
-	if err != nil {
-		return nil, err
-	}
-	return dkg.SignEnvelope(key, env.Kind, cfg.SessionID, env.Signer, env.Body)
 }
 
 // sharesMatch reports whether the secret shares match the public

@@ -18,7 +18,7 @@ import (
 func TestGenesisKeyGeneration(t *testing.T) {
 	ts := newTestSubnet(t, 4, func(c *Config) {
 		if c.Index == 2 {
-			c.Faults.BadComplaints = true
+			c.lie = faults{BadComplaints: true}
 		}
 	})
 	ts.waitCertified(3, 60*time.Second)

@@ -44,7 +44,7 @@ func TestSevenNodesTwoCrashed(t *testing.T) {
 func TestCrashBetweenFinalizeAndCommit(t *testing.T) {
 	ts := newTestSubnet(t, 4, func(c *Config) {
 		if c.Index == 2 {
-			c.Faults.CrashAfterBlock = 4
+			c.lie = faults{CrashAfterBlock: 4}
 		}
 	})
 	// Node 2 is stuck at height 3; the others go on.

@@ -763,15 +763,7 @@ func (s *idkgState) sealers() ([]*dkg.ShareSealer, error) {
 // with sealers (one per receiver, from sealers).
 func (s *idkgState) deal(job *subnet.Job, sealers []*dkg.ShareSealer) ([]byte, error) {
 	cfg := s.cfgFor(job.KeyID)
-	kind := job.Kind
-	if s.a.cfg.Faults.BadDealings {
-		// A publicly wrong dealing: the wrong kind of commitment.
-		if kind == uint8(idkg.Random) {
-			kind = uint8(idkg.RandomUnmasked)
-		} else if kind == uint8(idkg.RandomUnmasked) {
-			kind = uint8(idkg.Random)
-		}
-	}
+	kind := s.a.liar().idkgDealingKind(job.Kind)
 	op, inputs, err := s.jobInputs(kind, job.Input, job.Input2)
 	if err != nil {
 		return nil, err
@@ -783,12 +775,7 @@ func (s *idkgState) deal(job *subnet.Job, sealers []*dkg.ShareSealer) ([]byte, e
 	if err != nil {
 		return nil, fmt.Errorf("replica: deal %q: %w", job.ID, err)
 	}
-	if s.a.cfg.Faults.BadIDKGShares {
-		// A wrong opening for the next node: another receiver's.
-		v := (s.a.cfg.Index + 1) % s.n
-		openings[v].Zeroize()
-		openings[v] = openings[(v+1)%s.n]
-	}
+	s.a.liar().idkgOpenings(openings, s.a.cfg.Index)
 	var cts [][]byte
 	if err == nil {
 		cts, err = idkg.EncryptOpeningsWith(d, openings, sealers)

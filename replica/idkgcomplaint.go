@@ -506,7 +506,7 @@ func (s *idkgState) complaintWork(cs *subnet.State) [][]byte {
 	var answer, reveal []subnet.Complaint
 	for _, c := range cs.Complaints {
 		switch {
-		case !c.Convicted && c.Dealer == me && (!s.a.cfg.Faults.BadIDKGShares || s.a.cfg.Faults.AnswerIDKGComplaints):
+		case !c.Convicted && c.Dealer == me && s.a.liar().answersComplaints():
 			if due(string(idkgPairKey("a", c.Transcript, c.Dealer, c.Complainer))) {
 				answer = append(answer, c)
 			}

@@ -143,10 +143,7 @@ func (a *app) signShares(cs *subnet.State) []subnet.SignShare {
 			a.log.Error("signature share", "request", shortHex(p.ID), "key", p.KeyID, "err", err)
 			continue
 		}
-		if a.cfg.Faults.BadSignShares && len(share) > 0 {
-			share = slices.Clone(share)
-			share[len(share)-1] ^= 1
-		}
+		share = a.liar().signShare(share)
 		out = append(out, subnet.SignShare{RequestID: p.ID, Share: share})
 	}
 	return out

@@ -5,11 +5,13 @@ import (
 	"crypto/sha256"
 	"fmt"
 	"testing"
+	"time"
 
 	"github.com/btcsuite/btcd/btcec/v2"
 	btcecdsa "github.com/btcsuite/btcd/btcec/v2/ecdsa"
 	btcschnorr "github.com/btcsuite/btcd/btcec/v2/schnorr"
 
+	"github.com/chainkey/chainkey/bitcoin/regtest"
 	"github.com/chainkey/chainkey/ingress"
 	"github.com/chainkey/chainkey/replica/subnet"
 )
@@ -106,18 +108,10 @@ func (s *simSubnet) apps() []*app {
 	return out
 }
 
-func liar(index int, set func(*Faults)) func(*Config) {
-	return func(c *Config) {
-		if c.Index == index {
-			set(&c.Faults)
-		}
-	}
-}
-
 // TestSimFalseComplaints: a node that complains about valid key
 // generation dealings convicts nobody, and the keys are made.
 func TestSimFalseComplaints(t *testing.T) {
-	s := newSimSubnet(t, 4, subnetOptions{}, liar(2, func(f *Faults) { f.BadComplaints = true }))
+	s := newSimSubnet(t, 4, subnetOptions{}, lying(2, faults{BadComplaints: true}))
 	s.run(200, "keys", s.keysReady)
 	for i := range s.nodes {
 		if c := s.convicted(i); len(c) != 0 {
@@ -129,7 +123,7 @@ func TestSimFalseComplaints(t *testing.T) {
 // TestSimLyingSigner: a node sending bad signature shares is convicted,
 // and the signatures the subnet returns are still valid.
 func TestSimLyingSigner(t *testing.T) {
-	s := newSimSubnet(t, 4, subnetOptions{}, liar(0, func(f *Faults) { f.BadSignShares = true }))
+	s := newSimSubnet(t, 4, subnetOptions{}, lying(0, faults{BadSignShares: true}))
 	s.run(200, "keys", s.keysReady)
 	caller, _ := ingress.GenerateEd25519()
 	h := sha256.Sum256([]byte("liar"))
@@ -143,7 +137,7 @@ func TestSimLyingSigner(t *testing.T) {
 // TestSimLyingDealer: a node whose key generation dealings are publicly
 // wrong is convicted and the keys are made from the other nodes' dealings.
 func TestSimLyingDealer(t *testing.T) {
-	s := newSimSubnet(t, 4, subnetOptions{}, liar(3, func(f *Faults) { f.BadDealings = true }))
+	s := newSimSubnet(t, 4, subnetOptions{}, lying(3, faults{BadDealings: true}))
 	s.run(200, "keys", s.keysReady)
 	s.waitConvicted(3, 20)
 	caller, _ := ingress.GenerateEd25519()
@@ -156,7 +150,7 @@ func TestSimLyingDealer(t *testing.T) {
 // shares is convicted by evidence in a block, and certification and the
 // beacon go on.
 func TestSimLyingCertifier(t *testing.T) {
-	s := newSimSubnet(t, 4, subnetOptions{}, liar(1, func(f *Faults) { f.BadCertShares = true }))
+	s := newSimSubnet(t, 4, subnetOptions{}, lying(1, faults{BadCertShares: true}))
 	s.run(200, "keys", s.keysReady)
 	s.waitConvicted(1, 20)
 	before := s.state(0)
@@ -175,7 +169,7 @@ func TestSimLyingCertifier(t *testing.T) {
 // else is convicted.
 func TestSimIDKGBadShareComplaint(t *testing.T) {
 	const bad, victim = 1, 2
-	s := newSimSubnet(t, 4, subnetOptions{}, liar(bad, func(f *Faults) { f.BadIDKGShares = true }))
+	s := newSimSubnet(t, 4, subnetOptions{}, lying(bad, faults{BadIDKGShares: true}))
 	s.run(200, "keys", s.keysReady)
 	s.waitConvicted(bad, 60)
 	var detail string
@@ -216,7 +210,7 @@ func TestSimIDKGBadShareComplaint(t *testing.T) {
 // opening.
 func TestSimIDKGBadShareAnswered(t *testing.T) {
 	const dealer, victim = 1, 2
-	s := newSimSubnet(t, 4, subnetOptions{}, liar(dealer, func(f *Faults) { f.BadIDKGShares, f.AnswerIDKGComplaints = true, true }))
+	s := newSimSubnet(t, 4, subnetOptions{}, lying(dealer, faults{BadIDKGShares: true, AnswerIDKGComplaints: true}))
 	s.run(200, "keys", s.keysReady)
 	var detail string
 	s.run(60, "victim's shares", func() bool {
@@ -281,7 +275,7 @@ func TestSimCrashDuringKeyGeneration(t *testing.T) {
 // TestSimCrashBetweenFinalizeAndCommit: a node dies with a finalized but
 // uncommitted height; reopened, it replays the height to the same app hash.
 func TestSimCrashBetweenFinalizeAndCommit(t *testing.T) {
-	s := newSimSubnet(t, 4, subnetOptions{}, liar(2, func(f *Faults) { f.CrashAfterBlock = 4 }))
+	s := newSimSubnet(t, 4, subnetOptions{}, lying(2, faults{CrashAfterBlock: 4}))
 	s.steps(6)
 	if s.nodes[2].up {
 		t.Fatal("node 2 did not crash")
@@ -325,5 +319,48 @@ func TestSimResharing(t *testing.T) {
 		if c := s.convicted(i); len(c) != 0 {
 			t.Fatalf("node %d convicted %v", i, c)
 		}
+	}
+}
+
+// TestSimBitcoinComponent: Bitcoin payloads reach the canister of every
+// node through the component registry: a valid payload is accepted and
+// applied alike everywhere (same app hash, same /bitcoin state hash in the
+// certified tree), a second payload in one block and an invalid one are
+// refused, and a node restarted from disk has the canister state.
+func TestSimBitcoinComponent(t *testing.T) {
+	s := newSimSubnet(t, 4, subnetOptions{}, func(c *Config) { c.Bitcoin = &BitcoinConfig{Network: "regtest"} })
+	s.steps(2)
+	c := regtest.NewChain(time.Unix(1_700_000_000, 0))
+	p1 := subnet.EncodeBitcoinPayload(&subnet.BitcoinPayload{Blocks: [][]byte{regtest.BlockBytes(c.Next(regtest.NewKey(1).Script, 50e8))}})
+	p2 := subnet.EncodeBitcoinPayload(&subnet.BitcoinPayload{Blocks: [][]byte{regtest.BlockBytes(c.Next(regtest.NewKey(1).Script, 50e8))}})
+	if s.accepts([][]byte{p1, p1}) {
+		t.Fatal("two Bitcoin payloads in one block accepted")
+	}
+	if s.accepts([][]byte{p2}) {
+		t.Fatal("a payload whose block does not connect accepted")
+	}
+	if !s.accepts([][]byte{p1}) {
+		t.Fatal("valid payload refused")
+	}
+	before := s.nodes[0].app.btc.StateHash()
+	s.extra = [][]byte{p1}
+	s.steps(1)
+	for _, nd := range s.nodes {
+		h, tip, ok := (&Node{app: nd.app}).BitcoinStateHash()
+		if !ok || h == before || h != nd.app.btc.StateHash() || tip != 1 {
+			t.Fatalf("node %d: canister state hash %x (before %x), tip %d", nd.cfg.Index, h, before, tip)
+		}
+		leaves := nd.app.components.Leaves()
+		if len(leaves) != 1 || string(leaves[0].Value) != string(h[:]) {
+			t.Fatalf("node %d: certified Bitcoin leaves %v", nd.cfg.Index, leaves)
+		}
+	}
+	s.extra = [][]byte{p2}
+	s.steps(1)
+	s.crash(3)
+	s.steps(1)
+	s.restart(3)
+	if _, tip, _ := (&Node{app: s.nodes[3].app}).BitcoinStateHash(); tip != 2 {
+		t.Fatalf("restarted node's canister at tip %d, want 2", tip)
 	}
 }

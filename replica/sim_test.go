@@ -42,6 +42,9 @@ type simSubnet struct {
 	pool     [][]byte
 	inPool   map[string]bool
 	tweak    func(*Config)
+	// extra are appended to the next proposal, as another proposer's
+	// block would carry them.
+	extra [][]byte
 }
 
 type simNode struct {
@@ -221,6 +224,20 @@ func (s *simSubnet) submit(i int, raw []byte) bool {
 	return true
 }
 
+// accepts reports whether every live node accepts a proposal of txs for
+// the next height (nothing is executed).
+func (s *simSubnet) accepts(txs [][]byte) bool {
+	h := s.height() + 1
+	for _, nd := range s.live() {
+		res, err := nd.app.ProcessProposal(context.Background(), &abci.ProcessProposalRequest{Height: h,
+			Time: s.start.Add(time.Duration(h) * simStep), Txs: txs})
+		if err != nil || res.Status != abci.PROCESS_PROPOSAL_STATUS_ACCEPT {
+			return false
+		}
+	}
+	return true
+}
+
 // step runs one height.
 func (s *simSubnet) step() {
 	s.t.Helper()
@@ -244,7 +261,8 @@ func (s *simSubnet) step() {
 	if err != nil {
 		s.t.Fatalf("height %d: prepare: %v", h, err)
 	}
-	txs := prep.Txs
+	txs := append(prep.Txs, s.extra...)
+	s.extra = nil
 	decided := make([]abci.VoteInfo, len(s.votes))
 	for i, v := range s.votes {
 		decided[i] = abci.VoteInfo{Validator: v.Validator, BlockIdFlag: v.BlockIdFlag}
@@ -292,7 +310,7 @@ func (s *simSubnet) step() {
 	s.blocks = append(s.blocks, simBlock{txs: txs, time: now, decided: decided, hash: hash})
 	for _, nd := range live {
 		if _, err := nd.app.Commit(ctx, &abci.CommitRequest{}); err != nil {
-			// A node told to fail here (Faults.CrashAfterBlock) dies with
+			// A node told to fail here (faults.CrashAfterBlock) dies with
 			// the height unwritten, as a killed process would.
 			s.t.Logf("height %d: node %d fails to commit: %v", h, nd.cfg.Index, err)
 			s.crash(nd.cfg.Index)
