@@ -28,6 +28,16 @@
 // BitcoinPayloadMagic, whose first byte 0xff cannot start a CBOR item, so
 // no transaction decodes as both.
 //
+// # Components
+//
+// A Component is a part of the replicated state beside the signing core
+// that blocks carry payloads for; its transactions start with 0xff and
+// its ComponentID, and the Components registry routes them, one per
+// component per block. The Bitcoin canister is the first (its payload
+// magic is 0xff ‖ "ckbtc" ‖ 1); Wasm canister execution is to be the
+// next. Adding one registers it; the proposal checks and block execution
+// do not change.
+//
 // # State and hashes
 //
 // State is the small, always-loaded part of the replicated state; bulk
