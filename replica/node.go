@@ -410,7 +410,10 @@ func (n *Node) Status(ctx context.Context) (*api.Status, error) {
 // The node runtime puts its output in the mempool; the simulated subnet of
 // the tests does the same without CometBFT.
 type dealer struct {
-	a *app
+	bdkg *blsDKG    // nil for a bootstrap-dealer subnet
+	idkg *idkgState
+	me   uint32
+	log  *slog.Logger
 	// submitted: job -> height its dealing went to the mempool; failed:
 	// job -> height of the last failed attempt (typically an input share
 	// still being recovered through a complaint), retried a few heights on.
@@ -419,7 +422,8 @@ type dealer struct {
 }
 
 func newDealer(a *app) *dealer {
-	return &dealer{a: a, submitted: map[string]uint64{}, failed: map[string]uint64{}}
+	return &dealer{bdkg: a.bdkg, idkg: a.idkg, me: uint32(a.cfg.Index), log: a.log,
+		submitted: map[string]uint64{}, failed: map[string]uint64{}}
 }
 
 // work sends, through send, the messages for the committed state cs in
@@ -430,19 +434,18 @@ func newDealer(a *app) *dealer {
 // dealings. Afterwards the node's shares of finished transcripts are
 // computed, and complaints they lead to are sent.
 func (d *dealer) work(cs *subnet.State, quit <-chan struct{}, send func(raw []byte) bool) {
-	a := d.a
-	if b := a.bdkg; b != nil {
+	if b := d.bdkg; b != nil {
 		for _, raw := range append(b.work(cs), b.drainAnswers()...) {
 			send(raw)
 		}
 	}
-	for _, raw := range a.idkg.complaintWork(cs) {
+	for _, raw := range d.idkg.complaintWork(cs) {
 		send(raw)
 	}
 	// Then the shares that requests waiting for a signature need.
-	a.idkg.warmPending(cs, quit)
+	d.idkg.warmPending(cs, quit)
 	open := map[string]bool{}
-	me := uint32(a.cfg.Index)
+	me := d.me
 	// One KEM run per receiver for all of this round's dealings.
 	var sealers []*dkg.ShareSealer
 	for i := range cs.Jobs {
@@ -462,17 +465,17 @@ func (d *dealer) work(cs *subnet.State, quit <-chan struct{}, send func(raw []by
 		}
 		var err error
 		if sealers == nil {
-			if sealers, err = a.idkg.sealers(); err != nil {
-				a.log.Warn("cannot deal", "err", err)
+			if sealers, err = d.idkg.sealers(); err != nil {
+				d.log.Warn("cannot deal", "err", err)
 				break
 			}
 		}
-		body, err := a.idkg.deal(j, sealers)
+		body, err := d.idkg.deal(j, sealers)
 		if err != nil {
 			if _, again := d.failed[id]; again {
-				a.log.Debug("cannot deal yet", "transcript", id, "err", err)
+				d.log.Debug("cannot deal yet", "transcript", id, "err", err)
 			} else {
-				a.log.Warn("cannot deal yet; will retry", "transcript", id, "err", err)
+				d.log.Warn("cannot deal yet; will retry", "transcript", id, "err", err)
 			}
 			d.failed[id] = cs.Height
 			continue
@@ -492,8 +495,8 @@ func (d *dealer) work(cs *subnet.State, quit <-chan struct{}, send func(raw []by
 			delete(d.failed, id)
 		}
 	}
-	a.idkg.warm(cs, quit)
-	for _, raw := range a.idkg.complaintWork(cs) {
+	d.idkg.warm(cs, quit)
+	for _, raw := range d.idkg.complaintWork(cs) {
 		send(raw)
 	}
 }
