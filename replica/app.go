@@ -371,7 +371,7 @@ func (a *app) ExtendVote(_ context.Context, req *abci.ExtendVoteRequest) (*abci.
 	}
 	ext.KeyEpoch = shareEpoch
 	if cs.Height > 0 && certShare != nil {
-		root, ok, err := a.st.getCommitted(heightKey(prefixRoot, cs.Height))
+		root, ok, err := a.st.getCommitted(subnet.HeightKey(subnet.PrefixRoot, cs.Height))
 		if err == nil && ok {
 			msg := a.liar().blsMessage(subnet.CertMessage(root))
 			if share, err := a.bls.SignShare(certShare, msg); err == nil {
@@ -525,7 +525,7 @@ func (a *app) alreadyConvicted(index int, height int64) bool {
 }
 
 func evidenceKey(index int, height uint64) []byte {
-	return heightKey(fmt.Sprintf("%s%d/", prefixEvidence, index), height)
+	return subnet.HeightKey(fmt.Sprintf("%s%d/", prefixEvidence, index), height)
 }
 
 // extSignatureOK checks CometBFT's signature on a vote extension.
@@ -554,7 +554,7 @@ func (a *app) combineCert(cs *subnet.State, votes []extVote, bad map[int]bool) *
 	}
 	sort.Slice(heights, func(i, j int) bool { return heights[i] > heights[j] })
 	for _, h := range heights {
-		root, ok, err := a.st.getCommitted(heightKey(prefixRoot, h))
+		root, ok, err := a.st.getCommitted(subnet.HeightKey(subnet.PrefixRoot, h))
 		if err != nil || !ok {
 			continue
 		}
@@ -719,7 +719,7 @@ func (a *app) Commit(context.Context, *abci.CommitRequest) (*abci.CommitResponse
 		}
 	}
 	if next.LastCertified != 0 {
-		if sig, ok, _ := a.st.getCommitted(heightKey(prefixCertSig, next.LastCertified)); ok {
+		if sig, ok, _ := a.st.getCommitted(subnet.HeightKey(subnet.PrefixCertSig, next.LastCertified)); ok {
 			a.certs[next.LastCertified] = sig
 		}
 	}
@@ -835,23 +835,10 @@ func (e *exec) applyCert(t *subnet.CertTx) (uint32, error) {
 	if e.cert {
 		return codeInvalid, errf("second certification in block")
 	}
-	if t.Height <= e.cs.LastCertified || t.Height > e.cs.Height {
-		return codeInvalid, errf("certification of height %d (certified %d, height %d)", t.Height, e.cs.LastCertified, e.cs.Height)
-	}
-	root, ok, err := e.a.st.getCommitted(heightKey(prefixRoot, t.Height))
-	if err != nil || !ok {
-		return codeInvalid, errf("no state root for height %d", t.Height)
-	}
-	pub := e.a.keys(e.cs).certPub
-	if pub == nil {
-		return codeInvalid, errf("certification before the keys exist")
-	}
-	if err := e.a.bls.Verify(pub, subnet.CertMessage(root), t.Sig); err != nil {
-		return codeInvalid, fmt.Errorf("replica: certification of height %d: %w", t.Height, err)
+	if err := subnet.ApplyCert(e.cs, e.a.st.committed(), e, e.a.bls, e.a.keys(e.cs).certPub, t); err != nil {
+		return codeInvalid, err
 	}
 	e.cert = true
-	e.cs.LastCertified = t.Height
-	e.set(heightKey(prefixCertSig, t.Height), t.Sig)
 	return codeOK, nil
 }
 
@@ -859,20 +846,10 @@ func (e *exec) applyBeacon(t *subnet.BeaconTx) (uint32, error) {
 	if e.beacon {
 		return codeInvalid, errf("second beacon in block")
 	}
-	if t.Round != e.cs.BeaconRound+1 {
-		return codeInvalid, errf("beacon round %d, want %d", t.Round, e.cs.BeaconRound+1)
-	}
-	pub := e.a.keys(e.cs).beacPub
-	if pub == nil {
-		return codeInvalid, errf("beacon before the keys exist")
-	}
-	if err := e.a.bls.Verify(pub, subnet.BeaconMessage(e.a.chainID, t.Round, e.cs.Beacon), t.Sig); err != nil {
-		return codeInvalid, fmt.Errorf("replica: beacon round %d: %w", t.Round, err)
+	if err := subnet.ApplyBeacon(e.cs, e, e.a.bls, e.a.chainID, e.a.keys(e.cs).beacPub, t); err != nil {
+		return codeInvalid, err
 	}
 	e.beacon = true
-	e.cs.BeaconRound, e.cs.Beacon = t.Round, subnet.BeaconValue(t.Sig)
-	e.set(heightKey(prefixBeacon, t.Round), e.cs.Beacon)
-	e.del(heightKey(prefixBeacon, t.Round-min(t.Round, retainRounds)))
 	return codeOK, nil
 }
 
@@ -919,7 +896,7 @@ func (a *app) extHasBadShare(idx int, ext *subnet.VoteExt) bool {
 		return a.extHasBadSignShare(idx, ext)
 	}
 	if len(ext.CertShare) != 0 {
-		root, ok, err := a.st.getCommitted(heightKey(prefixRoot, ext.CertHeight))
+		root, ok, err := a.st.getCommitted(subnet.HeightKey(subnet.PrefixRoot, ext.CertHeight))
 		if err == nil && ok && a.bls.VerifyShare(k.certPub, idx, subnet.CertMessage(root), ext.CertShare) != nil {
 			return true
 		}
@@ -928,7 +905,7 @@ func (a *app) extHasBadShare(idx int, ext *subnet.VoteExt) bool {
 		var prev []byte
 		if ext.BeaconRound == 1 {
 			prev = subnet.GenesisBeacon(a.chainID)
-		} else if v, ok, _ := a.st.getCommitted(heightKey(prefixBeacon, ext.BeaconRound-1)); ok {
+		} else if v, ok, _ := a.st.getCommitted(subnet.HeightKey(subnet.PrefixBeacon, ext.BeaconRound-1)); ok {
 			prev = v
 		}
 		if prev != nil && a.bls.VerifyShare(k.beacPub, idx, subnet.BeaconMessage(a.chainID, ext.BeaconRound, prev), ext.BeaconShare) != nil {
@@ -998,11 +975,7 @@ func (e *exec) endBlock(height uint64) error {
 	}
 	e.tree = tree
 	root := tree.Digest()
-	e.set(heightKey(prefixRoot, height), root[:])
-	if height > retainHeights {
-		e.del(heightKey(prefixRoot, height-retainHeights))
-		e.del(heightKey(prefixCertSig, height-retainHeights))
-	}
+	subnet.RecordRoot(e, height, root)
 	// The app hash chains the previous one with this height's writes, the
 	// core state and the certified root: it covers the whole state.
 	hash, err := subnet.AppHash(cs.AppHash, height, e.a.st.writesDigest(), cs, root)

@@ -410,7 +410,7 @@ func (n *Node) Status(ctx context.Context) (*api.Status, error) {
 // The node runtime puts its output in the mempool; the simulated subnet of
 // the tests does the same without CometBFT.
 type dealer struct {
-	bdkg *blsDKG    // nil for a bootstrap-dealer subnet
+	bdkg *blsDKG // nil for a bootstrap-dealer subnet
 	idkg *idkgState
 	me   uint32
 	log  *slog.Logger

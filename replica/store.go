@@ -2,7 +2,6 @@ package replica
 
 import (
 	"bytes"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"slices"
@@ -40,6 +39,9 @@ func openStore(dir string) (*store, error) {
 	s.ov = subnet.NewOverlay(committedStore{s})
 	return s, nil
 }
+
+// committed returns the committed state as subnet.Storage.
+func (s *store) committed() subnet.Storage { return committedStore{s} }
 
 // committedStore is the committed state of a store as subnet.Storage.
 type committedStore struct{ s *store }
@@ -155,14 +157,6 @@ func (s *store) loadMeta() (storeMeta, error) {
 		return m, fmt.Errorf("replica: decode state meta: %w", err)
 	}
 	return m, nil
-}
-
-// heightKey returns prefix || big-endian h, which sorts by height.
-func heightKey(prefix string, h uint64) []byte {
-	k := make([]byte, len(prefix)+8)
-	copy(k, prefix)
-	binary.BigEndian.PutUint64(k[len(prefix):], h)
-	return k
 }
 
 func hasPrefix(k []byte, p string) bool { return bytes.HasPrefix(k, []byte(p)) }
