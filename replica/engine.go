@@ -18,14 +18,18 @@ import (
 	"github.com/chainkey/chainkey/schnorr"
 
 	"github.com/chainkey/chainkey/replica/api"
+	"github.com/chainkey/chainkey/replica/subnet"
 )
 
 // thresholdEngine signs with one master key made by the IDKG lifecycle,
 // through package ecdsa (ecdsa:secp256k1) or package schnorr
 // (schnorr:bip340secp256k1, schnorr:ed25519).
 type thresholdEngine struct {
-	a     *app
 	keyID string
+	idkg  *idkgState
+	n, me int // subnet size, this node's index
+	// committed returns the committed state (its master key transcript).
+	committed func() *subnet.State
 
 	// derived caches derived public keys and chain codes by caller and
 	// path: the master public key never changes (resharing keeps it), and
@@ -56,16 +60,14 @@ func (e *thresholdEngine) alg() schnorr.Algorithm {
 }
 
 func (e *thresholdEngine) key() (*idkg.Transcript, error) {
-	e.a.mu.Lock()
-	id := e.a.cs.KeyTr[e.keyID]
-	e.a.mu.Unlock()
+	id := e.committed().KeyTr[e.keyID]
 	if id == nil {
 		return nil, fmt.Errorf("%w: key %s is being created", api.ErrNotReady, e.keyID)
 	}
-	return e.a.idkg.transcript(id)
+	return e.idkg.transcript(id)
 }
 
-func (e *thresholdEngine) Threshold() int { return faultBound(len(e.a.members)) + 1 }
+func (e *thresholdEngine) Threshold() int { return faultBound(e.n) + 1 }
 
 func (e *thresholdEngine) PublicKey(caller principal.Principal, path [][]byte) ([]byte, []byte, error) {
 	ck := derivedKey(caller, path)
@@ -143,7 +145,7 @@ func (e *thresholdEngine) presig(in *signInput) (*presigParts, error) {
 	var key *idkg.Transcript
 	var err error
 	if r.KeyTr != nil {
-		key, err = e.a.idkg.transcript(r.KeyTr)
+		key, err = e.idkg.transcript(r.KeyTr)
 	} else {
 		key, err = e.key()
 	}
@@ -157,7 +159,7 @@ func (e *thresholdEngine) presig(in *signInput) (*presigParts, error) {
 		p.ids = [][]byte{r.Kappa}
 	}
 	for _, id := range p.ids {
-		t, err := e.a.idkg.transcript(id)
+		t, err := e.idkg.transcript(id)
 		if err != nil {
 			return nil, err
 		}
@@ -192,7 +194,7 @@ func (e *thresholdEngine) schnorrRequest(in *signInput) *schnorr.Request {
 // memory before the share is returned; the share itself is kept in memory so that
 // the same share (never a second one) is sent again until the reply lands.
 func (e *thresholdEngine) SignShare(in *signInput) ([]byte, error) {
-	s := e.a.idkg
+	s := e.idkg
 	s.mu.Lock()
 	if sh, ok := s.shares[string(in.RequestID)]; ok {
 		s.mu.Unlock()
@@ -203,7 +205,7 @@ func (e *thresholdEngine) SignShare(in *signInput) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	me := e.a.cfg.Index
+	me := e.me
 	log := s.consumed
 	if log.Used(p.presigID()) {
 		// Consumed before a restart: never a second share, and make sure

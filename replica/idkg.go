@@ -173,7 +173,8 @@ func (a *app) initIDKG() error {
 	}
 	a.idkg = s
 	for _, k := range a.gen.KeyIDs {
-		a.engines[k] = &thresholdEngine{a: a, keyID: k}
+		a.engines[k] = &thresholdEngine{keyID: k, idkg: s, n: len(a.members), me: a.cfg.Index,
+			committed: func() *subnet.State { cs, _ := a.committed(); return cs }}
 	}
 	return nil
 }
