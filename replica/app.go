@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
-	"sort"
 	"sync"
 	"time"
 
@@ -366,7 +365,7 @@ func (a *app) ExtendVote(_ context.Context, req *abci.ExtendVoteRequest) (*abci.
 	a.mu.Unlock()
 	ext := &subnet.VoteExt{}
 	certShare, beaconShare, shareEpoch := a.blsSharesEpoch()
-	if shareEpoch != keyEpoch(cs) {
+	if shareEpoch != subnet.KeyEpoch(cs) {
 		certShare, beaconShare = nil, nil // keys just reshared; shares follow at commit
 	}
 	ext.KeyEpoch = shareEpoch
@@ -471,10 +470,15 @@ func (a *app) PrepareProposal(_ context.Context, req *abci.PrepareProposalReques
 		}
 	}
 	bad := map[int]bool{}
-	if t := a.combineCert(cs, votes, bad); t != nil {
+	ext := make([]subnet.ExtVote, len(votes))
+	for i, v := range votes {
+		ext[i] = subnet.ExtVote{Index: v.index, Ext: v.ext}
+	}
+	k := a.keys(cs)
+	if t := subnet.CombineCert(cs, a.st.committed(), a.bls, k.certPub, ext, bad); t != nil {
 		add(&subnet.Tx{Cert: t})
 	}
-	if t := a.combineBeacon(cs, votes, bad); t != nil {
+	if t := subnet.CombineBeacon(cs, a.bls, a.chainID, k.beacPub, ext, bad); t != nil {
 		add(&subnet.Tx{Beacon: t})
 	}
 	for _, r := range a.combineReplies(cs, votes, bad) {
@@ -532,84 +536,6 @@ func evidenceKey(index int, height uint64) []byte {
 func (a *app) extSignatureOK(index int, height, round int64, ext, sig []byte) bool {
 	msg := cmttypes.VoteExtensionSignBytes(a.chainID, &cmtproto.Vote{Extension: ext, Height: height, Round: int32(round)})
 	return a.members[index].pub.VerifySignature(msg, sig)
-}
-
-// combineCert combines the certification shares of the most recent height
-// not yet certified, marking the nodes whose shares were bad.
-func (a *app) combineCert(cs *subnet.State, votes []extVote, bad map[int]bool) *subnet.CertTx {
-	byHeight := map[uint64]map[int][]byte{}
-	for _, v := range votes {
-		h := v.ext.CertHeight
-		if len(v.ext.CertShare) == 0 || h <= cs.LastCertified || h > cs.Height || v.ext.KeyEpoch != keyEpoch(cs) {
-			continue
-		}
-		if byHeight[h] == nil {
-			byHeight[h] = map[int][]byte{}
-		}
-		byHeight[h][v.index] = v.ext.CertShare
-	}
-	heights := make([]uint64, 0, len(byHeight))
-	for h := range byHeight {
-		heights = append(heights, h)
-	}
-	sort.Slice(heights, func(i, j int) bool { return heights[i] > heights[j] })
-	for _, h := range heights {
-		root, ok, err := a.st.getCommitted(subnet.HeightKey(subnet.PrefixRoot, h))
-		if err != nil || !ok {
-			continue
-		}
-		pub := a.keys(cs).certPub
-		if pub == nil {
-			return nil
-		}
-		sig, badIdx, err := a.combineAll(pub, subnet.CertMessage(root), byHeight[h])
-		for _, i := range badIdx {
-			bad[i] = true
-		}
-		if err == nil {
-			return &subnet.CertTx{Height: h, Sig: sig}
-		}
-	}
-	return nil
-}
-
-func (a *app) combineBeacon(cs *subnet.State, votes []extVote, bad map[int]bool) *subnet.BeaconTx {
-	shares := map[int][]byte{}
-	for _, v := range votes {
-		if v.ext.BeaconRound == cs.BeaconRound+1 && len(v.ext.BeaconShare) != 0 && v.ext.KeyEpoch == keyEpoch(cs) {
-			shares[v.index] = v.ext.BeaconShare
-		}
-	}
-	if len(shares) == 0 {
-		return nil
-	}
-	pub := a.keys(cs).beacPub
-	if pub == nil {
-		return nil
-	}
-	sig, badIdx, err := a.combineAll(pub, subnet.BeaconMessage(a.chainID, cs.BeaconRound+1, cs.Beacon), shares)
-	for _, i := range badIdx {
-		bad[i] = true
-	}
-	if err != nil {
-		return nil
-	}
-	return &subnet.BeaconTx{Round: cs.BeaconRound + 1, Sig: sig}
-}
-
-// combineAll checks every share (so that a node sending bad shares is
-// always caught, not only when its share is among those combined), then
-// combines the good ones.
-func (a *app) combineAll(pub, msg []byte, shares map[int][]byte) ([]byte, []int, error) {
-	bad, err := a.bls.BatchVerifyShares(pub, msg, shares)
-	if err != nil && len(bad) == 0 {
-		return nil, nil, err
-	}
-	for _, i := range bad {
-		delete(shares, i)
-	}
-	sig, more, err := a.bls.CombineVerified(pub, msg, shares)
-	return sig, append(bad, more...), err
 }
 
 // ProcessProposal accepts a block only if every transaction in it applies
@@ -698,7 +624,7 @@ func (a *app) Commit(context.Context, *abci.CommitRequest) (*abci.CommitResponse
 	if err := a.st.commit(storeMeta{Height: next.Height, AppHash: next.AppHash}); err != nil {
 		return nil, err
 	}
-	if next.BLSReady && a.gen.KeyGen == keyGenDKG && (a.certShare == nil || a.shareEpoch != keyEpoch(next)) {
+	if next.BLSReady && a.gen.KeyGen == keyGenDKG && (a.certShare == nil || a.shareEpoch != subnet.KeyEpoch(next)) {
 		if err := a.loadDKGShares(next); err != nil {
 			return nil, err
 		}
@@ -892,27 +818,7 @@ func (e *exec) applyEvidence(t *subnet.EvidenceTx) (uint32, error) {
 func (a *app) extHasBadShare(idx int, ext *subnet.VoteExt) bool {
 	cs, _ := a.committed()
 	k := a.keys(cs)
-	if k.certPub == nil || ext.KeyEpoch != keyEpoch(cs) {
-		return a.extHasBadSignShare(idx, ext)
-	}
-	if len(ext.CertShare) != 0 {
-		root, ok, err := a.st.getCommitted(subnet.HeightKey(subnet.PrefixRoot, ext.CertHeight))
-		if err == nil && ok && a.bls.VerifyShare(k.certPub, idx, subnet.CertMessage(root), ext.CertShare) != nil {
-			return true
-		}
-	}
-	if len(ext.BeaconShare) != 0 && ext.BeaconRound > 0 {
-		var prev []byte
-		if ext.BeaconRound == 1 {
-			prev = subnet.GenesisBeacon(a.chainID)
-		} else if v, ok, _ := a.st.getCommitted(subnet.HeightKey(subnet.PrefixBeacon, ext.BeaconRound-1)); ok {
-			prev = v
-		}
-		if prev != nil && a.bls.VerifyShare(k.beacPub, idx, subnet.BeaconMessage(a.chainID, ext.BeaconRound, prev), ext.BeaconShare) != nil {
-			return true
-		}
-	}
-	return a.extHasBadSignShare(idx, ext)
+	return subnet.BadBLSShare(cs, a.st.committed(), a.bls, a.chainID, k.certPub, k.beacPub, idx, ext) || a.extHasBadSignShare(idx, ext)
 }
 
 // endBlock prunes expired requests, builds the certified tree and computes
@@ -1120,7 +1026,7 @@ func (a *app) loadDKGShares(cs *subnet.State) error {
 	a.mu.Lock()
 	clear(a.certShare)
 	clear(a.beaconShare)
-	a.certShare, a.beaconShare, a.shareEpoch = cert, beacon, keyEpoch(cs)
+	a.certShare, a.beaconShare, a.shareEpoch = cert, beacon, subnet.KeyEpoch(cs)
 	a.mu.Unlock()
 	return nil
 }

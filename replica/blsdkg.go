@@ -53,14 +53,6 @@ func purposeIndex(p string) byte {
 	return 0
 }
 
-// keyEpoch is the epoch that made the state's current BLS keys.
-func keyEpoch(cs *subnet.State) uint64 {
-	if cs.BLSResharing {
-		return cs.BLSEpoch - 1
-	}
-	return cs.BLSEpoch
-}
-
 // dkgEpoch is one run of the two sessions: agreed state (rebuilt from the
 // stored messages) and this node's dealers and receivers (secret, in
 // memory only).
@@ -404,7 +396,7 @@ func (b *blsDKG) secretShares(ep *dkgEpoch, height uint64) (cert, beacon []byte,
 // epochFor returns the sessions of the epoch that made cs's keys,
 // rebuilding them from the stored messages if needed.
 func (b *blsDKG) epochFor(cs *subnet.State) (*dkgEpoch, error) {
-	k := keyEpoch(cs)
+	k := subnet.KeyEpoch(cs)
 	b.mu.Lock()
 	if b.last != nil && b.last.epoch == k {
 		ep := b.last
