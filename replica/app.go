@@ -524,12 +524,8 @@ func (a *app) PrepareProposal(_ context.Context, req *abci.PrepareProposalReques
 }
 
 func (a *app) alreadyConvicted(index int, height int64) bool {
-	_, ok, _ := a.st.getCommitted(evidenceKey(index, uint64(height)))
+	_, ok, _ := a.st.getCommitted(subnet.EvidenceKey(index, uint64(height)))
 	return ok
-}
-
-func evidenceKey(index int, height uint64) []byte {
-	return subnet.HeightKey(fmt.Sprintf("%s%d/", prefixEvidence, index), height)
 }
 
 // extSignatureOK checks CometBFT's signature on a vote extension.
@@ -786,31 +782,25 @@ func (e *exec) applyEvidence(t *subnet.EvidenceTx) (uint32, error) {
 	if !ok {
 		return codeInvalid, errf("evidence against unknown validator")
 	}
-	if t.Height <= 0 || uint64(t.Height) > e.cs.Height {
-		return codeInvalid, errf("evidence for height %d", t.Height)
-	}
-	k := evidenceKey(idx, uint64(t.Height))
-	if e.seen[string(k)] {
-		return codeDuplicate, errf("duplicate evidence")
-	}
-	if _, ok, _ := e.a.st.getCommitted(k); ok {
-		return codeDuplicate, errf("node %d already convicted for height %d", idx, t.Height)
-	}
-	if !e.a.extSignatureOK(idx, t.Height, t.Round, t.Extension, t.ExtSig) {
-		return codeInvalid, errf("evidence: bad extension signature")
-	}
-	ext, err := subnet.DecodeExt(t.Extension)
-	if err != nil {
+	if err := subnet.ApplyEvidence(e.cs, e.a.st.committed(), e, e.seen, idx, t, extChecks{e.a}); err != nil {
+		if errors.Is(err, subnet.ErrDuplicate) {
+			return codeDuplicate, err
+		}
 		return codeInvalid, err
 	}
-	if !e.a.extHasBadShare(idx, ext) {
-		return codeInvalid, errf("evidence against node %d proves nothing", idx)
-	}
-	e.seen[string(k)] = true
-	e.set(k, nil)
-	e.cs.Convicted[uint32(idx)]++
 	e.a.log.Warn("node convicted of a bad share", "node", idx, "height", t.Height)
 	return codeOK, nil
+}
+
+// extChecks are the node's checks of vote extensions for evidence.
+type extChecks struct{ a *app }
+
+func (c extChecks) ExtSignatureOK(index int, height, round int64, ext, sig []byte) bool {
+	return c.a.extSignatureOK(index, height, round, ext, sig)
+}
+
+func (c extChecks) BadShare(index int, ext *subnet.VoteExt) bool {
+	return c.a.extHasBadShare(index, ext)
 }
 
 // extHasBadShare reports whether a vote extension holds a share that

@@ -386,7 +386,7 @@ func (e *exec) applyProtocol(t *subnet.ProtocolTx) (uint32, error) {
 	}
 	if !known {
 		// Signed by its dealer and publicly wrong: proof of misbehaviour.
-		k := append([]byte(prefixEvidence+"dealing/"), env.SessionID...)
+		k := append([]byte(subnet.PrefixEvidence+"dealing/"), env.SessionID...)
 		k = binary.BigEndian.AppendUint32(k, env.Signer)
 		if !e.seen[string(k)] {
 			e.seen[string(k)] = true

@@ -209,7 +209,7 @@ func (e *exec) applyIDKGComplaintMsg(t *subnet.ProtocolTx) (uint32, error) {
 		}
 		_, o, err := cfg.VerifyReceiverOpening(d, &env, s.nodePub[opener])
 		if errors.Is(err, dkg.ErrShareMismatch) {
-			k := idkgPairKey(prefixEvidence+"idkg-reveal/", tid, dealer, opener)
+			k := idkgPairKey(subnet.PrefixEvidence+"idkg-reveal/", tid, dealer, opener)
 			if !e.seen[string(k)] {
 				e.seen[string(k)] = true
 				if _, ok, _ := e.get(k); !ok {
@@ -284,7 +284,7 @@ func (e *exec) convictIDKGDealer(tid []byte, dealer uint32, evidence []byte, why
 			cs.Complaints[i].Convicted = true
 		}
 	}
-	k := append([]byte(prefixEvidence+"idkg/"), tid...)
+	k := append([]byte(subnet.PrefixEvidence+"idkg/"), tid...)
 	k = binary.BigEndian.AppendUint32(append(k, '/'), dealer)
 	if e.seen[string(k)] {
 		return

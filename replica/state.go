@@ -9,10 +9,9 @@ import (
 // State keys (certification and beacon keys are subnet's: PrefixRoot,
 // PrefixCertSig, PrefixBeacon).
 const (
-	keyCore        = "s/core"
-	prefixStatus   = "q/" // q/<request id> -> subnet.RequestRecord
-	prefixExpiry   = "x/" // x/<expiry><request id> -> empty (replay index)
-	prefixEvidence = "e/" // e/<index>/<height> -> empty
+	keyCore      = "s/core"
+	prefixStatus = "q/" // q/<request id> -> subnet.RequestRecord
+	prefixExpiry = "x/" // x/<expiry><request id> -> empty (replay index)
 )
 
 func statusKey(id []byte) []byte { return append([]byte(prefixStatus), id...) }

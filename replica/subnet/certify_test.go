@@ -101,3 +101,52 @@ func TestRecordRootRetains(t *testing.T) {
 		t.Fatal("certification of height 1 kept")
 	}
 }
+
+type fakeExtChecks struct{ sigOK, bad bool }
+
+func (f fakeExtChecks) ExtSignatureOK(int, int64, int64, []byte, []byte) bool { return f.sigOK }
+func (f fakeExtChecks) BadShare(int, *VoteExt) bool                           { return f.bad }
+
+func TestApplyEvidence(t *testing.T) {
+	base := NewMemStorage()
+	o := NewOverlay(base)
+	o.Set(EvidenceKey(2, 3), nil)
+	base.Apply(o)
+	ext := EncodeExt(&VoteExt{})
+	for _, c := range []struct {
+		name   string
+		idx    int
+		tx     *EvidenceTx
+		checks fakeExtChecks
+		dup    bool
+		ok     bool
+	}{
+		{"proves a bad share", 1, &EvidenceTx{Height: 3, Extension: ext}, fakeExtChecks{true, true}, false, true},
+		{"already convicted", 2, &EvidenceTx{Height: 3, Extension: ext}, fakeExtChecks{true, true}, true, false},
+		{"future height", 1, &EvidenceTx{Height: 6, Extension: ext}, fakeExtChecks{true, true}, false, false},
+		{"not signed by the node", 1, &EvidenceTx{Height: 3, Extension: ext}, fakeExtChecks{false, true}, false, false},
+		{"shares are good", 1, &EvidenceTx{Height: 3, Extension: ext}, fakeExtChecks{true, false}, false, false},
+		{"extension does not decode", 1, &EvidenceTx{Height: 3, Extension: []byte{0xa0}}, fakeExtChecks{true, true}, false, false},
+	} {
+		cs := &State{Height: 5}
+		w := NewOverlay(base)
+		seen := map[string]bool{}
+		err := ApplyEvidence(cs, base, w, seen, c.idx, c.tx, c.checks)
+		if (err == nil) != c.ok || errors.Is(err, ErrDuplicate) != c.dup {
+			t.Errorf("%s: %v", c.name, err)
+			continue
+		}
+		_, written, _ := w.Get(EvidenceKey(c.idx, 3))
+		if c.ok && (cs.Convicted[uint32(c.idx)] != 1 || !written || w.Len() != 1) {
+			t.Errorf("%s: convicted %v, recorded %v", c.name, cs.Convicted, written)
+		}
+		if !c.ok && (len(cs.Convicted) != 0 || w.Len() != 0) {
+			t.Errorf("%s: state changed", c.name)
+		}
+		if c.ok {
+			if err := ApplyEvidence(cs, base, w, seen, c.idx, c.tx, c.checks); !errors.Is(err, ErrDuplicate) {
+				t.Errorf("%s: the same evidence twice in a block: %v", c.name, err)
+			}
+		}
+	}
+}
