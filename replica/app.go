@@ -850,7 +850,7 @@ func (e *exec) endBlock(height uint64) error {
 		e.complaintDeadlines(height)
 	}
 	e.scheduleKeys()
-	e.assignPresignatures(height)
+	subnet.AssignPresignatures(e.cs, height)
 	e.a.mu.Lock()
 	live := make(map[string]*subnet.RequestRecord, len(e.a.records)+len(e.rec))
 	for k, r := range e.a.records {

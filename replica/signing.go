@@ -2,7 +2,6 @@ package replica
 
 import (
 	"bytes"
-	"crypto/sha256"
 	"errors"
 	"fmt"
 	"slices"
@@ -98,27 +97,6 @@ func (e *exec) applySign(t *subnet.SignTx) (uint32, string) {
 	e.putRecord(id[:], rec)
 	e.set(expiryKey(c.IngressExpiry, id[:]), nil)
 	return code, rec.Reject
-}
-
-// assignPresignatures gives the requests accepted at earlier heights their
-// presignature and re-randomisation value, both fixed by consensus after
-// the request itself was. A request waits while its key has no stock.
-func (e *exec) assignPresignatures(height uint64) {
-	for i := range e.cs.Pending {
-		p := &e.cs.Pending[i]
-		if p.Randomness != nil || p.Height >= height {
-			continue
-		}
-		stock := e.cs.Presigs[p.KeyID]
-		if len(stock) == 0 {
-			continue
-		}
-		rec := stock[0]
-		e.cs.Presigs[p.KeyID] = slices.Delete(stock, 0, 1)
-		p.Presig, p.PresigRec = rec.ID, &rec
-		r := sha256.Sum256(append(append([]byte("chainkey-presig-randomness"), e.cs.Beacon...), p.ID...))
-		p.Randomness = r[:]
-	}
 }
 
 // signShares makes this node's shares for the requests pending in the
