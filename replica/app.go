@@ -155,10 +155,10 @@ func newApp(cfg *Config, st *store, log *slog.Logger, m *metrics) (*app, error) 
 		if a.cs.Convicted == nil {
 			a.cs.Convicted = map[uint32]uint64{}
 		}
-		if err := st.scanCommitted([]byte(prefixStatus), func(k, v []byte) bool {
+		if err := st.scanCommitted([]byte(subnet.PrefixStatus), func(k, v []byte) bool {
 			var r subnet.RequestRecord
 			if subnet.Unmarshal(v, &r) == nil {
-				a.records[string(k[len(prefixStatus):])] = &r
+				a.records[string(k[len(subnet.PrefixStatus):])] = &r
 			}
 			return true
 		}); err != nil {
@@ -714,13 +714,17 @@ func (e *exec) record(id []byte) *subnet.RequestRecord {
 	return e.a.records[string(id)]
 }
 
+// Record and PutRecord make exec the subnet.Records of its height.
+func (e *exec) Record(id []byte) *subnet.RequestRecord       { return e.record(id) }
+func (e *exec) PutRecord(id []byte, r *subnet.RequestRecord) { e.putRecord(id, r) }
+
 func (e *exec) putRecord(id []byte, r *subnet.RequestRecord) {
 	e.rec[string(id)] = r
 	enc, err := subnet.Marshal(r)
 	if err != nil {
 		panic(err)
 	}
-	e.set(statusKey(id), enc)
+	e.set(subnet.StatusKey(id), enc)
 }
 
 func (e *exec) apply(raw []byte) (uint32, string) {
@@ -819,11 +823,11 @@ func (e *exec) endBlock(height uint64) error {
 	cs.TimeNS = e.now.UnixNano()
 	// Requests whose ingress expiry passed leave the replay set and the tree.
 	var expired [][]byte
-	if err := e.a.st.scanCommitted([]byte(prefixExpiry), func(k, _ []byte) bool {
-		if len(k) < len(prefixExpiry)+8 {
+	if err := e.a.st.scanCommitted([]byte(subnet.PrefixExpiry), func(k, _ []byte) bool {
+		if len(k) < len(subnet.PrefixExpiry)+8 {
 			return true
 		}
-		exp := binary.BigEndian.Uint64(k[len(prefixExpiry):])
+		exp := binary.BigEndian.Uint64(k[len(subnet.PrefixExpiry):])
 		if exp >= uint64(cs.TimeNS) {
 			return false
 		}
@@ -833,9 +837,9 @@ func (e *exec) endBlock(height uint64) error {
 		return err
 	}
 	for _, k := range expired {
-		id := k[len(prefixExpiry)+8:]
+		id := k[len(subnet.PrefixExpiry)+8:]
 		e.del(k)
-		e.del(statusKey(id))
+		e.del(subnet.StatusKey(id))
 		e.rec[string(id)] = nil
 		if i := cs.PendingIndex(id); i >= 0 {
 			p := cs.Pending[i]

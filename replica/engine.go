@@ -106,7 +106,7 @@ func (e *thresholdEngine) PublicKey(caller principal.Principal, path [][]byte) (
 
 // signingKey is the key a signature verifies under: the derived key for
 // ECDSA and Ed25519, the x-only (BIP341-tweaked when asked) key for BIP340.
-func (e *thresholdEngine) signingKey(in *signInput) ([]byte, error) {
+func (e *thresholdEngine) signingKey(in *subnet.SignInput) ([]byte, error) {
 	pub, _, err := e.PublicKey(in.Caller, in.Path)
 	if err != nil {
 		return nil, err
@@ -137,7 +137,7 @@ type presigParts struct {
 	sp  *schnorr.Presignature
 }
 
-func (e *thresholdEngine) presig(in *signInput) (*presigParts, error) {
+func (e *thresholdEngine) presig(in *subnet.SignInput) (*presigParts, error) {
 	if in.Presig == nil {
 		return nil, errors.New("replica: request has no presignature")
 	}
@@ -180,11 +180,11 @@ func (p *presigParts) presigID() []byte { return p.id }
 // signature's re-randomisation).
 func presigID(keyID string, n uint64) []byte { return []byte(fmt.Sprintf("%s/presig/%d", keyID, n)) }
 
-func (e *thresholdEngine) ecdsaRequest(in *signInput) *ecdsa.Request {
+func (e *thresholdEngine) ecdsaRequest(in *subnet.SignInput) *ecdsa.Request {
 	return &ecdsa.Request{MessageHash: in.Message, Caller: in.Caller.Bytes(), DerivationPath: in.Path, Randomness: in.Randomness}
 }
 
-func (e *thresholdEngine) schnorrRequest(in *signInput) *schnorr.Request {
+func (e *thresholdEngine) schnorrRequest(in *subnet.SignInput) *schnorr.Request {
 	return &schnorr.Request{Message: in.Message, Caller: in.Caller.Bytes(), DerivationPath: in.Path,
 		Randomness: in.Randomness, TaprootMerkleRoot: in.Taproot}
 }
@@ -193,7 +193,7 @@ func (e *thresholdEngine) schnorrRequest(in *signInput) *schnorr.Request {
 // consumed (durably) and this node's presignature shares are wiped from
 // memory before the share is returned; the share itself is kept in memory so that
 // the same share (never a second one) is sent again until the reply lands.
-func (e *thresholdEngine) SignShare(in *signInput) ([]byte, error) {
+func (e *thresholdEngine) SignShare(in *subnet.SignInput) ([]byte, error) {
 	s := e.idkg
 	s.mu.Lock()
 	if sh, ok := s.shares[string(in.RequestID)]; ok {
@@ -286,7 +286,7 @@ func (e *thresholdEngine) decodeShare(index int, b []byte) (any, error) {
 	return s, nil
 }
 
-func (e *thresholdEngine) VerifyShare(in *signInput, index int, share []byte) error {
+func (e *thresholdEngine) VerifyShare(in *subnet.SignInput, index int, share []byte) error {
 	p, err := e.presig(in)
 	if err != nil {
 		return err
@@ -301,7 +301,7 @@ func (e *thresholdEngine) VerifyShare(in *signInput, index int, share []byte) er
 	return schnorr.VerifyShare(p.key, p.sp, e.schnorrRequest(in), s.(*schnorr.SignatureShare))
 }
 
-func (e *thresholdEngine) CombineVerified(in *signInput, shares map[int][]byte) ([]byte, []int, error) {
+func (e *thresholdEngine) CombineVerified(in *subnet.SignInput, shares map[int][]byte) ([]byte, []int, error) {
 	p, err := e.presig(in)
 	if err != nil {
 		return nil, nil, err
@@ -341,7 +341,7 @@ func (e *thresholdEngine) CombineVerified(in *signInput, shares map[int][]byte) 
 	return sig.Bytes, bad, nil
 }
 
-func (e *thresholdEngine) Verify(in *signInput, sig []byte) error {
+func (e *thresholdEngine) Verify(in *subnet.SignInput, sig []byte) error {
 	pub, err := e.signingKey(in)
 	if err != nil {
 		return err
@@ -357,4 +357,4 @@ func (e *thresholdEngine) Verify(in *signInput, sig []byte) error {
 }
 
 // ReplyKey is the public key recorded with a reply.
-func (e *thresholdEngine) ReplyKey(in *signInput) ([]byte, error) { return e.signingKey(in) }
+func (e *thresholdEngine) ReplyKey(in *subnet.SignInput) ([]byte, error) { return e.signingKey(in) }

@@ -3,8 +3,6 @@ package replica
 import (
 	"bytes"
 	"errors"
-	"fmt"
-	"slices"
 
 	"github.com/chainkey/chainkey/ingress"
 	"github.com/chainkey/chainkey/principal"
@@ -22,81 +20,48 @@ type keyEngine interface {
 	// SignShare returns this node's signature share. An engine that uses
 	// presignatures deletes the presignature share durably before it
 	// returns, so a share for one presignature leaves the node at most once.
-	SignShare(in *signInput) ([]byte, error)
+	SignShare(in *subnet.SignInput) ([]byte, error)
 	// VerifyShare checks node index's share.
-	VerifyShare(in *signInput, index int, share []byte) error
+	VerifyShare(in *subnet.SignInput, index int, share []byte) error
 	// CombineVerified combines shares into a signature that verifies under
 	// the derived key, naming the bad shares.
-	CombineVerified(in *signInput, shares map[int][]byte) (sig []byte, bad []int, err error)
+	CombineVerified(in *subnet.SignInput, shares map[int][]byte) (sig []byte, bad []int, err error)
 	// Verify checks a combined signature under the derived key.
-	Verify(in *signInput, sig []byte) error
+	Verify(in *subnet.SignInput, sig []byte) error
 	// Threshold is the number of shares needed.
 	Threshold() int
 	// ReplyKey is the public key returned with the signature: the one it
 	// verifies under.
-	ReplyKey(in *signInput) ([]byte, error)
-}
-
-// signInput is everything agreed about one signing request.
-type signInput struct {
-	RequestID  []byte
-	KeyID      string
-	Caller     principal.Principal
-	Path       [][]byte // the caller's path, without the caller principal
-	Message    []byte
-	Taproot    []byte
-	Presig     *subnet.PresigRec
-	Randomness []byte // fixed by consensus after the request was accepted
-}
-
-// signInputOf decodes a pending request.
-func signInputOf(p *subnet.PendingRequest) (*signInput, error) {
-	env, err := ingress.ParseEnvelope(p.Envelope)
-	if err != nil {
-		return nil, err
-	}
-	c, _, err := env.DecodeSignContent()
-	if err != nil {
-		return nil, err
-	}
-	return &signInput{RequestID: p.ID, KeyID: c.KeyID, Caller: c.Sender, Path: c.DerivationPath, Message: c.MessageHash,
-		Taproot: c.TaprootMerkleRoot, Presig: p.PresigRec, Randomness: p.Randomness}, nil
+	ReplyKey(in *subnet.SignInput) ([]byte, error)
 }
 
 // applySign accepts a signing request: the envelope is verified again at
 // the block time, replays within the expiry window are refused, and the
 // request waits for a presignature.
 func (e *exec) applySign(t *subnet.SignTx) (uint32, string) {
-	if len(t.Envelope) > subnet.MaxEnvelopeBytes {
-		return codeInvalid, "envelope too large"
-	}
-	env, err := ingress.ParseEnvelope(t.Envelope)
-	if err != nil {
-		return codeInvalid, err.Error()
-	}
-	c, id, err := env.Verify(e.now, maxIngressExpiry)
-	if err != nil {
-		if errors.Is(err, ingress.ErrExpired) {
-			return codeExpired, err.Error()
-		}
-		return codeInvalid, err.Error()
-	}
-	if e.seen[string(id[:])] || e.record(id[:]) != nil {
+	known := func(keyID string) bool { _, ok := e.a.engines[keyID]; return ok }
+	err := subnet.AcceptRequest(e.cs, e, e, e.seen, known, t.Envelope, e.now, maxIngressExpiry)
+	switch {
+	case err == nil:
+		return codeOK, ""
+	case errors.Is(err, subnet.ErrUnknownKey):
+		return codeUnknownKey, err.Error()
+	case errors.Is(err, subnet.ErrDuplicate):
 		return codeDuplicate, api.ErrDuplicateRequest.Error()
+	case errors.Is(err, ingress.ErrExpired):
+		return codeExpired, err.Error()
+	default:
+		return codeInvalid, err.Error()
 	}
-	e.seen[string(id[:])] = true
-	rec := &subnet.RequestRecord{Status: subnet.StatusReceived, Height: e.cs.Height + 1, Expiry: c.IngressExpiry, KeyID: c.KeyID}
-	code := codeOK
-	if _, ok := e.a.engines[c.KeyID]; !ok {
-		rec.Status, rec.Reject, code = subnet.StatusRejected, fmt.Sprintf("unknown key %s", c.KeyID), codeUnknownKey
-	} else {
-		e.cs.Pending = append(e.cs.Pending, subnet.PendingRequest{ID: id[:], Height: e.cs.Height + 1, KeyID: c.KeyID,
-			Envelope: slices.Clone(t.Envelope), Expiry: c.IngressExpiry})
-		e.cs.Requests++
+}
+
+// signer returns the engine of a key id as the core's Signer, nil if the
+// subnet has no such key.
+func (a *app) signer(keyID string) subnet.Signer {
+	if eng, ok := a.engines[keyID]; ok {
+		return eng
 	}
-	e.putRecord(id[:], rec)
-	e.set(expiryKey(c.IngressExpiry, id[:]), nil)
-	return code, rec.Reject
+	return nil
 }
 
 // signShares makes this node's shares for the requests pending in the
@@ -112,7 +77,7 @@ func (a *app) signShares(cs *subnet.State) []subnet.SignShare {
 		if eng == nil {
 			continue
 		}
-		in, err := signInputOf(p)
+		in, err := subnet.SignInputOf(p)
 		if err != nil {
 			continue
 		}
@@ -152,7 +117,7 @@ func (a *app) combineReplies(cs *subnet.State, votes []extVote, bad map[int]bool
 		if len(shares) < eng.Threshold() {
 			continue
 		}
-		in, err := signInputOf(p)
+		in, err := subnet.SignInputOf(p)
 		if err != nil {
 			continue
 		}
@@ -174,64 +139,19 @@ func (a *app) combineReplies(cs *subnet.State, votes []extVote, bad map[int]bool
 // applyReply records a combined signature after checking it under the
 // derived key.
 func (e *exec) applyReply(t *subnet.ReplyTx) (uint32, error) {
-	i := e.cs.PendingIndex(t.RequestID)
-	if i < 0 {
-		return codeInvalid, errf("reply for request %s that is not pending", shortHex(t.RequestID))
-	}
-	p := e.cs.Pending[i]
-	eng := e.a.engines[p.KeyID]
-	if eng == nil || p.Randomness == nil {
-		return codeInvalid, errf("reply for request %s not ready", shortHex(t.RequestID))
-	}
-	in, err := signInputOf(&p)
+	p, err := subnet.ApplyReply(e.cs, e, e.a.signer, t)
 	if err != nil {
 		return codeInvalid, err
 	}
-	if err := eng.Verify(in, t.Signature); err != nil {
-		return codeInvalid, fmt.Errorf("replica: reply for %s: %w", shortHex(t.RequestID), err)
-	}
-	pub, err := eng.ReplyKey(in)
-	if err != nil {
-		return codeInvalid, err
-	}
-	rec := e.record(p.ID)
-	if rec == nil {
-		return codeInvalid, errf("no record for request %s", shortHex(p.ID))
-	}
-	r := *rec
-	r.Status, r.Height, r.Signature, r.PublicKey = subnet.StatusReplied, e.cs.Height+1, slices.Clone(t.Signature), pub
-	e.putRecord(p.ID, &r)
-	e.cs.Pending = slices.Delete(e.cs.Pending, i, i+1)
-	e.cs.Replied++
-	e.dropPresignature(&p)
+	e.dropPresignature(p)
 	return codeOK, nil
 }
 
 // extHasBadSignShare reports whether ext holds a signing share for a
 // pending request that does not verify.
 func (a *app) extHasBadSignShare(idx int, ext *subnet.VoteExt) bool {
-	a.mu.Lock()
-	cs := a.cs.Clone()
-	a.mu.Unlock()
-	for _, s := range ext.SignShares {
-		i := cs.PendingIndex(s.RequestID)
-		if i < 0 {
-			continue
-		}
-		p := &cs.Pending[i]
-		eng := a.engines[p.KeyID]
-		if eng == nil || p.Randomness == nil {
-			continue
-		}
-		in, err := signInputOf(p)
-		if err != nil {
-			continue
-		}
-		if eng.VerifyShare(in, idx, s.Share) != nil {
-			return true
-		}
-	}
-	return false
+	cs, _ := a.committed()
+	return subnet.BadSignShare(cs, a.signer, idx, ext)
 }
 
 // dropPresignature removes a used presignature: its transcripts leave the

@@ -1,24 +1,10 @@
 package replica
 
-import (
-	"encoding/hex"
+import "encoding/hex"
 
-	"github.com/chainkey/chainkey/replica/subnet"
-)
-
-// State keys (certification and beacon keys are subnet's: PrefixRoot,
-// PrefixCertSig, PrefixBeacon).
-const (
-	keyCore      = "s/core"
-	prefixStatus = "q/" // q/<request id> -> subnet.RequestRecord
-	prefixExpiry = "x/" // x/<expiry><request id> -> empty (replay index)
-)
-
-func statusKey(id []byte) []byte { return append([]byte(prefixStatus), id...) }
-
-func expiryKey(expiry uint64, id []byte) []byte {
-	return append(subnet.HeightKey(prefixExpiry, expiry), id...)
-}
+// keyCore holds the core state (subnet.State); the other keys of the
+// replicated state are named in package subnet and beside their code.
+const keyCore = "s/core"
 
 func shortHex(b []byte) string {
 	if len(b) > 6 {
