@@ -3,7 +3,6 @@ package replica
 import (
 	"bytes"
 	"context"
-	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -822,30 +821,12 @@ func (e *exec) endBlock(height uint64) error {
 	cs.Height = height
 	cs.TimeNS = e.now.UnixNano()
 	// Requests whose ingress expiry passed leave the replay set and the tree.
-	var expired [][]byte
-	if err := e.a.st.scanCommitted([]byte(subnet.PrefixExpiry), func(k, _ []byte) bool {
-		if len(k) < len(subnet.PrefixExpiry)+8 {
-			return true
-		}
-		exp := binary.BigEndian.Uint64(k[len(subnet.PrefixExpiry):])
-		if exp >= uint64(cs.TimeNS) {
-			return false
-		}
-		expired = append(expired, slices.Clone(k))
-		return true
-	}); err != nil {
+	expired, err := subnet.ExpireRequests(cs, e.a.st.committed(), e, func(id []byte) { e.rec[string(id)] = nil }, cs.TimeNS)
+	if err != nil {
 		return err
 	}
-	for _, k := range expired {
-		id := k[len(subnet.PrefixExpiry)+8:]
-		e.del(k)
-		e.del(subnet.StatusKey(id))
-		e.rec[string(id)] = nil
-		if i := cs.PendingIndex(id); i >= 0 {
-			p := cs.Pending[i]
-			cs.Pending = slices.Delete(cs.Pending, i, i+1)
-			e.dropPresignature(&p)
-		}
+	for i := range expired {
+		e.dropPresignature(&expired[i])
 	}
 	if err := e.finishDKG(height); err != nil {
 		return err

@@ -24,6 +24,10 @@ func HeightKey(prefix string, h uint64) []byte {
 	return k
 }
 
+// HeightOf returns the height (or round, or expiry) of a key made by
+// HeightKey with prefix; k must be at least that long.
+func HeightOf(k []byte, prefix string) uint64 { return binary.BigEndian.Uint64(k[len(prefix):]) }
+
 // Verifier checks a threshold BLS group signature (package thresholdsig
 // in the node).
 type Verifier interface {

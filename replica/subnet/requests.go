@@ -178,3 +178,37 @@ func BadSignShare(cs *State, signer func(keyID string) Signer, idx int, ext *Vot
 }
 
 func short(b []byte) []byte { return b[:min(len(b), 6)] }
+
+// ExpireRequests removes the requests whose ingress expiry is before
+// nowNS (block time, nanoseconds) from the replay index, the records and
+// cs.Pending: their replay window is over, and they leave the certified
+// tree. It reads the committed replay index from st, deletes through w,
+// calls drop for each expired record id, and returns the expired requests
+// that were still pending (their presignatures are the caller's to drop).
+func ExpireRequests(cs *State, st Storage, w Writer, drop func(id []byte), nowNS int64) ([]PendingRequest, error) {
+	var expired [][]byte
+	if err := st.Scan([]byte(PrefixExpiry), func(k, _ []byte) bool {
+		if len(k) < len(PrefixExpiry)+8 {
+			return true
+		}
+		if HeightOf(k, PrefixExpiry) >= uint64(nowNS) {
+			return false
+		}
+		expired = append(expired, slices.Clone(k))
+		return true
+	}); err != nil {
+		return nil, err
+	}
+	var pending []PendingRequest
+	for _, k := range expired {
+		id := k[len(PrefixExpiry)+8:]
+		w.Delete(k)
+		w.Delete(StatusKey(id))
+		drop(id)
+		if i := cs.PendingIndex(id); i >= 0 {
+			pending = append(pending, cs.Pending[i])
+			cs.Pending = slices.Delete(cs.Pending, i, i+1)
+		}
+	}
+	return pending, nil
+}

@@ -145,3 +145,41 @@ func TestApplyReply(t *testing.T) {
 		t.Fatal("second reply accepted")
 	}
 }
+
+func TestExpireRequests(t *testing.T) {
+	base := NewMemStorage()
+	o := NewOverlay(base)
+	for i, exp := range []uint64{100, 200, 300} {
+		id := []byte{'r', byte(i)}
+		o.Set(ExpiryKey(exp, id), nil)
+		o.Set(StatusKey(id), []byte("record"))
+	}
+	base.Apply(o)
+	cs := &State{Pending: []PendingRequest{{ID: []byte{'r', 1}}, {ID: []byte{'r', 2}}}}
+	w := NewOverlay(base)
+	var dropped []string
+	pending, err := ExpireRequests(cs, base, w, func(id []byte) { dropped = append(dropped, string(id)) }, 250)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// r0 (expired, not pending) and r1 (expired, pending) go; r2 stays.
+	if len(dropped) != 2 || dropped[0] != "r\x00" || dropped[1] != "r\x01" {
+		t.Fatalf("dropped %q", dropped)
+	}
+	if len(pending) != 1 || string(pending[0].ID) != "r\x01" || len(cs.Pending) != 1 || string(cs.Pending[0].ID) != "r\x02" {
+		t.Fatalf("expired pending %v, left %v", pending, cs.Pending)
+	}
+	base.Apply(w)
+	for _, k := range [][]byte{StatusKey([]byte{'r', 0}), StatusKey([]byte{'r', 1}), ExpiryKey(100, []byte{'r', 0})} {
+		if _, ok, _ := base.Get(k); ok {
+			t.Fatalf("%q kept", k)
+		}
+	}
+	if _, ok, _ := base.Get(StatusKey([]byte{'r', 2})); !ok {
+		t.Fatal("live request's record removed")
+	}
+	// An expiry equal to the block time is not past.
+	if p, _ := ExpireRequests(cs, base, NewOverlay(base), func([]byte) {}, 300); len(p) != 0 {
+		t.Fatal("request expiring at the block time removed")
+	}
+}
