@@ -3,15 +3,12 @@ package replica
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
 	"slices"
-	"sort"
 	"sync"
 	"time"
 
@@ -23,6 +20,8 @@ import (
 	"github.com/chainkey/chainkey/certification"
 	"github.com/chainkey/chainkey/ingress"
 	"github.com/chainkey/chainkey/principal"
+	"github.com/chainkey/chainkey/replica/api"
+	"github.com/chainkey/chainkey/replica/subnet"
 )
 
 // Result codes of transactions.
@@ -66,8 +65,10 @@ type app struct {
 	gen     genesisState
 	members []member
 	byAddr  map[string]int
+	// verified remembers the envelopes verified before consensus.
+	verified *verifiedMemo
 	// treeCache keeps the requests' subtrees of the certified tree.
-	treeCache treeCache
+	treeCache subnet.TreeCache
 	certPub   []byte
 	beacPub   []byte
 	rootKey   []byte // DER of the certification group key
@@ -77,6 +78,11 @@ type app struct {
 	idkg      *idkgState
 	bdkg      *blsDKG   // genesis key generation of the BLS keys (nil for a bootstrap-dealer subnet)
 	btc       *btcState // Bitcoin canister (nil without a Bitcoin configuration)
+	// components are the state components beside the signing core (the
+	// Bitcoin canister); sources are those that propose payloads from
+	// node-local input (an adapter).
+	components subnet.Components
+	sources    []payloadSource
 
 	// Secret key shares: never logged.
 	certShare   []byte
@@ -84,24 +90,23 @@ type app struct {
 	shareEpoch  uint64 // key epoch of the shares
 
 	mu      sync.Mutex
-	cs      *chainState               // committed state
-	records map[string]*requestRecord // committed live request records
+	cs      *subnet.State                    // committed state
+	records map[string]*subnet.RequestRecord // committed live request records
 	trees   map[uint64]certification.HashTree
 	certs   map[uint64][]byte // recent certification signatures
-	waiters map[string][]chan struct{}
-	notify  chan struct{} // closed and replaced at every commit
+	notify  chan struct{}     // closed and replaced at every commit
 
 	// Height in progress (between FinalizeBlock and Commit).
-	next     *chainState
-	nextRec  map[string]*requestRecord // nil value: deleted
+	next     *subnet.State
+	nextRec  map[string]*subnet.RequestRecord // nil value: deleted
 	nextTree certification.HashTree
 }
 
 func newApp(cfg *Config, st *store, log *slog.Logger, m *metrics) (*app, error) {
 	a := &app{cfg: cfg, log: log, st: st, bls: cfg.bls, metrics: m, byAddr: map[string]int{},
 		trees: map[uint64]certification.HashTree{}, certs: map[uint64][]byte{},
-		waiters: map[string][]chan struct{}{}, notify: make(chan struct{}), records: map[string]*requestRecord{},
-		engines: map[string]keyEngine{}}
+		notify: make(chan struct{}), records: map[string]*subnet.RequestRecord{},
+		engines: map[string]keyEngine{}, verified: newVerifiedMemo(verifiedMemoSize)}
 	if a.bls == nil {
 		a.bls = defaultBLS()
 	}
@@ -134,7 +139,7 @@ func newApp(cfg *Config, st *store, log *slog.Logger, m *metrics) (*app, error) 
 	if err := a.initBitcoin(meta.Height); err != nil {
 		return nil, err
 	}
-	a.cs = &chainState{Convicted: map[uint32]uint64{}}
+	a.cs = &subnet.State{Convicted: map[uint32]uint64{}}
 	if meta.Height > 0 {
 		v, ok, err := st.getCommitted([]byte(keyCore))
 		if err != nil {
@@ -143,16 +148,16 @@ func newApp(cfg *Config, st *store, log *slog.Logger, m *metrics) (*app, error) 
 		if !ok {
 			return nil, fmt.Errorf("replica: state at height %d has no core record", meta.Height)
 		}
-		if err := decMode.Unmarshal(v, a.cs); err != nil {
+		if err := subnet.Unmarshal(v, a.cs); err != nil {
 			return nil, fmt.Errorf("replica: decode state: %w", err)
 		}
 		if a.cs.Convicted == nil {
 			a.cs.Convicted = map[uint32]uint64{}
 		}
-		if err := st.scanCommitted([]byte(prefixStatus), func(k, v []byte) bool {
-			var r requestRecord
-			if decMode.Unmarshal(v, &r) == nil {
-				a.records[string(k[len(prefixStatus):])] = &r
+		if err := st.scanCommitted([]byte(subnet.PrefixStatus), func(k, v []byte) bool {
+			var r subnet.RequestRecord
+			if subnet.Unmarshal(v, &r) == nil {
+				a.records[string(k[len(subnet.PrefixStatus):])] = &r
 			}
 			return true
 		}); err != nil {
@@ -161,14 +166,14 @@ func newApp(cfg *Config, st *store, log *slog.Logger, m *metrics) (*app, error) 
 		// Certificates need the tree of a recent height: rebuild the
 		// committed one so replies certified after a restart still work.
 		k := a.keys(a.cs)
-		t, err := certifiedTree(a.cs.TimeNS, k.subnetID.Bytes(), k.rootKey, a.records, a.bitcoinLeaves()...)
+		t, err := subnet.CertifiedTree(a.cs.TimeNS, k.subnetID.Bytes(), k.rootKey, a.records, a.components.Leaves()...)
 		if err != nil {
 			return nil, err
 		}
 		a.trees[a.cs.Height] = t
 
 	} else {
-		a.cs.Beacon = genesisBeacon(a.chainID)
+		a.cs.Beacon = subnet.GenesisBeacon(a.chainID)
 	}
 	if s := a.idkg; s != nil {
 		keep := map[string]bool{}
@@ -194,9 +199,14 @@ func newApp(cfg *Config, st *store, log *slog.Logger, m *metrics) (*app, error) 
 	return a, nil
 }
 
-func genesisBeacon(chainID string) []byte {
-	h := sha256.Sum256([]byte("chainkey-genesis-beacon:" + chainID))
-	return h[:]
+// close releases what the application holds open beside the store: the
+// Bitcoin adapter connection and the presignature consumption log.
+func (a *app) close() error {
+	a.closeBitcoin()
+	if s := a.idkg; s != nil && s.consumed != nil {
+		return s.consumed.Close()
+	}
+	return nil
 }
 
 func (a *app) loadGenesisState(raw []byte) error {
@@ -275,25 +285,21 @@ func (a *app) InitChain(_ context.Context, req *abci.InitChainRequest) (*abci.In
 	if len(req.Validators) != len(a.members) {
 		return nil, fmt.Errorf("replica: %d validators in genesis, %d members", len(req.Validators), len(a.members))
 	}
-	a.cs.AppHash = genesisBeacon(a.chainID)
+	a.cs.AppHash = subnet.GenesisBeacon(a.chainID)
 	return &abci.InitChainResponse{AppHash: slices.Clone(a.cs.AppHash)}, nil
 }
 
 // ---- ABCI: mempool ----
 
 func (a *app) CheckTx(_ context.Context, req *abci.CheckTxRequest) (*abci.CheckTxResponse, error) {
-	t, err := decodeTx(req.Tx)
+	t, err := subnet.DecodeTx(req.Tx)
 	if err == nil && t.Protocol != nil {
 		return a.checkProtocolTx(t.Protocol), nil
 	}
 	if err != nil || t.Sign == nil {
 		return &abci.CheckTxResponse{Code: codeInvalid, Log: "only signing requests and dealings may be submitted"}, nil
 	}
-	env, err := ingress.ParseEnvelope(t.Sign.Envelope)
-	if err != nil {
-		return &abci.CheckTxResponse{Code: codeInvalid, Log: err.Error()}, nil
-	}
-	c, id, err := env.Verify(time.Now(), maxIngressExpiry)
+	c, id, err := a.verified.verify(t.Sign.Envelope, time.Now(), maxIngressExpiry)
 	if err != nil {
 		code := codeInvalid
 		if errors.Is(err, ingress.ErrExpired) {
@@ -305,7 +311,7 @@ func (a *app) CheckTx(_ context.Context, req *abci.CheckTxRequest) (*abci.CheckT
 	_, dup := a.records[string(id[:])]
 	a.mu.Unlock()
 	if dup {
-		return &abci.CheckTxResponse{Code: codeDuplicate, Log: ErrDuplicateRequest.Error()}, nil
+		return &abci.CheckTxResponse{Code: codeDuplicate, Log: api.ErrDuplicateRequest.Error()}, nil
 	}
 	if _, ok := a.engines[c.KeyID]; !ok {
 		return &abci.CheckTxResponse{Code: codeUnknownKey, Log: fmt.Sprintf("unknown key %s", c.KeyID)}, nil
@@ -315,7 +321,7 @@ func (a *app) CheckTx(_ context.Context, req *abci.CheckTxRequest) (*abci.CheckT
 
 // checkProtocolTx admits a dealing to the mempool if it is signed by its
 // dealer and its transcript still needs it.
-func (a *app) checkProtocolTx(t *protocolTx) *abci.CheckTxResponse {
+func (a *app) checkProtocolTx(t *subnet.ProtocolTx) *abci.CheckTxResponse {
 	bad := &abci.CheckTxResponse{Code: codeInvalid}
 	if !isIDKGKind(t.Kind) {
 		ex := a.newExec(a.snapshotState(), time.Now(), true)
@@ -333,7 +339,7 @@ func (a *app) checkProtocolTx(t *protocolTx) *abci.CheckTxResponse {
 	cs, _ := a.committed()
 	admit := t.Kind == protoDealing
 	if !admit {
-		cs = cs.clone()
+		cs = cs.Clone()
 	}
 	ex := a.newExec(cs, time.Now(), true)
 	ex.admit = admit
@@ -354,21 +360,18 @@ func (a *app) checkProtocolTx(t *protocolTx) *abci.CheckTxResponse {
 // the voted block carries, and signing shares for pending requests.
 func (a *app) ExtendVote(_ context.Context, req *abci.ExtendVoteRequest) (*abci.ExtendVoteResponse, error) {
 	a.mu.Lock()
-	cs := a.cs.clone()
+	cs := a.cs.Clone()
 	a.mu.Unlock()
-	ext := &voteExt{}
+	ext := &subnet.VoteExt{}
 	certShare, beaconShare, shareEpoch := a.blsSharesEpoch()
-	if shareEpoch != keyEpoch(cs) {
+	if shareEpoch != subnet.KeyEpoch(cs) {
 		certShare, beaconShare = nil, nil // keys just reshared; shares follow at commit
 	}
 	ext.KeyEpoch = shareEpoch
 	if cs.Height > 0 && certShare != nil {
-		root, ok, err := a.st.getCommitted(heightKey(prefixRoot, cs.Height))
+		root, ok, err := a.st.getCommitted(subnet.HeightKey(subnet.PrefixRoot, cs.Height))
 		if err == nil && ok {
-			msg := certMessage(root)
-			if a.cfg.Faults.BadCertShares {
-				msg = certMessage(append(root, 0xff))
-			}
+			msg := a.liar().blsMessage(subnet.CertMessage(root))
 			if share, err := a.bls.SignShare(certShare, msg); err == nil {
 				ext.CertHeight, ext.CertShare = cs.Height, share
 			} else {
@@ -378,14 +381,11 @@ func (a *app) ExtendVote(_ context.Context, req *abci.ExtendVoteRequest) (*abci.
 	}
 	round, prev := cs.BeaconRound+1, cs.Beacon
 	for _, raw := range req.Txs {
-		if t, err := decodeTx(raw); err == nil && t.Beacon != nil {
-			round, prev = t.Beacon.Round+1, beaconValue(t.Beacon.Sig)
+		if t, err := subnet.DecodeTx(raw); err == nil && t.Beacon != nil {
+			round, prev = t.Beacon.Round+1, subnet.BeaconValue(t.Beacon.Sig)
 		}
 	}
-	msg := beaconMessage(a.chainID, round, prev)
-	if a.cfg.Faults.BadCertShares {
-		msg = append(msg, 0xff)
-	}
+	msg := a.liar().blsMessage(subnet.BeaconMessage(a.chainID, round, prev))
 	if beaconShare == nil {
 		// Keys not generated yet.
 	} else if share, err := a.bls.SignShare(beaconShare, msg); err == nil {
@@ -394,33 +394,14 @@ func (a *app) ExtendVote(_ context.Context, req *abci.ExtendVoteRequest) (*abci.
 		a.log.Error("beacon share", "round", round, "err", err)
 	}
 	ext.SignShares = a.signShares(cs)
-	b := encodeExt(ext)
+	b := subnet.EncodeExt(ext)
 	// Never emit what our own VerifyVoteExtension would refuse
 	// (cometbft#5204): check it the same way.
-	if err := a.checkExtShape(ext, len(b), uint64(req.Height)); err != nil {
+	if err := subnet.CheckExtShape(ext, len(b), uint64(req.Height)); err != nil {
 		a.log.Error("own vote extension refused; sending an empty one", "err", err)
-		b = encodeExt(&voteExt{})
+		b = subnet.EncodeExt(&subnet.VoteExt{})
 	}
 	return &abci.ExtendVoteResponse{VoteExtension: b}, nil
-}
-
-// checkExtShape is the whole of VerifyVoteExtension: decoding and sizes
-// only. Bad shares are handled by whoever combines them (and proven in a
-// block), so that a REJECT never costs liveness.
-func (a *app) checkExtShape(e *voteExt, size int, height uint64) error {
-	if size > maxExtBytes {
-		return errf("vote extension of %d bytes", size)
-	}
-	if len(e.CertShare) != 0 && len(e.CertShare) != 48 || len(e.BeaconShare) != 0 && len(e.BeaconShare) != 48 {
-		return errf("share of wrong length")
-	}
-	if e.CertHeight >= height {
-		return errf("certification share for height %d at height %d", e.CertHeight, height)
-	}
-	if len(e.SignShares) > maxSharesPerExt {
-		return errf("%d signing shares", len(e.SignShares))
-	}
-	return nil
 }
 
 func (a *app) VerifyVoteExtension(_ context.Context, req *abci.VerifyVoteExtensionRequest) (*abci.VerifyVoteExtensionResponse, error) {
@@ -431,8 +412,8 @@ func (a *app) VerifyVoteExtension(_ context.Context, req *abci.VerifyVoteExtensi
 	if len(req.VoteExtension) == 0 {
 		return &abci.VerifyVoteExtensionResponse{Status: abci.VERIFY_VOTE_EXTENSION_STATUS_ACCEPT}, nil
 	}
-	e, err := decodeExt(req.VoteExtension)
-	if err != nil || a.checkExtShape(e, len(req.VoteExtension), uint64(req.Height)) != nil {
+	e, err := subnet.DecodeExt(req.VoteExtension)
+	if err != nil || subnet.CheckExtShape(e, len(req.VoteExtension), uint64(req.Height)) != nil {
 		return reject, nil
 	}
 	return &abci.VerifyVoteExtensionResponse{Status: abci.VERIFY_VOTE_EXTENSION_STATUS_ACCEPT}, nil
@@ -445,7 +426,7 @@ type extVote struct {
 	index int
 	raw   []byte
 	sig   []byte
-	ext   *voteExt
+	ext   *subnet.VoteExt
 }
 
 // PrepareProposal builds the block: the combined certification and beacon
@@ -454,7 +435,7 @@ type extVote struct {
 // whose shares were bad, then the signing requests from the mempool.
 func (a *app) PrepareProposal(_ context.Context, req *abci.PrepareProposalRequest) (*abci.PrepareProposalResponse, error) {
 	a.mu.Lock()
-	cs := a.cs.clone()
+	cs := a.cs.Clone()
 	a.mu.Unlock()
 	var votes []extVote
 	for _, v := range req.LocalLastCommit.Votes {
@@ -471,8 +452,8 @@ func (a *app) PrepareProposal(_ context.Context, req *abci.PrepareProposalReques
 		if !a.extSignatureOK(idx, req.Height-1, int64(req.LocalLastCommit.Round), v.VoteExtension, v.ExtensionSignature) {
 			continue
 		}
-		e, err := decodeExt(v.VoteExtension)
-		if err != nil || a.checkExtShape(e, len(v.VoteExtension), uint64(req.Height-1)) != nil {
+		e, err := subnet.DecodeExt(v.VoteExtension)
+		if err != nil || subnet.CheckExtShape(e, len(v.VoteExtension), uint64(req.Height-1)) != nil {
 			continue
 		}
 		votes = append(votes, extVote{index: idx, raw: v.VoteExtension, sig: v.ExtensionSignature, ext: e})
@@ -480,42 +461,49 @@ func (a *app) PrepareProposal(_ context.Context, req *abci.PrepareProposalReques
 	round := int64(req.LocalLastCommit.Round)
 	var out [][]byte
 	size := int64(0)
-	add := func(t *tx) {
-		b := encodeTx(t)
+	add := func(t *subnet.Tx) {
+		b := subnet.EncodeTx(t)
 		if size+int64(len(b)) <= req.MaxTxBytes {
 			out = append(out, b)
 			size += int64(len(b))
 		}
 	}
 	bad := map[int]bool{}
-	if t := a.combineCert(cs, votes, bad); t != nil {
-		add(&tx{Cert: t})
+	ext := make([]subnet.ExtVote, len(votes))
+	for i, v := range votes {
+		ext[i] = subnet.ExtVote{Index: v.index, Ext: v.ext}
 	}
-	if t := a.combineBeacon(cs, votes, bad); t != nil {
-		add(&tx{Beacon: t})
+	k := a.keys(cs)
+	if t := subnet.CombineCert(cs, a.st.committed(), a.bls, k.certPub, ext, bad); t != nil {
+		add(&subnet.Tx{Cert: t})
+	}
+	if t := subnet.CombineBeacon(cs, a.bls, a.chainID, k.beacPub, ext, bad); t != nil {
+		add(&subnet.Tx{Beacon: t})
 	}
 	for _, r := range a.combineReplies(cs, votes, bad) {
-		add(&tx{Reply: r})
+		add(&subnet.Tx{Reply: r})
 	}
 	for _, v := range votes {
 		if bad[v.index] && !a.alreadyConvicted(v.index, req.Height-1) {
-			add(&tx{Evidence: &evidenceTx{Validator: a.members[v.index].addr, Height: req.Height - 1, Round: round,
+			add(&subnet.Tx{Evidence: &subnet.EvidenceTx{Validator: a.members[v.index].addr, Height: req.Height - 1, Round: round,
 				Extension: v.raw, ExtSig: v.sig}})
 		}
 	}
-	if b := a.bitcoinProposal(context.Background(), req.MaxTxBytes-size); b != nil {
-		out = append(out, b)
-		size += int64(len(b))
+	for _, src := range a.sources {
+		if b := src.propose(context.Background(), req.MaxTxBytes-size); b != nil {
+			out = append(out, b)
+			size += int64(len(b))
+		}
 	}
 	// Mempool requests, checked against the block's time so the block is
 	// not rejected for a request that expired meanwhile.
 	scratch := a.newExec(cs, req.Time, true)
 	n := 0
 	for _, raw := range req.Txs {
-		if n >= maxSignPerBlock {
+		if n >= subnet.MaxSignPerBlock {
 			break
 		}
-		t, err := decodeTx(raw)
+		t, err := subnet.DecodeTx(raw)
 		if err != nil || (t.Sign == nil && t.Protocol == nil) {
 			continue
 		}
@@ -535,12 +523,8 @@ func (a *app) PrepareProposal(_ context.Context, req *abci.PrepareProposalReques
 }
 
 func (a *app) alreadyConvicted(index int, height int64) bool {
-	_, ok, _ := a.st.getCommitted(evidenceKey(index, uint64(height)))
+	_, ok, _ := a.st.getCommitted(subnet.EvidenceKey(index, uint64(height)))
 	return ok
-}
-
-func evidenceKey(index int, height uint64) []byte {
-	return heightKey(fmt.Sprintf("%s%d/", prefixEvidence, index), height)
 }
 
 // extSignatureOK checks CometBFT's signature on a vote extension.
@@ -549,96 +533,18 @@ func (a *app) extSignatureOK(index int, height, round int64, ext, sig []byte) bo
 	return a.members[index].pub.VerifySignature(msg, sig)
 }
 
-// combineCert combines the certification shares of the most recent height
-// not yet certified, marking the nodes whose shares were bad.
-func (a *app) combineCert(cs *chainState, votes []extVote, bad map[int]bool) *certTx {
-	byHeight := map[uint64]map[int][]byte{}
-	for _, v := range votes {
-		h := v.ext.CertHeight
-		if len(v.ext.CertShare) == 0 || h <= cs.LastCertified || h > cs.Height || v.ext.KeyEpoch != keyEpoch(cs) {
-			continue
-		}
-		if byHeight[h] == nil {
-			byHeight[h] = map[int][]byte{}
-		}
-		byHeight[h][v.index] = v.ext.CertShare
-	}
-	heights := make([]uint64, 0, len(byHeight))
-	for h := range byHeight {
-		heights = append(heights, h)
-	}
-	sort.Slice(heights, func(i, j int) bool { return heights[i] > heights[j] })
-	for _, h := range heights {
-		root, ok, err := a.st.getCommitted(heightKey(prefixRoot, h))
-		if err != nil || !ok {
-			continue
-		}
-		pub := a.keys(cs).certPub
-		if pub == nil {
-			return nil
-		}
-		sig, badIdx, err := a.combineAll(pub, certMessage(root), byHeight[h])
-		for _, i := range badIdx {
-			bad[i] = true
-		}
-		if err == nil {
-			return &certTx{Height: h, Sig: sig}
-		}
-	}
-	return nil
-}
-
-func (a *app) combineBeacon(cs *chainState, votes []extVote, bad map[int]bool) *beaconTx {
-	shares := map[int][]byte{}
-	for _, v := range votes {
-		if v.ext.BeaconRound == cs.BeaconRound+1 && len(v.ext.BeaconShare) != 0 && v.ext.KeyEpoch == keyEpoch(cs) {
-			shares[v.index] = v.ext.BeaconShare
-		}
-	}
-	if len(shares) == 0 {
-		return nil
-	}
-	pub := a.keys(cs).beacPub
-	if pub == nil {
-		return nil
-	}
-	sig, badIdx, err := a.combineAll(pub, beaconMessage(a.chainID, cs.BeaconRound+1, cs.Beacon), shares)
-	for _, i := range badIdx {
-		bad[i] = true
-	}
-	if err != nil {
-		return nil
-	}
-	return &beaconTx{Round: cs.BeaconRound + 1, Sig: sig}
-}
-
-// combineAll checks every share (so that a node sending bad shares is
-// always caught, not only when its share is among those combined), then
-// combines the good ones.
-func (a *app) combineAll(pub, msg []byte, shares map[int][]byte) ([]byte, []int, error) {
-	bad, err := a.bls.BatchVerifyShares(pub, msg, shares)
-	if err != nil && len(bad) == 0 {
-		return nil, nil, err
-	}
-	for _, i := range bad {
-		delete(shares, i)
-	}
-	sig, more, err := a.bls.CombineVerified(pub, msg, shares)
-	return sig, append(bad, more...), err
-}
-
 // ProcessProposal accepts a block only if every transaction in it applies
 // cleanly to the committed state: combined signatures verify against the
 // group keys, evidence proves a fault, requests verify at the block time.
 func (a *app) ProcessProposal(_ context.Context, req *abci.ProcessProposalRequest) (*abci.ProcessProposalResponse, error) {
 	a.mu.Lock()
-	cs := a.cs.clone()
+	cs := a.cs.Clone()
 	a.mu.Unlock()
 	ex := a.newExec(cs, req.Time, true)
-	btcSeen := 0
+	components := a.components.Block()
 	for i, raw := range req.Txs {
-		if isBitcoinPayload(raw) {
-			if err := a.checkBitcoinPayload(raw, &btcSeen); err != nil {
+		if _, ok := subnet.ComponentTxID(raw); ok {
+			if err := components.Check(raw); err != nil {
 				a.log.Warn("rejecting proposal", "height", req.Height, "tx", i, "reason", err)
 				return &abci.ProcessProposalResponse{Status: abci.PROCESS_PROPOSAL_STATUS_REJECT}, nil
 			}
@@ -656,7 +562,7 @@ func (a *app) ProcessProposal(_ context.Context, req *abci.ProcessProposalReques
 
 func (a *app) FinalizeBlock(_ context.Context, req *abci.FinalizeBlockRequest) (*abci.FinalizeBlockResponse, error) {
 	a.mu.Lock()
-	cs := a.cs.clone()
+	cs := a.cs.Clone()
 	a.mu.Unlock()
 	if uint64(req.Height) != cs.Height+1 {
 		return nil, fmt.Errorf("replica: finalize height %d on state %d", req.Height, cs.Height)
@@ -672,11 +578,13 @@ func (a *app) FinalizeBlock(_ context.Context, req *abci.FinalizeBlockRequest) (
 	cs.Live = slices.Compact(cs.Live)
 	ex := a.newExec(cs, req.Time, false)
 	results := make([]*abci.ExecTxResult, len(req.Txs))
-	btcSeen := 0
+	components := a.components.Block()
 	for i, raw := range req.Txs {
-		if isBitcoinPayload(raw) {
-			code, log := a.applyBitcoinPayload(ex, raw, &btcSeen)
-			results[i] = &abci.ExecTxResult{Code: code, Log: log}
+		if _, ok := subnet.ComponentTxID(raw); ok {
+			results[i] = &abci.ExecTxResult{Code: codeOK}
+			if err := components.Apply(raw, ex); err != nil {
+				results[i] = &abci.ExecTxResult{Code: codeInvalid, Log: err.Error()}
+			}
 			continue
 		}
 		code, log := ex.apply(raw)
@@ -696,14 +604,14 @@ func (a *app) Commit(context.Context, *abci.CommitRequest) (*abci.CommitResponse
 		return &abci.CommitResponse{}, nil
 	}
 	next := a.next
-	if a.cfg.Faults.CrashAfterBlock != 0 && next.Height >= a.cfg.Faults.CrashAfterBlock {
+	if a.liar().crashBeforeCommit(next.Height) {
 		// Test fault: die between FinalizeBlock and Commit, with the
 		// height's writes only in memory.
 		a.st.discard()
 		a.next = nil
 		return nil, fmt.Errorf("replica: test fault: crash before committing height %d", next.Height)
 	}
-	enc, err := encMode.Marshal(next)
+	enc, err := subnet.Marshal(next)
 	if err != nil {
 		return nil, err
 	}
@@ -711,7 +619,7 @@ func (a *app) Commit(context.Context, *abci.CommitRequest) (*abci.CommitResponse
 	if err := a.st.commit(storeMeta{Height: next.Height, AppHash: next.AppHash}); err != nil {
 		return nil, err
 	}
-	if next.BLSReady && a.gen.KeyGen == keyGenDKG && (a.certShare == nil || a.shareEpoch != keyEpoch(next)) {
+	if next.BLSReady && a.gen.KeyGen == keyGenDKG && (a.certShare == nil || a.shareEpoch != subnet.KeyEpoch(next)) {
 		if err := a.loadDKGShares(next); err != nil {
 			return nil, err
 		}
@@ -732,7 +640,7 @@ func (a *app) Commit(context.Context, *abci.CommitRequest) (*abci.CommitResponse
 		}
 	}
 	if next.LastCertified != 0 {
-		if sig, ok, _ := a.st.getCommitted(heightKey(prefixCertSig, next.LastCertified)); ok {
+		if sig, ok, _ := a.st.getCommitted(subnet.HeightKey(subnet.PrefixCertSig, next.LastCertified)); ok {
 			a.certs[next.LastCertified] = sig
 		}
 	}
@@ -752,14 +660,21 @@ func (a *app) Commit(context.Context, *abci.CommitRequest) (*abci.CommitResponse
 	return &abci.CommitResponse{RetainHeight: 0}, nil
 }
 
+// payloadSource is a component that proposes payloads from node-local
+// input (the Bitcoin canister's adapter).
+type payloadSource interface {
+	// propose returns a transaction of at most limit bytes, or nil.
+	propose(ctx context.Context, limit int64) []byte
+}
+
 // exec applies transactions to a copy of the state. With dry set it is a
 // ProcessProposal/PrepareProposal check and writes nothing.
 type exec struct {
 	a            *app
-	cs           *chainState
+	cs           *subnet.State
 	now          time.Time
 	dry          bool
-	rec          map[string]*requestRecord // records changed this height
+	rec          map[string]*subnet.RequestRecord // records changed this height
 	tree         certification.HashTree
 	seen         map[string]bool
 	cert, beacon bool
@@ -769,8 +684,8 @@ type exec struct {
 	admit bool
 }
 
-func (a *app) newExec(cs *chainState, now time.Time, dry bool) *exec {
-	return &exec{a: a, cs: cs, now: now, dry: dry, rec: map[string]*requestRecord{}, seen: map[string]bool{}}
+func (a *app) newExec(cs *subnet.State, now time.Time, dry bool) *exec {
+	return &exec{a: a, cs: cs, now: now, dry: dry, rec: map[string]*subnet.RequestRecord{}, seen: map[string]bool{}}
 }
 
 func (e *exec) set(k, v []byte) {
@@ -779,13 +694,17 @@ func (e *exec) set(k, v []byte) {
 	}
 }
 
+// Set and Delete make exec the subnet.Writer of its components' writes.
+func (e *exec) Set(k, v []byte) { e.set(k, v) }
+func (e *exec) Delete(k []byte) { e.del(k) }
+
 func (e *exec) del(k []byte) {
 	if !e.dry {
 		e.a.st.del(k)
 	}
 }
 
-func (e *exec) record(id []byte) *requestRecord {
+func (e *exec) record(id []byte) *subnet.RequestRecord {
 	if r, ok := e.rec[string(id)]; ok {
 		return r
 	}
@@ -794,17 +713,21 @@ func (e *exec) record(id []byte) *requestRecord {
 	return e.a.records[string(id)]
 }
 
-func (e *exec) putRecord(id []byte, r *requestRecord) {
+// Record and PutRecord make exec the subnet.Records of its height.
+func (e *exec) Record(id []byte) *subnet.RequestRecord       { return e.record(id) }
+func (e *exec) PutRecord(id []byte, r *subnet.RequestRecord) { e.putRecord(id, r) }
+
+func (e *exec) putRecord(id []byte, r *subnet.RequestRecord) {
 	e.rec[string(id)] = r
-	enc, err := encMode.Marshal(r)
+	enc, err := subnet.Marshal(r)
 	if err != nil {
 		panic(err)
 	}
-	e.set(statusKey(id), enc)
+	e.set(subnet.StatusKey(id), enc)
 }
 
 func (e *exec) apply(raw []byte) (uint32, string) {
-	t, err := decodeTx(raw)
+	t, err := subnet.DecodeTx(raw)
 	if err != nil {
 		return codeInvalid, err.Error()
 	}
@@ -833,111 +756,62 @@ func (e *exec) apply(raw []byte) (uint32, string) {
 	return code, ""
 }
 
-func (e *exec) applyCert(t *certTx) (uint32, error) {
+func (e *exec) applyCert(t *subnet.CertTx) (uint32, error) {
 	if e.cert {
 		return codeInvalid, errf("second certification in block")
 	}
-	if t.Height <= e.cs.LastCertified || t.Height > e.cs.Height {
-		return codeInvalid, errf("certification of height %d (certified %d, height %d)", t.Height, e.cs.LastCertified, e.cs.Height)
-	}
-	root, ok, err := e.a.st.getCommitted(heightKey(prefixRoot, t.Height))
-	if err != nil || !ok {
-		return codeInvalid, errf("no state root for height %d", t.Height)
-	}
-	pub := e.a.keys(e.cs).certPub
-	if pub == nil {
-		return codeInvalid, errf("certification before the keys exist")
-	}
-	if err := e.a.bls.Verify(pub, certMessage(root), t.Sig); err != nil {
-		return codeInvalid, fmt.Errorf("replica: certification of height %d: %w", t.Height, err)
+	if err := subnet.ApplyCert(e.cs, e.a.st.committed(), e, e.a.bls, e.a.keys(e.cs).certPub, t); err != nil {
+		return codeInvalid, err
 	}
 	e.cert = true
-	e.cs.LastCertified = t.Height
-	e.set(heightKey(prefixCertSig, t.Height), t.Sig)
 	return codeOK, nil
 }
 
-func (e *exec) applyBeacon(t *beaconTx) (uint32, error) {
+func (e *exec) applyBeacon(t *subnet.BeaconTx) (uint32, error) {
 	if e.beacon {
 		return codeInvalid, errf("second beacon in block")
 	}
-	if t.Round != e.cs.BeaconRound+1 {
-		return codeInvalid, errf("beacon round %d, want %d", t.Round, e.cs.BeaconRound+1)
-	}
-	pub := e.a.keys(e.cs).beacPub
-	if pub == nil {
-		return codeInvalid, errf("beacon before the keys exist")
-	}
-	if err := e.a.bls.Verify(pub, beaconMessage(e.a.chainID, t.Round, e.cs.Beacon), t.Sig); err != nil {
-		return codeInvalid, fmt.Errorf("replica: beacon round %d: %w", t.Round, err)
+	if err := subnet.ApplyBeacon(e.cs, e, e.a.bls, e.a.chainID, e.a.keys(e.cs).beacPub, t); err != nil {
+		return codeInvalid, err
 	}
 	e.beacon = true
-	e.cs.BeaconRound, e.cs.Beacon = t.Round, beaconValue(t.Sig)
-	e.set(heightKey(prefixBeacon, t.Round), e.cs.Beacon)
-	e.del(heightKey(prefixBeacon, t.Round-min(t.Round, retainRounds)))
 	return codeOK, nil
 }
 
 // applyEvidence convicts a node that signed (through CometBFT, with its
 // validator key) a vote extension holding a share that does not verify.
-func (e *exec) applyEvidence(t *evidenceTx) (uint32, error) {
+func (e *exec) applyEvidence(t *subnet.EvidenceTx) (uint32, error) {
 	idx, ok := e.a.byAddr[string(t.Validator)]
 	if !ok {
 		return codeInvalid, errf("evidence against unknown validator")
 	}
-	if t.Height <= 0 || uint64(t.Height) > e.cs.Height {
-		return codeInvalid, errf("evidence for height %d", t.Height)
-	}
-	k := evidenceKey(idx, uint64(t.Height))
-	if e.seen[string(k)] {
-		return codeDuplicate, errf("duplicate evidence")
-	}
-	if _, ok, _ := e.a.st.getCommitted(k); ok {
-		return codeDuplicate, errf("node %d already convicted for height %d", idx, t.Height)
-	}
-	if !e.a.extSignatureOK(idx, t.Height, t.Round, t.Extension, t.ExtSig) {
-		return codeInvalid, errf("evidence: bad extension signature")
-	}
-	ext, err := decodeExt(t.Extension)
-	if err != nil {
+	if err := subnet.ApplyEvidence(e.cs, e.a.st.committed(), e, e.seen, idx, t, extChecks{e.a}); err != nil {
+		if errors.Is(err, subnet.ErrDuplicate) {
+			return codeDuplicate, err
+		}
 		return codeInvalid, err
 	}
-	if !e.a.extHasBadShare(idx, ext) {
-		return codeInvalid, errf("evidence against node %d proves nothing", idx)
-	}
-	e.seen[string(k)] = true
-	e.set(k, nil)
-	e.cs.Convicted[uint32(idx)]++
 	e.a.log.Warn("node convicted of a bad share", "node", idx, "height", t.Height)
 	return codeOK, nil
 }
 
+// extChecks are the node's checks of vote extensions for evidence.
+type extChecks struct{ a *app }
+
+func (c extChecks) ExtSignatureOK(index int, height, round int64, ext, sig []byte) bool {
+	return c.a.extSignatureOK(index, height, round, ext, sig)
+}
+
+func (c extChecks) BadShare(index int, ext *subnet.VoteExt) bool {
+	return c.a.extHasBadShare(index, ext)
+}
+
 // extHasBadShare reports whether a vote extension holds a share that
 // provably does not verify against the share's public key.
-func (a *app) extHasBadShare(idx int, ext *voteExt) bool {
+func (a *app) extHasBadShare(idx int, ext *subnet.VoteExt) bool {
 	cs, _ := a.committed()
 	k := a.keys(cs)
-	if k.certPub == nil || ext.KeyEpoch != keyEpoch(cs) {
-		return a.extHasBadSignShare(idx, ext)
-	}
-	if len(ext.CertShare) != 0 {
-		root, ok, err := a.st.getCommitted(heightKey(prefixRoot, ext.CertHeight))
-		if err == nil && ok && a.bls.VerifyShare(k.certPub, idx, certMessage(root), ext.CertShare) != nil {
-			return true
-		}
-	}
-	if len(ext.BeaconShare) != 0 && ext.BeaconRound > 0 {
-		var prev []byte
-		if ext.BeaconRound == 1 {
-			prev = genesisBeacon(a.chainID)
-		} else if v, ok, _ := a.st.getCommitted(heightKey(prefixBeacon, ext.BeaconRound-1)); ok {
-			prev = v
-		}
-		if prev != nil && a.bls.VerifyShare(k.beacPub, idx, beaconMessage(a.chainID, ext.BeaconRound, prev), ext.BeaconShare) != nil {
-			return true
-		}
-	}
-	return a.extHasBadSignShare(idx, ext)
+	return subnet.BadBLSShare(cs, a.st.committed(), a.bls, a.chainID, k.certPub, k.beacPub, idx, ext) || a.extHasBadSignShare(idx, ext)
 }
 
 // endBlock prunes expired requests, builds the certified tree and computes
@@ -947,30 +821,12 @@ func (e *exec) endBlock(height uint64) error {
 	cs.Height = height
 	cs.TimeNS = e.now.UnixNano()
 	// Requests whose ingress expiry passed leave the replay set and the tree.
-	var expired [][]byte
-	if err := e.a.st.scanCommitted([]byte(prefixExpiry), func(k, _ []byte) bool {
-		if len(k) < len(prefixExpiry)+8 {
-			return true
-		}
-		exp := binary.BigEndian.Uint64(k[len(prefixExpiry):])
-		if exp >= uint64(cs.TimeNS) {
-			return false
-		}
-		expired = append(expired, slices.Clone(k))
-		return true
-	}); err != nil {
+	expired, err := subnet.ExpireRequests(cs, e.a.st.committed(), e, func(id []byte) { e.rec[string(id)] = nil }, cs.TimeNS)
+	if err != nil {
 		return err
 	}
-	for _, k := range expired {
-		id := k[len(prefixExpiry)+8:]
-		e.del(k)
-		e.del(statusKey(id))
-		e.rec[string(id)] = nil
-		if i := cs.pendingIndex(id); i >= 0 {
-			p := cs.Pending[i]
-			cs.Pending = slices.Delete(cs.Pending, i, i+1)
-			e.dropPresignature(&p)
-		}
+	for i := range expired {
+		e.dropPresignature(&expired[i])
 	}
 	if err := e.finishDKG(height); err != nil {
 		return err
@@ -979,9 +835,9 @@ func (e *exec) endBlock(height uint64) error {
 		e.complaintDeadlines(height)
 	}
 	e.scheduleKeys()
-	e.assignPresignatures(height)
+	subnet.AssignPresignatures(e.cs, height)
 	e.a.mu.Lock()
-	live := make(map[string]*requestRecord, len(e.a.records)+len(e.rec))
+	live := make(map[string]*subnet.RequestRecord, len(e.a.records)+len(e.rec))
 	for k, r := range e.a.records {
 		live[k] = r
 	}
@@ -994,35 +850,20 @@ func (e *exec) endBlock(height uint64) error {
 		}
 	}
 	k := e.a.keys(cs)
-	tree, err := e.a.treeCache.build(cs.TimeNS, k.subnetID.Bytes(), k.rootKey, live, e.a.bitcoinLeaves()...)
+	tree, err := e.a.treeCache.Build(cs.TimeNS, k.subnetID.Bytes(), k.rootKey, live, e.a.components.Leaves()...)
 	if err != nil {
 		return err
 	}
 	e.tree = tree
 	root := tree.Digest()
-	e.set(heightKey(prefixRoot, height), root[:])
-	if height > retainHeights {
-		e.del(heightKey(prefixRoot, height-retainHeights))
-		e.del(heightKey(prefixCertSig, height-retainHeights))
-	}
+	subnet.RecordRoot(e, height, root)
 	// The app hash chains the previous one with this height's writes, the
 	// core state and the certified root: it covers the whole state.
-	digest := e.a.st.writesDigest()
-	prev := cs.AppHash
-	cs.AppHash = nil
-	core, err := encMode.Marshal(cs)
+	hash, err := subnet.AppHash(cs.AppHash, height, e.a.st.writesDigest(), cs, root)
 	if err != nil {
 		return err
 	}
-	h := sha256.New()
-	h.Write([]byte("chainkey-app-hash"))
-	h.Write(prev)
-	binary.Write(h, binary.BigEndian, height)
-	h.Write(digest[:])
-	coreDigest := sha256.Sum256(core)
-	h.Write(coreDigest[:])
-	h.Write(root[:])
-	cs.AppHash = h.Sum(nil)
+	cs.AppHash = hash
 	return nil
 }
 
@@ -1030,14 +871,14 @@ func (e *exec) endBlock(height uint64) error {
 
 // snapshot returns the committed state (a copy) and the channel closed at
 // the next commit.
-func (a *app) snapshot() (*chainState, <-chan struct{}) {
+func (a *app) snapshot() (*subnet.State, <-chan struct{}) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	return a.cs.clone(), a.notify
+	return a.cs.Clone(), a.notify
 }
 
 // lookupRecord returns the committed record of a request.
-func (a *app) lookupRecord(id []byte) *requestRecord {
+func (a *app) lookupRecord(id []byte) *subnet.RequestRecord {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if r := a.records[string(id)]; r != nil {
@@ -1091,7 +932,7 @@ type blsKeys struct {
 // keys returns the BLS keys of the state cs: the genesis keys of a
 // bootstrap-dealer subnet, or those its key generation produced (nil
 // before).
-func (a *app) keys(cs *chainState) *blsKeys {
+func (a *app) keys(cs *subnet.State) *blsKeys {
 	if a.gen.KeyGen == keyGenDealer {
 		return &blsKeys{certPub: a.certPub, beacPub: a.beacPub, rootKey: a.rootKey, subnetID: a.subnetID}
 	}
@@ -1109,13 +950,13 @@ func (a *app) keys(cs *chainState) *blsKeys {
 // channel closed at the next commit. A committed state is never changed
 // (each height works on a clone), so readers may keep it; they must not
 // modify it.
-func (a *app) committed() (*chainState, <-chan struct{}) {
+func (a *app) committed() (*subnet.State, <-chan struct{}) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	return a.cs, a.notify
 }
 
-func (a *app) snapshotState() *chainState {
+func (a *app) snapshotState() *subnet.State {
 	cs, _ := a.snapshot()
 	return cs
 }
@@ -1132,7 +973,7 @@ func (a *app) blsSharesEpoch() (cert, beacon []byte, epoch uint64) {
 // files or, if the files are missing or belong to other keys (a crash
 // between the commit of a key generation and the writing of its shares),
 // derives them again from the stored key-generation messages.
-func (a *app) loadDKGShares(cs *chainState) error {
+func (a *app) loadDKGShares(cs *subnet.State) error {
 	cert, err1 := readSecretFile(a.cfg.secretPath(certShareFile))
 	beacon, err2 := readSecretFile(a.cfg.secretPath(beaconShareFile))
 	if errors.Is(err1, ErrInsecureFile) || errors.Is(err2, ErrInsecureFile) {
@@ -1160,7 +1001,7 @@ func (a *app) loadDKGShares(cs *chainState) error {
 	a.mu.Lock()
 	clear(a.certShare)
 	clear(a.beaconShare)
-	a.certShare, a.beaconShare, a.shareEpoch = cert, beacon, keyEpoch(cs)
+	a.certShare, a.beaconShare, a.shareEpoch = cert, beacon, subnet.KeyEpoch(cs)
 	a.mu.Unlock()
 	return nil
 }

@@ -1,12 +1,10 @@
 package replica
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
-	"encoding/binary"
-	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
 	"time"
 
@@ -20,6 +18,7 @@ import (
 	"github.com/chainkey/chainkey/certification"
 	bpb "github.com/chainkey/chainkey/proto/bitcoinpb"
 	apb "github.com/chainkey/chainkey/proto/btcservicepb"
+	"github.com/chainkey/chainkey/replica/subnet"
 )
 
 // BitcoinConfig enables the Bitcoin integration on a node. The Bitcoin
@@ -38,115 +37,26 @@ type BitcoinConfig struct {
 	StabilityThreshold uint64 `json:"stability_threshold,omitempty"`
 }
 
-// Limits of the Bitcoin payload a block proposer puts in its block.
-const (
-	// MaxBitcoinPayloadBytes bounds the encoded payload (blocks and next
-	// headers); the adapter's own answers stay under 2 MB.
-	MaxBitcoinPayloadBytes = 4 << 20
-	// maxBitcoinPayloadBlocks and maxBitcoinPayloadNext bound the counts.
-	maxBitcoinPayloadBlocks = 1000
-	maxBitcoinPayloadNext   = 1000
-	// bitcoinFetchTimeout bounds the proposer's wait for its adapter.
-	bitcoinFetchTimeout = time.Second
-)
-
-// bitcoinPayloadMagic starts the block transaction that carries a Bitcoin
-// payload. 0xff cannot start a CBOR data item, so decodeTx never accepts
-// it and no mempool transaction can pass for a payload.
-var bitcoinPayloadMagic = []byte("\xffckbtc\x01")
+// bitcoinFetchTimeout bounds the proposer's wait for its adapter.
+const bitcoinFetchTimeout = time.Second
 
 // keyBitcoin holds the serialised Bitcoin canister state
 // (canister.State.Marshal), rewritten at every height that applies a
 // payload, so its bytes enter that height's writes digest and app hash.
 const keyBitcoin = "btc/state"
 
-// btcState is the node's Bitcoin canister and its adapter connection.
+// btcState is the node's Bitcoin canister and its adapter connection. It
+// is the subnet.Component of the Bitcoin canister (its transactions are
+// Bitcoin payloads) and, with an adapter, the source of this node's
+// proposed payloads.
 type btcState struct {
 	network chain.Network
 	can     *service.Canister
+	fwd     service.Forwarder
 	conn    *grpc.ClientConn // nil without an adapter
 	client  apb.BtcServiceClient
 	hash    [32]byte // hash of the committed or just-finalized state
-}
-
-// bitcoinPayload is the decoded payload of a block.
-type bitcoinPayload struct {
-	blocks [][]byte
-	next   [][]byte
-}
-
-// encodeBitcoinPayload lays a payload out as
-// magic ‖ u32 n ‖ n × (u32 len ‖ block) ‖ u32 m ‖ m × 80-byte header.
-func encodeBitcoinPayload(p *bitcoinPayload) []byte {
-	var b bytes.Buffer
-	b.Write(bitcoinPayloadMagic)
-	b.Write(binary.BigEndian.AppendUint32(nil, uint32(len(p.blocks))))
-	for _, blk := range p.blocks {
-		b.Write(binary.BigEndian.AppendUint32(nil, uint32(len(blk))))
-		b.Write(blk)
-	}
-	b.Write(binary.BigEndian.AppendUint32(nil, uint32(len(p.next))))
-	for _, h := range p.next {
-		b.Write(h)
-	}
-	return b.Bytes()
-}
-
-// isBitcoinPayload reports whether a block transaction is a Bitcoin payload.
-func isBitcoinPayload(raw []byte) bool { return bytes.HasPrefix(raw, bitcoinPayloadMagic) }
-
-// decodeBitcoinPayload parses a payload strictly: bounded size and counts,
-// no trailing bytes, next headers of exactly 80 bytes.
-func decodeBitcoinPayload(raw []byte) (*bitcoinPayload, error) {
-	if !isBitcoinPayload(raw) {
-		return nil, errors.New("replica: bitcoin payload: bad magic")
-	}
-	if len(raw) > MaxBitcoinPayloadBytes {
-		return nil, fmt.Errorf("replica: bitcoin payload of %d bytes exceeds %d", len(raw), MaxBitcoinPayloadBytes)
-	}
-	r := raw[len(bitcoinPayloadMagic):]
-	u32 := func() (uint32, error) {
-		if len(r) < 4 {
-			return 0, errors.New("replica: bitcoin payload: truncated")
-		}
-		v := binary.BigEndian.Uint32(r)
-		r = r[4:]
-		return v, nil
-	}
-	n, err := u32()
-	if err != nil {
-		return nil, err
-	}
-	if n > maxBitcoinPayloadBlocks {
-		return nil, fmt.Errorf("replica: bitcoin payload: %d blocks exceed %d", n, maxBitcoinPayloadBlocks)
-	}
-	p := &bitcoinPayload{}
-	for i := uint32(0); i < n; i++ {
-		l, err := u32()
-		if err != nil {
-			return nil, err
-		}
-		if uint64(l) > uint64(len(r)) || l < wire.MaxBlockHeaderPayload {
-			return nil, fmt.Errorf("replica: bitcoin payload: block %d of %d bytes", i, l)
-		}
-		p.blocks = append(p.blocks, r[:l:l])
-		r = r[l:]
-	}
-	m, err := u32()
-	if err != nil {
-		return nil, err
-	}
-	if m > maxBitcoinPayloadNext {
-		return nil, fmt.Errorf("replica: bitcoin payload: %d next headers exceed %d", m, maxBitcoinPayloadNext)
-	}
-	if uint64(len(r)) != uint64(m)*wire.MaxBlockHeaderPayload {
-		return nil, fmt.Errorf("replica: bitcoin payload: %d bytes for %d next headers", len(r), m)
-	}
-	for i := uint32(0); i < m; i++ {
-		p.next = append(p.next, r[:wire.MaxBlockHeaderPayload:wire.MaxBlockHeaderPayload])
-		r = r[wire.MaxBlockHeaderPayload:]
-	}
-	return p, nil
+	log     *slog.Logger
 }
 
 // adapterTarget turns the configured adapter address into a gRPC target.
@@ -195,17 +105,22 @@ func (a *app) initBitcoin(height uint64) error {
 		}
 		raw = st.Marshal()
 	}
-	b := &btcState{network: nw, hash: sha256.Sum256(raw)}
-	var fwd service.Forwarder
+	b := &btcState{network: nw, hash: sha256.Sum256(raw), log: a.log}
 	if bc.Adapter != "" {
 		b.conn, err = grpc.NewClient(adapterTarget(bc.Adapter), grpc.WithTransportCredentials(insecure.NewCredentials()))
 		if err != nil {
 			return fmt.Errorf("replica: bitcoin: adapter %s: %w", bc.Adapter, err)
 		}
 		b.client = apb.NewBtcServiceClient(b.conn)
-		fwd = service.AdapterForwarder{Client: b.client}
+		b.fwd = service.AdapterForwarder{Client: b.client}
 	}
-	b.can = service.NewCanister(st, fwd)
+	b.can = service.NewCanister(st, b.fwd)
+	if err := a.components.Register(b); err != nil {
+		return err
+	}
+	if b.client != nil {
+		a.sources = append(a.sources, b)
+	}
 	a.btc = b
 	a.log.Info("bitcoin canister loaded", "network", nw.String(), "adapter", bc.Adapter, "height", height)
 	return nil
@@ -218,21 +133,17 @@ func (a *app) closeBitcoin() {
 	}
 }
 
-// bitcoinProposal asks the adapter for the successors of the canister's
-// anchor and returns the payload transaction, at most limit bytes, or nil
-// when there is nothing new (or no adapter, or it does not answer in time).
-func (a *app) bitcoinProposal(ctx context.Context, limit int64) []byte {
-	b := a.btc
-	if b == nil || b.client == nil {
-		return nil
-	}
-	limit = min(limit, MaxBitcoinPayloadBytes)
+// propose asks the adapter for the successors of the canister's anchor
+// and returns the payload transaction, at most limit bytes, or nil when
+// there is nothing new (or the adapter does not answer in time).
+func (b *btcState) propose(ctx context.Context, limit int64) []byte {
+	limit = min(limit, subnet.MaxBitcoinPayloadBytes)
 	ctx, cancel := context.WithTimeout(ctx, bitcoinFetchTimeout)
 	defer cancel()
 	anchor, processed := b.can.Request()
 	blocks, next, err := service.FetchSuccessors(ctx, b.client, anchor, processed)
 	if err != nil {
-		a.log.Debug("bitcoin adapter", "err", err)
+		b.log.Debug("bitcoin adapter", "err", err)
 		return nil
 	}
 	if len(blocks) == 0 {
@@ -240,90 +151,106 @@ func (a *app) bitcoinProposal(ctx context.Context, limit int64) []byte {
 	}
 	// Keep what fits: a prefix of the blocks (breadth-first, so parents
 	// come first) and of the next headers.
-	p := &bitcoinPayload{}
-	size := int64(len(bitcoinPayloadMagic) + 8)
+	p := &subnet.BitcoinPayload{}
+	size := int64(len(subnet.BitcoinPayloadMagic) + 8)
 	for _, blk := range blocks {
-		if len(p.blocks) == maxBitcoinPayloadBlocks || size+4+int64(len(blk)) > limit {
+		if len(p.Blocks) == subnet.MaxBitcoinPayloadBlocks || size+4+int64(len(blk)) > limit {
 			break
 		}
-		p.blocks = append(p.blocks, blk)
+		p.Blocks = append(p.Blocks, blk)
 		size += 4 + int64(len(blk))
 	}
-	if len(p.blocks) == 0 {
+	if len(p.Blocks) == 0 {
 		return nil
 	}
 	for _, h := range next {
-		if len(h) != wire.MaxBlockHeaderPayload || len(p.next) == maxBitcoinPayloadNext || size+wire.MaxBlockHeaderPayload > limit {
+		if len(h) != wire.MaxBlockHeaderPayload || len(p.Next) == subnet.MaxBitcoinPayloadNext || size+wire.MaxBlockHeaderPayload > limit {
 			break
 		}
-		p.next = append(p.next, h)
+		p.Next = append(p.Next, h)
 		size += wire.MaxBlockHeaderPayload
 	}
 	// Never propose what this node would reject.
-	if err := b.can.Check(p.blocks); err != nil {
-		a.log.Warn("adapter returned invalid successors", "err", err)
+	if err := b.can.Check(p.Blocks); err != nil {
+		b.log.Warn("adapter returned invalid successors", "err", err)
 		return nil
 	}
-	return encodeBitcoinPayload(p)
+	return subnet.EncodeBitcoinPayload(p)
 }
 
-// checkBitcoinPayload is ProcessProposal's validation of a payload
-// transaction; seen counts the payloads of the block (at most one).
-func (a *app) checkBitcoinPayload(raw []byte, seen *int) error {
-	if a.btc == nil {
-		return errors.New("replica: bitcoin payload on a node without bitcoin")
-	}
-	if *seen++; *seen > 1 {
-		return errors.New("replica: second bitcoin payload in block")
-	}
-	p, err := decodeBitcoinPayload(raw)
+// ID implements subnet.Component.
+func (b *btcState) ID() subnet.ComponentID { return subnet.BitcoinComponentID() }
+
+// Check implements subnet.Component: ProcessProposal's validation of a
+// payload.
+func (b *btcState) Check(tx []byte) error {
+	p, err := subnet.DecodeBitcoinPayload(tx)
 	if err != nil {
 		return err
 	}
-	if err := a.btc.can.Check(p.blocks); err != nil {
+	if err := b.can.Check(p.Blocks); err != nil {
 		return fmt.Errorf("replica: bitcoin payload: %w", err)
 	}
 	return nil
 }
 
-// applyBitcoinPayload is FinalizeBlock's execution of a payload
-// transaction: it applies the payload to the canister and writes the new
-// state into the height's writes. An invalid payload (possible only in a
-// block this node did not vote on) is a failed transaction that changes
-// nothing, on every node alike.
-func (a *app) applyBitcoinPayload(ex *exec, raw []byte, seen *int) (uint32, string) {
-	if a.btc == nil {
-		return codeInvalid, "bitcoin payload on a node without bitcoin"
-	}
-	if *seen++; *seen > 1 {
-		return codeInvalid, "second bitcoin payload in block"
-	}
-	p, err := decodeBitcoinPayload(raw)
+// Apply implements subnet.Component: it applies a payload to the canister
+// and writes the new state into the height's writes. An invalid payload
+// (possible only in a block this node did not vote on) is a failed
+// transaction that changes nothing, on every node alike.
+func (b *btcState) Apply(tx []byte, w subnet.Writer) error {
+	p, err := subnet.DecodeBitcoinPayload(tx)
 	if err != nil {
-		return codeInvalid, err.Error()
+		return err
 	}
-	if err := a.btc.can.Apply(p.blocks, p.next); err != nil {
-		return codeInvalid, err.Error()
+	if err := b.can.Apply(p.Blocks, p.Next); err != nil {
+		return err
 	}
-	var st []byte
-	a.btc.can.Read(func(s *canister.State) { st = s.Marshal() })
-	a.btc.hash = sha256.Sum256(st)
-	ex.set([]byte(keyBitcoin), st)
-	return codeOK, ""
+	st := b.Snapshot()
+	b.hash = sha256.Sum256(st)
+	w.Set([]byte(keyBitcoin), st)
+	return nil
 }
 
-// bitcoinLeaves are the certified tree's Bitcoin entries:
-// /bitcoin/<network>/state_hash (SHA-256 of the canister state), none
-// without Bitcoin.
-func (a *app) bitcoinLeaves() []certification.PathValue {
-	if a.btc == nil {
-		return nil
-	}
-	h := a.btc.hash
+// Execute implements subnet.Component: the Bitcoin canister takes its
+// input from payloads only (its queries are answered outside consensus by
+// the Bitcoin service).
+func (b *btcState) Execute([]byte, subnet.Writer) ([]byte, error) { return nil, subnet.ErrNoMessages }
+
+// Leaves implements subnet.Component: /bitcoin/<network>/state_hash, the
+// SHA-256 of the canister state.
+func (b *btcState) Leaves() []certification.PathValue {
+	h := b.hash
 	return []certification.PathValue{{
-		Path:  [][]byte{[]byte("bitcoin"), []byte(a.btc.network.String()), []byte("state_hash")},
+		Path:  [][]byte{[]byte("bitcoin"), []byte(b.network.String()), []byte("state_hash")},
 		Value: h[:],
 	}}
+}
+
+// StateHash implements subnet.Component.
+func (b *btcState) StateHash() [32]byte { return b.hash }
+
+// Snapshot implements subnet.Component: the canister state as stored
+// under keyBitcoin.
+func (b *btcState) Snapshot() []byte {
+	var st []byte
+	b.can.Read(func(s *canister.State) { st = s.Marshal() })
+	return st
+}
+
+// Restore implements subnet.Component. It is for a node's start (the
+// Bitcoin service of a running node keeps the canister it was made with).
+func (b *btcState) Restore(snapshot []byte) error {
+	st, err := canister.Unmarshal(snapshot)
+	if err != nil {
+		return fmt.Errorf("replica: bitcoin: restore: %w", err)
+	}
+	if st.Network() != b.network {
+		return fmt.Errorf("replica: bitcoin: snapshot is for %s, configured %s", st.Network(), b.network)
+	}
+	b.can = service.NewCanister(st, b.fwd)
+	b.hash = sha256.Sum256(snapshot)
+	return nil
 }
 
 // BitcoinService returns the node's chainkey.bitcoin.v1 Bitcoin service

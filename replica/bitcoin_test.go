@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
-	"encoding/binary"
 	"io"
 	"log/slog"
 	"net"
@@ -27,57 +26,8 @@ import (
 	"github.com/chainkey/chainkey/certification"
 	bpb "github.com/chainkey/chainkey/proto/bitcoinpb"
 	apb "github.com/chainkey/chainkey/proto/btcservicepb"
+	"github.com/chainkey/chainkey/replica/subnet"
 )
-
-func TestBitcoinPayloadCodec(t *testing.T) {
-	c := regtest.NewChain(time.Unix(1_700_000_000, 0))
-	b1 := c.Next(regtest.NewKey(1).Script, 50e8)
-	b2 := c.Next(regtest.NewKey(1).Script, 50e8)
-	var hdr bytes.Buffer
-	if err := b2.Header.Serialize(&hdr); err != nil {
-		t.Fatal(err)
-	}
-	p := &bitcoinPayload{blocks: [][]byte{regtest.BlockBytes(b1), regtest.BlockBytes(b2)}, next: [][]byte{hdr.Bytes()}}
-	enc := encodeBitcoinPayload(p)
-	if !isBitcoinPayload(enc) {
-		t.Fatal("payload not recognised")
-	}
-	if _, err := decodeTx(enc); err == nil {
-		t.Fatal("a bitcoin payload decodes as a replica transaction")
-	}
-	got, err := decodeBitcoinPayload(enc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(got.blocks) != 2 || !bytes.Equal(got.blocks[1], p.blocks[1]) || len(got.next) != 1 || !bytes.Equal(got.next[0], p.next[0]) {
-		t.Fatal("round trip changed the payload")
-	}
-	if !bytes.Equal(encodeBitcoinPayload(got), enc) {
-		t.Fatal("re-encoding differs")
-	}
-	empty := encodeBitcoinPayload(&bitcoinPayload{})
-	if g, err := decodeBitcoinPayload(empty); err != nil || len(g.blocks) != 0 || len(g.next) != 0 {
-		t.Fatalf("empty payload: %v", err)
-	}
-
-	bad := map[string][]byte{
-		"bad magic":      append([]byte("\xfeckbtc\x01"), enc[len(bitcoinPayloadMagic):]...),
-		"truncated":      enc[:len(enc)-1],
-		"trailing byte":  append(bytes.Clone(enc), 0),
-		"magic only":     bitcoinPayloadMagic,
-		"short next":     append(bytes.Clone(empty[:len(empty)-4]), 0, 0, 0, 1, 1, 2, 3),
-		"oversized":      append(bytes.Clone(enc), make([]byte, MaxBitcoinPayloadBytes)...),
-		"too many":       binary.BigEndian.AppendUint32(bytes.Clone(bitcoinPayloadMagic), maxBitcoinPayloadBlocks+1),
-		"block too long": binary.BigEndian.AppendUint32(binary.BigEndian.AppendUint32(bytes.Clone(bitcoinPayloadMagic), 1), 1<<20),
-		"tiny block":     append(binary.BigEndian.AppendUint32(binary.BigEndian.AppendUint32(bytes.Clone(bitcoinPayloadMagic), 1), 3), 1, 2, 3, 0, 0, 0, 0),
-		"too many next":  binary.BigEndian.AppendUint32(binary.BigEndian.AppendUint32(bytes.Clone(bitcoinPayloadMagic), 0), maxBitcoinPayloadNext+1),
-	}
-	for name, b := range bad {
-		if _, err := decodeBitcoinPayload(b); err == nil {
-			t.Errorf("%s: accepted", name)
-		}
-	}
-}
 
 func TestAdapterTarget(t *testing.T) {
 	for in, want := range map[string]string{
@@ -364,7 +314,7 @@ func checkProposals(t *testing.T, ctx context.Context, btcd *btcdtest.Node, n *N
 	for chain.CheckProofOfWork(regtest.Params, &badPoW.Header) == nil {
 		badPoW.Header.Nonce++
 	}
-	valid := encodeBitcoinPayload(&bitcoinPayload{blocks: [][]byte{known}})
+	valid := subnet.EncodeBitcoinPayload(&subnet.BitcoinPayload{Blocks: [][]byte{known}})
 	cases := []struct {
 		name string
 		txs  [][]byte
@@ -372,10 +322,10 @@ func checkProposals(t *testing.T, ctx context.Context, btcd *btcdtest.Node, n *N
 	}{
 		{"known block", [][]byte{valid}, true},
 		{"two payloads", [][]byte{valid, valid}, false},
-		{"bad merkle root", [][]byte{encodeBitcoinPayload(&bitcoinPayload{blocks: [][]byte{regtest.BlockBytes(&badMerkle)}})}, false},
-		{"unknown parent", [][]byte{encodeBitcoinPayload(&bitcoinPayload{blocks: [][]byte{regtest.BlockBytes(&orphan)}})}, false},
-		{"bad proof of work", [][]byte{encodeBitcoinPayload(&bitcoinPayload{blocks: [][]byte{regtest.BlockBytes(&badPoW)}})}, false},
-		{"garbage block", [][]byte{encodeBitcoinPayload(&bitcoinPayload{blocks: [][]byte{bytes.Repeat([]byte{0xab}, 200)}})}, false},
+		{"bad merkle root", [][]byte{subnet.EncodeBitcoinPayload(&subnet.BitcoinPayload{Blocks: [][]byte{regtest.BlockBytes(&badMerkle)}})}, false},
+		{"unknown parent", [][]byte{subnet.EncodeBitcoinPayload(&subnet.BitcoinPayload{Blocks: [][]byte{regtest.BlockBytes(&orphan)}})}, false},
+		{"bad proof of work", [][]byte{subnet.EncodeBitcoinPayload(&subnet.BitcoinPayload{Blocks: [][]byte{regtest.BlockBytes(&badPoW)}})}, false},
+		{"garbage block", [][]byte{subnet.EncodeBitcoinPayload(&subnet.BitcoinPayload{Blocks: [][]byte{bytes.Repeat([]byte{0xab}, 200)}})}, false},
 		{"truncated", [][]byte{valid[:len(valid)-1]}, false},
 	}
 	for _, c := range cases {
@@ -390,14 +340,14 @@ func checkProposals(t *testing.T, ctx context.Context, btcd *btcdtest.Node, n *N
 }
 
 // BenchmarkBitcoinPayloadCheck measures what ProcessProposal does with a
-// payload of 100 regtest blocks: decode it and check every block.
+// payload of 100 regtest Blocks: decode it and check every block.
 func BenchmarkBitcoinPayloadCheck(b *testing.B) {
 	c := regtest.NewChain(time.Unix(1_700_000_000, 0))
-	p := &bitcoinPayload{}
+	p := &subnet.BitcoinPayload{}
 	for range 100 {
-		p.blocks = append(p.blocks, regtest.BlockBytes(c.Next(regtest.NewKey(1).Script, 50e8)))
+		p.Blocks = append(p.Blocks, regtest.BlockBytes(c.Next(regtest.NewKey(1).Script, 50e8)))
 	}
-	raw := encodeBitcoinPayload(p)
+	raw := subnet.EncodeBitcoinPayload(p)
 	st, err := canister.New(canister.Config{Network: chain.Regtest})
 	if err != nil {
 		b.Fatal(err)
@@ -405,11 +355,11 @@ func BenchmarkBitcoinPayloadCheck(b *testing.B) {
 	b.SetBytes(int64(len(raw)))
 	b.ResetTimer()
 	for range b.N {
-		d, err := decodeBitcoinPayload(raw)
+		d, err := subnet.DecodeBitcoinPayload(raw)
 		if err != nil {
 			b.Fatal(err)
 		}
-		if err := st.CheckSuccessors(d.blocks); err != nil {
+		if err := st.CheckSuccessors(d.Blocks); err != nil {
 			b.Fatal(err)
 		}
 	}

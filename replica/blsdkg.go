@@ -11,6 +11,7 @@ import (
 	"github.com/chainkey/chainkey/dkg"
 	"github.com/chainkey/chainkey/internal/group"
 	"github.com/chainkey/chainkey/internal/group/bls12381"
+	"github.com/chainkey/chainkey/replica/subnet"
 	"github.com/chainkey/chainkey/thresholdsig"
 )
 
@@ -50,14 +51,6 @@ func purposeIndex(p string) byte {
 		return 1
 	}
 	return 0
-}
-
-// keyEpoch is the epoch that made the state's current BLS keys.
-func keyEpoch(cs *chainState) uint64 {
-	if cs.BLSResharing {
-		return cs.BLSEpoch - 1
-	}
-	return cs.BLSEpoch
 }
 
 // dkgEpoch is one run of the two sessions: agreed state (rebuilt from the
@@ -161,8 +154,8 @@ func (b *blsDKG) replay(ep *dkgEpoch) error {
 		}
 		purpose := blsPurposes[rest[0]%2]
 		h := binary.BigEndian.Uint64(rest[1:9])
-		var t protocolTx
-		if err := decMode.Unmarshal(v, &t); err != nil {
+		var t subnet.ProtocolTx
+		if err := subnet.Unmarshal(v, &t); err != nil {
 			replayErr = err
 			return false
 		}
@@ -177,7 +170,7 @@ func (b *blsDKG) replay(ep *dkgEpoch) error {
 
 // add feeds an agreed message to a session. Messages the session refuses
 // change nothing.
-func (b *blsDKG) add(ep *dkgEpoch, purpose string, height uint64, t *protocolTx) {
+func (b *blsDKG) add(ep *dkgEpoch, purpose string, height uint64, t *subnet.ProtocolTx) {
 	var env dkg.Envelope
 	if env.UnmarshalBinary(t.Body) != nil {
 		return
@@ -212,7 +205,7 @@ func (ep *dkgEpoch) purposeOf(env *dkg.Envelope) (string, bool) {
 // applyDKG executes a key-generation message: it is recorded and fed to
 // its session (during FinalizeBlock only; proposals check the signature).
 // Messages of no running session are valid but ignored.
-func (e *exec) applyDKG(t *protocolTx) (uint32, error) {
+func (e *exec) applyDKG(t *subnet.ProtocolTx) (uint32, error) {
 	b := e.a.bdkg
 	if b == nil {
 		return codeInvalid, errf("this subnet runs no key generation")
@@ -258,8 +251,8 @@ func (e *exec) applyDKG(t *protocolTx) (uint32, error) {
 	return codeOK, nil
 }
 
-func encodeProtocol(t *protocolTx) []byte {
-	b, err := encMode.Marshal(t)
+func encodeProtocol(t *subnet.ProtocolTx) []byte {
+	b, err := subnet.Marshal(t)
 	if err != nil {
 		panic(err)
 	}
@@ -402,8 +395,8 @@ func (b *blsDKG) secretShares(ep *dkgEpoch, height uint64) (cert, beacon []byte,
 
 // epochFor returns the sessions of the epoch that made cs's keys,
 // rebuilding them from the stored messages if needed.
-func (b *blsDKG) epochFor(cs *chainState) (*dkgEpoch, error) {
-	k := keyEpoch(cs)
+func (b *blsDKG) epochFor(cs *subnet.State) (*dkgEpoch, error) {
+	k := subnet.KeyEpoch(cs)
 	b.mu.Lock()
 	if b.last != nil && b.last.epoch == k {
 		ep := b.last
@@ -432,7 +425,7 @@ func (b *blsDKG) epochFor(cs *chainState) (*dkgEpoch, error) {
 // session (resharing: the current share is the dealt secret), complain
 // about bad shares, answer complaints against this node. It returns the
 // transactions to submit.
-func (b *blsDKG) work(cs *chainState) [][]byte {
+func (b *blsDKG) work(cs *subnet.State) [][]byte {
 	me := b.a.cfg.Index
 	var out [][]byte
 	b.mu.Lock()
@@ -483,10 +476,8 @@ func (b *blsDKG) work(cs *chainState) [][]byte {
 			if err != nil {
 				continue
 			}
-			var env *dkg.Envelope
-			if b.a.cfg.Faults.BadDealings {
-				env, err = badDKGDealing(cfg, me, b.a.idkg.signKey)
-			} else {
+			env, err := b.a.liar().dkgDealing(cfg, me, b.a.idkg.signKey)
+			if env == nil && err == nil {
 				env, err = d.Deal(secrets[p], rand.Reader)
 			}
 			if err != nil {
@@ -508,11 +499,11 @@ func (b *blsDKG) work(cs *chainState) [][]byte {
 				out = append(out, b.msg(protoDKGComplaint, c))
 			}
 		}
-		if b.a.cfg.Faults.BadComplaints {
+		if lie := b.a.cfg.lie; lie != nil {
 			for _, dealer := range s.Dealers() {
 				_, h, ok := s.Dealing(dealer)
 				k := fmt.Sprintf("%d/%s/%d", ep.epoch, p, dealer)
-				if ok && dealer != me && !b.complained[k] {
+				if ok && dealer != me && lie.complainAbout(dealer) && !b.complained[k] {
 					b.complained[k] = true
 					if c, err := dkg.NewComplaint(b.a.idkg.signKey, cfg.SessionID, me, dealer, h); err == nil {
 						out = append(out, b.msg(protoDKGComplaint, c))
@@ -545,8 +536,8 @@ func (b *blsDKG) drainAnswers() [][]byte {
 
 // answer opens this node's dealing to answer an agreed complaint.
 func (b *blsDKG) answer(ep *dkgEpoch, raw []byte) []byte {
-	var t protocolTx
-	if decMode.Unmarshal(raw, &t) != nil || t.Kind != protoDKGComplaint {
+	var t subnet.ProtocolTx
+	if subnet.Unmarshal(raw, &t) != nil || t.Kind != protoDKGComplaint {
 		return nil
 	}
 	var env dkg.Envelope
@@ -576,30 +567,12 @@ func (b *blsDKG) msg(kind uint8, env *dkg.Envelope) []byte {
 	if err != nil {
 		return nil
 	}
-	return encodeTx(&tx{Protocol: &protocolTx{Kind: kind, Sender: uint32(b.a.cfg.Index), Body: body}})
-}
-
-// badDKGDealing is the test fault: a dealing signed by this node whose
-// proof of knowledge is for another session, so it fails public
-// verification.
-func badDKGDealing(cfg *dkg.Config, me int, key *dkg.NodeSigningKey) (*dkg.Envelope, error) {
-	other := *cfg
-	other.SessionID = append([]byte("wrong/"), cfg.SessionID...)
-	other.Previous = nil
-	d, err := dkg.NewDealer(&other, me, key)
-	if err != nil {
-		return nil, err
-	}
-	env, err := d.Deal(nil, rand.Reader)
-	if err != nil {
-		return nil, err
-	}
-	return dkg.SignEnvelope(key, env.Kind, cfg.SessionID, env.Signer, env.Body)
+	return subnet.EncodeTx(&subnet.Tx{Protocol: &subnet.ProtocolTx{Kind: kind, Sender: uint32(b.a.cfg.Index), Body: body}})
 }
 
 // sharesMatch reports whether the secret shares match the public
 // coefficients of the state (a signature share on a test message verifies).
-func (a *app) sharesMatch(cs *chainState, cert, beacon []byte) bool {
+func (a *app) sharesMatch(cs *subnet.State, cert, beacon []byte) bool {
 	msg := []byte("chainkey share check")
 	for _, kv := range [][2][]byte{{cs.CertPub, cert}, {cs.BeaconPub, beacon}} {
 		sig, err := a.bls.SignShare(kv[1], msg)

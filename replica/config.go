@@ -85,28 +85,11 @@ type Config struct {
 
 	// Logger receives the node's structured logs; nil discards them.
 	Logger *slog.Logger `json:"-"`
-	// Faults switches on deliberate misbehaviour. It exists for the fault
-	// tests only and is never read from a file.
-	Faults Faults `json:"-"`
+	// lie is deliberate misbehaviour injected by the fault tests; nil (an
+	// honest node) otherwise.
+	lie liar
 
 	bls thresholdBLS // nil: package thresholdsig
-}
-
-// Faults makes a node lie, for tests that check the others convict it.
-type Faults struct {
-	BadCertShares bool // send invalid certification and beacon shares
-	BadSignShares bool // send invalid signing shares
-	BadDealings   bool // send invalid key-generation dealings
-	BadComplaints bool // complain about valid dealings
-	// BadIDKGShares makes the node, as an IDKG dealer, encrypt a wrong
-	// opening to the next node (index+1 mod n) and ignore complaints.
-	BadIDKGShares bool
-	// AnswerIDKGComplaints makes a BadIDKGShares node answer complaints
-	// with the right openings all the same.
-	AnswerIDKGComplaints bool
-	// CrashAfterBlock makes the node fail between FinalizeBlock and
-	// Commit of this height, as if killed with the height unwritten.
-	CrashAfterBlock uint64
 }
 
 // File names inside a node's home directory.
@@ -211,6 +194,13 @@ type subnetOptions struct {
 	bls                thresholdBLS
 }
 
+// endpoint is where a node listens and is reached.
+type endpoint struct{ p2p, grpc, metrics string }
+
+// writeSubnetConfig writes the homes of an n-node subnet under dir, step
+// by step: the nodes' endpoints, the genesis state (with bootstrap BLS
+// keys for a dealer test subnet), each node's keys and secret files, then
+// the genesis document and every node's configuration.
 func writeSubnetConfig(dir string, n int, hosts []string, opt subnetOptions) error {
 	if n < 1 || n > 100 {
 		return fmt.Errorf("replica: subnet of %d nodes (want 1..100)", n)
@@ -218,6 +208,67 @@ func writeSubnetConfig(dir string, n int, hosts []string, opt subnetOptions) err
 	if len(hosts) != 0 && len(hosts) != n {
 		return fmt.Errorf("replica: %d hosts for %d nodes", len(hosts), n)
 	}
+	opt.defaults()
+	eps, err := subnetEndpoints(n, hosts)
+	if err != nil {
+		return err
+	}
+	var chainBytes [8]byte
+	if _, err := rand.Read(chainBytes[:]); err != nil {
+		return err
+	}
+	chainID := "chainkey-" + hex.EncodeToString(chainBytes[:])
+	gs := genesisState{
+		KeyGen:             keyGenDKG,
+		KeyIDs:             GenesisKeyIDs,
+		PresignatureTarget: opt.presignatureTarget,
+		ReshareInterval:    opt.reshareInterval,
+	}
+	var certShares, beaconShares [][]byte
+	if opt.dealer {
+		if certShares, beaconShares, err = bootstrapBLSKeys(&gs, n, opt.bls); err != nil {
+			return err
+		}
+	}
+	defer func() {
+		for i := range certShares {
+			clear(certShares[i])
+			clear(beaconShares[i])
+		}
+	}()
+	cfgs := make([]*Config, n)
+	nodeIDs := make([]string, n)
+	vals := make([]cmttypes.GenesisValidator, n)
+	for i := range cfgs {
+		c := &Config{Home: filepath.Join(dir, fmt.Sprintf("node%d", i)), Index: i, ChainID: chainID, P2PListen: eps[i].p2p,
+			GRPCListen: eps[i].grpc, MetricsListen: eps[i].metrics, TimeoutCommitMS: opt.timeoutCommitMS,
+			PresignatureTarget: opt.presignatureTarget, ReshareInterval: opt.reshareInterval}
+		if len(hosts) != 0 {
+			// On real hosts listen on all interfaces at the advertised ports.
+			c.P2PListen = listenAll(eps[i].p2p)
+			c.GRPCListen = listenAll(eps[i].grpc)
+			c.MetricsListen = listenAll(eps[i].metrics)
+		}
+		cfgs[i] = c
+		m, val, err := writeNodeKeys(c, eps[i])
+		if err != nil {
+			return err
+		}
+		nodeIDs[i], vals[i] = m.NodeID, val
+		gs.Members = append(gs.Members, m)
+		if opt.dealer {
+			if err := writeSecretFile(c.secretPath(certShareFile), certShares[i]); err != nil {
+				return err
+			}
+			if err := writeSecretFile(c.secretPath(beaconShareFile), beaconShares[i]); err != nil {
+				return err
+			}
+		}
+	}
+	return writeGenesis(cfgs, eps, nodeIDs, vals, &gs)
+}
+
+func (opt *subnetOptions) defaults() {
 	if opt.timeoutCommitMS == 0 {
 		opt.timeoutCommitMS = DefaultTimeoutCommitMS
 	}
@@ -230,31 +281,35 @@ func writeSubnetConfig(dir string, n int, hosts []string, opt subnetOptions) err
 	if opt.bls == nil {
 		opt.bls = defaultBLS()
 	}
-	type endpoint struct{ p2p, grpc, metrics string }
+}
+
+// subnetEndpoints returns the nodes' endpoints: free loopback ports
+// without hosts, else the default ports on each host (a host:port sets
+// the p2p port), shifted by 10 for each further node on the same host.
+func subnetEndpoints(n int, hosts []string) ([]endpoint, error) {
 	eps := make([]endpoint, n)
-	perHost := map[string]int{}
-	var local []int
 	if len(hosts) == 0 {
-		var err error
-		if local, err = freePorts(3 * n); err != nil {
-			return err
+		ports, err := freePorts(3 * n)
+		if err != nil {
+			return nil, err
 		}
-	}
-	for i := range eps {
-		if len(hosts) == 0 {
-			ports := local[3*i : 3*i+3]
+		for i := range eps {
+			p := ports[3*i : 3*i+3]
 			eps[i] = endpoint{
-				p2p:     net.JoinHostPort("127.0.0.1", strconv.Itoa(ports[0])),
-				grpc:    net.JoinHostPort("127.0.0.1", strconv.Itoa(ports[1])),
-				metrics: net.JoinHostPort("127.0.0.1", strconv.Itoa(ports[2])),
+				p2p:     net.JoinHostPort("127.0.0.1", strconv.Itoa(p[0])),
+				grpc:    net.JoinHostPort("127.0.0.1", strconv.Itoa(p[1])),
+				metrics: net.JoinHostPort("127.0.0.1", strconv.Itoa(p[2])),
 			}
-			continue
 		}
+		return eps, nil
+	}
+	perHost := map[string]int{}
+	for i := range eps {
 		h, p2pPort := hosts[i], DefaultP2PPort
 		if hh, pp, err := net.SplitHostPort(hosts[i]); err == nil {
 			port, err := strconv.Atoi(pp)
 			if err != nil || port <= 0 || port > 65535 {
-				return fmt.Errorf("replica: host %q: bad port", hosts[i])
+				return nil, fmt.Errorf("replica: host %q: bad port", hosts[i])
 			}
 			h, p2pPort = hh, port
 		}
@@ -266,117 +321,91 @@ func writeSubnetConfig(dir string, n int, hosts []string, opt subnetOptions) err
 			metrics: net.JoinHostPort(h, strconv.Itoa(DefaultMetricsPort+off)),
 		}
 	}
+	return eps, nil
+}
 
-	var chainBytes [8]byte
-	if _, err := rand.Read(chainBytes[:]); err != nil {
-		return err
-	}
-	chainID := "chainkey-" + hex.EncodeToString(chainBytes[:])
+// bootstrapBLSKeys makes the BLS keys of a test subnet with one dealer
+// (who sees them; never the default), records their public coefficients
+// in gs and returns the nodes' shares.
+func bootstrapBLSKeys(gs *genesisState, n int, bls thresholdBLS) (certShares, beaconShares [][]byte, err error) {
 	f := faultBound(n)
-	gs := genesisState{
-		KeyGen:             keyGenDKG,
-		KeyIDs:             GenesisKeyIDs,
-		PresignatureTarget: opt.presignatureTarget,
-		ReshareInterval:    opt.reshareInterval,
+	certPub, cs, err := bls.Deal(n, n-f)
+	if err != nil {
+		return nil, nil, fmt.Errorf("replica: bootstrap certification key: %w", err)
 	}
-	var certShares, beaconShares [][]byte
-	if opt.dealer {
-		// Test subnets only: one dealer makes the BLS keys and sees them.
-		certPub, cs, err := opt.bls.Deal(n, n-f)
-		if err != nil {
-			return fmt.Errorf("replica: bootstrap certification key: %w", err)
-		}
-		beaconPub, bs, err := opt.bls.Deal(n, f+1)
-		if err != nil {
-			return fmt.Errorf("replica: bootstrap beacon key: %w", err)
-		}
-		certShares, beaconShares = cs, bs
-		gs.KeyGen = keyGenDealer
-		gs.CertCoefficients, gs.BeaconCoefficients = hex.EncodeToString(certPub), hex.EncodeToString(beaconPub)
+	beaconPub, bs, err := bls.Deal(n, f+1)
+	if err != nil {
+		return nil, nil, fmt.Errorf("replica: bootstrap beacon key: %w", err)
 	}
-	cfgs := make([]*Config, n)
-	nodeIDs := make([]string, n)
-	var vals []cmttypes.GenesisValidator
-	for i := 0; i < n; i++ {
-		home := filepath.Join(dir, fmt.Sprintf("node%d", i))
-		c := &Config{Home: home, Index: i, ChainID: chainID, P2PListen: eps[i].p2p, GRPCListen: eps[i].grpc,
-			MetricsListen: eps[i].metrics, TimeoutCommitMS: opt.timeoutCommitMS,
-			PresignatureTarget: opt.presignatureTarget, ReshareInterval: opt.reshareInterval}
-		if len(hosts) != 0 {
-			// On real hosts listen on all interfaces at the advertised ports.
-			c.P2PListen = listenAll(eps[i].p2p)
-			c.GRPCListen = listenAll(eps[i].grpc)
-			c.MetricsListen = listenAll(eps[i].metrics)
-		}
-		cfgs[i] = c
-		for _, d := range []string{filepath.Join(c.cometRoot(), "config"), filepath.Join(c.cometRoot(), "data"), filepath.Join(home, secretsDir)} {
-			if err := os.MkdirAll(d, 0o700); err != nil {
-				return fmt.Errorf("replica: create %s: %w", d, err)
-			}
-		}
-		nk := &p2p.NodeKey{PrivKey: cmted25519.GenPrivKey()}
-		if err := nk.SaveAs(filepath.Join(c.cometRoot(), "config", "node_key.json")); err != nil {
-			return fmt.Errorf("replica: save node key: %w", err)
-		}
-		nodeIDs[i] = string(nk.ID())
-		pv, err := privval.GenFilePV(filepath.Join(c.cometRoot(), "config", "priv_validator_key.json"),
-			filepath.Join(c.cometRoot(), "data", "priv_validator_state.json"),
-			func() (cmtcrypto.PrivKey, error) { return cmted25519.GenPrivKey(), nil })
-		if err != nil {
-			return fmt.Errorf("replica: validator key: %w", err)
-		}
-		pv.Save()
-		pk := pv.Key.PubKey
-		vals = append(vals, cmttypes.GenesisValidator{Address: pk.Address(), PubKey: pk, Power: 10, Name: fmt.Sprintf("node%d", i)})
-		sk, err := dkg.GenerateNodeSigningKey(rand.Reader)
-		if err != nil {
-			return fmt.Errorf("replica: node signing key: %w", err)
-		}
-		ek, err := dkg.GenerateEncryptionKey(rand.Reader)
-		if err != nil {
-			return fmt.Errorf("replica: encryption key: %w", err)
-		}
-		gs.Members = append(gs.Members, genesisMember{Index: i, NodeID: nodeIDs[i], Validator: hex.EncodeToString(pk.Address()),
-			PubKey: hex.EncodeToString(pk.Bytes()), P2P: eps[i].p2p, GRPC: eps[i].grpc,
-			NodeKey: hex.EncodeToString(sk.PublicKey().Bytes()), EncKey: hex.EncodeToString(ek.PublicKey().Bytes())})
-		skb, err := sk.MarshalBinary()
-		if err != nil {
-			return err
-		}
-		ekb, err := ek.MarshalBinary()
-		if err != nil {
-			return err
-		}
-		sk.Zeroize()
-		ek.Zeroize()
-		if err := writeSecretFile(c.secretPath(nodeSigningKeyFile), skb); err != nil {
-			return err
-		}
-		if err := writeSecretFile(c.secretPath(encryptionKeyFile), ekb); err != nil {
-			return err
-		}
-		clear(skb)
-		clear(ekb)
-		if opt.dealer {
-			if err := writeSecretFile(c.secretPath(certShareFile), certShares[i]); err != nil {
-				return err
-			}
-			if err := writeSecretFile(c.secretPath(beaconShareFile), beaconShares[i]); err != nil {
-				return err
-			}
+	gs.KeyGen = keyGenDealer
+	gs.CertCoefficients, gs.BeaconCoefficients = hex.EncodeToString(certPub), hex.EncodeToString(beaconPub)
+	return cs, bs, nil
+}
+
+// writeNodeKeys creates a node's directories, its CometBFT node and
+// validator keys, and its node signing and encryption keys (secret files),
+// and returns the node as a genesis member and validator.
+func writeNodeKeys(c *Config, ep endpoint) (genesisMember, cmttypes.GenesisValidator, error) {
+	var m genesisMember
+	var val cmttypes.GenesisValidator
+	for _, d := range []string{filepath.Join(c.cometRoot(), "config"), filepath.Join(c.cometRoot(), "data"), filepath.Join(c.Home, secretsDir)} {
+		if err := os.MkdirAll(d, 0o700); err != nil {
+			return m, val, fmt.Errorf("replica: create %s: %w", d, err)
 		}
 	}
-	for i := range certShares {
-		clear(certShares[i])
-		clear(beaconShares[i])
+	nk := &p2p.NodeKey{PrivKey: cmted25519.GenPrivKey()}
+	if err := nk.SaveAs(filepath.Join(c.cometRoot(), "config", "node_key.json")); err != nil {
+		return m, val, fmt.Errorf("replica: save node key: %w", err)
 	}
+	pv, err := privval.GenFilePV(filepath.Join(c.cometRoot(), "config", "priv_validator_key.json"),
+		filepath.Join(c.cometRoot(), "data", "priv_validator_state.json"),
+		func() (cmtcrypto.PrivKey, error) { return cmted25519.GenPrivKey(), nil })
+	if err != nil {
+		return m, val, fmt.Errorf("replica: validator key: %w", err)
+	}
+	pv.Save()
+	pk := pv.Key.PubKey
+	val = cmttypes.GenesisValidator{Address: pk.Address(), PubKey: pk, Power: 10, Name: fmt.Sprintf("node%d", c.Index)}
+	sk, err := dkg.GenerateNodeSigningKey(rand.Reader)
+	if err != nil {
+		return m, val, fmt.Errorf("replica: node signing key: %w", err)
+	}
+	defer sk.Zeroize()
+	ek, err := dkg.GenerateEncryptionKey(rand.Reader)
+	if err != nil {
+		return m, val, fmt.Errorf("replica: encryption key: %w", err)
+	}
+	defer ek.Zeroize()
+	m = genesisMember{Index: c.Index, NodeID: string(nk.ID()), Validator: hex.EncodeToString(pk.Address()),
+		PubKey: hex.EncodeToString(pk.Bytes()), P2P: ep.p2p, GRPC: ep.grpc,
+		NodeKey: hex.EncodeToString(sk.PublicKey().Bytes()), EncKey: hex.EncodeToString(ek.PublicKey().Bytes())}
+	for _, k := range []struct {
+		file string
+		key  interface{ MarshalBinary() ([]byte, error) }
+	}{{nodeSigningKeyFile, sk}, {encryptionKeyFile, ek}} {
+		b, err := k.key.MarshalBinary()
+		if err != nil {
+			return m, val, err
+		}
+		err = writeSecretFile(c.secretPath(k.file), b)
+		clear(b)
+		if err != nil {
+			return m, val, err
+		}
+	}
+	return m, val, nil
+}
+
+// writeGenesis writes the genesis document with the app state gs into
+// every node's home, and each node's configuration with its peers.
+func writeGenesis(cfgs []*Config, eps []endpoint, nodeIDs []string, vals []cmttypes.GenesisValidator, gs *genesisState) error {
 	appState, err := json.Marshal(gs)
 	if err != nil {
 		return err
 	}
 	params := cmttypes.DefaultConsensusParams()
 	params.Feature.VoteExtensionsEnableHeight = 1
-	gen := &cmttypes.GenesisDoc{ChainID: chainID, GenesisTime: time.Now().UTC().Round(0), ConsensusParams: params,
+	gen := &cmttypes.GenesisDoc{ChainID: cfgs[0].ChainID, GenesisTime: time.Now().UTC().Round(0), ConsensusParams: params,
 		Validators: vals, AppState: appState, InitialHeight: 1}
 	if err := gen.ValidateAndComplete(); err != nil {
 		return fmt.Errorf("replica: genesis: %w", err)

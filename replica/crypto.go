@@ -1,9 +1,11 @@
 package replica
 
 import (
-	"crypto/sha256"
-	"encoding/binary"
+	"bytes"
+	"errors"
+
 	"fmt"
+	secpecdsa "github.com/decred/dcrd/dcrec/secp256k1/v4/ecdsa"
 )
 
 // thresholdBLS is what the node needs from a threshold BLS scheme. The
@@ -37,36 +39,25 @@ type thresholdBLS interface {
 	Verify(pub []byte, msg, sig []byte) error
 }
 
-// Domain separators of everything the node signs with threshold BLS.
-const (
-	// stateRootDomain is the IC's domain for certified state roots:
-	// the message is "\x0dic-state-root" || root.
-	stateRootDomain = "\x0dic-state-root"
-	beaconDomain    = "\x0dchainkey-beacon"
-)
-
-// certMessage is the message of the certification key for state root.
-func certMessage(root []byte) []byte {
-	return append([]byte(stateRootDomain), root...)
-}
-
-// beaconMessage is the message signed for beacon round r, chained on the
-// previous beacon value.
-func beaconMessage(chainID string, round uint64, prev []byte) []byte {
-	m := []byte(beaconDomain)
-	var b [8]byte
-	binary.BigEndian.PutUint64(b[:], uint64(len(chainID)))
-	m = append(m, b[:]...)
-	m = append(m, chainID...)
-	binary.BigEndian.PutUint64(b[:], round)
-	m = append(m, b[:]...)
-	return append(m, prev...)
-}
-
-// beaconValue is the 32-byte randomness of a beacon signature.
-func beaconValue(sig []byte) []byte {
-	h := sha256.Sum256(append([]byte("chainkey-beacon-value"), sig...))
-	return h[:]
-}
-
 func errf(format string, args ...any) error { return fmt.Errorf("replica: "+format, args...) }
+
+// recoveryID returns the recovery id of a 64-byte r‖s ECDSA signature on
+// hash under the 33-byte compressed key pub: Ethereum's v − 27, bit 0 the
+// parity of R's y, bit 1 set if R.x ≥ n. The reply in the certified state
+// holds only r‖s (as on the Internet Computer), so the node recovers it
+// when it answers: the candidate whose recovered key is pub.
+func recoveryID(pub, hash, sig []byte) (uint8, error) {
+	if len(sig) != 64 {
+		return 0, fmt.Errorf("recovery id: signature of %d bytes", len(sig))
+	}
+	compact := make([]byte, 65)
+	copy(compact[1:], sig)
+	for id := uint8(0); id < 4; id++ {
+		compact[0] = 27 + 4 + id // compressed key
+		k, _, err := secpecdsa.RecoverCompact(compact, hash)
+		if err == nil && bytes.Equal(k.SerializeCompressed(), pub) {
+			return id, nil
+		}
+	}
+	return 0, errors.New("recovery id: no candidate recovers the public key")
+}

@@ -18,7 +18,7 @@ import (
 func TestGenesisKeyGeneration(t *testing.T) {
 	ts := newTestSubnet(t, 4, func(c *Config) {
 		if c.Index == 2 {
-			c.Faults.BadComplaints = true
+			c.lie = faults{BadComplaints: true}
 		}
 	})
 	ts.waitCertified(3, 60*time.Second)
@@ -67,6 +67,9 @@ func TestGenesisKeyGeneration(t *testing.T) {
 // heights; the root key and subnet id stay, certification goes on with the
 // new shares, and a node restarted in the middle catches up.
 func TestBLSResharingKeepsRootKey(t *testing.T) {
+	if testing.Short() {
+		t.Skip("restart through CometBFT during a resharing; the protocol side is TestSimResharing")
+	}
 	ts := newTestSubnetOpts(t, 4, nil, subnetOptions{reshareInterval: 10})
 	ts.waitCertified(3, 60*time.Second)
 	root := ts.nodes[0].RootKeyDER()

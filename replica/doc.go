@@ -4,6 +4,21 @@
 // thresholdsig, certification) to create, refresh and use the subnet's
 // threshold keys.
 //
+// # Core, shell and API
+//
+// What every node computes identically lives in package replica/subnet:
+// the wire formats of block transactions, vote extensions and payloads,
+// the replicated core state and request records, the certified state
+// tree, the app hash over the height's writes, and the registry of state
+// components (the Bitcoin canister is the first). Package replica/api is
+// the node API (Node, SignResult, Status, errors) that package rpc and
+// other front ends adapt. This package is the node around them: the ABCI++
+// application, the key-lifecycle and signing logic that still reaches the
+// node's secret shares, the pebble store, the node runtime and the local
+// subnet. Its protocol tests drive four state machines block by block
+// without CometBFT (sim_test.go); the tests that start CometBFT keep what
+// needs it: restarts through the handshake, P2P and the Node API.
+//
 // # Consensus and the state machine
 //
 // Every node is a CometBFT validator with equal power; n nodes tolerate

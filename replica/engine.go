@@ -16,14 +16,20 @@ import (
 	"github.com/chainkey/chainkey/idkg"
 	"github.com/chainkey/chainkey/principal"
 	"github.com/chainkey/chainkey/schnorr"
+
+	"github.com/chainkey/chainkey/replica/api"
+	"github.com/chainkey/chainkey/replica/subnet"
 )
 
 // thresholdEngine signs with one master key made by the IDKG lifecycle,
 // through package ecdsa (ecdsa:secp256k1) or package schnorr
 // (schnorr:bip340secp256k1, schnorr:ed25519).
 type thresholdEngine struct {
-	a     *app
 	keyID string
+	idkg  *idkgState
+	n, me int // subnet size, this node's index
+	// committed returns the committed state (its master key transcript).
+	committed func() *subnet.State
 
 	// derived caches derived public keys and chain codes by caller and
 	// path: the master public key never changes (resharing keeps it), and
@@ -54,16 +60,14 @@ func (e *thresholdEngine) alg() schnorr.Algorithm {
 }
 
 func (e *thresholdEngine) key() (*idkg.Transcript, error) {
-	e.a.mu.Lock()
-	id := e.a.cs.KeyTr[e.keyID]
-	e.a.mu.Unlock()
+	id := e.committed().KeyTr[e.keyID]
 	if id == nil {
-		return nil, fmt.Errorf("%w: key %s is being created", ErrNotReady, e.keyID)
+		return nil, fmt.Errorf("%w: key %s is being created", api.ErrNotReady, e.keyID)
 	}
-	return e.a.idkg.transcript(id)
+	return e.idkg.transcript(id)
 }
 
-func (e *thresholdEngine) Threshold() int { return faultBound(len(e.a.members)) + 1 }
+func (e *thresholdEngine) Threshold() int { return faultBound(e.n) + 1 }
 
 func (e *thresholdEngine) PublicKey(caller principal.Principal, path [][]byte) ([]byte, []byte, error) {
 	ck := derivedKey(caller, path)
@@ -102,7 +106,7 @@ func (e *thresholdEngine) PublicKey(caller principal.Principal, path [][]byte) (
 
 // signingKey is the key a signature verifies under: the derived key for
 // ECDSA and Ed25519, the x-only (BIP341-tweaked when asked) key for BIP340.
-func (e *thresholdEngine) signingKey(in *signInput) ([]byte, error) {
+func (e *thresholdEngine) signingKey(in *subnet.SignInput) ([]byte, error) {
 	pub, _, err := e.PublicKey(in.Caller, in.Path)
 	if err != nil {
 		return nil, err
@@ -133,7 +137,7 @@ type presigParts struct {
 	sp  *schnorr.Presignature
 }
 
-func (e *thresholdEngine) presig(in *signInput) (*presigParts, error) {
+func (e *thresholdEngine) presig(in *subnet.SignInput) (*presigParts, error) {
 	if in.Presig == nil {
 		return nil, errors.New("replica: request has no presignature")
 	}
@@ -141,7 +145,7 @@ func (e *thresholdEngine) presig(in *signInput) (*presigParts, error) {
 	var key *idkg.Transcript
 	var err error
 	if r.KeyTr != nil {
-		key, err = e.a.idkg.transcript(r.KeyTr)
+		key, err = e.idkg.transcript(r.KeyTr)
 	} else {
 		key, err = e.key()
 	}
@@ -155,7 +159,7 @@ func (e *thresholdEngine) presig(in *signInput) (*presigParts, error) {
 		p.ids = [][]byte{r.Kappa}
 	}
 	for _, id := range p.ids {
-		t, err := e.a.idkg.transcript(id)
+		t, err := e.idkg.transcript(id)
 		if err != nil {
 			return nil, err
 		}
@@ -176,11 +180,11 @@ func (p *presigParts) presigID() []byte { return p.id }
 // signature's re-randomisation).
 func presigID(keyID string, n uint64) []byte { return []byte(fmt.Sprintf("%s/presig/%d", keyID, n)) }
 
-func (e *thresholdEngine) ecdsaRequest(in *signInput) *ecdsa.Request {
+func (e *thresholdEngine) ecdsaRequest(in *subnet.SignInput) *ecdsa.Request {
 	return &ecdsa.Request{MessageHash: in.Message, Caller: in.Caller.Bytes(), DerivationPath: in.Path, Randomness: in.Randomness}
 }
 
-func (e *thresholdEngine) schnorrRequest(in *signInput) *schnorr.Request {
+func (e *thresholdEngine) schnorrRequest(in *subnet.SignInput) *schnorr.Request {
 	return &schnorr.Request{Message: in.Message, Caller: in.Caller.Bytes(), DerivationPath: in.Path,
 		Randomness: in.Randomness, TaprootMerkleRoot: in.Taproot}
 }
@@ -189,8 +193,8 @@ func (e *thresholdEngine) schnorrRequest(in *signInput) *schnorr.Request {
 // consumed (durably) and this node's presignature shares are wiped from
 // memory before the share is returned; the share itself is kept in memory so that
 // the same share (never a second one) is sent again until the reply lands.
-func (e *thresholdEngine) SignShare(in *signInput) ([]byte, error) {
-	s := e.a.idkg
+func (e *thresholdEngine) SignShare(in *subnet.SignInput) ([]byte, error) {
+	s := e.idkg
 	s.mu.Lock()
 	if sh, ok := s.shares[string(in.RequestID)]; ok {
 		s.mu.Unlock()
@@ -201,7 +205,7 @@ func (e *thresholdEngine) SignShare(in *signInput) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	me := e.a.cfg.Index
+	me := e.me
 	log := s.consumed
 	if log.Used(p.presigID()) {
 		// Consumed before a restart: never a second share, and make sure
@@ -282,7 +286,7 @@ func (e *thresholdEngine) decodeShare(index int, b []byte) (any, error) {
 	return s, nil
 }
 
-func (e *thresholdEngine) VerifyShare(in *signInput, index int, share []byte) error {
+func (e *thresholdEngine) VerifyShare(in *subnet.SignInput, index int, share []byte) error {
 	p, err := e.presig(in)
 	if err != nil {
 		return err
@@ -297,7 +301,7 @@ func (e *thresholdEngine) VerifyShare(in *signInput, index int, share []byte) er
 	return schnorr.VerifyShare(p.key, p.sp, e.schnorrRequest(in), s.(*schnorr.SignatureShare))
 }
 
-func (e *thresholdEngine) CombineVerified(in *signInput, shares map[int][]byte) ([]byte, []int, error) {
+func (e *thresholdEngine) CombineVerified(in *subnet.SignInput, shares map[int][]byte) ([]byte, []int, error) {
 	p, err := e.presig(in)
 	if err != nil {
 		return nil, nil, err
@@ -337,7 +341,7 @@ func (e *thresholdEngine) CombineVerified(in *signInput, shares map[int][]byte) 
 	return sig.Bytes, bad, nil
 }
 
-func (e *thresholdEngine) Verify(in *signInput, sig []byte) error {
+func (e *thresholdEngine) Verify(in *subnet.SignInput, sig []byte) error {
 	pub, err := e.signingKey(in)
 	if err != nil {
 		return err
@@ -353,4 +357,4 @@ func (e *thresholdEngine) Verify(in *signInput, sig []byte) error {
 }
 
 // ReplyKey is the public key recorded with a reply.
-func (e *thresholdEngine) ReplyKey(in *signInput) ([]byte, error) { return e.signingKey(in) }
+func (e *thresholdEngine) ReplyKey(in *subnet.SignInput) ([]byte, error) { return e.signingKey(in) }

@@ -44,7 +44,7 @@ func TestSevenNodesTwoCrashed(t *testing.T) {
 func TestCrashBetweenFinalizeAndCommit(t *testing.T) {
 	ts := newTestSubnet(t, 4, func(c *Config) {
 		if c.Index == 2 {
-			c.Faults.CrashAfterBlock = 4
+			c.lie = faults{CrashAfterBlock: 4}
 		}
 	})
 	// Node 2 is stuck at height 3; the others go on.
@@ -65,32 +65,5 @@ func TestCrashBetweenFinalizeAndCommit(t *testing.T) {
 	defer cancel()
 	if err := ts.nodes[2].WaitHeight(ctx, ts.nodes[0].Height()+2); err != nil {
 		t.Fatal(err)
-	}
-}
-
-// TestLyingNodeConvicted: a node sending bad certification and beacon
-// shares is convicted by evidence in a block, and certification goes on.
-func TestLyingNodeConvicted(t *testing.T) {
-	ts := newTestSubnet(t, 4, func(c *Config) {
-		if c.Index == 1 {
-			c.Faults.BadCertShares = true
-		}
-	})
-	ts.waitCertified(5, 60*time.Second)
-	deadline := time.Now().Add(30 * time.Second)
-	for _, i := range []int{0, 2, 3} {
-		for {
-			st, _ := ts.nodes[i].Status(context.Background())
-			if st.Convicted[1] > 0 {
-				if len(st.Convicted) != 1 {
-					t.Fatalf("node %d convicted %v, want only node 1", i, st.Convicted)
-				}
-				break
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("node %d: liar not convicted: %v", i, st.Convicted)
-			}
-			time.Sleep(50 * time.Millisecond)
-		}
 	}
 }

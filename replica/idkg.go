@@ -19,6 +19,7 @@ import (
 	"github.com/chainkey/chainkey/internal/group"
 	ged "github.com/chainkey/chainkey/internal/group/ed25519"
 	gsecp "github.com/chainkey/chainkey/internal/group/secp256k1"
+	"github.com/chainkey/chainkey/replica/subnet"
 )
 
 // The key lifecycle of the canister-signature keys, driven through blocks:
@@ -47,56 +48,6 @@ const (
 	roleNonce
 	roleReshare
 )
-
-// idkgJob is a transcript being dealt.
-type idkgJob struct {
-	ID      []byte   `cbor:"1,keyasint"`
-	KeyID   string   `cbor:"2,keyasint"`
-	Role    uint8    `cbor:"3,keyasint"`
-	Kind    uint8    `cbor:"4,keyasint"`
-	Input   []byte   `cbor:"5,keyasint,omitempty"`
-	Input2  []byte   `cbor:"6,keyasint,omitempty"`
-	Presig  uint64   `cbor:"7,keyasint,omitempty"`
-	Dealers []uint32 `cbor:"8,keyasint"`
-	// Opened is the height the job was opened at.
-	Opened uint64 `cbor:"9,keyasint,omitempty"`
-	// Chosen are the nodes asked to deal (as many as the transcript
-	// needs); empty means every node. Once the job has been open for
-	// openToAll heights every node deals.
-	Chosen []uint32 `cbor:"10,keyasint,omitempty"`
-	// Salt, from the agreed chain when the job was opened, enters every
-	// node's dealing randomness (dealingRand).
-	Salt []byte `cbor:"11,keyasint,omitempty"`
-}
-
-// openToAll is how many heights only a presignature job's chosen dealers
-// deal; after that every node does (a chosen dealer crashed or lies).
-const openToAll = 4
-
-// mayDeal reports whether node me deals for the job at height h.
-func (j *idkgJob) mayDeal(me uint32, h uint64) bool {
-	return len(j.Chosen) == 0 || slices.Contains(j.Chosen, me) || h >= j.Opened+openToAll
-}
-
-// presigRec names the transcripts of a presignature.
-type presigRec struct {
-	ID          uint64 `cbor:"1,keyasint"`
-	KeyID       string `cbor:"2,keyasint"`
-	Kappa       []byte `cbor:"3,keyasint,omitempty"` // ECDSA κ, Schnorr nonce
-	Lambda      []byte `cbor:"4,keyasint,omitempty"`
-	KappaLambda []byte `cbor:"5,keyasint,omitempty"`
-	KeyLambda   []byte `cbor:"6,keyasint,omitempty"`
-	// KeyTr is the key transcript the presignature is bound to (the key
-	// is reshared from time to time; its public key never changes).
-	KeyTr []byte `cbor:"7,keyasint,omitempty"`
-}
-
-func (p *presigRec) complete(ecdsa bool) bool {
-	if !ecdsa {
-		return p.Kappa != nil
-	}
-	return p.KappaLambda != nil && p.KeyLambda != nil
-}
 
 // transcriptRec is a transcript as stored: enough to recreate it.
 type transcriptRec struct {
@@ -147,12 +98,12 @@ type idkgState struct {
 	opened      map[openedKey]*openedDealing
 	transcripts map[string]*idkg.Transcript
 	openings    map[string]*idkg.Opening
-	forgotten   map[string]bool          // transcripts whose shares were deleted after use
-	forgetOrder []string                 // forgotten ids, a ring of maxForgotten
-	forgetNext  int                      // oldest entry of forgetOrder once full
-	shares      map[string][]byte        // request id -> signature share already made
-	complain    map[string]idkgComplaint // complaints to submit
-	sent        map[string]uint64        // complaint messages submitted, at height
+	forgotten   map[string]bool             // transcripts whose shares were deleted after use
+	forgetOrder []string                    // forgotten ids, a ring of maxForgotten
+	forgetNext  int                         // oldest entry of forgetOrder once full
+	shares      map[string][]byte           // request id -> signature share already made
+	complain    map[string]subnet.Complaint // complaints to submit
+	sent        map[string]uint64           // complaint messages submitted, at height
 }
 
 func (a *app) initIDKG() error {
@@ -222,7 +173,8 @@ func (a *app) initIDKG() error {
 	}
 	a.idkg = s
 	for _, k := range a.gen.KeyIDs {
-		a.engines[k] = &thresholdEngine{a: a, keyID: k}
+		a.engines[k] = &thresholdEngine{keyID: k, idkg: s, n: len(a.members), me: a.cfg.Index,
+			committed: func() *subnet.State { cs, _ := a.committed(); return cs }}
 	}
 	return nil
 }
@@ -245,7 +197,7 @@ func (s *idkgState) transcript(id []byte) (*idkg.Transcript, error) {
 		return nil, fmt.Errorf("replica: unknown transcript %q", id)
 	}
 	var rec transcriptRec
-	if err := decMode.Unmarshal(v, &rec); err != nil {
+	if err := subnet.Unmarshal(v, &rec); err != nil {
 		return nil, fmt.Errorf("replica: transcript %q: %w", id, err)
 	}
 	cfg := s.cfgFor(rec.KeyID)
@@ -351,7 +303,7 @@ func (s *idkgState) openDealing(cfg *idkg.Config, raw []byte) (*idkg.Dealing, []
 // applyProtocol executes a dealing transaction. A dealing whose envelope
 // is signed by its dealer but which fails public verification convicts
 // the dealer; it does not make the block invalid.
-func (e *exec) applyProtocol(t *protocolTx) (uint32, error) {
+func (e *exec) applyProtocol(t *subnet.ProtocolTx) (uint32, error) {
 	s := e.a.idkg
 	if s == nil || !isIDKGKind(t.Kind) {
 		return codeInvalid, errf("unsupported protocol message")
@@ -434,7 +386,7 @@ func (e *exec) applyProtocol(t *protocolTx) (uint32, error) {
 	}
 	if !known {
 		// Signed by its dealer and publicly wrong: proof of misbehaviour.
-		k := append([]byte(prefixEvidence+"dealing/"), env.SessionID...)
+		k := append([]byte(subnet.PrefixEvidence+"dealing/"), env.SessionID...)
 		k = binary.BigEndian.AppendUint32(k, env.Signer)
 		if !e.seen[string(k)] {
 			e.seen[string(k)] = true
@@ -500,7 +452,7 @@ func (e *exec) completeJob(ji int, op *idkg.Operation) error {
 	if err != nil {
 		return fmt.Errorf("replica: create transcript %q: %w", job.ID, err)
 	}
-	enc, err := encMode.Marshal(rec)
+	enc, err := subnet.Marshal(rec)
 	if err != nil {
 		return err
 	}
@@ -559,9 +511,9 @@ func (e *exec) completeJob(ji int, op *idkg.Operation) error {
 			e.newJob(job.KeyID, roleKappaLambda, idkg.UnmaskedTimesMasked, b.Kappa, b.Lambda, b.ID)
 			e.newJob(job.KeyID, roleKeyLambda, idkg.UnmaskedTimesMasked, b.KeyTr, b.Lambda, b.ID)
 		}
-		if b.complete(ecdsa) {
+		if b.Complete(ecdsa) {
 			if cs.Presigs == nil {
-				cs.Presigs = map[string][]presigRec{}
+				cs.Presigs = map[string][]subnet.PresigRec{}
 			}
 			cs.Presigs[job.KeyID] = append(cs.Presigs[job.KeyID], *b)
 			cs.Building = slices.Delete(cs.Building, bi, bi+1)
@@ -579,7 +531,7 @@ func (e *exec) newJob(keyID string, role uint8, kind idkg.Kind, in1, in2 []byte,
 	e.cs.NextJob++
 	id := fmt.Sprintf("%s/%s/%d/%d", e.a.chainID, keyID, e.cs.NextJob, role)
 	salt := sha256.Sum256(slices.Concat([]byte("chainkey/idkg/job-salt"), e.cs.AppHash, e.cs.Beacon))
-	job := idkgJob{ID: []byte(id), KeyID: keyID, Role: role, Kind: uint8(kind),
+	job := subnet.Job{ID: []byte(id), KeyID: keyID, Role: role, Kind: uint8(kind),
 		Input: in1, Input2: in2, Presig: presig, Opened: e.cs.Height, Salt: salt[:]}
 	if presig != 0 {
 		f := (e.a.idkg.n - 1) / 3
@@ -652,7 +604,7 @@ func (e *exec) scheduleKeys() {
 		}
 		for building < min(inFlight+waiting, maxInFlight) && len(cs.Presigs[k])+building < target+waiting {
 			cs.NextPresig++
-			b := presigRec{ID: cs.NextPresig, KeyID: k, KeyTr: cs.KeyTr[k]}
+			b := subnet.PresigRec{ID: cs.NextPresig, KeyID: k, KeyTr: cs.KeyTr[k]}
 			cs.Building = append(cs.Building, b)
 			if isECDSA(k) {
 				e.newJob(k, roleKappa, idkg.RandomUnmasked, nil, nil, b.ID)
@@ -691,7 +643,7 @@ func (s *idkgState) opening(id []byte) (*idkg.Opening, error) {
 		return nil, fmt.Errorf("replica: transcript %q not committed", id)
 	}
 	var rec transcriptRec
-	if err := decMode.Unmarshal(v, &rec); err != nil {
+	if err := subnet.Unmarshal(v, &rec); err != nil {
 		return nil, err
 	}
 	cfg := s.cfgFor(rec.KeyID)
@@ -810,17 +762,9 @@ func (s *idkgState) sealers() ([]*dkg.ShareSealer, error) {
 
 // deal makes this node's signed dealing for a job, its openings sealed
 // with sealers (one per receiver, from sealers).
-func (s *idkgState) deal(job *idkgJob, sealers []*dkg.ShareSealer) ([]byte, error) {
+func (s *idkgState) deal(job *subnet.Job, sealers []*dkg.ShareSealer) ([]byte, error) {
 	cfg := s.cfgFor(job.KeyID)
-	kind := job.Kind
-	if s.a.cfg.Faults.BadDealings {
-		// A publicly wrong dealing: the wrong kind of commitment.
-		if kind == uint8(idkg.Random) {
-			kind = uint8(idkg.RandomUnmasked)
-		} else if kind == uint8(idkg.RandomUnmasked) {
-			kind = uint8(idkg.Random)
-		}
-	}
+	kind := s.a.liar().idkgDealingKind(job.Kind)
 	op, inputs, err := s.jobInputs(kind, job.Input, job.Input2)
 	if err != nil {
 		return nil, err
@@ -832,12 +776,7 @@ func (s *idkgState) deal(job *idkgJob, sealers []*dkg.ShareSealer) ([]byte, erro
 	if err != nil {
 		return nil, fmt.Errorf("replica: deal %q: %w", job.ID, err)
 	}
-	if s.a.cfg.Faults.BadIDKGShares {
-		// A wrong opening for the next node: another receiver's.
-		v := (s.a.cfg.Index + 1) % s.n
-		openings[v].Zeroize()
-		openings[v] = openings[(v+1)%s.n]
-	}
+	s.a.liar().idkgOpenings(openings, s.a.cfg.Index)
 	var cts [][]byte
 	if err == nil {
 		cts, err = idkg.EncryptOpeningsWith(d, openings, sealers)
@@ -858,7 +797,7 @@ func (s *idkgState) deal(job *idkgJob, sealers []*dkg.ShareSealer) ([]byte, erro
 // warm computes, ahead of signing, this node's shares of the transcripts
 // of available presignatures and of the master keys, and the transcripts'
 // commitments, so that ExtendVote only combines values.
-func (s *idkgState) warm(cs *chainState, quit <-chan struct{}) {
+func (s *idkgState) warm(cs *subnet.State, quit <-chan struct{}) {
 	s.warmPending(cs, quit)
 	var ids [][]byte
 	for _, k := range s.a.gen.KeyIDs {
@@ -876,7 +815,7 @@ func (s *idkgState) warm(cs *chainState, quit <-chan struct{}) {
 // pending requests (taken from the stock as soon as they were complete
 // when requests wait), so that ExtendVote, on the consensus path, finds
 // them ready.
-func (s *idkgState) warmPending(cs *chainState, quit <-chan struct{}) {
+func (s *idkgState) warmPending(cs *subnet.State, quit <-chan struct{}) {
 	var ids [][]byte
 	for i := range cs.Pending {
 		if r := cs.Pending[i].PresigRec; r != nil {

@@ -15,6 +15,7 @@ import (
 	"github.com/chainkey/chainkey/dkg"
 	"github.com/chainkey/chainkey/idkg"
 	"github.com/chainkey/chainkey/internal/group"
+	"github.com/chainkey/chainkey/replica/subnet"
 )
 
 // Complaints about IDKG dealings, with the machinery of package dkg.
@@ -42,7 +43,7 @@ import (
 // after the dealer is convicted: a false complaint about an honest dealer
 // costs that dealer one public share of its own dealing, never its secret.
 
-// IDKG complaint message kinds (protocolTx.Kind).
+// IDKG complaint message kinds (subnet.ProtocolTx.Kind).
 const (
 	protoIDKGComplaint       = 5 // dkg complaint envelope by a receiver
 	protoIDKGOpening         = 6 // dkg opening envelope by the dealer
@@ -64,19 +65,6 @@ func isIDKGKind(k uint8) bool {
 	return k == protoDealing || k == protoIDKGComplaint || k == protoIDKGOpening || k == protoIDKGReceiverOpening
 }
 
-// idkgComplaint is an unresolved complaint about a dealing of a final
-// transcript.
-type idkgComplaint struct {
-	Transcript []byte `cbor:"1,keyasint"`
-	Dealer     uint32 `cbor:"2,keyasint"`
-	Complainer uint32 `cbor:"3,keyasint"`
-	Hash       []byte `cbor:"4,keyasint"`
-	Deadline   uint64 `cbor:"5,keyasint"`
-	// Convicted is set once the dealer is convicted: the receivers then
-	// reveal their openings of the dealing.
-	Convicted bool `cbor:"6,keyasint,omitempty"`
-}
-
 func idkgPairKey(prefix string, tid []byte, a, b uint32) []byte {
 	k := append([]byte(prefix), tid...)
 	k = append(k, '/')
@@ -95,7 +83,7 @@ func (e *exec) finalDealing(tid []byte, dealer uint32) (*idkg.Config, *idkg.Deal
 		return nil, nil, nil, nil
 	}
 	var rec transcriptRec
-	if err := decMode.Unmarshal(v, &rec); err != nil {
+	if err := subnet.Unmarshal(v, &rec); err != nil {
 		return nil, nil, nil, fmt.Errorf("replica: transcript %q: %w", tid, err)
 	}
 	cfg := s.cfgFor(rec.KeyID)
@@ -115,7 +103,7 @@ func (e *exec) finalDealing(tid []byte, dealer uint32) (*idkg.Config, *idkg.Deal
 
 // applyIDKGComplaintMsg executes a complaint, a dealer's answer or a
 // receiver's opening.
-func (e *exec) applyIDKGComplaintMsg(t *protocolTx) (uint32, error) {
+func (e *exec) applyIDKGComplaintMsg(t *subnet.ProtocolTx) (uint32, error) {
 	s := e.a.idkg
 	var env dkg.Envelope
 	if err := env.UnmarshalBinary(t.Body); err != nil {
@@ -158,7 +146,7 @@ func (e *exec) applyIDKGComplaintMsg(t *protocolTx) (uint32, error) {
 			return codeIgnored, nil
 		}
 		e.set(idkgPairKey(prefixIDKGCompl, tid, dealer, complainer), t.Body)
-		e.cs.Complaints = append(e.cs.Complaints, idkgComplaint{Transcript: slices.Clone(tid), Dealer: dealer,
+		e.cs.Complaints = append(e.cs.Complaints, subnet.Complaint{Transcript: slices.Clone(tid), Dealer: dealer,
 			Complainer: complainer, Hash: c.DealingHash[:], Deadline: e.cs.Height + 1 + idkgAnswerBlocks,
 			Convicted: e.cs.IDKGBanned[dealer]})
 		return codeOK, nil
@@ -221,7 +209,7 @@ func (e *exec) applyIDKGComplaintMsg(t *protocolTx) (uint32, error) {
 		}
 		_, o, err := cfg.VerifyReceiverOpening(d, &env, s.nodePub[opener])
 		if errors.Is(err, dkg.ErrShareMismatch) {
-			k := idkgPairKey(prefixEvidence+"idkg-reveal/", tid, dealer, opener)
+			k := idkgPairKey(subnet.PrefixEvidence+"idkg-reveal/", tid, dealer, opener)
 			if !e.seen[string(k)] {
 				e.seen[string(k)] = true
 				if _, ok, _ := e.get(k); !ok {
@@ -239,7 +227,7 @@ func (e *exec) applyIDKGComplaintMsg(t *protocolTx) (uint32, error) {
 		e.set(key, t.Body)
 		if e.revealed(tid, dealer) >= cfg.Threshold() {
 			// Every complainer can now recover its opening.
-			e.cs.Complaints = slices.DeleteFunc(e.cs.Complaints, func(c idkgComplaint) bool {
+			e.cs.Complaints = slices.DeleteFunc(e.cs.Complaints, func(c subnet.Complaint) bool {
 				return c.Dealer == dealer && bytes.Equal(c.Transcript, tid)
 			})
 		}
@@ -296,7 +284,7 @@ func (e *exec) convictIDKGDealer(tid []byte, dealer uint32, evidence []byte, why
 			cs.Complaints[i].Convicted = true
 		}
 	}
-	k := append([]byte(prefixEvidence+"idkg/"), tid...)
+	k := append([]byte(subnet.PrefixEvidence+"idkg/"), tid...)
 	k = binary.BigEndian.AppendUint32(append(k, '/'), dealer)
 	if e.seen[string(k)] {
 		return
@@ -326,7 +314,7 @@ func (e *exec) convictIDKGDealer(tid []byte, dealer uint32, evidence []byte, why
 // presignature used) are dropped: nothing depends on them any more, and
 // their answers could no longer be checked.
 func (e *exec) complaintDeadlines(height uint64) {
-	e.cs.Complaints = slices.DeleteFunc(e.cs.Complaints, func(c idkgComplaint) bool {
+	e.cs.Complaints = slices.DeleteFunc(e.cs.Complaints, func(c subnet.Complaint) bool {
 		_, ok, err := e.get(append([]byte(prefixTranscript), c.Transcript...))
 		if err != nil || ok {
 			return false
@@ -398,7 +386,7 @@ func (s *idkgState) dealtOpening(cfg *idkg.Config, d *idkg.Dealing, receiver int
 		return nil, fmt.Errorf("replica: transcript %q not committed", d.TranscriptID)
 	}
 	var rec transcriptRec
-	if err := decMode.Unmarshal(v, &rec); err != nil {
+	if err := subnet.Unmarshal(v, &rec); err != nil {
 		return nil, err
 	}
 	op, inputs, err := s.jobInputs(rec.Kind, rec.Input, rec.Input2)
@@ -472,9 +460,9 @@ func (s *idkgState) recoverShare(cfg *idkg.Config, tid []byte, d *idkg.Dealing) 
 	}
 	s.mu.Lock()
 	if s.complain == nil {
-		s.complain = map[string]idkgComplaint{}
+		s.complain = map[string]subnet.Complaint{}
 	}
-	s.complain[string(idkgPairKey("", tid, dealer, uint32(me)))] = idkgComplaint{Transcript: slices.Clone(tid), Dealer: dealer,
+	s.complain[string(idkgPairKey("", tid, dealer, uint32(me)))] = subnet.Complaint{Transcript: slices.Clone(tid), Dealer: dealer,
 		Complainer: uint32(me), Hash: func() []byte { h := d.Hash(); return h[:] }()}
 	s.mu.Unlock()
 	return nil, fmt.Errorf("replica: my opening of %q from dealer %d is bad; complaint filed", tid, dealer)
@@ -483,7 +471,7 @@ func (s *idkgState) recoverShare(cfg *idkg.Config, tid []byte, d *idkg.Dealing) 
 // complaintWork returns the complaint messages this node has to submit
 // for the committed state cs: its own complaints, its answers as a dealer,
 // and its openings of dealings whose dealer was convicted.
-func (s *idkgState) complaintWork(cs *chainState) [][]byte {
+func (s *idkgState) complaintWork(cs *subnet.State) [][]byte {
 	me := uint32(s.a.cfg.Index)
 	var out [][]byte
 	msg := func(kind uint8, env *dkg.Envelope) {
@@ -491,14 +479,14 @@ func (s *idkgState) complaintWork(cs *chainState) [][]byte {
 		if err != nil {
 			return
 		}
-		out = append(out, encodeTx(&tx{Protocol: &protocolTx{Kind: kind, Sender: me, Body: body}}))
+		out = append(out, subnet.EncodeTx(&subnet.Tx{Protocol: &subnet.ProtocolTx{Kind: kind, Sender: me, Body: body}}))
 	}
 	open := map[string]bool{}
 	for _, c := range cs.Complaints {
 		open[string(idkgPairKey("", c.Transcript, c.Dealer, c.Complainer))] = true
 	}
 	s.mu.Lock()
-	var mine []idkgComplaint
+	var mine []subnet.Complaint
 	for k, c := range s.complain {
 		if !open[k] {
 			mine = append(mine, c)
@@ -515,10 +503,10 @@ func (s *idkgState) complaintWork(cs *chainState) [][]byte {
 		s.sent[k] = cs.Height
 		return true
 	}
-	var answer, reveal []idkgComplaint
+	var answer, reveal []subnet.Complaint
 	for _, c := range cs.Complaints {
 		switch {
-		case !c.Convicted && c.Dealer == me && (!s.a.cfg.Faults.BadIDKGShares || s.a.cfg.Faults.AnswerIDKGComplaints):
+		case !c.Convicted && c.Dealer == me && s.a.liar().answersComplaints():
 			if due(string(idkgPairKey("a", c.Transcript, c.Dealer, c.Complainer))) {
 				answer = append(answer, c)
 			}
@@ -598,7 +586,7 @@ func (s *idkgState) committedDealing(tid []byte, dealer uint32) (*idkg.Config, *
 		return nil, nil, nil, err
 	}
 	var rec transcriptRec
-	if err := decMode.Unmarshal(v, &rec); err != nil {
+	if err := subnet.Unmarshal(v, &rec); err != nil {
 		return nil, nil, nil, err
 	}
 	cfg := s.cfgFor(rec.KeyID)

@@ -6,16 +6,17 @@ import (
 	"time"
 
 	"github.com/chainkey/chainkey/idkg"
+	"github.com/chainkey/chainkey/replica/subnet"
 )
 
 // TestChosenDealers checks who is asked to deal for a presignature
 // transcript: as many nodes as it needs, taken in turn from the nodes in
 // the last commit that are not barred; every node when too few are left,
-// for master keys, and once the job has waited openToAll heights.
+// for master keys, and once the job has waited subnet.OpenToAll heights.
 func TestChosenDealers(t *testing.T) {
 	a := &app{chainID: "c", idkg: &idkgState{n: 7}} // f = 2
-	run := func(live []uint32, banned map[uint32]bool, kind idkg.Kind, presig uint64) idkgJob {
-		ex := a.newExec(&chainState{Height: 10, Live: live, IDKGBanned: banned}, time.Now(), true)
+	run := func(live []uint32, banned map[uint32]bool, kind idkg.Kind, presig uint64) subnet.Job {
+		ex := a.newExec(&subnet.State{Height: 10, Live: live, IDKGBanned: banned}, time.Now(), true)
 		ex.newJob("k", roleKappa, kind, nil, nil, presig)
 		return ex.cs.Jobs[0]
 	}
@@ -45,7 +46,7 @@ func TestChosenDealers(t *testing.T) {
 		t.Errorf("no commit yet: chosen %v, want everyone", j.Chosen)
 	}
 	// Successive jobs take turns.
-	ex := a.newExec(&chainState{Height: 10, Live: all}, time.Now(), true)
+	ex := a.newExec(&subnet.State{Height: 10, Live: all}, time.Now(), true)
 	for range 7 {
 		ex.newJob("k", roleKappa, idkg.Random, nil, nil, 1)
 	}
@@ -60,13 +61,13 @@ func TestChosenDealers(t *testing.T) {
 			t.Errorf("node %d chosen for %d of 7 jobs, want 3", i, dealt[i])
 		}
 	}
-	// mayDeal: chosen nodes at once, the others after openToAll heights.
+	// mayDeal: chosen nodes at once, the others after subnet.OpenToAll heights.
 	j = ex.cs.Jobs[0]
 	other := uint32(0)
 	for slices.Contains(j.Chosen, other) {
 		other++
 	}
-	if !j.mayDeal(j.Chosen[0], j.Opened) || j.mayDeal(other, j.Opened+openToAll-1) || !j.mayDeal(other, j.Opened+openToAll) {
+	if !j.MayDeal(j.Chosen[0], j.Opened) || j.MayDeal(other, j.Opened+subnet.OpenToAll-1) || !j.MayDeal(other, j.Opened+subnet.OpenToAll) {
 		t.Error("mayDeal does not follow the chosen set and the wait")
 	}
 }

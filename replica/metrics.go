@@ -5,6 +5,8 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/chainkey/chainkey/replica/subnet"
 )
 
 // metrics are the node's Prometheus metrics, in a registry of its own so
@@ -60,7 +62,7 @@ func (m *metrics) handler() http.Handler {
 	return mux
 }
 
-func (m *metrics) observeCommit(cs *chainState) {
+func (m *metrics) observeCommit(cs *subnet.State) {
 	m.height.Set(float64(cs.Height))
 	m.certifiedHeight.Set(float64(cs.LastCertified))
 	m.beaconRound.Set(float64(cs.BeaconRound))

@@ -15,7 +15,6 @@ import (
 	"sync"
 	"time"
 
-	abci "github.com/cometbft/cometbft/abci/types"
 	cmtcfg "github.com/cometbft/cometbft/config"
 	cmtlog "github.com/cometbft/cometbft/libs/log"
 	"github.com/cometbft/cometbft/mempool"
@@ -25,23 +24,9 @@ import (
 	"github.com/cometbft/cometbft/proxy"
 
 	"github.com/chainkey/chainkey/dkg"
-	"github.com/chainkey/chainkey/ingress"
 	"github.com/chainkey/chainkey/principal"
-)
-
-// Errors of the Node API. The rpc layer maps them to gRPC status codes.
-var (
-	// ErrDuplicateRequest: a request with the same request id was already
-	// accepted and has not expired.
-	ErrDuplicateRequest = errors.New("replica: duplicate request")
-	// ErrExpired: the request's ingress expiry has passed (or is too far
-	// in the future).
-	ErrExpired = errors.New("replica: request expired")
-	// ErrUnknownKey: the subnet has no key with this key id.
-	ErrUnknownKey = errors.New("replica: unknown key id")
-	// ErrNotReady: the subnet is still creating its keys, or the node is
-	// not running.
-	ErrNotReady = errors.New("replica: not ready")
+	"github.com/chainkey/chainkey/replica/api"
+	"github.com/chainkey/chainkey/replica/subnet"
 )
 
 // Node is one replica of a subnet: a CometBFT validator, the state machine
@@ -60,43 +45,6 @@ type Node struct {
 	stopped bool
 	quit    chan struct{}
 	done    chan struct{}
-}
-
-// SignResult is the answer to a signing request.
-type SignResult struct {
-	Signature []byte
-	// PublicKey is the derived public key the signature verifies under.
-	PublicKey []byte
-	// Certificate is an IC certificate (package certification) whose tree
-	// holds /request_status/<request id>/reply, the CBOR map
-	// {1: signature, 2: public key}, and /time; it verifies under the
-	// subnet's root key.
-	Certificate []byte
-	// Height is the height the reply was recorded at.
-	Height uint64
-}
-
-// Status describes the subnet as this node sees it.
-type Status struct {
-	SubnetID          principal.Principal
-	Height            uint64
-	CertifiedHeight   uint64
-	RootKeyDER        []byte
-	Members           []Member
-	KeyIDs            []string
-	PresignatureStock map[string]int
-	// KeyGen is how the threshold keys were created ("bootstrap-dealer" or "dkg").
-	KeyGen    string
-	Convicted map[int]uint64
-}
-
-// Member is one node of the subnet.
-type Member struct {
-	Index   int
-	NodeID  string
-	Address string // p2p host:port
-	GRPC    string // gRPC host:port from the subnet configuration
-	Up      bool   // this node, or a peer it is connected to
 }
 
 // New opens a node from its configuration: it checks the permissions of
@@ -263,11 +211,8 @@ func (n *Node) Stop() error {
 	if n.httpSrv != nil {
 		n.httpSrv.Close()
 	}
-	n.app.closeBitcoin()
-	if s := n.app.idkg; s != nil && s.consumed != nil {
-		if err := s.consumed.Close(); err != nil {
-			errs = append(errs, err)
-		}
+	if err := n.app.close(); err != nil {
+		errs = append(errs, err)
 	}
 	if err := n.st.close(); err != nil {
 		errs = append(errs, err)
@@ -328,55 +273,63 @@ func (n *Node) WaitHeight(ctx context.Context, h uint64) error {
 	}
 }
 
-// Sign submits a signing request and waits until the subnet has signed it
-// and certified the reply, or ctx ends. The envelope is verified here and
-// again by every node at the block time; the key is derived from the
-// caller's principal and the request's derivation path.
-func (n *Node) Sign(ctx context.Context, env *ingress.Envelope) (*SignResult, error) {
+// Sign submits a verified signing request and waits until the subnet has
+// signed it and certified the reply, or ctx ends. The envelope was
+// verified by api.VerifySignRequest; the node remembers that, so its
+// mempool check does not verify it again, and every node verifies it at
+// execution with the block time. The key is derived from the caller's
+// principal and the request's derivation path.
+func (n *Node) Sign(ctx context.Context, req *api.SignRequest) (*api.SignResult, error) {
 	start := time.Now()
-	c, id, err := env.Verify(start, maxIngressExpiry)
-	if err != nil {
-		if errors.Is(err, ingress.ErrExpired) || errors.Is(err, ingress.ErrExpiryTooFar) {
-			return nil, fmt.Errorf("%w: %v", ErrExpired, err)
-		}
-		return nil, fmt.Errorf("replica: sign: %w", err)
-	}
+	c, id := req.Content(), req.ID()
 	if err := n.keyUsable(c.KeyID); err != nil {
 		return nil, err
 	}
 	if n.app.lookupRecord(id[:]) != nil {
-		return nil, ErrDuplicateRequest
+		return nil, api.ErrDuplicateRequest
 	}
 	n.mu.Lock()
 	running := n.running
 	n.mu.Unlock()
 	if !running {
-		return nil, ErrNotReady
+		return nil, api.ErrNotReady
 	}
-	raw := encodeTx(&tx{Sign: &signTx{Envelope: env.Marshal()}})
-	if res, _ := n.app.CheckTx(ctx, &abci.CheckTxRequest{Tx: raw}); res.Code != codeOK {
-		return nil, codeError(res.Code, res.Log)
-	}
-	if _, err := n.comet.Mempool().CheckTx(raw, ""); err != nil {
+	n.app.verified.remember(req)
+	raw := subnet.EncodeTx(&subnet.Tx{Sign: &subnet.SignTx{Envelope: req.Envelope().Marshal()}})
+	rr, err := n.comet.Mempool().CheckTx(raw, "")
+	if err != nil {
 		if errors.Is(err, mempool.ErrTxInCache) {
-			return nil, ErrDuplicateRequest
+			return nil, api.ErrDuplicateRequest
 		}
 		return nil, fmt.Errorf("replica: submit request: %w", err)
+	}
+	rr.Wait()
+	if res := rr.Response.GetCheckTx(); res == nil || res.Code != codeOK {
+		if res == nil {
+			return nil, errors.New("replica: submit request: no mempool response")
+		}
+		return nil, codeError(res.Code, res.Log)
 	}
 	for {
 		cs, ch := n.app.committed()
 		if r := n.app.lookupRecord(id[:]); r != nil {
 			switch r.Status {
-			case statusRejected:
+			case subnet.StatusRejected:
 				return nil, codeError(codeUnknownKey, r.Reject)
-			case statusReplied:
+			case subnet.StatusReplied:
 				if cert, _, ok := n.app.certificateFor(id[:], r.Height); ok {
 					n.metrics.signLatency.Observe(time.Since(start).Seconds())
-					return &SignResult{Signature: r.Signature, PublicKey: r.PublicKey, Certificate: cert, Height: r.Height}, nil
+					res := &api.SignResult{Signature: r.Signature, PublicKey: r.PublicKey, Certificate: cert, Height: r.Height}
+					if isECDSA(c.KeyID) {
+						if res.RecoveryID, err = recoveryID(r.PublicKey, c.MessageHash, r.Signature); err != nil {
+							return nil, fmt.Errorf("replica: sign request %x: %w", id[:6], err)
+						}
+					}
+					return res, nil
 				}
 			}
 		} else if uint64(cs.TimeNS) > c.IngressExpiry {
-			return nil, fmt.Errorf("%w: not included before its expiry", ErrExpired)
+			return nil, fmt.Errorf("%w: not included before its expiry", api.ErrExpired)
 		}
 		select {
 		case <-ctx.Done():
@@ -389,13 +342,13 @@ func (n *Node) Sign(ctx context.Context, env *ingress.Envelope) (*SignResult, er
 func codeError(code uint32, log string) error {
 	switch code {
 	case codeDuplicate:
-		return ErrDuplicateRequest
+		return api.ErrDuplicateRequest
 	case codeExpired:
-		return fmt.Errorf("%w: %s", ErrExpired, log)
+		return fmt.Errorf("%w: %s", api.ErrExpired, log)
 	case codeUnknownKey:
-		return fmt.Errorf("%w: %s", ErrUnknownKey, log)
+		return fmt.Errorf("%w: %s", api.ErrUnknownKey, log)
 	case codeNotReady:
-		return fmt.Errorf("%w: %s", ErrNotReady, log)
+		return fmt.Errorf("%w: %s", api.ErrNotReady, log)
 	default:
 		return fmt.Errorf("replica: request refused: %s", log)
 	}
@@ -404,11 +357,11 @@ func codeError(code uint32, log string) error {
 // keyUsable distinguishes unknown keys from keys still being created.
 func (n *Node) keyUsable(keyID string) error {
 	if _, ok := n.app.engines[keyID]; !ok {
-		return fmt.Errorf("%w: %s", ErrUnknownKey, keyID)
+		return fmt.Errorf("%w: %s", api.ErrUnknownKey, keyID)
 	}
 	cs, _ := n.app.committed()
 	if cs.KeyTr[keyID] == nil {
-		return fmt.Errorf("%w: key %s is being created", ErrNotReady, keyID)
+		return fmt.Errorf("%w: key %s is being created", api.ErrNotReady, keyID)
 	}
 	return nil
 }
@@ -424,10 +377,10 @@ func (n *Node) PublicKey(ctx context.Context, keyID string, caller principal.Pri
 }
 
 // Status reports the subnet's state as this node sees it.
-func (n *Node) Status(ctx context.Context) (*Status, error) {
+func (n *Node) Status(ctx context.Context) (*api.Status, error) {
 	cs, _ := n.app.committed()
 	k := n.app.keys(cs)
-	s := &Status{SubnetID: k.subnetID, Height: cs.Height, CertifiedHeight: cs.LastCertified,
+	s := &api.Status{SubnetID: k.subnetID, Height: cs.Height, CertifiedHeight: cs.LastCertified,
 		RootKeyDER: slices.Clone(k.rootKey), KeyIDs: slices.Clone(n.app.gen.KeyIDs),
 		PresignatureStock: map[string]int{}, KeyGen: n.app.gen.KeyGen, Convicted: map[int]uint64{}}
 	for k, v := range cs.Convicted {
@@ -444,110 +397,134 @@ func (n *Node) Status(ctx context.Context) (*Status, error) {
 		if m.index != n.cfg.Index && running {
 			up = n.comet.Switch().Peers().Has(p2p.ID(m.nodeID))
 		}
-		s.Members = append(s.Members, Member{Index: m.index, NodeID: m.nodeID, Address: m.p2p, GRPC: m.grpc, Up: up})
+		s.Members = append(s.Members, api.Member{Index: m.index, NodeID: m.nodeID, Address: m.p2p, GRPC: m.grpc, Up: up})
 	}
 	return s, nil
 }
 
-// submitComplaintWork submits this node's IDKG complaints, answers and
-// receiver openings for the committed state cs.
-func (n *Node) submitComplaintWork(cs *chainState) {
-	for _, raw := range n.app.idkg.complaintWork(cs) {
-		if _, err := n.comet.Mempool().CheckTx(raw, ""); err != nil && !errors.Is(err, mempool.ErrTxInCache) {
-			n.log.Warn("submit IDKG complaint message", "err", err)
-		}
-	}
-}
-
-// dealerLoop deals for every open IDKG transcript this node has not dealt
-// for yet, and computes its shares of finished transcripts, after every
-// commit. Dealings go to the mempool like any transaction.
-func (n *Node) dealerLoop() {
-	defer close(n.done)
+// dealer decides, after every commit, which key-lifecycle messages this
+// node sends: BLS key generation messages, IDKG complaints, answers and
+// receiver openings, and a dealing for every open IDKG transcript it has
+// not dealt for yet. It remembers what it sent so that a dealing is sent
+// again only if it has not reached a block after resubmitAfter heights.
+// The node runtime puts its output in the mempool; the simulated subnet of
+// the tests does the same without CometBFT.
+type dealer struct {
+	bdkg *blsDKG // nil for a bootstrap-dealer subnet
+	idkg *idkgState
+	me   uint32
+	log  *slog.Logger
 	// submitted: job -> height its dealing went to the mempool; failed:
 	// job -> height of the last failed attempt (typically an input share
 	// still being recovered through a complaint), retried a few heights on.
-	submitted := map[string]uint64{}
-	failed := map[string]uint64{}
+	submitted map[string]uint64
+	failed    map[string]uint64
+}
+
+func newDealer(a *app) *dealer {
+	return &dealer{bdkg: a.bdkg, idkg: a.idkg, me: uint32(a.cfg.Index), log: a.log,
+		submitted: map[string]uint64{}, failed: map[string]uint64{}}
+}
+
+// work sends, through send, the messages for the committed state cs in
+// the order they should go out: key generation messages, answers to
+// complaints (they have a deadline), then each dealing as soon as it is
+// made. send reports whether the message reached the mempool; a dealing
+// that did not is made again at the next round. quit aborts between
+// dealings. Afterwards the node's shares of finished transcripts are
+// computed, and complaints they lead to are sent.
+func (d *dealer) work(cs *subnet.State, quit <-chan struct{}, send func(raw []byte) bool) {
+	if b := d.bdkg; b != nil {
+		for _, raw := range append(b.work(cs), b.drainAnswers()...) {
+			send(raw)
+		}
+	}
+	for _, raw := range d.idkg.complaintWork(cs) {
+		send(raw)
+	}
+	// Then the shares that requests waiting for a signature need.
+	d.idkg.warmPending(cs, quit)
+	open := map[string]bool{}
+	me := d.me
+	// One KEM run per receiver for all of this round's dealings.
+	var sealers []*dkg.ShareSealer
+	for i := range cs.Jobs {
+		j := &cs.Jobs[i]
+		id := string(j.ID)
+		open[id] = true
+		if h, ok := d.submitted[id]; (ok && cs.Height < h+resubmitAfter) || slices.Contains(j.Dealers, me) || !j.MayDeal(me, cs.Height) {
+			continue
+		}
+		if h, ok := d.failed[id]; ok && cs.Height < h+retryDealAfter {
+			continue
+		}
+		select {
+		case <-quit:
+			return
+		default:
+		}
+		var err error
+		if sealers == nil {
+			if sealers, err = d.idkg.sealers(); err != nil {
+				d.log.Warn("cannot deal", "err", err)
+				break
+			}
+		}
+		body, err := d.idkg.deal(j, sealers)
+		if err != nil {
+			if _, again := d.failed[id]; again {
+				d.log.Debug("cannot deal yet", "transcript", id, "err", err)
+			} else {
+				d.log.Warn("cannot deal yet; will retry", "transcript", id, "err", err)
+			}
+			d.failed[id] = cs.Height
+			continue
+		}
+		delete(d.failed, id)
+		if send(subnet.EncodeTx(&subnet.Tx{Protocol: &subnet.ProtocolTx{Kind: protoDealing, Sender: me, Body: body}})) {
+			d.submitted[id] = cs.Height
+		}
+	}
+	for id := range d.submitted {
+		if !open[id] {
+			delete(d.submitted, id)
+		}
+	}
+	for id := range d.failed {
+		if !open[id] {
+			delete(d.failed, id)
+		}
+	}
+	d.idkg.warm(cs, quit)
+	for _, raw := range d.idkg.complaintWork(cs) {
+		send(raw)
+	}
+}
+
+// forgetSubmitted makes the dealer send its dealings again (no block for a
+// while: they may have been dropped).
+func (d *dealer) forgetSubmitted() { clear(d.submitted) }
+
+// dealerLoop runs the dealer after every commit and puts its messages in
+// the mempool like any transaction.
+func (n *Node) dealerLoop() {
+	defer close(n.done)
+	d := newDealer(n.app)
 	for {
 		cs, ch := n.app.snapshot()
-		if b := n.app.bdkg; b != nil {
-			msgs := b.work(cs)
-			msgs = append(msgs, b.drainAnswers()...)
-			for _, raw := range msgs {
-				if _, err := n.comet.Mempool().CheckTx(raw, ""); err != nil && !errors.Is(err, mempool.ErrTxInCache) {
-					n.log.Warn("submit key generation message", "err", err)
-				}
-			}
-		}
-		// Answers to complaints first: they have a deadline.
-		n.submitComplaintWork(cs)
-		// Then the shares that requests waiting for a signature need.
-		n.app.idkg.warmPending(cs, n.quit)
-		open := map[string]bool{}
-		me := uint32(n.cfg.Index)
-		// One KEM run per receiver for all of this round's dealings.
-		var sealers []*dkg.ShareSealer
-		for i := range cs.Jobs {
-			j := &cs.Jobs[i]
-			id := string(j.ID)
-			open[id] = true
-			if h, ok := submitted[id]; (ok && cs.Height < h+resubmitAfter) || slices.Contains(j.Dealers, me) || !j.mayDeal(me, cs.Height) {
-				continue
-			}
-			if h, ok := failed[id]; ok && cs.Height < h+retryDealAfter {
-				continue
-			}
-			select {
-			case <-n.quit:
-				return
-			default:
-			}
-			var err error
-			if sealers == nil {
-				if sealers, err = n.app.idkg.sealers(); err != nil {
-					n.log.Warn("cannot deal", "err", err)
-					break
-				}
-			}
-			body, err := n.app.idkg.deal(j, sealers)
-			if err != nil {
-				if _, again := failed[id]; again {
-					n.log.Debug("cannot deal yet", "transcript", id, "err", err)
-				} else {
-					n.log.Warn("cannot deal yet; will retry", "transcript", id, "err", err)
-				}
-				failed[id] = cs.Height
-				continue
-			}
-			delete(failed, id)
-			raw := encodeTx(&tx{Protocol: &protocolTx{Kind: protoDealing, Sender: me, Body: body}})
+		d.work(cs, n.quit, func(raw []byte) bool {
 			if _, err := n.comet.Mempool().CheckTx(raw, ""); err != nil && !errors.Is(err, mempool.ErrTxInCache) {
-				n.log.Warn("submit dealing", "transcript", id, "err", err)
-				continue
+				n.log.Warn("submit key-lifecycle message", "err", err)
+				return false
 			}
-			submitted[id] = cs.Height
-		}
-		for id := range submitted {
-			if !open[id] {
-				delete(submitted, id)
-			}
-		}
-		for id := range failed {
-			if !open[id] {
-				delete(failed, id)
-			}
-		}
-		n.app.idkg.warm(cs, n.quit)
-		n.submitComplaintWork(cs)
+			return true
+		})
 		select {
 		case <-n.quit:
 			return
 		case <-ch:
 		case <-time.After(2 * time.Second):
-			// No block for a while: resubmit dealings that may have been
-			// dropped.
-			clear(submitted)
+			d.forgetSubmitted()
 		}
 	}
 }

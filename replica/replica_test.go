@@ -12,26 +12,26 @@ import (
 
 // testSubnet starts n nodes in one process on loopback.
 type testSubnet struct {
-	t     *testing.T
+	t     testing.TB
 	dir   string
 	nodes []*Node
 	cfgs  []*Config
 	tweak func(*Config)
 }
 
-func testLogger(t *testing.T) *slog.Logger {
+func testLogger(t testing.TB) *slog.Logger {
 	if os.Getenv("CHAINKEY_TEST_LOG") != "" {
 		return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
 	return nil
 }
 
-func newTestSubnet(t *testing.T, n int, tweak func(*Config)) *testSubnet {
+func newTestSubnet(t testing.TB, n int, tweak func(*Config)) *testSubnet {
 	t.Helper()
 	return newTestSubnetOpts(t, n, tweak, subnetOptions{})
 }
 
-func newTestSubnetOpts(t *testing.T, n int, tweak func(*Config), opt subnetOptions) *testSubnet {
+func newTestSubnetOpts(t testing.TB, n int, tweak func(*Config), opt subnetOptions) *testSubnet {
 	t.Helper()
 	ts := &testSubnet{t: t, dir: t.TempDir(), tweak: tweak}
 	var c Config

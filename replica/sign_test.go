@@ -1,20 +1,28 @@
 package replica
 
 import (
+	"bytes"
 	"context"
 	"crypto/ed25519"
 	"crypto/sha256"
 	"errors"
+	"slices"
 	"testing"
 	"time"
 
 	"github.com/btcsuite/btcd/btcec/v2"
 	btcecdsa "github.com/btcsuite/btcd/btcec/v2/ecdsa"
 	btcschnorr "github.com/btcsuite/btcd/btcec/v2/schnorr"
+	ethcrypto "github.com/ethereum/go-ethereum/crypto"
+
+	"github.com/decred/dcrd/dcrec/secp256k1/v4"
+	secpecdsa "github.com/decred/dcrd/dcrec/secp256k1/v4/ecdsa"
 
 	"github.com/chainkey/chainkey/certification"
 	"github.com/chainkey/chainkey/ingress"
 	"github.com/chainkey/chainkey/thresholdsig"
+
+	"github.com/chainkey/chainkey/replica/api"
 )
 
 // waitStock waits until every genesis key has a presignature on node 0.
@@ -49,6 +57,16 @@ func signRequest(t *testing.T, key ingress.Signer, keyID string, msg []byte, pat
 	return env
 }
 
+// mustVerify verifies an envelope as the node API's callers do.
+func mustVerify(t testing.TB, env *ingress.Envelope) *api.SignRequest {
+	t.Helper()
+	req, err := api.VerifySignRequest(env, time.Now(), maxIngressExpiry)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return req
+}
+
 func TestSignAllKeys(t *testing.T) {
 	ts := newTestSubnet(t, 4, nil)
 	start := time.Now()
@@ -69,7 +87,7 @@ func TestSignAllKeys(t *testing.T) {
 		env := signRequest(t, caller, keyID, hash[:], path)
 		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 		t0 := time.Now()
-		res, err := nd.Sign(ctx, env)
+		res, err := nd.Sign(ctx, mustVerify(t, env))
 		cancel()
 		if err != nil {
 			t.Fatalf("%s: %v", keyID, err)
@@ -90,6 +108,12 @@ func TestSignAllKeys(t *testing.T) {
 			s.SetByteSlice(res.Signature[32:])
 			if !btcecdsa.NewSignature(&r, &s).Verify(hash[:], pk) {
 				t.Fatalf("%s: btcec rejects the signature", keyID)
+			}
+			// The recovery id recovers the derived key (go-ethereum's
+			// recovery, as an Ethereum client would use it).
+			rec, err := ethcrypto.SigToPub(hash[:], append(slices.Clone(res.Signature), res.RecoveryID))
+			if err != nil || !bytes.Equal(ethcrypto.CompressPubkey(rec), res.PublicKey) {
+				t.Fatalf("%s: recovery id %d does not recover the key: %v", keyID, res.RecoveryID, err)
 			}
 		case "schnorr:bip340secp256k1:dfx_test_key":
 			pk, err := btcschnorr.ParsePubKey(res.PublicKey)
@@ -117,8 +141,31 @@ func TestSignAllKeys(t *testing.T) {
 			t.Fatalf("%s: certified status %v %q", keyID, st, v)
 		}
 		// A replay is refused.
-		if _, err := nd.Sign(context.Background(), env); !errors.Is(err, ErrDuplicateRequest) {
+		if _, err := nd.Sign(context.Background(), mustVerify(t, env)); !errors.Is(err, api.ErrDuplicateRequest) {
 			t.Fatalf("%s: replay: %v", keyID, err)
 		}
+	}
+}
+
+func TestRecoveryID(t *testing.T) {
+	for i := 0; i < 32; i++ {
+		seed := sha256.Sum256([]byte{byte(i)})
+		k := secp256k1.PrivKeyFromBytes(seed[:])
+		hash := sha256.Sum256(seed[:])
+		compact := secpecdsa.SignCompact(k, hash[:], true) // 27 + 4 + id ‖ r ‖ s
+		got, err := recoveryID(k.PubKey().SerializeCompressed(), hash[:], compact[1:])
+		if err != nil || got != compact[0]-31 {
+			t.Fatalf("key %d: recovery id %d, want %d (%v)", i, got, compact[0]-31, err)
+		}
+	}
+	k := secp256k1.PrivKeyFromBytes([]byte{1})
+	hash := sha256.Sum256(nil)
+	compact := secpecdsa.SignCompact(k, hash[:], true)
+	other := secp256k1.PrivKeyFromBytes([]byte{2}).PubKey().SerializeCompressed()
+	if _, err := recoveryID(other, hash[:], compact[1:]); err == nil {
+		t.Fatal("recovery id found for another key")
+	}
+	if _, err := recoveryID(k.PubKey().SerializeCompressed(), hash[:], compact[1:64]); err == nil {
+		t.Fatal("short signature accepted")
 	}
 }

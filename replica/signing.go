@@ -2,13 +2,12 @@ package replica
 
 import (
 	"bytes"
-	"crypto/sha256"
 	"errors"
-	"fmt"
-	"slices"
 
 	"github.com/chainkey/chainkey/ingress"
 	"github.com/chainkey/chainkey/principal"
+	"github.com/chainkey/chainkey/replica/api"
+	"github.com/chainkey/chainkey/replica/subnet"
 )
 
 // keyEngine is what the node needs from a threshold signing scheme for one
@@ -21,118 +20,64 @@ type keyEngine interface {
 	// SignShare returns this node's signature share. An engine that uses
 	// presignatures deletes the presignature share durably before it
 	// returns, so a share for one presignature leaves the node at most once.
-	SignShare(in *signInput) ([]byte, error)
+	SignShare(in *subnet.SignInput) ([]byte, error)
 	// VerifyShare checks node index's share.
-	VerifyShare(in *signInput, index int, share []byte) error
+	VerifyShare(in *subnet.SignInput, index int, share []byte) error
 	// CombineVerified combines shares into a signature that verifies under
 	// the derived key, naming the bad shares.
-	CombineVerified(in *signInput, shares map[int][]byte) (sig []byte, bad []int, err error)
+	CombineVerified(in *subnet.SignInput, shares map[int][]byte) (sig []byte, bad []int, err error)
 	// Verify checks a combined signature under the derived key.
-	Verify(in *signInput, sig []byte) error
+	Verify(in *subnet.SignInput, sig []byte) error
 	// Threshold is the number of shares needed.
 	Threshold() int
 	// ReplyKey is the public key returned with the signature: the one it
 	// verifies under.
-	ReplyKey(in *signInput) ([]byte, error)
-}
-
-// signInput is everything agreed about one signing request.
-type signInput struct {
-	RequestID  []byte
-	KeyID      string
-	Caller     principal.Principal
-	Path       [][]byte // the caller's path, without the caller principal
-	Message    []byte
-	Taproot    []byte
-	Presig     *presigRec
-	Randomness []byte // fixed by consensus after the request was accepted
-}
-
-// signInputOf decodes a pending request.
-func signInputOf(p *pendingRequest) (*signInput, error) {
-	env, err := ingress.ParseEnvelope(p.Envelope)
-	if err != nil {
-		return nil, err
-	}
-	c, _, err := env.DecodeSignContent()
-	if err != nil {
-		return nil, err
-	}
-	return &signInput{RequestID: p.ID, KeyID: c.KeyID, Caller: c.Sender, Path: c.DerivationPath, Message: c.MessageHash,
-		Taproot: c.TaprootMerkleRoot, Presig: p.PresigRec, Randomness: p.Randomness}, nil
+	ReplyKey(in *subnet.SignInput) ([]byte, error)
 }
 
 // applySign accepts a signing request: the envelope is verified again at
 // the block time, replays within the expiry window are refused, and the
 // request waits for a presignature.
-func (e *exec) applySign(t *signTx) (uint32, string) {
-	if len(t.Envelope) > maxEnvelopeBytes {
-		return codeInvalid, "envelope too large"
-	}
-	env, err := ingress.ParseEnvelope(t.Envelope)
-	if err != nil {
+func (e *exec) applySign(t *subnet.SignTx) (uint32, string) {
+	known := func(keyID string) bool { _, ok := e.a.engines[keyID]; return ok }
+	err := subnet.AcceptRequest(e.cs, e, e, e.seen, known, t.Envelope, e.now, maxIngressExpiry)
+	switch {
+	case err == nil:
+		return codeOK, ""
+	case errors.Is(err, subnet.ErrUnknownKey):
+		return codeUnknownKey, err.Error()
+	case errors.Is(err, subnet.ErrDuplicate):
+		return codeDuplicate, api.ErrDuplicateRequest.Error()
+	case errors.Is(err, ingress.ErrExpired):
+		return codeExpired, err.Error()
+	default:
 		return codeInvalid, err.Error()
 	}
-	c, id, err := env.Verify(e.now, maxIngressExpiry)
-	if err != nil {
-		if errors.Is(err, ingress.ErrExpired) {
-			return codeExpired, err.Error()
-		}
-		return codeInvalid, err.Error()
-	}
-	if e.seen[string(id[:])] || e.record(id[:]) != nil {
-		return codeDuplicate, ErrDuplicateRequest.Error()
-	}
-	e.seen[string(id[:])] = true
-	rec := &requestRecord{Status: statusReceived, Height: e.cs.Height + 1, Expiry: c.IngressExpiry, KeyID: c.KeyID}
-	code := codeOK
-	if _, ok := e.a.engines[c.KeyID]; !ok {
-		rec.Status, rec.Reject, code = statusRejected, fmt.Sprintf("unknown key %s", c.KeyID), codeUnknownKey
-	} else {
-		e.cs.Pending = append(e.cs.Pending, pendingRequest{ID: id[:], Height: e.cs.Height + 1, KeyID: c.KeyID,
-			Envelope: slices.Clone(t.Envelope), Expiry: c.IngressExpiry})
-		e.cs.Requests++
-	}
-	e.putRecord(id[:], rec)
-	e.set(expiryKey(c.IngressExpiry, id[:]), nil)
-	return code, rec.Reject
 }
 
-// assignPresignatures gives the requests accepted at earlier heights their
-// presignature and re-randomisation value, both fixed by consensus after
-// the request itself was. A request waits while its key has no stock.
-func (e *exec) assignPresignatures(height uint64) {
-	for i := range e.cs.Pending {
-		p := &e.cs.Pending[i]
-		if p.Randomness != nil || p.Height >= height {
-			continue
-		}
-		stock := e.cs.Presigs[p.KeyID]
-		if len(stock) == 0 {
-			continue
-		}
-		rec := stock[0]
-		e.cs.Presigs[p.KeyID] = slices.Delete(stock, 0, 1)
-		p.Presig, p.PresigRec = rec.ID, &rec
-		r := sha256.Sum256(append(append([]byte("chainkey-presig-randomness"), e.cs.Beacon...), p.ID...))
-		p.Randomness = r[:]
+// signer returns the engine of a key id as the core's Signer, nil if the
+// subnet has no such key.
+func (a *app) signer(keyID string) subnet.Signer {
+	if eng, ok := a.engines[keyID]; ok {
+		return eng
 	}
+	return nil
 }
 
 // signShares makes this node's shares for the requests pending in the
 // committed state that have their presignature.
-func (a *app) signShares(cs *chainState) []signShare {
-	var out []signShare
+func (a *app) signShares(cs *subnet.State) []subnet.SignShare {
+	var out []subnet.SignShare
 	for i := range cs.Pending {
 		p := &cs.Pending[i]
-		if p.Randomness == nil || len(out) >= maxSharesPerExt {
+		if p.Randomness == nil || len(out) >= subnet.MaxSharesPerExt {
 			continue
 		}
 		eng := a.engines[p.KeyID]
 		if eng == nil {
 			continue
 		}
-		in, err := signInputOf(p)
+		in, err := subnet.SignInputOf(p)
 		if err != nil {
 			continue
 		}
@@ -141,19 +86,16 @@ func (a *app) signShares(cs *chainState) []signShare {
 			a.log.Error("signature share", "request", shortHex(p.ID), "key", p.KeyID, "err", err)
 			continue
 		}
-		if a.cfg.Faults.BadSignShares && len(share) > 0 {
-			share = slices.Clone(share)
-			share[len(share)-1] ^= 1
-		}
-		out = append(out, signShare{RequestID: p.ID, Share: share})
+		share = a.liar().signShare(share)
+		out = append(out, subnet.SignShare{RequestID: p.ID, Share: share})
 	}
 	return out
 }
 
 // combineReplies combines the signing shares of the last height's vote
 // extensions into replies, marking nodes with bad shares.
-func (a *app) combineReplies(cs *chainState, votes []extVote, bad map[int]bool) []*replyTx {
-	var out []*replyTx
+func (a *app) combineReplies(cs *subnet.State, votes []extVote, bad map[int]bool) []*subnet.ReplyTx {
+	var out []*subnet.ReplyTx
 	for i := range cs.Pending {
 		p := &cs.Pending[i]
 		if p.Randomness == nil {
@@ -175,7 +117,7 @@ func (a *app) combineReplies(cs *chainState, votes []extVote, bad map[int]bool) 
 		if len(shares) < eng.Threshold() {
 			continue
 		}
-		in, err := signInputOf(p)
+		in, err := subnet.SignInputOf(p)
 		if err != nil {
 			continue
 		}
@@ -186,8 +128,8 @@ func (a *app) combineReplies(cs *chainState, votes []extVote, bad map[int]bool) 
 		if err != nil {
 			continue
 		}
-		out = append(out, &replyTx{RequestID: p.ID, Signature: sig})
-		if len(out) >= maxSignPerBlock {
+		out = append(out, &subnet.ReplyTx{RequestID: p.ID, Signature: sig})
+		if len(out) >= subnet.MaxSignPerBlock {
 			break
 		}
 	}
@@ -196,71 +138,26 @@ func (a *app) combineReplies(cs *chainState, votes []extVote, bad map[int]bool) 
 
 // applyReply records a combined signature after checking it under the
 // derived key.
-func (e *exec) applyReply(t *replyTx) (uint32, error) {
-	i := e.cs.pendingIndex(t.RequestID)
-	if i < 0 {
-		return codeInvalid, errf("reply for request %s that is not pending", shortHex(t.RequestID))
-	}
-	p := e.cs.Pending[i]
-	eng := e.a.engines[p.KeyID]
-	if eng == nil || p.Randomness == nil {
-		return codeInvalid, errf("reply for request %s not ready", shortHex(t.RequestID))
-	}
-	in, err := signInputOf(&p)
+func (e *exec) applyReply(t *subnet.ReplyTx) (uint32, error) {
+	p, err := subnet.ApplyReply(e.cs, e, e.a.signer, t)
 	if err != nil {
 		return codeInvalid, err
 	}
-	if err := eng.Verify(in, t.Signature); err != nil {
-		return codeInvalid, fmt.Errorf("replica: reply for %s: %w", shortHex(t.RequestID), err)
-	}
-	pub, err := eng.ReplyKey(in)
-	if err != nil {
-		return codeInvalid, err
-	}
-	rec := e.record(p.ID)
-	if rec == nil {
-		return codeInvalid, errf("no record for request %s", shortHex(p.ID))
-	}
-	r := *rec
-	r.Status, r.Height, r.Signature, r.PublicKey = statusReplied, e.cs.Height+1, slices.Clone(t.Signature), pub
-	e.putRecord(p.ID, &r)
-	e.cs.Pending = slices.Delete(e.cs.Pending, i, i+1)
-	e.cs.Replied++
-	e.dropPresignature(&p)
+	e.dropPresignature(p)
 	return codeOK, nil
 }
 
 // extHasBadSignShare reports whether ext holds a signing share for a
 // pending request that does not verify.
-func (a *app) extHasBadSignShare(idx int, ext *voteExt) bool {
-	a.mu.Lock()
-	cs := a.cs.clone()
-	a.mu.Unlock()
-	for _, s := range ext.SignShares {
-		i := cs.pendingIndex(s.RequestID)
-		if i < 0 {
-			continue
-		}
-		p := &cs.Pending[i]
-		eng := a.engines[p.KeyID]
-		if eng == nil || p.Randomness == nil {
-			continue
-		}
-		in, err := signInputOf(p)
-		if err != nil {
-			continue
-		}
-		if eng.VerifyShare(in, idx, s.Share) != nil {
-			return true
-		}
-	}
-	return false
+func (a *app) extHasBadSignShare(idx int, ext *subnet.VoteExt) bool {
+	cs, _ := a.committed()
+	return subnet.BadSignShare(cs, a.signer, idx, ext)
 }
 
 // dropPresignature removes a used presignature: its transcripts leave the
 // state, and every node deletes its shares of them (whether or not it
 // signed) and the share it sent.
-func (e *exec) dropPresignature(p *pendingRequest) {
+func (e *exec) dropPresignature(p *subnet.PendingRequest) {
 	if e.dry || p.PresigRec == nil || e.a.idkg == nil {
 		return
 	}

@@ -2,26 +2,24 @@ package replica
 
 import (
 	"bytes"
-	"crypto/sha256"
-	"encoding/binary"
 	"errors"
 	"fmt"
-	"io"
 	"slices"
 
 	"github.com/cockroachdb/pebble"
+
+	"github.com/chainkey/chainkey/replica/subnet"
 )
 
 // store is the application's replicated state in pebble.
 //
-// All writes of one height go to an in-memory overlay; commit writes the
-// overlay and the height's metadata in one pebble batch with fsync, so a
-// height is either entirely on disk or not at all. After a crash CometBFT's
-// handshake replays the blocks above the stored height.
+// All writes of one height go to an in-memory overlay (subnet.Overlay);
+// commit writes the overlay and the height's metadata in one pebble batch
+// with fsync, so a height is either entirely on disk or not at all. After
+// a crash CometBFT's handshake replays the blocks above the stored height.
 type store struct {
-	db      *pebble.DB
-	pending map[string][]byte // nil value: delete
-	deleted map[string]bool
+	db *pebble.DB
+	ov *subnet.Overlay
 }
 
 var keyMeta = []byte("m/meta")
@@ -37,7 +35,20 @@ func openStore(dir string) (*store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("replica: open state store %s: %w", dir, err)
 	}
-	return &store{db: db, pending: map[string][]byte{}, deleted: map[string]bool{}}, nil
+	s := &store{db: db}
+	s.ov = subnet.NewOverlay(committedStore{s})
+	return s, nil
+}
+
+// committed returns the committed state as subnet.Storage.
+func (s *store) committed() subnet.Storage { return committedStore{s} }
+
+// committedStore is the committed state of a store as subnet.Storage.
+type committedStore struct{ s *store }
+
+func (c committedStore) Get(key []byte) ([]byte, bool, error) { return c.s.getCommitted(key) }
+func (c committedStore) Scan(prefix []byte, fn func(k, v []byte) bool) error {
+	return c.s.scanCommitted(prefix, fn)
 }
 
 // quietLogger keeps pebble's informational output out of the node's logs.
@@ -59,16 +70,7 @@ func (s *store) close() error {
 }
 
 // get reads key through the overlay of the current height.
-func (s *store) get(key []byte) ([]byte, bool, error) {
-	k := string(key)
-	if s.deleted[k] {
-		return nil, false, nil
-	}
-	if v, ok := s.pending[k]; ok {
-		return slices.Clone(v), true, nil
-	}
-	return s.getCommitted(key)
-}
+func (s *store) get(key []byte) ([]byte, bool, error) { return s.ov.Get(key) }
 
 // getCommitted reads key from the last committed height only.
 func (s *store) getCommitted(key []byte) ([]byte, bool, error) {
@@ -83,23 +85,12 @@ func (s *store) getCommitted(key []byte) ([]byte, bool, error) {
 	return slices.Clone(v), true, nil
 }
 
-func (s *store) set(key, value []byte) {
-	k := string(key)
-	delete(s.deleted, k)
-	s.pending[k] = slices.Clone(value)
-}
+func (s *store) set(key, value []byte) { s.ov.Set(key, value) }
 
-func (s *store) del(key []byte) {
-	k := string(key)
-	delete(s.pending, k)
-	s.deleted[k] = true
-}
+func (s *store) del(key []byte) { s.ov.Delete(key) }
 
 // discard drops the overlay (a height that was finalized but never committed).
-func (s *store) discard() {
-	s.pending = map[string][]byte{}
-	s.deleted = map[string]bool{}
-}
+func (s *store) discard() { s.ov.Discard() }
 
 // scanCommitted calls fn for every committed key with the given prefix, in
 // key order, stopping early when fn returns false.
@@ -128,52 +119,21 @@ func prefixEnd(p []byte) []byte {
 	return nil
 }
 
-// writesDigest hashes the overlay in key order: it is the part of the app
-// hash that commits to this height's state changes.
-func (s *store) writesDigest() [32]byte {
-	keys := make([]string, 0, len(s.pending)+len(s.deleted))
-	for k := range s.pending {
-		keys = append(keys, k)
-	}
-	for k := range s.deleted {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	h := sha256.New()
-	var lenbuf [8]byte
-	for _, k := range keys {
-		binary.BigEndian.PutUint64(lenbuf[:], uint64(len(k)))
-		h.Write(lenbuf[:])
-		io.WriteString(h, k)
-		if v, ok := s.pending[k]; ok {
-			h.Write([]byte{1})
-			binary.BigEndian.PutUint64(lenbuf[:], uint64(len(v)))
-			h.Write(lenbuf[:])
-			h.Write(v)
-		} else {
-			h.Write([]byte{0})
-		}
-	}
-	var out [32]byte
-	h.Sum(out[:0])
-	return out
-}
+// writesDigest is the digest of the height's writes (see
+// subnet.Overlay.WritesDigest): the part of the app hash that commits to
+// the height's state changes.
+func (s *store) writesDigest() [32]byte { return s.ov.WritesDigest() }
 
 // commit writes the overlay and meta in one synced batch.
 func (s *store) commit(meta storeMeta) error {
 	b := s.db.NewBatch()
 	defer b.Close()
-	for k, v := range s.pending {
-		if err := b.Set([]byte(k), v, nil); err != nil {
-			return fmt.Errorf("replica: commit height %d: %w", meta.Height, err)
-		}
+	if err := s.ov.Writes(
+		func(k, v []byte) error { return b.Set(k, v, nil) },
+		func(k []byte) error { return b.Delete(k, nil) }); err != nil {
+		return fmt.Errorf("replica: commit height %d: %w", meta.Height, err)
 	}
-	for k := range s.deleted {
-		if err := b.Delete([]byte(k), nil); err != nil {
-			return fmt.Errorf("replica: commit height %d: %w", meta.Height, err)
-		}
-	}
-	enc, err := encMode.Marshal(meta)
+	enc, err := subnet.Marshal(meta)
 	if err != nil {
 		return err
 	}
@@ -193,18 +153,10 @@ func (s *store) loadMeta() (storeMeta, error) {
 	if err != nil || !ok {
 		return m, err
 	}
-	if err := decMode.Unmarshal(v, &m); err != nil {
+	if err := subnet.Unmarshal(v, &m); err != nil {
 		return m, fmt.Errorf("replica: decode state meta: %w", err)
 	}
 	return m, nil
-}
-
-// heightKey returns prefix || big-endian h, which sorts by height.
-func heightKey(prefix string, h uint64) []byte {
-	k := make([]byte, len(prefix)+8)
-	copy(k, prefix)
-	binary.BigEndian.PutUint64(k[len(prefix):], h)
-	return k
 }
 
 func hasPrefix(k []byte, p string) bool { return bytes.HasPrefix(k, []byte(p)) }

@@ -7,20 +7,21 @@ import (
 
 	"github.com/chainkey/chainkey/ingress"
 	"github.com/chainkey/chainkey/principal"
+	"github.com/chainkey/chainkey/replica/api"
 	"github.com/chainkey/chainkey/rpc"
 )
 
-// statusOnly is a minimal Backend for the example.
+// statusOnly is a minimal node for the example.
 type statusOnly struct{}
 
-func (statusOnly) Sign(context.Context, *ingress.Envelope) (*rpc.SignResult, error) {
-	return nil, rpc.ErrNotReady
+func (statusOnly) Sign(context.Context, *api.SignRequest) (*api.SignResult, error) {
+	return nil, api.ErrNotReady
 }
 func (statusOnly) PublicKey(context.Context, string, principal.Principal, [][]byte) ([]byte, []byte, error) {
-	return nil, nil, rpc.ErrUnknownKey
+	return nil, nil, api.ErrUnknownKey
 }
-func (statusOnly) Status(context.Context) (*rpc.Status, error) {
-	return &rpc.Status{SubnetID: principal.Management(), Height: 9}, nil
+func (statusOnly) Status(context.Context) (*api.Status, error) {
+	return &api.Status{SubnetID: principal.Management(), Height: 9}, nil
 }
 
 func Example() {

@@ -4,9 +4,10 @@ import (
 	"fmt"
 	"testing"
 
-	"github.com/chainkey/chainkey/replica"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+
+	"github.com/chainkey/chainkey/replica/api"
 )
 
 func TestNodeErrorMapping(t *testing.T) {
@@ -14,10 +15,10 @@ func TestNodeErrorMapping(t *testing.T) {
 		err  error
 		code codes.Code
 	}{
-		{replica.ErrDuplicateRequest, codes.AlreadyExists},
-		{fmt.Errorf("%w: too late", replica.ErrExpired), codes.InvalidArgument},
-		{fmt.Errorf("%w: ecdsa:secp256k1:x", replica.ErrUnknownKey), codes.NotFound},
-		{fmt.Errorf("%w: key not yet available", replica.ErrNotReady), codes.Unavailable},
+		{api.ErrDuplicateRequest, codes.AlreadyExists},
+		{fmt.Errorf("%w: too late", api.ErrExpired), codes.InvalidArgument},
+		{fmt.Errorf("%w: ecdsa:secp256k1:x", api.ErrUnknownKey), codes.NotFound},
+		{fmt.Errorf("%w: key not yet available", api.ErrNotReady), codes.Unavailable},
 		{fmt.Errorf("replica: other"), codes.Internal},
 	} {
 		st := status.Convert(toStatus("sign", c.err))

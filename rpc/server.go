@@ -6,9 +6,12 @@
 // strict decoding, the sender's signature, the sender being the
 // self-authenticating principal of the sender's key, and the expiry window.
 // A request that fails is answered at once with a gRPC status and never
-// enters a block. The node re-verifies every envelope it executes, with the
-// block time, so this early check is an optimisation and a clear error for
-// the caller, not the security boundary.
+// enters a block. This is the node's one check of the envelope before
+// consensus: the server hands the node an api.SignRequest, which only
+// verification makes, and the node remembers it for its mempool. Every
+// node re-verifies every envelope it executes, with the block time, so
+// this early check is an optimisation and a clear error for the caller,
+// not the security boundary.
 //
 // Errors map to gRPC codes as follows:
 //
@@ -33,7 +36,7 @@ import (
 	"github.com/chainkey/chainkey/ingress"
 	"github.com/chainkey/chainkey/principal"
 	"github.com/chainkey/chainkey/proto/chainkeypb"
-	"github.com/chainkey/chainkey/replica"
+	"github.com/chainkey/chainkey/replica/api"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/reflection"
@@ -43,59 +46,6 @@ import (
 // DefaultMaxExpiry is how far in the future a request's expiry may lie, as
 // on the Internet Computer (5 minutes).
 const DefaultMaxExpiry = 5 * time.Minute
-
-// Errors a Backend returns (wrapped) so that the server can map them to
-// gRPC codes. They are the node's own sentinel errors, so a replica.Node's
-// errors need no translation.
-var (
-	ErrDuplicateRequest = replica.ErrDuplicateRequest
-	ErrExpired          = replica.ErrExpired
-	ErrUnknownKey       = replica.ErrUnknownKey
-	ErrNotReady         = replica.ErrNotReady
-)
-
-// Backend is the node the server exposes: package replica's Node through
-// NodeBackend, or a fake in tests.
-type Backend interface {
-	// Sign executes a signed signing request and blocks until the signature
-	// is combined and certified, or ctx ends.
-	Sign(ctx context.Context, env *ingress.Envelope) (*SignResult, error)
-	// PublicKey returns the key derived for caller and path, and its chain
-	// code.
-	PublicKey(ctx context.Context, keyID string, caller principal.Principal, path [][]byte) (publicKey, chainCode []byte, err error)
-	// Status describes the subnet.
-	Status(ctx context.Context) (*Status, error)
-}
-
-// SignResult is the reply to a signing request.
-type SignResult struct {
-	Signature   []byte
-	PublicKey   []byte // the derived key
-	Certificate []byte // IC certificate over the reply
-	Height      uint64
-}
-
-// Status describes a subnet as one node sees it.
-type Status struct {
-	SubnetID          principal.Principal
-	Height            uint64
-	CertifiedHeight   uint64
-	RootKeyDER        []byte
-	Members           []Member
-	KeyIDs            []string
-	PresignatureStock map[string]int
-	KeyGen            string         // "dkg" or "bootstrap-dealer"
-	Convicted         map[int]uint64 // node index -> height of conviction
-}
-
-// Member is one node of the subnet.
-type Member struct {
-	Index   int
-	NodeID  string
-	Address string // p2p host:port
-	GRPC    string // gRPC host:port
-	Up      bool
-}
 
 // ServerOptions configures a Server. The zero value is usable.
 type ServerOptions struct {
@@ -109,17 +59,18 @@ type ServerOptions struct {
 	Logger *slog.Logger
 }
 
-// Server implements chainkeypb.ChainKeyServer on a Backend.
+// Server implements chainkeypb.ChainKeyServer on a node (api.Node:
+// package replica's Node, or a test double).
 type Server struct {
 	chainkeypb.UnimplementedChainKeyServer
-	backend   Backend
+	backend   api.Node
 	maxExpiry time.Duration
 	now       func() time.Time
 	log       *slog.Logger
 }
 
-// NewServer returns a Server for b.
-func NewServer(b Backend, opt ServerOptions) *Server {
+// NewServer returns a Server for the node b.
+func NewServer(b api.Node, opt ServerOptions) *Server {
 	s := &Server{backend: b, maxExpiry: opt.MaxExpiry, now: opt.Now, log: opt.Logger}
 	if s.maxExpiry <= 0 {
 		s.maxExpiry = DefaultMaxExpiry
@@ -136,7 +87,7 @@ func NewServer(b Backend, opt ServerOptions) *Server {
 // NewGRPCServer returns a grpc.Server with the ChainKey service of b and
 // server reflection registered. Messages larger than an envelope (plus
 // framing) are refused by gRPC itself.
-func NewGRPCServer(b Backend, opt ServerOptions, grpcOpts ...grpc.ServerOption) *grpc.Server {
+func NewGRPCServer(b api.Node, opt ServerOptions, grpcOpts ...grpc.ServerOption) *grpc.Server {
 	grpcOpts = append([]grpc.ServerOption{grpc.MaxRecvMsgSize(ingress.MaxEnvelopeSize + 1024)}, grpcOpts...)
 	g := grpc.NewServer(grpcOpts...)
 	chainkeypb.RegisterChainKeyServer(g, NewServer(b, opt))
@@ -150,11 +101,12 @@ func (s *Server) Sign(ctx context.Context, req *chainkeypb.SignRequest) (*chaink
 	if err != nil {
 		return nil, s.refuse("sign", err)
 	}
-	c, id, err := env.Verify(s.now(), s.maxExpiry)
+	r, err := api.VerifySignRequest(env, s.now(), s.maxExpiry)
 	if err != nil {
 		return nil, s.refuse("sign", err)
 	}
-	res, err := s.backend.Sign(ctx, env)
+	c, id := r.Content(), r.ID()
+	res, err := s.backend.Sign(ctx, r)
 	if err != nil {
 		s.log.Info("sign failed", "request_id", fmt.Sprintf("%x", id), "sender", c.Sender.String(), "key_id", c.KeyID, "err", err)
 		return nil, toStatus("sign", err)
@@ -165,6 +117,7 @@ func (s *Server) Sign(ctx context.Context, req *chainkeypb.SignRequest) (*chaink
 		Certificate: res.Certificate,
 		Height:      res.Height,
 		RequestId:   id[:],
+		RecoveryId:  uint32(res.RecoveryID),
 	}, nil
 }
 
@@ -235,15 +188,15 @@ func toStatus(op string, err error) error {
 	switch {
 	case errors.Is(err, ingress.ErrBadSignature), errors.Is(err, ingress.ErrSenderMismatch), errors.Is(err, ingress.ErrAnonymous):
 		code = codes.Unauthenticated
-	case errors.Is(err, ingress.ErrExpired), errors.Is(err, ingress.ErrExpiryTooFar), errors.Is(err, ErrExpired):
+	case errors.Is(err, ingress.ErrExpired), errors.Is(err, ingress.ErrExpiryTooFar), errors.Is(err, api.ErrExpired):
 		code = codes.InvalidArgument
 	case errors.Is(err, ingress.ErrMalformed), errors.Is(err, ingress.ErrBadPublicKey):
 		code = codes.InvalidArgument
-	case errors.Is(err, ErrDuplicateRequest):
+	case errors.Is(err, api.ErrDuplicateRequest):
 		code = codes.AlreadyExists
-	case errors.Is(err, ErrUnknownKey):
+	case errors.Is(err, api.ErrUnknownKey):
 		code = codes.NotFound
-	case errors.Is(err, ErrNotReady):
+	case errors.Is(err, api.ErrNotReady):
 		code = codes.Unavailable
 	case errors.Is(err, context.Canceled):
 		code = codes.Canceled

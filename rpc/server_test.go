@@ -14,6 +14,7 @@ import (
 	"github.com/chainkey/chainkey/ingress"
 	"github.com/chainkey/chainkey/principal"
 	"github.com/chainkey/chainkey/proto/chainkeypb"
+	"github.com/chainkey/chainkey/replica/api"
 	"github.com/decred/dcrd/dcrec/secp256k1/v4"
 	secpecdsa "github.com/decred/dcrd/dcrec/secp256k1/v4/ecdsa"
 	"google.golang.org/grpc"
@@ -43,46 +44,40 @@ func fakeKey(keyID string, caller principal.Principal, path [][]byte) *secp256k1
 	return secp256k1.PrivKeyFromBytes(h.Sum(nil))
 }
 
-func (f *fakeBackend) Sign(ctx context.Context, env *ingress.Envelope) (*SignResult, error) {
+func (f *fakeBackend) Sign(ctx context.Context, req *api.SignRequest) (*api.SignResult, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.calls++
 	if f.notReady {
-		return nil, fmt.Errorf("fake: %w", ErrNotReady)
+		return nil, fmt.Errorf("fake: %w", api.ErrNotReady)
 	}
-	c, id, err := env.Verify(time.Now(), DefaultMaxExpiry)
-	if err != nil {
-		return nil, err
-	}
+	c, id := req.Content(), req.ID()
 	if c.KeyID != "ecdsa:secp256k1:dfx_test_key" {
-		return nil, fmt.Errorf("fake: %s: %w", c.KeyID, ErrUnknownKey)
+		return nil, fmt.Errorf("fake: %s: %w", c.KeyID, api.ErrUnknownKey)
 	}
 	if f.seen[id] {
-		return nil, fmt.Errorf("fake: %x: %w", id, ErrDuplicateRequest)
+		return nil, fmt.Errorf("fake: %x: %w", id, api.ErrDuplicateRequest)
 	}
 	f.seen[id] = true
 	k := fakeKey(c.KeyID, c.Sender, c.DerivationPath)
-	sig := secpecdsa.Sign(k, c.MessageHash)
-	r, s := sig.R(), sig.S()
-	out := make([]byte, 64)
-	r.PutBytesUnchecked(out[:32])
-	s.PutBytesUnchecked(out[32:])
-	return &SignResult{Signature: out, PublicKey: k.PubKey().SerializeCompressed(), Certificate: []byte{0xd9, 0xd9, 0xf7}, Height: 7}, nil
+	compact := secpecdsa.SignCompact(k, c.MessageHash, true) // 31 + recovery id ‖ r ‖ s
+	out := compact[1:]
+	return &api.SignResult{Signature: out, RecoveryID: compact[0] - 31, PublicKey: k.PubKey().SerializeCompressed(), Certificate: []byte{0xd9, 0xd9, 0xf7}, Height: 7}, nil
 }
 
 func (f *fakeBackend) PublicKey(ctx context.Context, keyID string, caller principal.Principal, path [][]byte) ([]byte, []byte, error) {
 	if keyID != "ecdsa:secp256k1:dfx_test_key" {
-		return nil, nil, fmt.Errorf("fake: %w", ErrUnknownKey)
+		return nil, nil, fmt.Errorf("fake: %w", api.ErrUnknownKey)
 	}
 	return fakeKey(keyID, caller, path).PubKey().SerializeCompressed(), make([]byte, 32), nil
 }
 
-func (f *fakeBackend) Status(ctx context.Context) (*Status, error) {
-	return &Status{
+func (f *fakeBackend) Status(ctx context.Context) (*api.Status, error) {
+	return &api.Status{
 		SubnetID:          principal.SelfAuthenticating([]byte("subnet")),
 		Height:            42,
 		RootKeyDER:        []byte{0x30},
-		Members:           []Member{{Index: 0, NodeID: "n0", Address: "127.0.0.1:1", Up: true}},
+		Members:           []api.Member{{Index: 0, NodeID: "n0", Address: "127.0.0.1:1", Up: true}},
 		KeyIDs:            []string{"ecdsa:secp256k1:dfx_test_key"},
 		PresignatureStock: map[string]int{"ecdsa:secp256k1:dfx_test_key": 5},
 	}, nil
@@ -155,6 +150,9 @@ func TestSignRoundTripAndReplay(t *testing.T) {
 	s.SetByteSlice(res.Signature[32:])
 	if !secpecdsa.NewSignature(&r, &s).Verify(hash[:], pk) {
 		t.Fatal("signature does not verify")
+	}
+	if rec, _, err := secpecdsa.RecoverCompact(append([]byte{31 + byte(res.RecoveryId)}, res.Signature...), hash[:]); err != nil || !rec.IsEqual(pk) {
+		t.Fatalf("recovery id %d does not recover the key: %v", res.RecoveryId, err)
 	}
 	_, id, _ := env.DecodeSignContent()
 	if !bytes.Equal(res.RequestId, id[:]) || res.Height != 7 {
@@ -252,7 +250,7 @@ func TestBackendErrorCodes(t *testing.T) {
 		err  error
 		code codes.Code
 	}{
-		{fmt.Errorf("x: %w", ErrExpired), codes.InvalidArgument},
+		{fmt.Errorf("x: %w", api.ErrExpired), codes.InvalidArgument},
 		{context.Canceled, codes.Canceled},
 		{context.DeadlineExceeded, codes.DeadlineExceeded},
 		{errors.New("boom"), codes.Internal},

@@ -111,7 +111,7 @@ func serveNodeGRPC(n *replica.Node, addr string, log *slog.Logger, opts ...grpc.
 	if err != nil {
 		return nil, "", fmt.Errorf("grpc listen %s: %w", addr, err)
 	}
-	srv := rpc.NewGRPCServer(rpc.NodeBackend(n), rpc.ServerOptions{Logger: log}, opts...)
+	srv := rpc.NewGRPCServer(n, rpc.ServerOptions{Logger: log}, opts...)
 	if bs := n.BitcoinService(); bs != nil {
 		bitcoinpb.RegisterBitcoinServer(srv, bs)
 	}

@@ -14,13 +14,13 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/decred/dcrd/dcrec/secp256k1/v4"
 	secpecdsa "github.com/decred/dcrd/dcrec/secp256k1/v4/ecdsa"
 
 	"github.com/chainkey/chainkey/ingress"
 	"github.com/chainkey/chainkey/principal"
+	"github.com/chainkey/chainkey/replica/api"
 	"github.com/chainkey/chainkey/rpc"
 )
 
@@ -39,20 +39,17 @@ func cliFakeKey(keyID string, caller principal.Principal, path [][]byte) *secp25
 	return secp256k1.PrivKeyFromBytes(h.Sum(nil))
 }
 
-func (f *cliFakeBackend) Sign(_ context.Context, env *ingress.Envelope) (*rpc.SignResult, error) {
-	c, id, err := env.Verify(time.Now(), rpc.DefaultMaxExpiry)
-	if err != nil {
-		return nil, err
-	}
+func (f *cliFakeBackend) Sign(_ context.Context, req *api.SignRequest) (*api.SignResult, error) {
+	c, id := req.Content(), req.ID()
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.signs++
 	if f.seen[id] {
-		return nil, rpc.ErrDuplicateRequest
+		return nil, api.ErrDuplicateRequest
 	}
 	f.seen[id] = true
 	if c.KeyID != "ecdsa:secp256k1:dfx_test_key" {
-		return nil, rpc.ErrUnknownKey
+		return nil, api.ErrUnknownKey
 	}
 	k := cliFakeKey(c.KeyID, c.Sender, c.DerivationPath)
 	sig := secpecdsa.Sign(k, c.MessageHash)
@@ -60,18 +57,18 @@ func (f *cliFakeBackend) Sign(_ context.Context, env *ingress.Envelope) (*rpc.Si
 	out := make([]byte, 64)
 	r.PutBytesUnchecked(out[:32])
 	s.PutBytesUnchecked(out[32:])
-	return &rpc.SignResult{Signature: out, PublicKey: k.PubKey().SerializeCompressed(), Height: 1}, nil
+	return &api.SignResult{Signature: out, PublicKey: k.PubKey().SerializeCompressed(), Height: 1}, nil
 }
 
 func (f *cliFakeBackend) PublicKey(_ context.Context, keyID string, caller principal.Principal, path [][]byte) ([]byte, []byte, error) {
 	if keyID != "ecdsa:secp256k1:dfx_test_key" {
-		return nil, nil, rpc.ErrUnknownKey
+		return nil, nil, api.ErrUnknownKey
 	}
 	return cliFakeKey(keyID, caller, path).PubKey().SerializeCompressed(), make([]byte, 32), nil
 }
 
-func (f *cliFakeBackend) Status(context.Context) (*rpc.Status, error) {
-	return &rpc.Status{SubnetID: principal.SelfAuthenticating([]byte("s")), Height: 3, RootKeyDER: []byte{0x30, 0}, KeyIDs: []string{"ecdsa:secp256k1:dfx_test_key"}}, nil
+func (f *cliFakeBackend) Status(context.Context) (*api.Status, error) {
+	return &api.Status{SubnetID: principal.SelfAuthenticating([]byte("s")), Height: 3, RootKeyDER: []byte{0x30, 0}, KeyIDs: []string{"ecdsa:secp256k1:dfx_test_key"}}, nil
 }
 
 func startCLIFake(t *testing.T) string {

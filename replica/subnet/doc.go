@@ -1,0 +1,48 @@
+// Package subnet is the deterministic core of a chainkey subnet: what every
+// node computes identically from the agreed blocks.
+//
+// It defines the wire formats that peers exchange through consensus (block
+// transactions, vote extensions and the Bitcoin payload), the replicated
+// core state and request records, the certified state tree of a height,
+// the messages the subnet signs with its threshold BLS keys, the app hash,
+// and the overlay that collects a height's writes over the committed
+// state. It does no I/O: it imports no consensus engine, database,
+// network, file system or clock. The committed state is read through the
+// Storage interface; time and randomness arrive with the block.
+//
+// Package replica is the node around it: the ABCI++ application that
+// CometBFT drives, the state store on disk, the node's secret shares and
+// the Node API. Decoders here see input from other nodes and are strict:
+// canonical CBOR with integer keys, no unknown fields or duplicate keys,
+// bounded sizes; what decodes re-encodes to the same bytes.
+//
+// # Wire formats
+//
+// A block transaction (Tx) is a CBOR map with exactly one of: a combined
+// certification signature (CertTx), a combined beacon signature
+// (BeaconTx), evidence of a bad share (EvidenceTx), a caller's signing
+// request (SignTx), a combined signature answering one (ReplyTx), or a key
+// lifecycle message (ProtocolTx: DKG or IDKG dealing, complaint, opening).
+// A vote extension (VoteExt) carries a node's threshold shares for the
+// next proposer. The Bitcoin payload is not CBOR: it starts with
+// BitcoinPayloadMagic, whose first byte 0xff cannot start a CBOR item, so
+// no transaction decodes as both.
+//
+// # Components
+//
+// A Component is a part of the replicated state beside the signing core
+// that blocks carry payloads for; its transactions start with 0xff and
+// its ComponentID, and the Components registry routes them, one per
+// component per block. The Bitcoin canister is the first (its payload
+// magic is 0xff ‖ "ckbtc" ‖ 1); Wasm canister execution is to be the
+// next. Adding one registers it; the proposal checks and block execution
+// do not change.
+//
+// # State and hashes
+//
+// State is the small, always-loaded part of the replicated state; bulk
+// data lives under its own keys in Storage. The app hash of a height
+// (AppHash) chains the previous one, the digest of the height's writes
+// (Overlay.WritesDigest), the core state and the root of the certified
+// tree (CertifiedTree), so it covers the whole state.
+package subnet

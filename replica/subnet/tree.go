@@ -1,0 +1,110 @@
+package subnet
+
+import (
+	"bytes"
+	"fmt"
+	"slices"
+	"sync"
+
+	"github.com/chainkey/chainkey/certification"
+)
+
+// ReplyBlob is the reply recorded in the certified tree for a replied
+// signing request: CBOR {1: signature, 2: public key}.
+type ReplyBlob struct {
+	Signature []byte `cbor:"1,keyasint"`
+	PublicKey []byte `cbor:"2,keyasint"`
+}
+
+// CertifiedTree builds the IC-style hash tree of the state at a height:
+//
+//	/time                          LEB128 block time in nanoseconds
+//	/subnet/<id>/public_key        DER root public key
+//	/request_status/<id>/status    "received" | "replied" | "rejected"
+//	/request_status/<id>/reply     reply blob (replied)
+//	/request_status/<id>/reject_message
+//	/bitcoin/<network>/state_hash  SHA-256 of the Bitcoin canister state (extra)
+//
+// Requests stay in the tree until their ingress expiry, as on the IC.
+func CertifiedTree(timeNS int64, subnetID []byte, rootKeyDER []byte, records map[string]*RequestRecord, extra ...certification.PathValue) (certification.HashTree, error) {
+	return new(TreeCache).Build(timeNS, subnetID, rootKeyDER, records, extra...)
+}
+
+// TreeCache keeps the subtree of every request between heights: a
+// request's subtree changes once or twice in its life (received, then
+// replied or rejected), so a height hashes only the new ones and the forks
+// above them, not every request until its expiry.
+type TreeCache struct {
+	mu   sync.Mutex
+	subs map[string]cachedRequest
+}
+
+type cachedRequest struct {
+	status, reject string
+	height         uint64
+	sig, pub       []byte
+	node           certification.Labeled // request id -> its subtree
+}
+
+func (c *cachedRequest) matches(r *RequestRecord) bool {
+	return c.status == r.Status && c.height == r.Height && c.reject == r.Reject &&
+		bytes.Equal(c.sig, r.Signature) && bytes.Equal(c.pub, r.PublicKey)
+}
+
+// Build builds the tree of a height (see CertifiedTree), reusing the
+// subtrees of requests unchanged since the last call. It is safe for
+// concurrent use.
+func (c *TreeCache) Build(timeNS int64, subnetID []byte, rootKeyDER []byte, records map[string]*RequestRecord, extra ...certification.PathValue) (certification.HashTree, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	entries := []certification.PathValue{
+		{Path: [][]byte{[]byte("time")}, Value: certification.AppendLEB128(nil, uint64(timeNS))},
+		{Path: [][]byte{[]byte("subnet"), subnetID, []byte("public_key")}, Value: rootKeyDER},
+	}
+	subs := make(map[string]cachedRequest, len(records))
+	ids := make([]string, 0, len(records))
+	for id, r := range records {
+		sub, ok := c.subs[id]
+		if !ok || !sub.matches(r) {
+			leaves := []certification.PathValue{{Path: [][]byte{[]byte("status")}, Value: []byte(r.Status)}}
+			switch r.Status {
+			case StatusReplied:
+				blob, err := Marshal(ReplyBlob{Signature: r.Signature, PublicKey: r.PublicKey})
+				if err != nil {
+					return nil, err
+				}
+				leaves = append(leaves, certification.PathValue{Path: [][]byte{[]byte("reply")}, Value: blob})
+			case StatusRejected:
+				leaves = append(leaves, certification.PathValue{Path: [][]byte{[]byte("reject_message")}, Value: []byte(r.Reject)})
+			}
+			t, err := certification.BuildTree(leaves)
+			if err != nil {
+				return nil, fmt.Errorf("subnet: build state tree: %w", err)
+			}
+			sub = cachedRequest{status: r.Status, reject: r.Reject, height: r.Height, sig: r.Signature, pub: r.PublicKey,
+				node: certification.NewLabeled([]byte(id), t)}
+		}
+		subs[id] = sub
+		ids = append(ids, id)
+	}
+	c.subs = subs
+	slices.Sort(ids)
+	nodes := make([]certification.Labeled, len(ids))
+	for i, id := range ids {
+		nodes[i] = subs[id].node
+	}
+	var subtrees []certification.PathTree
+	if len(nodes) > 0 {
+		requests, err := certification.Forest(nodes)
+		if err != nil {
+			return nil, fmt.Errorf("subnet: build state tree: %w", err)
+		}
+		subtrees = append(subtrees, certification.PathTree{Path: [][]byte{[]byte("request_status")}, Tree: requests})
+	}
+	entries = append(entries, extra...)
+	t, err := certification.BuildTreeWith(entries, subtrees)
+	if err != nil {
+		return nil, fmt.Errorf("subnet: build state tree: %w", err)
+	}
+	return t, nil
+}
