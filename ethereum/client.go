@@ -47,7 +47,7 @@ type TxRequest struct {
 	Nonce                *uint64  // nil: the account's pending nonce
 	GasLimit             uint64   // 0: estimated by the node
 	MaxFeePerGas         *big.Int // nil: twice the latest base fee plus the tip
-	MaxPriorityFeePerGas *big.Int // nil: the node's suggested tip
+	MaxPriorityFeePerGas *big.Int // nil: the node's suggested tip, at most MaxFeePerGas
 }
 
 // Prepare completes req from the node's state into an unsigned EIP-1559
@@ -86,6 +86,9 @@ func Prepare(ctx context.Context, c Client, req TxRequest) (*types.Transaction, 
 	if tip == nil {
 		if tip, err = c.SuggestGasTipCap(ctx); err != nil {
 			return nil, nil, fmt.Errorf("ethereum: suggested tip: %w", err)
+		}
+		if req.MaxFeePerGas != nil && tip.Cmp(req.MaxFeePerGas) > 0 {
+			tip = req.MaxFeePerGas // a given fee cap bounds the suggested tip
 		}
 	}
 	feeCap := req.MaxFeePerGas
