@@ -82,28 +82,8 @@ func BenchmarkEthGeth(b *testing.B) {
 	chainID := big.NewInt(1337)
 	to := common.HexToAddress("0x0000000000000000000000000000000000000b0b")
 
-	b.Run("ThresholdSignTx", func(b *testing.B) {
-		accounts := make([]*ethAccount, len(info.GRPC))
-		for i, ep := range info.GRPC {
-			accounts[i] = accountAt(b, ep)
-		}
-		var next, nonce atomic.Uint64
-		b.SetParallelism(8) // 16 requests in flight on 2 cores
-		start := time.Now()
-		b.ResetTimer()
-		b.RunParallel(func(pb *testing.PB) {
-			acct := accounts[next.Add(1)%uint64(len(accounts))]
-			for pb.Next() {
-				tx := types.NewTx(&types.DynamicFeeTx{ChainID: chainID, Nonce: nonce.Add(1), GasTipCap: big.NewInt(1e9), GasFeeCap: big.NewInt(3e9), Gas: 21000, To: &to, Value: big.NewInt(1)})
-				if _, err := ethereum.SignTx(ctx, acct, acct.address, chainID, tx); err != nil {
-					b.Error(err)
-					return
-				}
-			}
-		})
-		b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "tx-sigs/s")
-	})
-
+	// Latency first, while the subnet's presignature stock is full; the
+	// throughput run then drains it and measures production.
 	b.Run("SignAndSend", func(b *testing.B) {
 		var toNode, toReceipt []time.Duration
 		b.ResetTimer()
@@ -134,5 +114,26 @@ func BenchmarkEthGeth(b *testing.B) {
 		b.ReportMetric(percentileMS(toNode, 0.5), "p50-sent-ms")
 		b.ReportMetric(percentileMS(toNode, 0.9), "p90-sent-ms")
 		b.ReportMetric(percentileMS(toReceipt, 0.5), "p50-mined-ms")
+	})
+	b.Run("ThresholdSignTx", func(b *testing.B) {
+		accounts := make([]*ethAccount, len(info.GRPC))
+		for i, ep := range info.GRPC {
+			accounts[i] = accountAt(b, ep)
+		}
+		var next, nonce atomic.Uint64
+		b.SetParallelism(8) // 16 requests in flight on 2 cores
+		start := time.Now()
+		b.ResetTimer()
+		b.RunParallel(func(pb *testing.PB) {
+			acct := accounts[next.Add(1)%uint64(len(accounts))]
+			for pb.Next() {
+				tx := types.NewTx(&types.DynamicFeeTx{ChainID: chainID, Nonce: nonce.Add(1), GasTipCap: big.NewInt(1e9), GasFeeCap: big.NewInt(3e9), Gas: 21000, To: &to, Value: big.NewInt(1)})
+				if _, err := ethereum.SignTx(ctx, acct, acct.address, chainID, tx); err != nil {
+					b.Error(err)
+					return
+				}
+			}
+		})
+		b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "tx-sigs/s")
 	})
 }
