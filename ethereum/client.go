@@ -18,6 +18,7 @@ import (
 type Client interface {
 	ChainID(ctx context.Context) (*big.Int, error)
 	BalanceAt(ctx context.Context, account common.Address, blockNumber *big.Int) (*big.Int, error)
+	NonceAt(ctx context.Context, account common.Address, blockNumber *big.Int) (uint64, error)
 	PendingNonceAt(ctx context.Context, account common.Address) (uint64, error)
 	HeaderByNumber(ctx context.Context, number *big.Int) (*types.Header, error)
 	SuggestGasPrice(ctx context.Context) (*big.Int, error)
@@ -78,7 +79,16 @@ func Prepare(ctx context.Context, c Client, req TxRequest) (*types.Transaction, 
 	}
 	var nonce uint64
 	if req.Nonce != nil {
+		// A nonce below the latest block's is used for good: refuse it
+		// before a threshold signature is spent on it.
 		nonce = *req.Nonce
+		mined, err := c.NonceAt(ctx, req.From, nil)
+		if err != nil {
+			return nil, nil, fmt.Errorf("ethereum: nonce of %s: %w", req.From.Hex(), err)
+		}
+		if nonce < mined {
+			return nil, nil, fmt.Errorf("%w (by a mined transaction): %s has sent %d transactions, nonce %d is taken", ErrNonceTaken, req.From.Hex(), mined, nonce)
+		}
 	} else if nonce, err = c.PendingNonceAt(ctx, req.From); err != nil {
 		return nil, nil, fmt.Errorf("ethereum: nonce of %s: %w", req.From.Hex(), err)
 	}

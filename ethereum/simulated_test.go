@@ -93,8 +93,21 @@ func TestSimulatedChain(t *testing.T) {
 
 	// Nonce taken: by a mined transaction, and by a pending one.
 	zero := uint64(0)
+	calls := signer.calls
 	if _, err := send(TxRequest{To: &to, Value: big.NewInt(1), Nonce: &zero}); !errors.Is(err, ErrNonceTaken) {
 		t.Fatalf("mined nonce reused: %v", err)
+	}
+	if signer.calls != calls {
+		t.Fatal("a signature was spent on a nonce known to be taken")
+	}
+	// The node's own refusal of a mined nonce is recognised too.
+	chainID, _ := c.ChainID(ctx)
+	reused, err := SignTx(ctx, signer, from, chainID, types.NewTx(&types.DynamicFeeTx{ChainID: chainID, GasTipCap: big.NewInt(1e9), GasFeeCap: big.NewInt(1e11), Gas: params.TxGas, To: &to}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := Send(ctx, c, reused); !errors.Is(err, ErrNonceTaken) {
+		t.Fatalf("node-side mined nonce: %v", err)
 	}
 	pending, err := send(TxRequest{To: &to, Value: big.NewInt(1)})
 	if err != nil {
@@ -123,7 +136,6 @@ func TestSimulatedChain(t *testing.T) {
 		t.Fatalf("empty account: %v", err)
 	}
 	// The node itself refuses a transaction the account cannot pay for.
-	chainID, _ := c.ChainID(ctx)
 	head, _ := c.HeaderByNumber(ctx, nil)
 	unpaid := types.NewTx(&types.DynamicFeeTx{ChainID: chainID, GasTipCap: big.NewInt(1), GasFeeCap: new(big.Int).Mul(head.BaseFee, big.NewInt(2)), Gas: params.TxGas, To: &to})
 	signed, err := SignTx(ctx, &keySigner{key: poor}, poorAddr, chainID, unpaid)
