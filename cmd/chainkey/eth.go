@@ -119,6 +119,7 @@ func (f *ethKeyFlags) account(ctx context.Context) (*ethAccount, error) {
 	return &ethAccount{c: c, keyID: f.keyID, path: path, timeout: f.timeout, address: addr}, nil
 }
 
+// Close closes the connection to the subnet node.
 func (a *ethAccount) Close() error { return a.c.Close() }
 
 // ethDial connects to an Ethereum node's JSON-RPC endpoint and checks that

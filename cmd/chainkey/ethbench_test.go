@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"crypto/rand"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -114,6 +115,30 @@ func BenchmarkEthGeth(b *testing.B) {
 		b.ReportMetric(percentileMS(toNode, 0.5), "p50-sent-ms")
 		b.ReportMetric(percentileMS(toNode, 0.9), "p90-sent-ms")
 		b.ReportMetric(percentileMS(toReceipt, 0.5), "p50-mined-ms")
+	})
+	// The same load of plain signing requests (random 32-byte hashes, no
+	// transaction around them), for comparison in the same run.
+	b.Run("ThresholdSignRaw", func(b *testing.B) {
+		accounts := make([]*ethAccount, len(info.GRPC))
+		for i, ep := range info.GRPC {
+			accounts[i] = accountAt(b, ep)
+		}
+		var next atomic.Uint64
+		b.SetParallelism(8)
+		start := time.Now()
+		b.ResetTimer()
+		b.RunParallel(func(pb *testing.PB) {
+			acct := accounts[next.Add(1)%uint64(len(accounts))]
+			hash := make([]byte, 32)
+			for pb.Next() {
+				rand.Read(hash)
+				if _, err := acct.SignHash(ctx, hash); err != nil {
+					b.Error(err)
+					return
+				}
+			}
+		})
+		b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "sigs/s")
 	})
 	b.Run("ThresholdSignTx", func(b *testing.B) {
 		accounts := make([]*ethAccount, len(info.GRPC))
