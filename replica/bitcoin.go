@@ -18,8 +18,8 @@ import (
 	"github.com/chainkey/chainkey/bitcoin/chain"
 	"github.com/chainkey/chainkey/bitcoin/service"
 	"github.com/chainkey/chainkey/certification"
-	bpb "github.com/chainkey/chainkey/rpc/bitcoinpb"
-	apb "github.com/chainkey/chainkey/rpc/btcservicepb"
+	bpb "github.com/chainkey/chainkey/proto/bitcoinpb"
+	apb "github.com/chainkey/chainkey/proto/btcservicepb"
 )
 
 // BitcoinConfig enables the Bitcoin integration on a node. The Bitcoin

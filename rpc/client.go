@@ -9,7 +9,7 @@ import (
 
 	"github.com/chainkey/chainkey/ingress"
 	"github.com/chainkey/chainkey/principal"
-	"github.com/chainkey/chainkey/rpc/chainkeypb"
+	"github.com/chainkey/chainkey/proto/chainkeypb"
 	"google.golang.org/grpc"
 )
 

@@ -1,5 +1,5 @@
 // Package rpc serves a chainkey node over gRPC (service chainkey.v1.ChainKey,
-// generated code in rpc/chainkeypb) and provides the matching client.
+// generated code in proto/chainkeypb) and provides the matching client.
 //
 // Signing requests arrive as signed ingress envelopes (package ingress). The
 // server parses and verifies each envelope before it reaches consensus:
@@ -32,8 +32,8 @@ import (
 
 	"github.com/chainkey/chainkey/ingress"
 	"github.com/chainkey/chainkey/principal"
+	"github.com/chainkey/chainkey/proto/chainkeypb"
 	"github.com/chainkey/chainkey/replica"
-	"github.com/chainkey/chainkey/rpc/chainkeypb"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/reflection"

@@ -13,7 +13,7 @@ import (
 
 	"github.com/chainkey/chainkey/ingress"
 	"github.com/chainkey/chainkey/principal"
-	"github.com/chainkey/chainkey/rpc/chainkeypb"
+	"github.com/chainkey/chainkey/proto/chainkeypb"
 	"github.com/decred/dcrd/dcrec/secp256k1/v4"
 	secpecdsa "github.com/decred/dcrd/dcrec/secp256k1/v4/ecdsa"
 	"google.golang.org/grpc"

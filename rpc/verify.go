@@ -6,7 +6,7 @@ import (
 	"fmt"
 
 	"github.com/chainkey/chainkey/certification"
-	"github.com/chainkey/chainkey/rpc/chainkeypb"
+	"github.com/chainkey/chainkey/proto/chainkeypb"
 	"github.com/chainkey/chainkey/thresholdsig"
 	"github.com/fxamacker/cbor/v2"
 )

@@ -7,7 +7,7 @@ import (
 	"testing"
 
 	"github.com/chainkey/chainkey/certification"
-	"github.com/chainkey/chainkey/rpc/chainkeypb"
+	"github.com/chainkey/chainkey/proto/chainkeypb"
 	"github.com/chainkey/chainkey/thresholdsig"
 	"github.com/fxamacker/cbor/v2"
 )

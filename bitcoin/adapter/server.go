@@ -9,7 +9,7 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
-	pb "github.com/chainkey/chainkey/rpc/btcservicepb"
+	pb "github.com/chainkey/chainkey/proto/btcservicepb"
 )
 
 // MaxProcessedHashes bounds processed_block_hashes in one request.

@@ -23,8 +23,8 @@ import (
 	"github.com/chainkey/chainkey/bitcoin/chain"
 	"github.com/chainkey/chainkey/bitcoin/regtest"
 	"github.com/chainkey/chainkey/bitcoin/service"
-	bpb "github.com/chainkey/chainkey/rpc/bitcoinpb"
-	apb "github.com/chainkey/chainkey/rpc/btcservicepb"
+	bpb "github.com/chainkey/chainkey/proto/bitcoinpb"
+	apb "github.com/chainkey/chainkey/proto/btcservicepb"
 )
 
 func skipShort(t *testing.T) {

@@ -9,7 +9,7 @@ import (
 	"github.com/chainkey/chainkey/bitcoin/chain"
 	"github.com/chainkey/chainkey/bitcoin/regtest"
 	"github.com/chainkey/chainkey/bitcoin/service"
-	bpb "github.com/chainkey/chainkey/rpc/bitcoinpb"
+	bpb "github.com/chainkey/chainkey/proto/bitcoinpb"
 )
 
 // A node hosts the Bitcoin service over its canister state; blocks arrive

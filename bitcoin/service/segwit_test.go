@@ -10,7 +10,7 @@ import (
 
 	"github.com/chainkey/chainkey/bitcoin/btcdtest"
 	"github.com/chainkey/chainkey/bitcoin/regtest"
-	bpb "github.com/chainkey/chainkey/rpc/bitcoinpb"
+	bpb "github.com/chainkey/chainkey/proto/bitcoinpb"
 )
 
 // TestBtcdSegwitTaproot mines past btcd v0.24's SegWit and Taproot

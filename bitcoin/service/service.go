@@ -24,8 +24,8 @@ import (
 
 	"github.com/chainkey/chainkey/bitcoin/canister"
 	"github.com/chainkey/chainkey/bitcoin/chain"
-	bpb "github.com/chainkey/chainkey/rpc/bitcoinpb"
-	apb "github.com/chainkey/chainkey/rpc/btcservicepb"
+	bpb "github.com/chainkey/chainkey/proto/bitcoinpb"
+	apb "github.com/chainkey/chainkey/proto/btcservicepb"
 )
 
 // Forwarder sends a checked transaction to the Bitcoin network.

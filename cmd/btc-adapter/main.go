@@ -24,7 +24,7 @@ import (
 
 	"github.com/chainkey/chainkey/bitcoin/adapter"
 	"github.com/chainkey/chainkey/bitcoin/chain"
-	pb "github.com/chainkey/chainkey/rpc/btcservicepb"
+	pb "github.com/chainkey/chainkey/proto/btcservicepb"
 )
 
 type peerList []string

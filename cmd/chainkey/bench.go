@@ -3,14 +3,16 @@ package main
 import (
 	"context"
 	"crypto/rand"
+	"errors"
 	"fmt"
 	"math"
 	"slices"
-	"strings"
 	"sync"
 	"time"
 
 	"github.com/spf13/cobra"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 
 	"github.com/chainkey/chainkey/ingress"
 	"github.com/chainkey/chainkey/rpc"
@@ -18,11 +20,14 @@ import (
 
 // benchResult is the JSON printed by `chainkey bench sign`.
 type benchResult struct {
-	Requests  int     `json:"requests"`
-	Errors    int     `json:"errors"`
-	P50MS     float64 `json:"p50_ms"`
-	P99MS     float64 `json:"p99_ms"`
-	PerSecond float64 `json:"per_second"`
+	Requests int `json:"requests"`
+	Errors   int `json:"errors"`
+	// ErrorKinds counts the errors by kind (the gRPC status code, or
+	// "transport" for errors without one) and gives one message of each.
+	ErrorKinds map[string]benchErrorKind `json:"error_kinds,omitempty"`
+	P50MS      float64                   `json:"p50_ms"`
+	P99MS      float64                   `json:"p99_ms"`
+	PerSecond  float64                   `json:"per_second"`
 }
 
 func newBenchCmd() *cobra.Command {
@@ -46,10 +51,12 @@ func newBenchSignCmd() *cobra.Command {
 		Short: "Measure signing latency and throughput",
 		Long: `Send signing requests for random messages from --concurrency parallel
 callers for --duration and print
-{"requests":N,"errors":N,"p50_ms":X,"p99_ms":X,"per_second":X}: requests is
-the number completed (errors included), latencies are over successful
+{"requests":N,"errors":N,"error_kinds":{...},"p50_ms":X,"p99_ms":X,"per_second":X}:
+requests is the number completed (errors included), error_kinds counts the
+errors by gRPC status code with one message of each kind, latencies are over successful
 requests, per_second is successful signatures per second. --endpoint may
-list several nodes separated by commas; callers are spread over them.`,
+list several nodes separated by commas; callers are spread over them
+(default: every node of the running local subnet).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			k, err := ingress.ParseKeyID(keyID)
@@ -70,9 +77,13 @@ list several nodes separated by commas; callers are spread over them.`,
 			if err != nil {
 				return fmt.Errorf("bench: %w", err)
 			}
+			target, err := resolveTarget(endpoints, "")
+			if err != nil {
+				return fmt.Errorf("bench: %w", err)
+			}
 			var clients []*rpc.Client
-			for _, ep := range strings.Split(endpoints, ",") {
-				c, err := rpc.DialTLS(strings.TrimSpace(ep), id, tlsCfg)
+			for _, ep := range target.Endpoints {
+				c, err := rpc.DialTLS(ep, id, tlsCfg)
 				if err != nil {
 					return fmt.Errorf("bench: %w", err)
 				}
@@ -93,13 +104,30 @@ list several nodes separated by commas; callers are spread over them.`,
 	}
 	f := cmd.Flags()
 	tlsf.register(f)
-	f.StringVar(&endpoints, "endpoint", "127.0.0.1:50051", "node gRPC endpoint host:port (comma-separated for several)")
+	f.StringVar(&endpoints, "endpoint", "", endpointHelp+"; comma-separated for several (default: every node of the local subnet)")
 	f.StringVar(&keyID, "key-id", "ecdsa:secp256k1:dfx_test_key", "key id")
 	f.StringVar(&identity, "identity", "", "caller identity PEM; default: the CLI's own identity")
 	f.DurationVar(&duration, "duration", 30*time.Second, "how long to send requests")
 	f.DurationVar(&timeout, "timeout", 60*time.Second, "per-request timeout")
 	f.IntVar(&concurrency, "concurrency", 8, "parallel requests")
 	return cmd
+}
+
+// benchErrorKind counts one kind of error in a bench run.
+type benchErrorKind struct {
+	Count   int    `json:"count"`
+	Example string `json:"example"`
+}
+
+// errorKind names the kind of a request error.
+func errorKind(err error) (kind, msg string) {
+	if st, ok := status.FromError(err); ok {
+		return st.Code().String(), st.Message()
+	}
+	if errors.Is(err, context.DeadlineExceeded) {
+		return codes.DeadlineExceeded.String(), err.Error()
+	}
+	return "transport", err.Error()
 }
 
 // runSignBench issues requests until duration has passed and waits for
@@ -110,6 +138,7 @@ func runSignBench(ctx context.Context, clients []*rpc.Client, k ingress.KeyID, d
 		latencies []time.Duration
 		errs      int
 		firstErr  error
+		kinds     = map[string]benchErrorKind{}
 		wg        sync.WaitGroup
 	)
 	start := time.Now()
@@ -133,6 +162,13 @@ func runSignBench(ctx context.Context, clients []*rpc.Client, k ingress.KeyID, d
 					if firstErr == nil {
 						firstErr = err
 					}
+					kind, msg := errorKind(err)
+					e := kinds[kind]
+					if e.Count == 0 {
+						e.Example = msg
+					}
+					e.Count++
+					kinds[kind] = e
 				} else {
 					latencies = append(latencies, d)
 				}
@@ -144,11 +180,12 @@ func runSignBench(ctx context.Context, clients []*rpc.Client, k ingress.KeyID, d
 	elapsed := time.Since(start)
 	slices.Sort(latencies)
 	r := &benchResult{
-		Requests:  len(latencies) + errs,
-		Errors:    errs,
-		P50MS:     percentileMS(latencies, 0.50),
-		P99MS:     percentileMS(latencies, 0.99),
-		PerSecond: math.Round(float64(len(latencies))/elapsed.Seconds()*100) / 100,
+		Requests:   len(latencies) + errs,
+		Errors:     errs,
+		ErrorKinds: kinds,
+		P50MS:      percentileMS(latencies, 0.50),
+		P99MS:      percentileMS(latencies, 0.99),
+		PerSecond:  math.Round(float64(len(latencies))/elapsed.Seconds()*100) / 100,
 	}
 	return r, firstErr
 }

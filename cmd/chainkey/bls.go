@@ -37,10 +37,15 @@ func newBLSVerifyCmd() *cobra.Command {
 public key (96-byte compressed G2, or its 133-byte DER form), hashing the message to G1
 with the DST BLS_SIG_BLS12381G1_XMD:SHA-256_SSWU_RO_NUL_. Prints {"valid":true} and
 exits 0, or prints {"valid":false,"error":"..."} and exits 1.`,
-		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
+		// Argument and flag errors are verdicts too, printed as JSON.
+		Args: cobra.ArbitraryArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
 			verdict := blsVerdict{Valid: true}
-			if err := blsVerify(pkHex, msgHex, sigHex); err != nil {
+			err := blsVerify(pkHex, msgHex, sigHex)
+			if len(args) > 0 {
+				err = fmt.Errorf("unexpected argument %q (every input is a flag)", args[0])
+			}
+			if err != nil {
 				verdict = blsVerdict{Error: err.Error()}
 			}
 			out, err := json.Marshal(verdict)
@@ -54,6 +59,7 @@ exits 0, or prints {"valid":false,"error":"..."} and exits 1.`,
 			return nil
 		},
 	}
+	jsonFlagErrors(cmd)
 	cmd.Flags().StringVar(&pkHex, "public-key", "", "public key in hex: 96-byte G2 point or 133-byte DER")
 	cmd.Flags().StringVar(&msgHex, "message", "", "message in hex (may be empty)")
 	cmd.Flags().StringVar(&sigHex, "signature", "", "signature in hex: 48-byte G1 point")
@@ -90,4 +96,16 @@ func blsDecodeHex(name, s string) ([]byte, error) {
 		return nil, fmt.Errorf("--%s: %w", name, err)
 	}
 	return b, nil
+}
+
+// jsonFlagErrors makes a verifier command report a flag it cannot parse as
+// its JSON verdict {"valid":false,"error":"..."} with exit status 1, like
+// every other failure.
+func jsonFlagErrors(cmd *cobra.Command) {
+	cmd.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
+		if werr := writeJSONLine(c.OutOrStdout(), blsVerdict{Error: err.Error()}); werr != nil {
+			return werr
+		}
+		return errSilent{code: 1}
+	})
 }

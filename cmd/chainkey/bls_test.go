@@ -78,3 +78,21 @@ func TestBLSVerifyCmd(t *testing.T) {
 		}
 	}
 }
+
+// TestBLSVerifyUsageErrorsAreJSON checks that a stray argument or an unknown
+// flag is reported as a JSON verdict too.
+func TestBLSVerifyUsageErrorsAreJSON(t *testing.T) {
+	for name, args := range map[string][]string{
+		"stray argument": {"--public-key", blsTestKey, "--message", blsTestMsg, "--signature", blsTestSig, "extra"},
+		"unknown flag":   {"--public-key", blsTestKey, "--bogus", "1"},
+	} {
+		v, _, err := runBLSVerify(t, args...)
+		if v.Valid || v.Error == "" {
+			t.Errorf("%s: verdict %+v, want invalid with an error", name, v)
+		}
+		var s errSilent
+		if !errors.As(err, &s) || s.code != 1 {
+			t.Errorf("%s: error %v, want exit status 1", name, err)
+		}
+	}
+}

@@ -16,8 +16,8 @@ import (
 	"github.com/chainkey/chainkey/bitcoin/canister"
 	"github.com/chainkey/chainkey/bitcoin/chain"
 	"github.com/chainkey/chainkey/bitcoin/service"
+	bpb "github.com/chainkey/chainkey/proto/bitcoinpb"
 	"github.com/chainkey/chainkey/rpc"
-	bpb "github.com/chainkey/chainkey/rpc/bitcoinpb"
 )
 
 // btcUtxo and btcUtxosOutput are the JSON printed by `chainkey btc utxos`.

@@ -23,8 +23,8 @@ import (
 	"github.com/chainkey/chainkey/bitcoin/btcdtest"
 	"github.com/chainkey/chainkey/bitcoin/chain"
 	"github.com/chainkey/chainkey/bitcoin/regtest"
+	apb "github.com/chainkey/chainkey/proto/btcservicepb"
 	"github.com/chainkey/chainkey/replica"
-	apb "github.com/chainkey/chainkey/rpc/btcservicepb"
 )
 
 func TestInitBitcoinFlags(t *testing.T) {

@@ -86,6 +86,7 @@ empty"} and exits 0, or prints {"valid":false,"error":"..."} and exits 1.`,
 			return nil
 		},
 	}
+	jsonFlagErrors(cmd)
 	cmd.Flags().StringVar(&rootKeyHex, "root-key", "", "root public key in hex: 96-byte G2 point or 133-byte DER")
 	cmd.Flags().StringVar(&canisterText, "canister-id", "", "canister principal (text form) that a delegation must cover")
 	cmd.Flags().DurationVar(&maxAge, "max-age", 0, "maximum age of the certificate's /time; 0 = no age checks")

@@ -28,7 +28,9 @@ func newDeriveCmd() *cobra.Command {
 		Long: `Derive the public key and chain code of a canister's threshold key from the
 master public key and chain code, exactly as the Internet Computer's
 ecdsa_public_key and schnorr_public_key do. The derivation path is the
-canister id's bytes followed by every --path element (hex, possibly empty).
+canister id's bytes followed by every --path element (hex, possibly empty);
+without --canister-id it is the --path elements alone (a raw derivation path,
+as in the Internet Computer's own derivation samples).
 Prints {"public_key":"hex","chain_code":"hex"}.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -40,17 +42,20 @@ Prints {"public_key":"hex","chain_code":"hex"}.`,
 			if err != nil {
 				return fmt.Errorf("derive: --chain-code: %w", err)
 			}
-			p, err := principal.Parse(canister)
-			if err != nil {
-				return fmt.Errorf("derive: --canister-id: %w", err)
-			}
 			path := make([][]byte, len(pathHex))
 			for i, h := range pathHex {
 				if path[i], err = hex.DecodeString(h); err != nil {
 					return fmt.Errorf("derive: --path element %d: %w", i, err)
 				}
 			}
-			full := derivation.CanisterPath(p.Bytes(), path)
+			full := path
+			if canister != "" {
+				p, err := principal.Parse(canister)
+				if err != nil {
+					return fmt.Errorf("derive: --canister-id: %w", err)
+				}
+				full = derivation.CanisterPath(p.Bytes(), path)
+			}
 			var k *derivation.Key
 			switch algorithm {
 			case "ecdsa-secp256k1", "bip340-secp256k1":
@@ -78,9 +83,9 @@ Prints {"public_key":"hex","chain_code":"hex"}.`,
 	f.StringVar(&algorithm, "algorithm", "", "ecdsa-secp256k1, bip340-secp256k1 or ed25519")
 	f.StringVar(&masterHex, "master-public-key", "", "master public key (hex; 33-byte SEC1 compressed or 32-byte Ed25519)")
 	f.StringVar(&chainCodeHex, "chain-code", "", "master chain code (hex, 32 bytes)")
-	f.StringVar(&canister, "canister-id", "", "canister id (principal text)")
+	f.StringVar(&canister, "canister-id", "", "canister id (principal text); without it the path is --path alone")
 	f.StringArrayVar(&pathHex, "path", nil, "derivation path element (hex; repeat for more elements, empty allowed)")
-	for _, name := range []string{"algorithm", "master-public-key", "chain-code", "canister-id"} {
+	for _, name := range []string{"algorithm", "master-public-key", "chain-code"} {
 		_ = cmd.MarkFlagRequired(name)
 	}
 	return cmd

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"encoding/hex"
 	"encoding/json"
 	"os"
 	"strings"
@@ -134,5 +135,54 @@ func TestDeriveRejects(t *testing.T) {
 	}
 	if _, err := runDerive(t, append(args, "--path", "0g")...); err == nil {
 		t.Error("bad hex path accepted")
+	}
+}
+
+// TestDeriveRawPathSamples derives the Internet Computer's own samples
+// (dfinity/ic-pub-key), whose paths carry no canister id, with --path alone.
+func TestDeriveRawPathSamples(t *testing.T) {
+	raw, err := os.ReadFile("testdata/ic-derivation-samples.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	type sample struct {
+		Name      string  `json:"name"`
+		PublicKey string  `json:"public_key"`
+		ChainCode string  `json:"chain_code"`
+		Path      *string `json:"derivation_path"`
+		WantKey   string  `json:"expected_public_key"`
+		WantChain string  `json:"expected_chain_code"`
+	}
+	type set struct {
+		TestVectors []sample `json:"test_vectors"`
+	}
+	var all map[string]map[string]set
+	if err := json.Unmarshal(raw, &all); err != nil {
+		t.Fatal(err)
+	}
+	algs := map[string]string{"secp256k1": "ecdsa-secp256k1", "bip340secp256k1": "bip340-secp256k1", "ed25519": "ed25519"}
+	count := 0
+	for _, byCurve := range all {
+		for curve, s := range byCurve {
+			for _, v := range s.TestVectors {
+				args := []string{"--algorithm", algs[curve], "--master-public-key", v.PublicKey, "--chain-code", v.ChainCode}
+				if v.Path != nil {
+					for _, el := range strings.Split(*v.Path, "/") {
+						args = append(args, "--path", hex.EncodeToString([]byte(el)))
+					}
+				}
+				o, err := runDerive(t, args...)
+				if err != nil {
+					t.Fatalf("%s: %v", v.Name, err)
+				}
+				if o.PublicKey != v.WantKey || o.ChainCode != v.WantChain {
+					t.Errorf("%s: got %+v, want %s %s", v.Name, o, v.WantKey, v.WantChain)
+				}
+				count++
+			}
+		}
+	}
+	if count != 9 {
+		t.Fatalf("ran %d samples, want 9", count)
 	}
 }

@@ -13,9 +13,9 @@ import (
 	"github.com/spf13/cobra"
 	"google.golang.org/grpc"
 
+	"github.com/chainkey/chainkey/proto/bitcoinpb"
 	"github.com/chainkey/chainkey/replica"
 	"github.com/chainkey/chainkey/rpc"
-	"github.com/chainkey/chainkey/rpc/bitcoinpb"
 )
 
 func newNodeCmd() *cobra.Command {
@@ -54,6 +54,11 @@ served over TLS 1.3 only (clients: --tls or --tls-ca).`,
 			if err != nil {
 				return fmt.Errorf("node: %w", err)
 			}
+			lock, err := lockHome(home)
+			if err != nil {
+				return fmt.Errorf("node: %w", err)
+			}
+			defer lock.release()
 			cfg.Logger = log
 			if err := btcFlagsNode.apply(cfg); err != nil {
 				return fmt.Errorf("node: %w", err)

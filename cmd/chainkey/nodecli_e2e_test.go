@@ -29,8 +29,8 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/chainkey/chainkey/ingress"
+	"github.com/chainkey/chainkey/proto/chainkeypb"
 	"github.com/chainkey/chainkey/rpc"
-	"github.com/chainkey/chainkey/rpc/chainkeypb"
 )
 
 // upInfo is the JSON `chainkey up --json` prints.

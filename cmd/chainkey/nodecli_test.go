@@ -28,8 +28,9 @@ import (
 // (flags, identity, JSON output, error lines). The end-to-end tests use a
 // real subnet.
 type cliFakeBackend struct {
-	mu   sync.Mutex
-	seen map[[32]byte]bool
+	mu    sync.Mutex
+	seen  map[[32]byte]bool
+	signs int // Sign calls received
 }
 
 func cliFakeKey(keyID string, caller principal.Principal, path [][]byte) *secp256k1.PrivateKey {
@@ -45,6 +46,7 @@ func (f *cliFakeBackend) Sign(_ context.Context, env *ingress.Envelope) (*rpc.Si
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	f.signs++
 	if f.seen[id] {
 		return nil, rpc.ErrDuplicateRequest
 	}
@@ -73,15 +75,21 @@ func (f *cliFakeBackend) Status(context.Context) (*rpc.Status, error) {
 }
 
 func startCLIFake(t *testing.T) string {
+	_, ep := startCLIFakeBackend(t)
+	return ep
+}
+
+func startCLIFakeBackend(t *testing.T) (*cliFakeBackend, string) {
 	t.Helper()
 	lis, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	g := rpc.NewGRPCServer(&cliFakeBackend{seen: map[[32]byte]bool{}}, rpc.ServerOptions{})
+	f := &cliFakeBackend{seen: map[[32]byte]bool{}}
+	g := rpc.NewGRPCServer(f, rpc.ServerOptions{})
 	go g.Serve(lis)
 	t.Cleanup(g.Stop)
-	return lis.Addr().String()
+	return f, lis.Addr().String()
 }
 
 // runCLI runs the root command with args and returns stdout.
@@ -124,11 +132,17 @@ func TestClientCommandsAgainstFake(t *testing.T) {
 		t.Fatal(err)
 	}
 	var sg struct {
-		Signature string `json:"signature"`
-		PublicKey string `json:"public_key"`
+		Signature  string `json:"signature"`
+		PublicKey  string `json:"public_key"`
+		Certified  *bool  `json:"certified"`
+		RecoveryID *int   `json:"recovery_id"`
 	}
 	if err := json.Unmarshal([]byte(out), &sg); err != nil {
 		t.Fatalf("sign output %q: %v", out, err)
+	}
+	// No root key was given or found: the output says nothing was checked.
+	if sg.Certified == nil || *sg.Certified || sg.RecoveryID == nil {
+		t.Fatalf("sign output %q: want certified false and an ECDSA recovery id", out)
 	}
 	if sg.PublicKey != pk.PublicKey {
 		t.Fatalf("sign used key %s, pubkey returned %s (identity not reused?)", sg.PublicKey, pk.PublicKey)
@@ -243,5 +257,47 @@ func TestInitCmd(t *testing.T) {
 	}
 	if _, err := runCLI(t, "node", "--home", t.TempDir()); err == nil {
 		t.Fatal("node started without a configuration")
+	}
+}
+
+// TestSignRefusesBadRootKeyBeforeSending checks that a malformed --root-key
+// is refused before any request is signed and sent.
+func TestSignRefusesBadRootKeyBeforeSending(t *testing.T) {
+	t.Setenv("XDG_CONFIG_HOME", t.TempDir())
+	f, ep := startCLIFakeBackend(t)
+	hash := strings.Repeat("11", 32)
+	for name, key := range map[string]string{
+		"not hex":    "zz",
+		"not a key":  "3000",
+		"raw G2 key": blsTestKey, // 96 bytes: the DER form is required
+	} {
+		_, err := runCLI(t, "sign", "--endpoint", ep, "--hash", hash, "--root-key", key)
+		if err == nil || !strings.Contains(err.Error(), "--root-key") {
+			t.Errorf("%s: error %v, want a --root-key error", name, err)
+		}
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.signs != 0 {
+		t.Fatalf("%d requests reached the node despite a bad --root-key", f.signs)
+	}
+}
+
+// TestBenchCountsErrorKinds checks that bench reports its errors by kind.
+func TestBenchCountsErrorKinds(t *testing.T) {
+	t.Setenv("XDG_CONFIG_HOME", t.TempDir())
+	ep := startCLIFake(t)
+	out, err := runCLI(t, "bench", "sign", "--endpoint", ep, "--key-id", "schnorr:ed25519:nope", "--duration", "200ms", "--concurrency", "1")
+	if err == nil {
+		t.Fatal("bench with an unknown key succeeded")
+	}
+	line, _, _ := strings.Cut(out, "\n")
+	var br benchResult
+	if err := json.Unmarshal([]byte(line), &br); err != nil {
+		t.Fatalf("bench output %q: %v", out, err)
+	}
+	k, ok := br.ErrorKinds["NotFound"]
+	if br.Errors == 0 || !ok || k.Count != br.Errors || k.Example == "" {
+		t.Fatalf("bench output %q: want every error counted under NotFound with an example", out)
 	}
 }

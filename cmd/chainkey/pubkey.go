@@ -48,11 +48,15 @@ ecdsa_public_key / schnorr_public_key do. Prints
 				}
 				who = ingress.Sender(id)
 			}
+			target, err := resolveTarget(endpoint, "")
+			if err != nil {
+				return fmt.Errorf("pubkey: %w", err)
+			}
 			tlsCfg, err := tlsf.config()
 			if err != nil {
 				return fmt.Errorf("pubkey: %w", err)
 			}
-			c, err := rpc.DialTLS(endpoint, nil, tlsCfg)
+			c, err := rpc.DialTLS(target.Endpoints[0], nil, tlsCfg)
 			if err != nil {
 				return fmt.Errorf("pubkey: %w", err)
 			}
@@ -71,7 +75,7 @@ ecdsa_public_key / schnorr_public_key do. Prints
 	}
 	f := cmd.Flags()
 	tlsf.register(f)
-	f.StringVar(&endpoint, "endpoint", "127.0.0.1:50051", "node gRPC endpoint host:port")
+	f.StringVar(&endpoint, "endpoint", "", endpointHelp)
 	f.StringVar(&keyID, "key-id", "ecdsa:secp256k1:dfx_test_key", "key id: ecdsa:secp256k1:NAME, schnorr:bip340secp256k1:NAME or schnorr:ed25519:NAME")
 	f.StringArrayVar(&paths, "path", nil, "derivation path element (hex, repeatable; may be empty)")
 	f.StringVar(&identity, "identity", "", "caller identity PEM (Ed25519 or secp256k1); default: the CLI's own identity")

@@ -42,13 +42,29 @@ func newStatusCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "status",
 		Short: "Show a node's view of the subnet as JSON",
-		Args:  cobra.NoArgs,
+		Long: `Ask a node how it sees the subnet and print one JSON object:
+
+  subnet_id           the subnet's principal (self-authenticating, from the root key)
+  height              the last block height the node committed
+  certified_height    the last height whose state the subnet has threshold-signed
+  root_key            the subnet's root public key, DER hex (what "sign --root-key" checks against)
+  members             one entry per node: index, node_id (principal of its node key),
+                      address (P2P host:port), grpc (host:port), up (this node, or a peer it is connected to)
+  key_ids             the threshold keys the subnet holds (ecdsa:..., schnorr:...)
+  presignature_stock  per key id, presignatures ready for signing requests
+  key_gen             how the threshold keys were created: "dkg", or "bootstrap-dealer" (tests only)
+  convicted           node index -> height at which the subnet convicted it of lying`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			target, err := resolveTarget(endpoint, "")
+			if err != nil {
+				return fmt.Errorf("status: %w", err)
+			}
 			tlsCfg, err := tlsf.config()
 			if err != nil {
 				return fmt.Errorf("status: %w", err)
 			}
-			c, err := rpc.DialTLS(endpoint, nil, tlsCfg)
+			c, err := rpc.DialTLS(target.Endpoints[0], nil, tlsCfg)
 			if err != nil {
 				return fmt.Errorf("status: %w", err)
 			}
@@ -79,7 +95,7 @@ func newStatusCmd() *cobra.Command {
 			return writeJSONLine(cmd.OutOrStdout(), out)
 		},
 	}
-	cmd.Flags().StringVar(&endpoint, "endpoint", "127.0.0.1:50051", "node gRPC endpoint host:port")
+	cmd.Flags().StringVar(&endpoint, "endpoint", "", endpointHelp)
 	cmd.Flags().DurationVar(&timeout, "timeout", 10*time.Second, "request timeout")
 	tlsf.register(cmd.Flags())
 	return cmd

@@ -29,6 +29,9 @@ type upOutput struct {
 	GRPC     []string `json:"grpc"`
 	Metrics  []string `json:"metrics,omitempty"`
 	Home     string   `json:"home"`
+	// PID is the process running the subnet (send it SIGINT or SIGTERM to
+	// stop the subnet).
+	PID int `json:"pid"`
 }
 
 // defaultUpHome is the local subnet's directory under the user's data
@@ -59,9 +62,16 @@ func newUpCmd() *cobra.Command {
 		Long: `Start a subnet of --nodes nodes in this process on loopback, create its
 threshold keys, then print the subnet id, the root public key (DER, hex) and
 every node's endpoints; with --json one JSON object
-{"subnet_id","root_key","grpc":[host:port...],"metrics":[host:port...],"home"}.
-It runs until interrupted (Ctrl-C) and then stops cleanly. Running it again
-on the same --home resumes the same subnet and keys.
+{"subnet_id","root_key","grpc":[host:port...],"metrics":[host:port...],"home","pid"}.
+It runs until interrupted (Ctrl-C, or SIGINT/SIGTERM to the pid it prints)
+and then stops cleanly. Running it again on the same --home resumes the same
+subnet and keys. While it runs, "pubkey", "sign", "status" and "bench" find
+it without --endpoint.
+
+Under "go run", signals sent to the go process itself do not reach the
+subnet: go ignores SIGINT while its child runs. Stop it with Ctrl-C, or
+signal the pid printed here; if the go process is killed, the subnet stops
+too.
 
 With --bitcoin-adapter (a running btc-adapter's unix://PATH or HOST:PORT) and
 --bitcoin-network, every node hosts the Bitcoin canister: block proposers put
@@ -79,6 +89,12 @@ them, and each node's gRPC endpoint serves the Bitcoin service used by
 			if err := os.MkdirAll(home, 0o700); err != nil {
 				return fmt.Errorf("up: %w", err)
 			}
+			lock, err := lockHome(home)
+			if err != nil {
+				return fmt.Errorf("up: %w", err)
+			}
+			defer lock.release()
+			stopWithParent()
 			if !cmd.Flags().Changed("nodes") {
 				nodes = 0 // resume whatever is there, or the default of 4
 				if _, err := os.Stat(filepath.Join(home, "node0")); errors.Is(err, os.ErrNotExist) {
@@ -174,7 +190,12 @@ them, and each node's gRPC endpoint serves the Bitcoin service used by
 				GRPC:     addrs,
 				Metrics:  metrics,
 				Home:     home,
+				PID:      os.Getpid(),
 			}
+			if err := writeLocalSubnet(home, out); err != nil {
+				log.Warn("client commands will need --endpoint", "err", err)
+			}
+			defer removeLocalSubnet(home)
 			if asJSON {
 				if err := writeJSONLine(cmd.OutOrStdout(), out); err != nil {
 					stopServers()
@@ -192,8 +213,8 @@ them, and each node's gRPC endpoint serves the Bitcoin service used by
 					}
 					fmt.Fprintln(w)
 				}
-				fmt.Fprintf(w, "try: chainkey sign --endpoint %s --key-id ecdsa:secp256k1:dfx_test_key --hash %s\n", addrs[0], hex.EncodeToString(make([]byte, 32)))
-				fmt.Fprintln(w, "press Ctrl-C to stop")
+				fmt.Fprintf(w, "try: %s sign --key-id ecdsa:secp256k1:dfx_test_key --hash %s\n", cliName(), hex.EncodeToString(make([]byte, 32)))
+				fmt.Fprintf(w, "press Ctrl-C to stop (or kill -INT %d)\n", out.PID)
 			}
 			<-ctx.Done()
 			log.Info("stopping local subnet")
@@ -202,7 +223,7 @@ them, and each node's gRPC endpoint serves the Bitcoin service used by
 				return fmt.Errorf("up: stop: %w", err)
 			}
 			if !asJSON {
-				fmt.Fprintln(cmd.OutOrStdout(), "stopped; run chainkey up again to resume")
+				fmt.Fprintf(cmd.OutOrStdout(), "stopped; run %s up again to resume\n", cliName())
 			}
 			return nil
 		},
