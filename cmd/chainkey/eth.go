@@ -42,15 +42,16 @@ type ethSignTxOutput struct {
 // ethKeyFlags select the subnet node and the threshold key whose address
 // holds the ETH: the caller identity, key id and derivation path.
 type ethKeyFlags struct {
-	endpoint, keyID, identity string
-	paths                     []string
-	timeout                   time.Duration
-	tls                       tlsFlags
+	endpoint, keyID, identity, rootKeyHex string
+	paths                                 []string
+	timeout                               time.Duration
+	tls                                   tlsFlags
 }
 
 func (f *ethKeyFlags) register(fs *pflag.FlagSet) {
 	f.tls.register(fs)
-	fs.StringVar(&f.endpoint, "endpoint", "127.0.0.1:50051", "node gRPC endpoint host:port")
+	fs.StringVar(&f.endpoint, "endpoint", "", endpointHelp)
+	fs.StringVar(&f.rootKeyHex, "root-key", "", "subnet root public key (DER hex) to verify each signature's certificate against (default: the local subnet's)")
 	fs.StringVar(&f.keyID, "key-id", "ecdsa:secp256k1:dfx_test_key", "threshold key id: ecdsa:secp256k1:NAME")
 	fs.StringArrayVar(&f.paths, "path", nil, "derivation path element (hex, repeatable; may be empty)")
 	fs.StringVar(&f.identity, "identity", "", "caller identity PEM (Ed25519 or secp256k1); default: the CLI's own identity")
@@ -65,15 +66,34 @@ type ethAccount struct {
 	path    [][]byte
 	timeout time.Duration
 	address common.Address
+	// rootKey, if set, is the subnet's root key: every signature's
+	// certificate is checked against it.
+	rootKey []byte
 }
 
-// SignHash asks the subnet for the threshold signature r||s of hash.
+// SignHash asks the subnet for the threshold signature r||s of hash and,
+// when the root key is known, checks the reply's certificate. (The reply's
+// recovery id is not needed: SignTx finds it and checks the signature
+// against the account's address.)
 func (a *ethAccount) SignHash(ctx context.Context, hash []byte) ([]byte, error) {
 	ctx, cancel := context.WithTimeout(ctx, a.timeout)
 	defer cancel()
-	res, err := a.c.Sign(ctx, rpc.SignArgs{KeyID: a.keyID, DerivationPath: a.path, MessageHash: hash})
+	env, err := a.c.NewSignEnvelope(rpc.SignArgs{KeyID: a.keyID, DerivationPath: a.path, MessageHash: hash})
+	if err != nil {
+		return nil, err
+	}
+	res, err := a.c.SignEnvelope(ctx, env)
 	if err != nil {
 		return nil, rpcErrorLine("threshold signature", err)
+	}
+	if a.rootKey != nil {
+		_, reqID, err := env.DecodeSignContent()
+		if err != nil {
+			return nil, err
+		}
+		if err := rpc.VerifySignResponse(res, a.rootKey, reqID); err != nil {
+			return nil, err
+		}
 	}
 	return res.GetSignature(), nil
 }
@@ -92,6 +112,10 @@ func (f *ethKeyFlags) account(ctx context.Context) (*ethAccount, error) {
 	if err != nil {
 		return nil, err
 	}
+	target, err := resolveTarget(f.endpoint, f.rootKeyHex)
+	if err != nil {
+		return nil, err
+	}
 	id, err := loadCallerIdentity(f.identity)
 	if err != nil {
 		return nil, err
@@ -100,7 +124,7 @@ func (f *ethKeyFlags) account(ctx context.Context) (*ethAccount, error) {
 	if err != nil {
 		return nil, err
 	}
-	c, err := rpc.DialTLS(f.endpoint, id, tlsCfg)
+	c, err := rpc.DialTLS(target.Endpoints[0], id, tlsCfg)
 	if err != nil {
 		return nil, err
 	}
@@ -116,7 +140,7 @@ func (f *ethKeyFlags) account(ctx context.Context) (*ethAccount, error) {
 		c.Close()
 		return nil, err
 	}
-	return &ethAccount{c: c, keyID: f.keyID, path: path, timeout: f.timeout, address: addr}, nil
+	return &ethAccount{c: c, keyID: f.keyID, path: path, timeout: f.timeout, address: addr, rootKey: target.RootKey}, nil
 }
 
 // Close closes the connection to the subnet node.

@@ -101,7 +101,8 @@ func TestEthGethEndToEnd(t *testing.T) {
 
 	// A transfer.
 	to := common.HexToAddress("0x000000000000000000000000000000000000c4a1")
-	keyArgs := []string{"--endpoint", info.GRPC[2], "--path", "657468", "--rpc", node.URL}
+	// Every signature's certificate is checked against the root key.
+	keyArgs := []string{"--endpoint", info.GRPC[2], "--path", "657468", "--rpc", node.URL, "--root-key", info.RootKey}
 	r := ethSendCLI(t, append([]string{"--to", to.Hex(), "--value", "1234500000000000000"}, keyArgs...)...)
 	if r.From != from.Hex() || r.Nonce != 0 {
 		t.Fatalf("send printed %+v", r)
@@ -152,6 +153,16 @@ func TestEthGethEndToEnd(t *testing.T) {
 	got, _ := ec.BalanceAt(ctx, from, nil)
 	if want := new(big.Int).Sub(funding, spent); got.Cmp(want) != 0 {
 		t.Fatalf("sender has %s wei, want %s", got, want)
+	}
+
+	// A signature whose certificate does not verify under the given root
+	// key is not used: nothing is sent.
+	// (The Internet Computer mainnet's root key, valid but not this
+	// subnet's.)
+	before, _ := ec.PendingNonceAt(ctx, from)
+	ethFails(t, "certificate", "eth", "send", "--to", to.Hex(), "--value", "1", "--endpoint", info.GRPC[1], "--path", "657468", "--rpc", node.URL, "--root-key", blsTestDERPrefix+blsTestKey)
+	if after, _ := ec.PendingNonceAt(ctx, from); after != before {
+		t.Fatalf("nonce moved from %d to %d: a transaction was sent", before, after)
 	}
 
 	// Refusals from the real node.
