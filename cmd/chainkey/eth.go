@@ -301,8 +301,12 @@ func ethSend(ctx context.Context, ec ethereum.Client, a *ethAccount, req ethereu
 	if err != nil {
 		return out, err
 	}
-	fmt.Fprintf(progress, "eth: signing transaction from %s (chain %s, nonce %d, gas %d, max fee %s wei/gas) with the subnet's threshold key\n",
-		a.address.Hex(), chainID, tx.Nonce(), tx.Gas(), tx.GasFeeCap())
+	checked := ""
+	if a.rootKey != nil {
+		checked = ", certificate checked against the subnet's root key"
+	}
+	fmt.Fprintf(progress, "eth: signing transaction from %s (chain %s, nonce %d, gas %d, max fee %s wei/gas) with the subnet's threshold key%s\n",
+		a.address.Hex(), chainID, tx.Nonce(), tx.Gas(), tx.GasFeeCap(), checked)
 	signed, err := ethereum.SignTx(ctx, a, a.address, chainID, tx)
 	if err != nil {
 		return out, err
