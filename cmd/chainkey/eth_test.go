@@ -176,6 +176,24 @@ func TestEthCommandsSimulated(t *testing.T) {
 		t.Fatal(err)
 	}
 
+	// A contract that always reverts: the estimate fails before anything
+	// is signed; with a gas limit given, the transaction is mined with
+	// status 0, printed, and the command fails.
+	out, stderr, err = runEth(t, "", append([]string{"eth", "send", "--data", "0x600580600b6000396000f3" + "60006000fd"}, keyArgs...)...)
+	if err != nil {
+		t.Fatalf("deploy: %v\n%s", err, stderr)
+	}
+	var created ethSendOutput
+	if err := json.Unmarshal([]byte(out), &created); err != nil || created.ContractAddress == "" {
+		t.Fatalf("deploy printed %q (%v)", out, err)
+	}
+	ethFails(t, "execution reverted", append([]string{"eth", "send", "--to", created.ContractAddress}, keyArgs...)...)
+	out, _, err = runEth(t, "", append([]string{"eth", "send", "--to", created.ContractAddress, "--gas-limit", "50000"}, keyArgs...)...)
+	var reverted ethSendOutput
+	if err == nil || !strings.Contains(err.Error(), "status 0") || json.Unmarshal([]byte(out), &reverted) != nil || reverted.Status != 0 || reverted.BlockNumber == 0 {
+		t.Fatalf("reverting call: %v, printed %q", err, out)
+	}
+
 	ethFails(t, "nonce already used", append([]string{"eth", "send", "--to", to.Hex(), "--value", "1", "--nonce", "0"}, keyArgs...)...)
 	ethFails(t, "insufficient funds", append([]string{"eth", "send", "--to", to.Hex(), "--value", "2000000000000000000"}, keyArgs...)...)
 	ethFails(t, "insufficient funds", "eth", "send", "--to", to.Hex(), "--value", "1", "--endpoint", ep, "--path", "01", "--rpc", url)
