@@ -63,3 +63,19 @@ func Example() {
 	// address: 0x7E5F4552091A69125d5DfCb7b8C2659029395Bdf
 	// type: 2 sender: 0x7E5F4552091A69125d5DfCb7b8C2659029395Bdf
 }
+
+func ExampleParseUnsignedTx() {
+	// The example transaction of EIP-155, as `chainkey eth sign-tx` reads it.
+	tx, chainID, err := ethereum.ParseUnsignedTx([]byte(`{"type":0,"chain_id":"1","nonce":9,
+		"to":"0x3535353535353535353535353535353535353535","value":"1000000000000000000",
+		"gas_limit":21000,"gas_price":"20000000000"}`))
+	if err != nil {
+		panic(err)
+	}
+	hash, err := ethereum.SigningHash(tx, chainID)
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println(hash.Hex())
+	// Output: 0xdaf5a779ae972f972197303d7b574746c7ef83eadac0f2791ad23db92e4c8e53
+}
