@@ -25,6 +25,7 @@ func newRootCmd() *cobra.Command {
 	}
 	// Each command group lives in its own file and is registered here.
 	root.AddCommand(newDeriveCmd(), newBLSCmd(), newPubkeyCmd(), newSignCmd(), newStatusCmd(), newBenchCmd(), newCertCmd(), newUpCmd(), newInitCmd(), newNodeCmd(), newBTCCmd())
+	root.AddCommand(newCandidCmd())
 	return root
 }
 
