@@ -712,12 +712,12 @@ func (p *parser) fieldVals(variant bool) (*tval, error) {
 	if variant && len(v.fields) != 1 {
 		return nil, p.errorf("a variant value has exactly one tag")
 	}
-	for i := range v.fields {
-		for j := 0; j < i; j++ {
-			if v.fields[i].id == v.fields[j].id {
-				return nil, p.errorf("duplicate field %d", v.fields[i].id)
-			}
+	seen := make(map[uint32]bool, len(v.fields))
+	for _, f := range v.fields {
+		if seen[f.id] {
+			return nil, p.errorf("duplicate field %d", f.id)
 		}
+		seen[f.id] = true
 	}
 	return v, nil
 }
@@ -941,14 +941,12 @@ func conv(v *tval, t *Type, depth int) (Value, error) {
 			return nil, mismatch()
 		}
 		fs := make([]FieldValue, len(t.Fields))
+		byID := make(map[uint32]*tval, len(v.fields))
+		for _, g := range v.fields {
+			byID[g.id] = g.v
+		}
 		for i, f := range t.Fields {
-			var fv *tval
-			for _, g := range v.fields {
-				if g.id == f.ID {
-					fv = g.v
-					break
-				}
-			}
+			fv := byID[f.ID]
 			if fv == nil {
 				x, ok := nullOf(f.Type)
 				if !ok {

@@ -82,6 +82,9 @@ func (r *reader) subtypeBody(w, t *Type) bool {
 		// Arguments are contravariant, results covariant, both read like
 		// tuples: missing trailing entries must be nullable.
 		return r.tupleSub(t.Args, w.Args) && r.tupleSub(w.Results, t.Results)
+	case KindFuture:
+		// Reflexivity: the same future type, byte for byte.
+		return w.op == t.op && string(w.future) == string(t.future)
 	case KindService:
 		for _, m := range t.Methods {
 			wm, ok := w.Method(m.Name)
