@@ -180,3 +180,46 @@ func TestConformance(t *testing.T) {
 		t.Errorf("ran %d asserts, the suite has 467", total)
 	}
 }
+
+// TestConformanceCached runs every binary input of the suite through one
+// decoder with a table cache, twice, and checks it decides as the uncached
+// decoder does.
+func TestConformanceCached(t *testing.T) {
+	files, _ := filepath.Glob("testdata/conformance/*.test.did")
+	d := Decoder{Cache: new(TableCache)}
+	n := 0
+	for round := 0; round < 2; round++ {
+		for _, f := range files {
+			src, err := os.ReadFile(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			asserts, err := parseTestFile(string(src))
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, a := range asserts {
+				for _, in := range []*testInput{a.left, a.right} {
+					if in == nil || !in.blob {
+						continue
+					}
+					n++
+					want, werr := Unmarshal([]byte(in.data), a.types)
+					got, gerr := d.Unmarshal([]byte(in.data), a.types)
+					if (werr == nil) != (gerr == nil) {
+						t.Fatalf("%s:%d: cached %v, uncached %v", f, a.line, gerr, werr)
+					}
+					for i := range want {
+						if !Equal(want[i], got[i]) {
+							t.Fatalf("%s:%d: cached decode differs", f, a.line)
+						}
+					}
+				}
+			}
+		}
+	}
+	if len(d.Cache.entries) == 0 {
+		t.Fatal("cache never filled")
+	}
+	t.Logf("%d decodes through a cache of %d tables", n, len(d.Cache.entries))
+}

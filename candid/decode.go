@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"math"
 	"math/big"
+	"math/bits"
+	"sync"
 	"unicode/utf8"
 
 	"github.com/chainkey/chainkey/principal"
@@ -27,6 +29,55 @@ type Decoder struct {
 	// MaxCost is the budget of one message. Zero means DefaultBaseCost plus
 	// four units per byte of the message.
 	MaxCost int64
+	// Cache, if set, remembers parsed type tables across messages.
+	Cache *TableCache
+}
+
+// TableCache remembers the type tables of recently decoded messages, so that
+// decoding many messages of the same types parses each table once (a
+// message whose bytes start with a remembered table reuses its types). It
+// is safe for concurrent use; the zero value is ready to use. It holds at
+// most 16 tables of at most 4 KiB each.
+type TableCache struct {
+	mu      sync.Mutex
+	entries []cachedTable
+	next    int
+}
+
+type cachedTable struct {
+	header  string // the table and argument types, after the magic
+	args    []*Type
+	entries int // table length, charged to the budget as if parsed
+}
+
+const (
+	cacheEntries  = 16
+	cacheMaxBytes = 4096
+)
+
+func (c *TableCache) lookup(data []byte) (cachedTable, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, e := range c.entries {
+		if len(data) >= len(e.header) && string(data[:len(e.header)]) == e.header {
+			return e, true
+		}
+	}
+	return cachedTable{}, false
+}
+
+func (c *TableCache) add(e cachedTable) {
+	if len(e.header) > cacheMaxBytes {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.entries) < cacheEntries {
+		c.entries = append(c.entries, e)
+		return
+	}
+	c.entries[c.next] = e
+	c.next = (c.next + 1) % cacheEntries
 }
 
 // ErrBudget is returned (wrapped) when a message costs more to decode than
@@ -77,6 +128,7 @@ func (d Decoder) UnmarshalAny(data []byte) ([]*Type, []Value, error) {
 func UnmarshalAny(data []byte) ([]*Type, []Value, error) { return Decoder{}.UnmarshalAny(data) }
 
 type reader struct {
+	cache  *TableCache
 	data   []byte
 	pos    int
 	budget int64
@@ -85,12 +137,12 @@ type reader struct {
 	zero   map[*Type]int8
 }
 
-func (d Decoder) newReader(data []byte) *reader {
+func (d Decoder) newReader(data []byte) reader {
 	budget := d.MaxCost
 	if budget <= 0 {
 		budget = DefaultBaseCost + 4*int64(len(data))
 	}
-	return &reader{data: data, budget: budget}
+	return reader{data: data, budget: budget, cache: d.Cache}
 }
 
 var (
@@ -209,27 +261,47 @@ func (r *reader) header() ([]*Type, error) {
 		return nil, errors.New("no DIDL magic")
 	}
 	r.pos = 4
+	if r.cache != nil {
+		if e, ok := r.cache.lookup(r.data[4:]); ok {
+			if err := r.charge(int64(e.entries)); err != nil {
+				return nil, err
+			}
+			r.pos += len(e.header)
+			return e.args, nil
+		}
+	}
+	args, n, err := r.parseHeader()
+	if err != nil {
+		return nil, err
+	}
+	if r.cache != nil {
+		r.cache.add(cachedTable{header: string(r.data[4:r.pos]), args: args, entries: n})
+	}
+	return args, nil
+}
+
+func (r *reader) parseHeader() ([]*Type, int, error) {
 	n, err := r.count(1)
 	if err != nil {
-		return nil, fmt.Errorf("type table: %w", err)
+		return nil, 0, fmt.Errorf("type table: %w", err)
 	}
 	if err := r.charge(int64(n)); err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	table := make([]Type, n)
 	for i := range table {
 		if err := r.entry(table, i); err != nil {
-			return nil, fmt.Errorf("type table entry %d: %w", i, err)
+			return nil, 0, fmt.Errorf("type table entry %d: %w", i, err)
 		}
 	}
 	nargs, err := r.count(1)
 	if err != nil {
-		return nil, fmt.Errorf("argument types: %w", err)
+		return nil, 0, fmt.Errorf("argument types: %w", err)
 	}
 	args := make([]*Type, nargs)
 	for i := range args {
 		if args[i], err = r.typeRef(table); err != nil {
-			return nil, fmt.Errorf("argument type %d: %w", i, err)
+			return nil, 0, fmt.Errorf("argument type %d: %w", i, err)
 		}
 	}
 	// Service methods must refer to function types; this can only be
@@ -239,12 +311,12 @@ func (r *reader) header() ([]*Type, error) {
 		if t.Kind == KindService {
 			for _, m := range t.Methods {
 				if m.Type.Kind != KindFunc {
-					return nil, fmt.Errorf("type table entry %d: method %q is not a function", i, m.Name)
+					return nil, 0, fmt.Errorf("type table entry %d: method %q is not a function", i, m.Name)
 				}
 			}
 		}
 	}
-	return args, nil
+	return args, n, nil
 }
 
 // typeRef reads a type reference: a primitive opcode or a table index.
@@ -425,11 +497,16 @@ func (r *reader) value(w, t *Type) (Value, error) {
 	if err := r.charge(1); err != nil {
 		return nil, err
 	}
-	r.depth++
-	defer func() { r.depth-- }()
-	if r.depth > maxDepth {
+	if r.depth >= maxDepth {
 		return nil, errDepth
 	}
+	r.depth++
+	v, err := r.valueAt(w, t)
+	r.depth--
+	return v, err
+}
+
+func (r *reader) valueAt(w, t *Type) (Value, error) {
 	switch t.Kind {
 	case KindReserved:
 		return Reserved{}, r.skip(w)
@@ -608,7 +685,7 @@ func (r *reader) nat() (*big.Int, error) {
 		for i, b := range bs {
 			x |= uint64(b&0x7f) << (7 * i)
 		}
-		return new(big.Int).SetUint64(x), nil
+		return smallBig(x, false), nil
 	}
 	return bigFromLEB(bs, false), nil
 }
@@ -633,9 +710,37 @@ func (r *reader) int() (*big.Int, error) {
 		if bs[len(bs)-1]&0x40 != 0 {
 			x |= -1 << (7 * len(bs))
 		}
-		return big.NewInt(x), nil
+		if x < 0 {
+			return smallBig(uint64(-x), true), nil
+		}
+		return smallBig(uint64(x), false), nil
 	}
 	return bigFromLEB(bs, true), nil
+}
+
+// smallBig returns a number of at most 64 bits in one allocation: the
+// big.Int and its one-word magnitude live together.
+func smallBig(x uint64, neg bool) *big.Int {
+	if x == 0 {
+		return new(big.Int)
+	}
+	if bits.UintSize == 32 {
+		n := new(big.Int).SetUint64(x)
+		if neg {
+			n.Neg(n)
+		}
+		return n
+	}
+	b := new(struct {
+		n big.Int
+		w [1]big.Word
+	})
+	b.w[0] = big.Word(x)
+	b.n.SetBits(b.w[:])
+	if neg {
+		b.n.Neg(&b.n)
+	}
+	return &b.n
 }
 
 // bigFromLEB converts LEB128 groups (least significant first) to a number.
@@ -866,11 +971,16 @@ func (r *reader) skip(w *Type) error {
 	if err := r.charge(1); err != nil {
 		return err
 	}
-	r.depth++
-	defer func() { r.depth-- }()
-	if r.depth > maxDepth {
+	if r.depth >= maxDepth {
 		return errDepth
 	}
+	r.depth++
+	err := r.skipAt(w)
+	r.depth--
+	return err
+}
+
+func (r *reader) skipAt(w *Type) error {
 	switch w.Kind {
 	case KindNull, KindReserved:
 		return nil
