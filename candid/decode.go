@@ -16,15 +16,25 @@ import (
 // maxDepth bounds the nesting of values and types the package will follow.
 const maxDepth = 512
 
+// MaxTableEntries bounds the type table of a message (real messages have a
+// few dozen entries), which bounds the memory the table takes.
+const MaxTableEntries = 1 << 15
+
+// zeroSizedCost is the extra cost of each element of a vector of zero-sized
+// values (null, reserved, records of those): such elements take no bytes of
+// the message but take memory when decoded.
+const zeroSizedCost = 4
+
 // DefaultBaseCost is the part of the default decoding budget that does not
 // depend on the message length; see Decoder.
 const DefaultBaseCost = 1 << 20
 
 // Decoder decodes Candid messages under a budget. The cost of a message is
 // one unit per type table entry and per value visited (decoded or skipped),
-// including each element of a vector of zero-sized values. Bytes are paid for
-// by the message length, so any message that is not made mostly of zero-sized
-// values costs less than four units per byte.
+// and four more for each element of a vector of zero-sized values (null,
+// reserved, records of those), which take memory but no bytes. Bytes are paid
+// for by the message length, so any message that is not made mostly of
+// zero-sized values costs less than four units per byte.
 type Decoder struct {
 	// MaxCost is the budget of one message. Zero means DefaultBaseCost plus
 	// four units per byte of the message.
@@ -281,9 +291,12 @@ func (r *reader) header() ([]*Type, error) {
 }
 
 func (r *reader) parseHeader() ([]*Type, int, error) {
-	n, err := r.count(1)
+	n, err := r.count(2) // every entry takes at least two bytes
 	if err != nil {
 		return nil, 0, fmt.Errorf("type table: %w", err)
+	}
+	if n > MaxTableEntries {
+		return nil, 0, fmt.Errorf("type table of %d entries (at most %d)", n, MaxTableEntries)
 	}
 	if err := r.charge(int64(n)); err != nil {
 		return nil, 0, err
@@ -898,7 +911,7 @@ func (r *reader) vecLen(elem *Type) (int, error) {
 		return 0, err
 	}
 	if s <= 0 {
-		if err := r.charge(int64(n)); err != nil {
+		if err := r.charge(zeroSizedCost * int64(n)); err != nil {
 			return 0, err
 		}
 	}
