@@ -43,8 +43,8 @@ func ExampleUnmarshalAny() {
 	fmt.Println(candid.TupleString(types))
 	fmt.Println(candid.FormatArgs(types, vals))
 	// Output:
-	// (record { 4895187 : bool; 5097222 : int })
-	// (record { 4895187 = true; 5097222 = 42 : int })
+	// (record { 4_895_187 : bool; 5_097_222 : int })
+	// (record { 4_895_187 = true; 5_097_222 = 42 : int })
 }
 
 func ExampleEncode() {

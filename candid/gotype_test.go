@@ -87,7 +87,19 @@ func TestGoValuesTransfer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := `(record { to = record { owner = principal "ryjl3-tyaaa-aaaaa-aaaba-cai"; subaccount = null }; fee = null; memo = null; from_subaccount = null; created_at_time = opt (1_700_000_000_000_000_000 : nat64); amount = 100_000 : nat })`
+	want := `(
+  record {
+    to = record {
+      owner = principal "ryjl3-tyaaa-aaaaa-aaaba-cai";
+      subaccount = null;
+    };
+    fee = null;
+    memo = null;
+    from_subaccount = null;
+    created_at_time = opt (1_700_000_000_000_000_000 : nat64);
+    amount = 100_000 : nat;
+  },
+)`
 	if got := FormatArgs(m.Args, vals); got != want {
 		t.Errorf("got  %s\nwant %s", got, want)
 	}

@@ -88,12 +88,14 @@ func (p *parser) enter() error {
 	return nil
 }
 
-var primNames = map[string]Kind{
-	"null": KindNull, "bool": KindBool, "nat": KindNat, "int": KindInt, "nat8": KindNat8,
-	"nat16": KindNat16, "nat32": KindNat32, "nat64": KindNat64, "int8": KindInt8,
-	"int16": KindInt16, "int32": KindInt32, "int64": KindInt64, "float32": KindFloat32,
-	"float64": KindFloat64, "text": KindText, "reserved": KindReserved, "empty": KindEmpty,
-	"principal": KindPrincipal,
+// primKind returns the primitive type named s, or 0.
+func primKind(s string) Kind {
+	for k := KindNull; k <= KindPrincipal; k++ {
+		if k.IsPrimitive() && kindNames[k] == s {
+			return k
+		}
+	}
+	return 0
 }
 
 // dataType parses <datatype>.
@@ -106,7 +108,7 @@ func (p *parser) dataType() (*Type, error) {
 	if t.kind != tIdent {
 		return nil, p.errorf("expected a type")
 	}
-	if k, ok := primNames[t.val]; ok {
+	if k := primKind(t.val); k != 0 {
 		p.advance()
 		return Prim(k), nil
 	}
@@ -375,12 +377,12 @@ func (p *parser) typeDecl() error {
 	if d.body != nil || d.alias != "" {
 		return p.errorf("type %q defined twice", n.val)
 	}
-	if _, ok := primNames[n.val]; ok || keywords[n.val] {
+	if isKeyword(n.val) {
 		return p.errorf("type name %q is a keyword", n.val)
 	}
 	// An alias of another name is remembered as such: it takes that
 	// type's node contents once resolved.
-	if t := p.peek(); t.kind == tIdent && primNames[t.val] == 0 && !keywords[t.val] {
+	if t := p.peek(); t.kind == tIdent && !isKeyword(t.val) {
 		p.advance()
 		p.ref(t.val)
 		d.alias = t.val

@@ -3,6 +3,7 @@ package candid
 import (
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
 )
 
@@ -420,16 +421,19 @@ func labelString(f Field) string {
 	if f.Name != "" {
 		return identString(f.Name)
 	}
-	return fmt.Sprint(f.ID)
+	return ppNum(strconv.FormatUint(uint64(f.ID), 10))
 }
 
-var keywords = map[string]bool{
-	"import": true, "service": true, "func": true, "type": true, "opt": true, "vec": true,
-	"record": true, "variant": true, "blob": true, "principal": true, "nat": true,
-	"nat8": true, "nat16": true, "nat32": true, "nat64": true, "int": true, "int8": true,
-	"int16": true, "int32": true, "int64": true, "float32": true, "float64": true,
-	"bool": true, "text": true, "null": true, "reserved": true, "empty": true,
-	"oneway": true, "query": true, "composite_query": true,
+// isKeyword reports whether s is a reserved word of the Candid syntax.
+func isKeyword(s string) bool {
+	switch s {
+	case "import", "service", "func", "type", "opt", "vec", "record", "variant", "blob",
+		"principal", "nat", "nat8", "nat16", "nat32", "nat64", "int", "int8", "int16",
+		"int32", "int64", "float32", "float64", "bool", "text", "null", "reserved", "empty",
+		"oneway", "query", "composite_query":
+		return true
+	}
+	return false
 }
 
 func validID(s string) bool {
@@ -448,8 +452,8 @@ func validID(s string) bool {
 
 // identString prints a name as an identifier, quoted when it is not one.
 func identString(s string) string {
-	if validID(s) && !keywords[s] {
+	if validID(s) && !isKeyword(s) {
 		return s
 	}
-	return quoteText(s)
+	return quoteText(s, true)
 }

@@ -63,7 +63,20 @@ func TestCandidCLI(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := `(record { to = record { owner = principal "ryjl3-tyaaa-aaaaa-aaaba-cai"; subaccount = null }; fee = null; memo = opt blob "x"; from_subaccount = null; created_at_time = null; amount = 1_000 : nat })`
+	// As dfx prints it: fields in id order, broken over lines past 80 columns.
+	want := `(
+  record {
+    to = record {
+      owner = principal "ryjl3-tyaaa-aaaaa-aaaba-cai";
+      subaccount = null;
+    };
+    fee = null;
+    memo = opt blob "x";
+    from_subaccount = null;
+    created_at_time = null;
+    amount = 1_000 : nat;
+  },
+)`
 	if text != want {
 		t.Errorf("decode with types:\n got %s\nwant %s", text, want)
 	}
