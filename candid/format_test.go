@@ -79,3 +79,30 @@ func TestParseArgsAny(t *testing.T) {
 		}
 	}
 }
+
+func TestParseTypeString(t *testing.T) {
+	for _, src := range []string{
+		"record { a : nat; b : opt vec text }",
+		"variant { ok; err : record { int; blob } }",
+		"func (nat, text) -> (principal) query",
+		"service { m : (nat) -> () oneway }",
+		"record { 4_294_967_295 : null; \"type\" : reserved }",
+	} {
+		ty, err := ParseType(src)
+		if err != nil {
+			t.Fatalf("%s: %v", src, err)
+		}
+		again, err := ParseType(ty.String())
+		if err != nil {
+			t.Fatalf("%s printed as %s: %v", src, ty, err)
+		}
+		if !IsSubtype(ty, again) || !IsSubtype(again, ty) || again.String() != ty.String() {
+			t.Errorf("%s printed as %s, parsed back as %s", src, ty, again)
+		}
+	}
+	for _, bad := range []string{"record { a : nat; a : int }", "vec", "opt foo", "record { 4294967296 : nat }"} {
+		if _, err := ParseType(bad); err == nil {
+			t.Errorf("%s parsed", bad)
+		}
+	}
+}
