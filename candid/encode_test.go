@@ -69,3 +69,19 @@ func TestHash(t *testing.T) {
 		}
 	}
 }
+
+func TestEncodeUnsortedRecordValue(t *testing.T) {
+	ty := RecordType(F("a", Prim(KindBool)), F("b", Prim(KindText)), F("c", Prim(KindNat8)))
+	v := Record{Fields: []FieldValue{{ID: Hash("c"), Value: uint8(1)}, {ID: Hash("b"), Value: "x"}, {ID: Hash("a"), Value: true}}}
+	enc, err := Marshal([]*Type{ty}, []Value{v})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := Unmarshal(enc, []*Type{ty})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := FormatArgs([]*Type{ty}, got); s != `(record { a = true; b = "x"; c = 1 : nat8 })` {
+		t.Errorf("got %s", s)
+	}
+}

@@ -38,6 +38,27 @@ type goField struct {
 // has met so that recursive Go types give recursive Candid types.
 type goTypes struct {
 	structs map[reflect.Type]*Type
+	fields  map[reflect.Type]structInfo
+}
+
+type structInfo struct {
+	fields  []goField
+	opts    []string
+	variant bool
+}
+
+// info returns the mapped fields of a struct type, computed once per call.
+func (g *goTypes) info(rt reflect.Type) structInfo {
+	if si, ok := g.fields[rt]; ok {
+		return si
+	}
+	if g.fields == nil {
+		g.fields = make(map[reflect.Type]structInfo)
+	}
+	fs, opts, variant, _ := structFields(rt)
+	si := structInfo{fs, opts, variant}
+	g.fields[rt] = si
+	return si
 }
 
 // TypeOf returns the Candid type of Go values of v's type, following the
@@ -171,10 +192,9 @@ func (g *goTypes) structType(rt reflect.Type) (*Type, error) {
 	}
 	node := &Type{}
 	g.structs[rt] = node
-	gfs, opts, variant, err := structFields(rt)
-	if err != nil {
-		return nil, err
-	}
+	si := g.info(rt)
+	gfs, opts, variant := si.fields, si.opts, si.variant
+	var err error
 	fs := make([]Field, len(gfs))
 	for i, gf := range gfs {
 		ft := rt.Field(gf.index).Type
@@ -239,7 +259,7 @@ func Encode(values ...any) ([]byte, error) {
 			return nil, fmt.Errorf("candid: encode: argument %d: %w", i, err)
 		}
 		types[i] = t
-		if vals[i], err = toValue(rv, t, 0); err != nil {
+		if vals[i], err = g.toValue(rv, t, 0); err != nil {
 			return nil, fmt.Errorf("candid: encode: argument %d: %w", i, err)
 		}
 	}
@@ -274,7 +294,7 @@ func (d Decoder) Decode(data []byte, ptrs ...any) error {
 		return err
 	}
 	for i, p := range ptrs {
-		if err := fromValue(reflect.ValueOf(p).Elem(), types[i], vals[i]); err != nil {
+		if err := g.fromValue(reflect.ValueOf(p).Elem(), types[i], vals[i]); err != nil {
 			return fmt.Errorf("candid: decode: argument %d: %w", i, err)
 		}
 	}
@@ -282,7 +302,7 @@ func (d Decoder) Decode(data []byte, ptrs ...any) error {
 }
 
 // toValue converts a Go value to the Value of Candid type t.
-func toValue(rv reflect.Value, t *Type, depth int) (Value, error) {
+func (g *goTypes) toValue(rv reflect.Value, t *Type, depth int) (Value, error) {
 	if depth > maxDepth {
 		return nil, errDepth
 	}
@@ -331,7 +351,7 @@ func toValue(rv reflect.Value, t *Type, depth int) (Value, error) {
 		if rv.IsNil() {
 			return Opt{}, nil
 		}
-		v, err := toValue(rv.Elem(), t.Elem, depth)
+		v, err := g.toValue(rv.Elem(), t.Elem, depth)
 		if err != nil {
 			return nil, err
 		}
@@ -347,7 +367,7 @@ func toValue(rv reflect.Value, t *Type, depth int) (Value, error) {
 		}
 		vs := make([]Value, rv.Len())
 		for i := range vs {
-			v, err := toValue(rv.Index(i), t.Elem, depth)
+			v, err := g.toValue(rv.Index(i), t.Elem, depth)
 			if err != nil {
 				return nil, fmt.Errorf("element %d: %w", i, err)
 			}
@@ -355,8 +375,9 @@ func toValue(rv reflect.Value, t *Type, depth int) (Value, error) {
 		}
 		return vs, nil
 	case KindRecord, KindVariant:
-		gfs, _, variant, _ := structFields(rv.Type())
-		if variant {
+		si := g.info(rv.Type())
+		gfs := si.fields
+		if si.variant {
 			var out *Variant
 			for _, gf := range gfs {
 				fv := rv.Field(gf.index)
@@ -370,7 +391,7 @@ func toValue(rv reflect.Value, t *Type, depth int) (Value, error) {
 				if fv.Type() != typBigInt {
 					fv = fv.Elem()
 				}
-				v, err := toValue(fv, f.Type, depth)
+				v, err := g.toValue(fv, f.Type, depth)
 				if err != nil {
 					return nil, fmt.Errorf("tag %s: %w", gf.name, err)
 				}
@@ -384,7 +405,7 @@ func toValue(rv reflect.Value, t *Type, depth int) (Value, error) {
 		fs := make([]FieldValue, 0, len(gfs))
 		for _, gf := range gfs {
 			f, _ := t.Field(gf.id)
-			v, err := toValue(rv.Field(gf.index), f.Type, depth)
+			v, err := g.toValue(rv.Field(gf.index), f.Type, depth)
 			if err != nil {
 				return nil, fmt.Errorf("field %s: %w", gf.name, err)
 			}
@@ -397,7 +418,7 @@ func toValue(rv reflect.Value, t *Type, depth int) (Value, error) {
 }
 
 // fromValue stores a decoded Value of Candid type t into the Go value rv.
-func fromValue(rv reflect.Value, t *Type, v Value) error {
+func (g *goTypes) fromValue(rv reflect.Value, t *Type, v Value) error {
 	switch x := v.(type) {
 	case *big.Int:
 		rv.Set(reflect.ValueOf(x))
@@ -437,7 +458,7 @@ func fromValue(rv reflect.Value, t *Type, v Value) error {
 			return nil
 		}
 		p := reflect.New(rv.Type().Elem())
-		if err := fromValue(p.Elem(), t.Elem, x.Value); err != nil {
+		if err := g.fromValue(p.Elem(), t.Elem, x.Value); err != nil {
 			return err
 		}
 		rv.Set(p)
@@ -459,24 +480,24 @@ func fromValue(rv reflect.Value, t *Type, v Value) error {
 			rv.Set(reflect.MakeSlice(rv.Type(), len(x), len(x)))
 		}
 		for i, e := range x {
-			if err := fromValue(rv.Index(i), t.Elem, e); err != nil {
+			if err := g.fromValue(rv.Index(i), t.Elem, e); err != nil {
 				return fmt.Errorf("element %d: %w", i, err)
 			}
 		}
 	case Record:
-		gfs, _, _, _ := structFields(rv.Type())
+		gfs := g.info(rv.Type()).fields
 		for _, gf := range gfs {
 			fv, ok := x.GetID(gf.id)
 			if !ok {
 				return fmt.Errorf("field %s missing", gf.name)
 			}
 			f, _ := t.Field(gf.id)
-			if err := fromValue(rv.Field(gf.index), f.Type, fv); err != nil {
+			if err := g.fromValue(rv.Field(gf.index), f.Type, fv); err != nil {
 				return fmt.Errorf("field %s: %w", gf.name, err)
 			}
 		}
 	case Variant:
-		gfs, _, _, _ := structFields(rv.Type())
+		gfs := g.info(rv.Type()).fields
 		rv.SetZero()
 		for _, gf := range gfs {
 			if gf.id != x.ID {
@@ -485,10 +506,10 @@ func fromValue(rv reflect.Value, t *Type, v Value) error {
 			fv := rv.Field(gf.index)
 			f, _ := t.Field(gf.id)
 			if fv.Type() == typBigInt {
-				return fromValue(fv, f.Type, x.Value)
+				return g.fromValue(fv, f.Type, x.Value)
 			}
 			p := reflect.New(fv.Type().Elem())
-			if err := fromValue(p.Elem(), f.Type, x.Value); err != nil {
+			if err := g.fromValue(p.Elem(), f.Type, x.Value); err != nil {
 				return fmt.Errorf("tag %s: %w", gf.name, err)
 			}
 			fv.Set(p)

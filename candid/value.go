@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"math"
 	"math/big"
+	"sort"
 
 	"github.com/chainkey/chainkey/principal"
 )
@@ -47,7 +48,8 @@ func Some(v Value) Opt { return Opt{Value: v} }
 // None returns the null opt value.
 func None() Opt { return Opt{} }
 
-// Record is a record value; Fields are sorted by ID.
+// Record is a record value. Fields are sorted by ID in decoded values;
+// values built by hand may list them in any order.
 type Record struct{ Fields []FieldValue }
 
 // FieldValue is one field of a record value, or the tag of a variant value.
@@ -62,7 +64,11 @@ func (r Record) Get(name string) (Value, bool) { return r.GetID(Hash(name)) }
 
 // GetID returns the value of the field with the given id.
 func (r Record) GetID(id uint32) (Value, bool) {
-	for _, f := range r.Fields {
+	i := sort.Search(len(r.Fields), func(i int) bool { return r.Fields[i].ID >= id })
+	if i < len(r.Fields) && r.Fields[i].ID == id {
+		return r.Fields[i].Value, true
+	}
+	for _, f := range r.Fields { // fields not in order
 		if f.ID == id {
 			return f.Value, true
 		}
@@ -139,8 +145,15 @@ func Equal(a, b Value) bool {
 		if !ok || len(x.Fields) != len(y.Fields) {
 			return false
 		}
-		for i := range x.Fields {
-			if x.Fields[i].ID != y.Fields[i].ID || !Equal(x.Fields[i].Value, y.Fields[i].Value) {
+		for i, f := range x.Fields {
+			yv := y.Fields[i].Value
+			if y.Fields[i].ID != f.ID {
+				var ok bool
+				if yv, ok = y.GetID(f.ID); !ok {
+					return false
+				}
+			}
+			if !Equal(f.Value, yv) {
 				return false
 			}
 		}
