@@ -138,6 +138,7 @@ func (d Decoder) UnmarshalAny(data []byte) ([]*Type, []Value, error) {
 func UnmarshalAny(data []byte) ([]*Type, []Value, error) { return Decoder{}.UnmarshalAny(data) }
 
 type reader struct {
+	slab   []Field // unused field entries for the type table
 	cache  *TableCache
 	data   []byte
 	pos    int
@@ -351,6 +352,20 @@ func (r *reader) typeRef(table []Type) (*Type, error) {
 	return Prim(k), nil
 }
 
+// fields returns room for n fields of a table entry, carving small records
+// out of one shared allocation.
+func (r *reader) fields(n int) []Field {
+	if n > len(r.slab) {
+		if n >= 8 {
+			return make([]Field, n)
+		}
+		r.slab = make([]Field, 8)
+	}
+	f := r.slab[:n:n]
+	r.slab = r.slab[n:]
+	return f
+}
+
 func (r *reader) entry(table []Type, i int) error {
 	t := &table[i]
 	op, err := r.sleb()
@@ -369,7 +384,7 @@ func (r *reader) entry(table []Type, i int) error {
 		if err != nil {
 			return err
 		}
-		t.Fields = make([]Field, n)
+		t.Fields = r.fields(n)
 		for j := range t.Fields {
 			id, err := r.leb()
 			if err != nil {
@@ -450,14 +465,15 @@ func (r *reader) entry(table []Type, i int) error {
 	case op < -24:
 		// A type of a future version: its description is skipped.
 		t.Kind = KindFuture
-		t.op = op
 		n, err := r.count(1)
 		if err != nil {
 			return err
 		}
-		if t.future, err = r.take(uint64(n)); err != nil {
+		desc, err := r.take(uint64(n))
+		if err != nil {
 			return err
 		}
+		t.future = &futureType{op: op, desc: append([]byte(nil), desc...)}
 	default:
 		return fmt.Errorf("opcode %d is not a type constructor", op)
 	}

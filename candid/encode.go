@@ -190,9 +190,9 @@ func (e *encoder) typeIndex(t *Type) (int64, error) {
 			entry = appendSLEB(entry, c)
 		}
 	case KindFuture:
-		entry = appendSLEB(entry, t.op)
-		entry = appendLEB(entry, uint64(len(t.future)))
-		entry = append(entry, t.future...)
+		entry = appendSLEB(entry, t.future.op)
+		entry = appendLEB(entry, uint64(len(t.future.desc)))
+		entry = append(entry, t.future.desc...)
 	default:
 		return 0, fmt.Errorf("unknown type kind %d", t.Kind)
 	}

@@ -84,7 +84,7 @@ func (r *reader) subtypeBody(w, t *Type) bool {
 		return r.tupleSub(t.Args, w.Args) && r.tupleSub(w.Results, t.Results)
 	case KindFuture:
 		// Reflexivity: the same future type, byte for byte.
-		return w.op == t.op && string(w.future) == string(t.future)
+		return w.future.op == t.future.op && string(w.future.desc) == string(t.future.desc)
 	case KindService:
 		for _, m := range t.Methods {
 			wm, ok := w.Method(m.Name)

@@ -103,8 +103,14 @@ type Type struct {
 	// used only for printing (and makes recursive types printable).
 	Name string
 
-	future []byte // KindFuture: the type's opaque description
-	op     int64  // KindFuture: its opcode
+	future *futureType // KindFuture
+}
+
+// futureType is a type of a later version of Candid: its opcode and opaque
+// description.
+type futureType struct {
+	op   int64
+	desc []byte
 }
 
 // Field is a record field or variant tag.
@@ -385,7 +391,7 @@ func writeType(b *strings.Builder, t *Type, seen map[*Type]bool, top bool) {
 		}
 		b.WriteString("}")
 	case KindFuture:
-		fmt.Fprintf(b, "future(%d)", t.op)
+		fmt.Fprintf(b, "future(%d)", t.future.op)
 	}
 }
 
