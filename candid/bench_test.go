@@ -148,6 +148,22 @@ func blobArg() ([]*Type, []Value) {
 func BenchmarkEncodeBlob1MiB(b *testing.B) { ts, vs := blobArg(); benchEncode(b, ts, vs) }
 func BenchmarkDecodeBlob1MiB(b *testing.B) { ts, vs := blobArg(); benchDecode(b, ts, vs) }
 
+func BenchmarkDecodeBlob1MiBAlias(b *testing.B) {
+	types, vals := blobArg()
+	msg, err := Marshal(types, vals)
+	if err != nil {
+		b.Fatal(err)
+	}
+	d := Decoder{Alias: true}
+	b.SetBytes(int64(len(msg)))
+	b.ReportAllocs()
+	loopCPU(b, func() {
+		if _, err := d.Unmarshal(msg, types); err != nil {
+			b.Fatal(err)
+		}
+	})
+}
+
 // Go values through struct tags, for comparison with the Value API.
 type benchAccount struct {
 	Owner      principal.Principal `candid:"owner"`

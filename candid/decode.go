@@ -41,6 +41,10 @@ type Decoder struct {
 	MaxCost int64
 	// Cache, if set, remembers parsed type tables across messages.
 	Cache *TableCache
+	// Alias makes decoded blobs share memory with the message instead of
+	// being copied; the caller must then not modify the message while the
+	// values are in use.
+	Alias bool
 }
 
 // TableCache remembers the type tables of recently decoded messages, so that
@@ -138,6 +142,7 @@ func (d Decoder) UnmarshalAny(data []byte) ([]*Type, []Value, error) {
 func UnmarshalAny(data []byte) ([]*Type, []Value, error) { return Decoder{}.UnmarshalAny(data) }
 
 type reader struct {
+	alias  bool    // blobs share the message's memory
 	slab   []Field // unused field entries for the type table
 	cache  *TableCache
 	data   []byte
@@ -153,7 +158,7 @@ func (d Decoder) newReader(data []byte) reader {
 	if budget <= 0 {
 		budget = DefaultBaseCost + 4*int64(len(data))
 	}
-	return reader{data: data, budget: budget, cache: d.Cache}
+	return reader{data: data, budget: budget, cache: d.Cache, alias: d.Alias}
 }
 
 var (
@@ -900,6 +905,9 @@ func (r *reader) vec(w, t *Type) (Value, error) {
 		b, err := r.take(n)
 		if err != nil {
 			return nil, err
+		}
+		if r.alias {
+			return b[:len(b):len(b)], nil
 		}
 		return append([]byte{}, b...), nil
 	}

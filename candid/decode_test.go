@@ -100,3 +100,27 @@ func TestDecodeStrict(t *testing.T) {
 		}
 	}
 }
+
+func TestDecodeAlias(t *testing.T) {
+	msg, err := Marshal([]*Type{BlobType(), BlobType()}, []Value{[]byte("abc"), []byte("de")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	copied, err := Unmarshal(msg, []*Type{BlobType(), BlobType()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	aliased, err := Decoder{Alias: true}.Unmarshal(msg, []*Type{BlobType(), BlobType()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// An append to an aliased blob must not overwrite the next one.
+	_ = append(aliased[0].([]byte), 'X')
+	if string(aliased[1].([]byte)) != "de" {
+		t.Fatal("append to an aliased blob overwrote the message")
+	}
+	msg[len(msg)-1] = 'E'
+	if string(copied[1].([]byte)) != "de" || string(aliased[1].([]byte)) != "dE" {
+		t.Errorf("copied %q, aliased %q", copied[1], aliased[1])
+	}
+}

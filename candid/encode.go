@@ -101,11 +101,6 @@ func AppendMarshal(b []byte, types []*Type, values []Value) ([]byte, error) {
 		}
 		args[i] = idx
 	}
-	for i, t := range types {
-		if err := e.value(t, values[i], 0); err != nil {
-			return nil, fmt.Errorf("candid: encode: argument %d: %w", i, err)
-		}
-	}
 	b = append(b, magic...)
 	b = appendLEB(b, uint64(e.nTypes))
 	for _, en := range e.entries {
@@ -115,7 +110,13 @@ func AppendMarshal(b []byte, types []*Type, values []Value) ([]byte, error) {
 	for _, a := range args {
 		b = appendSLEB(b, a)
 	}
-	return append(b, e.vals...), nil
+	e.vals = b
+	for i, t := range types {
+		if err := e.value(t, values[i], 0); err != nil {
+			return nil, fmt.Errorf("candid: encode: argument %d: %w", i, err)
+		}
+	}
+	return e.vals, nil
 }
 
 // typeIndex returns the opcode (primitive) or table index of t, adding t and
