@@ -194,6 +194,22 @@ func BenchmarkDecodeGoICRC1Transfer(b *testing.B) {
 	})
 }
 
+func BenchmarkDecodeGoICRC1TransferCached(b *testing.B) {
+	ts, vs := transferArg(b)
+	msg, err := Marshal(ts, vs)
+	if err != nil {
+		b.Fatal(err)
+	}
+	d := Decoder{Cache: new(TableCache)}
+	b.ReportAllocs()
+	loopCPU(b, func() {
+		var a benchTransferArgs
+		if err := d.Decode(msg, &a); err != nil {
+			b.Fatal(err)
+		}
+	})
+}
+
 func BenchmarkParseManagementDID(b *testing.B) {
 	src, err := os.ReadFile("testdata/did/ic.did")
 	if err != nil {

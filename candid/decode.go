@@ -7,6 +7,7 @@ import (
 	"math"
 	"math/big"
 	"math/bits"
+	"reflect"
 	"sync"
 	"unicode/utf8"
 
@@ -49,13 +50,19 @@ type Decoder struct {
 
 // TableCache remembers the type tables of recently decoded messages, so that
 // decoding many messages of the same types parses each table once (a
-// message whose bytes start with a remembered table reuses its types). It
+// message whose bytes start with a remembered table reuses its types), and
+// the Candid types derived from Go types by Decoder.Decode and Encoder. It
 // is safe for concurrent use; the zero value is ready to use. It holds at
 // most 16 tables of at most 4 KiB each.
 type TableCache struct {
 	mu      sync.Mutex
 	entries []cachedTable
 	next    int
+
+	// The Candid types of Go types (see Decoder.Decode and Encoder).
+	goMu    sync.RWMutex
+	derived goTypes
+	goTop   map[reflect.Type]*Type
 }
 
 type cachedTable struct {

@@ -3,6 +3,7 @@ package candid
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"math/big"
 	"reflect"
 	"strings"
@@ -39,6 +40,7 @@ type goField struct {
 type goTypes struct {
 	structs map[reflect.Type]*Type
 	fields  map[reflect.Type]structInfo
+	cache   *TableCache // if set, derivations live there instead
 }
 
 type structInfo struct {
@@ -48,17 +50,20 @@ type structInfo struct {
 }
 
 // info returns the mapped fields of a struct type, computed once per call.
-func (g *goTypes) info(rt reflect.Type) structInfo {
+func (g *goTypes) info(rt reflect.Type) (structInfo, error) {
 	if si, ok := g.fields[rt]; ok {
-		return si
+		return si, nil
 	}
 	if g.fields == nil {
 		g.fields = make(map[reflect.Type]structInfo)
 	}
-	fs, opts, variant, _ := structFields(rt)
+	fs, opts, variant, err := structFields(rt)
+	if err != nil {
+		return structInfo{}, err
+	}
 	si := structInfo{fs, opts, variant}
 	g.fields[rt] = si
-	return si
+	return si, nil
 }
 
 // TypeOf returns the Candid type of Go values of v's type, following the
@@ -174,7 +179,11 @@ func structFields(rt reflect.Type) (fields []goField, opts []string, variant boo
 		}
 		f := goField{index: i, id: Hash(name), name: name}
 		// A name that is a number is a field id (tuples: "0", "1", ...).
-		if n, err := parseNat32(name); err == nil && name[0] >= '0' && name[0] <= '9' {
+		if name[0] >= '0' && name[0] <= '9' {
+			n, err := parseNat32(name)
+			if err != nil {
+				return nil, nil, false, fmt.Errorf("%s.%s: %w", rt, sf.Name, err)
+			}
 			f.id, f.name = n, ""
 		}
 		fields = append(fields, f)
@@ -192,9 +201,11 @@ func (g *goTypes) structType(rt reflect.Type) (*Type, error) {
 	}
 	node := &Type{}
 	g.structs[rt] = node
-	si := g.info(rt)
+	si, err := g.info(rt)
+	if err != nil {
+		return nil, err
+	}
 	gfs, opts, variant := si.fields, si.opts, si.variant
-	var err error
 	fs := make([]Field, len(gfs))
 	for i, gf := range gfs {
 		ft := rt.Field(gf.index).Type
@@ -246,24 +257,7 @@ func (g *goTypes) structType(rt reflect.Type) (*Type, error) {
 //	Null, Reserved                   null, reserved
 //	FuncRef, ServiceRef              func () -> (), service {}
 func Encode(values ...any) ([]byte, error) {
-	var g goTypes
-	types := make([]*Type, len(values))
-	vals := make([]Value, len(values))
-	for i, v := range values {
-		if v == nil {
-			return nil, fmt.Errorf("candid: encode: argument %d is nil", i)
-		}
-		rv := reflect.ValueOf(v)
-		t, err := g.of(rv.Type(), "")
-		if err != nil {
-			return nil, fmt.Errorf("candid: encode: argument %d: %w", i, err)
-		}
-		types[i] = t
-		if vals[i], err = g.toValue(rv, t, 0); err != nil {
-			return nil, fmt.Errorf("candid: encode: argument %d: %w", i, err)
-		}
-	}
-	return Marshal(types, vals)
+	return Encoder{}.Encode(values...)
 }
 
 // Decode decodes a Candid message into the Go values the pointers point
@@ -274,16 +268,17 @@ func Decode(data []byte, ptrs ...any) error {
 	return Decoder{}.Decode(data, ptrs...)
 }
 
-// Decode is Decode with the decoder's budget.
+// Decode is Decode with the decoder's budget; with a Cache, the Candid
+// types of the Go types are derived once.
 func (d Decoder) Decode(data []byte, ptrs ...any) error {
-	var g goTypes
+	g := &goTypes{cache: d.Cache}
 	types := make([]*Type, len(ptrs))
 	for i, p := range ptrs {
 		rv := reflect.ValueOf(p)
 		if rv.Kind() != reflect.Pointer || rv.IsNil() {
 			return fmt.Errorf("candid: decode: argument %d: not a non-nil pointer", i)
 		}
-		t, err := g.of(rv.Type().Elem(), "")
+		t, err := g.typeOf(rv.Type().Elem())
 		if err != nil {
 			return fmt.Errorf("candid: decode: argument %d: %w", i, err)
 		}
@@ -299,6 +294,77 @@ func (d Decoder) Decode(data []byte, ptrs ...any) error {
 		}
 	}
 	return nil
+}
+
+// Encoder encodes Go values; with a Cache, the Candid types of the Go types
+// are derived once. The zero Encoder works like Encode.
+type Encoder struct {
+	Cache *TableCache
+}
+
+// Encode encodes Go values as one Candid message (see the package-level
+// Encode for the mapping).
+func (e Encoder) Encode(values ...any) ([]byte, error) {
+	g := &goTypes{cache: e.Cache}
+	types := make([]*Type, len(values))
+	vals := make([]Value, len(values))
+	for i, v := range values {
+		if v == nil {
+			return nil, fmt.Errorf("candid: encode: argument %d is nil", i)
+		}
+		rv := reflect.ValueOf(v)
+		t, err := g.typeOf(rv.Type())
+		if err != nil {
+			return nil, fmt.Errorf("candid: encode: argument %d: %w", i, err)
+		}
+		types[i] = t
+		if vals[i], err = g.toValue(rv, t, 0); err != nil {
+			return nil, fmt.Errorf("candid: encode: argument %d: %w", i, err)
+		}
+	}
+	return Marshal(types, vals)
+}
+
+// typeOf derives the Candid type of a Go type, through the cache if any.
+func (g *goTypes) typeOf(rt reflect.Type) (*Type, error) {
+	c := g.cache
+	if c == nil {
+		return g.of(rt, "")
+	}
+	c.goMu.RLock()
+	t, ok := c.goTop[rt]
+	c.goMu.RUnlock()
+	if ok {
+		return t, nil
+	}
+	c.goMu.Lock()
+	defer c.goMu.Unlock()
+	if t, ok := c.goTop[rt]; ok {
+		return t, nil
+	}
+	// Derive in a copy so that a failure leaves the cache as it was.
+	work := goTypes{structs: maps.Clone(c.derived.structs), fields: maps.Clone(c.derived.fields)}
+	t, err := work.of(rt, "")
+	if err != nil {
+		return nil, err
+	}
+	c.derived = work
+	if c.goTop == nil {
+		c.goTop = make(map[reflect.Type]*Type)
+	}
+	c.goTop[rt] = t
+	return t, nil
+}
+
+// fieldsOf returns the mapped fields of a struct type met while converting
+// values (its type was derived first).
+func (g *goTypes) fieldsOf(rt reflect.Type) structInfo {
+	if g.cache == nil {
+		return g.fields[rt]
+	}
+	g.cache.goMu.RLock()
+	defer g.cache.goMu.RUnlock()
+	return g.cache.derived.fields[rt]
 }
 
 // toValue converts a Go value to the Value of Candid type t.
@@ -375,7 +441,7 @@ func (g *goTypes) toValue(rv reflect.Value, t *Type, depth int) (Value, error) {
 		}
 		return vs, nil
 	case KindRecord, KindVariant:
-		si := g.info(rv.Type())
+		si := g.fieldsOf(rv.Type())
 		gfs := si.fields
 		if si.variant {
 			var out *Variant
@@ -485,7 +551,7 @@ func (g *goTypes) fromValue(rv reflect.Value, t *Type, v Value) error {
 			}
 		}
 	case Record:
-		gfs := g.info(rv.Type()).fields
+		gfs := g.fieldsOf(rv.Type()).fields
 		for _, gf := range gfs {
 			fv, ok := x.GetID(gf.id)
 			if !ok {
@@ -497,7 +563,7 @@ func (g *goTypes) fromValue(rv reflect.Value, t *Type, v Value) error {
 			}
 		}
 	case Variant:
-		gfs := g.info(rv.Type()).fields
+		gfs := g.fieldsOf(rv.Type()).fields
 		rv.SetZero()
 		for _, gf := range gfs {
 			if gf.id != x.ID {

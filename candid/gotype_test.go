@@ -1,6 +1,7 @@
 package candid
 
 import (
+	"fmt"
 	"math/big"
 	"os"
 	"reflect"
@@ -246,5 +247,48 @@ func TestGoValuesManagementTypes(t *testing.T) {
 	spec := d.Types["sign_with_ecdsa_args"]
 	if !IsSubtype(gt, spec) || !IsSubtype(spec, gt) {
 		t.Errorf("Go type %s differs from %s", gt, spec)
+	}
+}
+
+func TestGoValuesCached(t *testing.T) {
+	c := new(TableCache)
+	enc := Encoder{Cache: c}
+	dec := Decoder{Cache: c}
+	// A type that cannot be mapped fails and leaves the cache usable.
+	type bad struct{ M map[string]int }
+	if _, err := enc.Encode(bad{}); err == nil {
+		t.Fatal("map encoded")
+	}
+	done := make(chan error, 4)
+	for w := 0; w < 4; w++ {
+		go func(w int) {
+			for i := 0; i < 200; i++ {
+				l := list{Head: int64(w*1000 + i), Tail: &list{Head: 7}}
+				msg, err := enc.Encode(l, transferResult{Ok: big.NewInt(int64(i))})
+				if err != nil {
+					done <- err
+					return
+				}
+				var back list
+				var res transferResult
+				if err := dec.Decode(msg, &back, &res); err != nil {
+					done <- err
+					return
+				}
+				if !reflect.DeepEqual(l, back) || res.Ok.Int64() != int64(i) {
+					done <- fmt.Errorf("worker %d: got %+v %+v", w, back, res)
+					return
+				}
+			}
+			done <- nil
+		}(w)
+	}
+	for w := 0; w < 4; w++ {
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(c.goTop) != 2 {
+		t.Errorf("cache holds %d Go types, want 2", len(c.goTop))
 	}
 }
