@@ -78,6 +78,8 @@ func appendBigSLEB(b []byte, x *big.Int) []byte {
 type encoder struct {
 	entries [][]byte
 	nTypes  int
+	active  map[*Type]bool   // types whose entries are being built
+	byEntry map[string]int64 // entries already in the table
 	index   map[*Type]int64
 	vals    []byte
 }
@@ -133,18 +135,48 @@ func (e *encoder) typeIndex(t *Type) (int64, error) {
 	}
 	if e.index == nil {
 		e.index = make(map[*Type]int64)
+		e.active = make(map[*Type]bool)
+		e.byEntry = make(map[string]int64)
+	}
+	if e.active[t] {
+		// A cycle: t gets its index now, its entry when it is complete.
+		idx := int64(e.nTypes)
+		e.index[t] = idx
+		e.nTypes++
+		e.entries = append(e.entries, nil)
+		return idx, nil
+	}
+	e.active[t] = true
+	entry, err := e.entry(t)
+	delete(e.active, t)
+	if err != nil {
+		return 0, err
+	}
+	if idx, ok := e.index[t]; ok { // reserved by a cycle
+		e.entries[idx] = entry
+		return idx, nil
+	}
+	// Structurally equal types share one entry.
+	if idx, ok := e.byEntry[string(entry)]; ok {
+		e.index[t] = idx
+		return idx, nil
 	}
 	idx := int64(e.nTypes)
 	e.index[t] = idx
+	e.byEntry[string(entry)] = idx
 	e.nTypes++
-	e.entries = append(e.entries, nil)
-	// Components may add entries of their own; this entry keeps its index.
+	e.entries = append(e.entries, entry)
+	return idx, nil
+}
+
+// entry returns the table entry of t; components get their indices first.
+func (e *encoder) entry(t *Type) ([]byte, error) {
 	var entry []byte
 	switch t.Kind {
 	case KindOpt, KindVec:
 		c, err := e.typeIndex(t.Elem)
 		if err != nil {
-			return 0, err
+			return nil, err
 		}
 		entry = appendSLEB(entry, -int64(t.Kind))
 		entry = appendSLEB(entry, c)
@@ -153,11 +185,11 @@ func (e *encoder) typeIndex(t *Type) (int64, error) {
 		entry = appendLEB(entry, uint64(len(t.Fields)))
 		for i, f := range t.Fields {
 			if i > 0 && f.ID <= t.Fields[i-1].ID {
-				return 0, fmt.Errorf("%s fields not sorted by id", t.Kind)
+				return nil, fmt.Errorf("%s fields not sorted by id", t.Kind)
 			}
 			c, err := e.typeIndex(f.Type)
 			if err != nil {
-				return 0, err
+				return nil, err
 			}
 			entry = appendLEB(entry, uint64(f.ID))
 			entry = appendSLEB(entry, c)
@@ -169,7 +201,7 @@ func (e *encoder) typeIndex(t *Type) (int64, error) {
 			for _, a := range ts {
 				c, err := e.typeIndex(a)
 				if err != nil {
-					return 0, err
+					return nil, err
 				}
 				entry = appendSLEB(entry, c)
 			}
@@ -184,7 +216,7 @@ func (e *encoder) typeIndex(t *Type) (int64, error) {
 		for _, m := range t.Methods {
 			c, err := e.typeIndex(m.Type)
 			if err != nil {
-				return 0, err
+				return nil, err
 			}
 			entry = appendLEB(entry, uint64(len(m.Name)))
 			entry = append(entry, m.Name...)
@@ -195,10 +227,9 @@ func (e *encoder) typeIndex(t *Type) (int64, error) {
 		entry = appendLEB(entry, uint64(len(t.future.desc)))
 		entry = append(entry, t.future.desc...)
 	default:
-		return 0, fmt.Errorf("unknown type kind %d", t.Kind)
+		return nil, fmt.Errorf("unknown type kind %d", t.Kind)
 	}
-	e.entries[idx] = entry
-	return idx, nil
+	return entry, nil
 }
 
 func (e *encoder) value(t *Type, v Value, depth int) error {

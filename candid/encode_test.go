@@ -85,3 +85,33 @@ func TestEncodeUnsortedRecordValue(t *testing.T) {
 		t.Errorf("got %s", s)
 	}
 }
+
+func TestEncodeSharesEqualEntries(t *testing.T) {
+	// Three separately built `opt blob`s and a recursive list: one entry
+	// each for blob, opt blob, the record and the list.
+	d, err := ParseDescription(`
+		type List = opt record { head : opt blob; tail : List };
+		service : { f : (record { a : opt blob; b : opt blob; c : List }) -> () }`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, _ := d.Method("f")
+	vals, err := ParseArgs(`(record { a = opt blob "x"; c = opt record { head = null; tail = null } })`, m.Args)
+	if err != nil {
+		t.Fatal(err)
+	}
+	enc, err := Marshal(m.Args, vals)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := UnmarshalAny(enc); err != nil {
+		t.Fatal(err)
+	}
+	if n := enc[4]; n != 5 {
+		t.Errorf("%d table entries, want 5 (blob, opt blob, list record, List, argument record): %x", n, enc)
+	}
+	back, err := Unmarshal(enc, m.Args)
+	if err != nil || !Equal(back[0], vals[0]) {
+		t.Fatalf("round trip: %v", err)
+	}
+}

@@ -30,7 +30,7 @@ func ExampleParseArgs() {
 	}
 	fmt.Println(candid.FormatArgs(types, back))
 	// Output:
-	// 4449444c036c02b3b0dac30368ad86ca8305016e026d7b02007d010000e807
+	// 4449444c036d7b6e006c02b3b0dac30368ad86ca83050102027d010000e807
 	// (record { owner = principal "aaaaa-aa"; subaccount = null }, 1_000 : nat)
 }
 

@@ -87,11 +87,11 @@ argument types (--results: its result types); otherwise types are inferred
 				vals, err = candid.ParseArgs(args[0], types)
 			}
 			if err != nil {
-				return fmt.Errorf("candid encode: %w", err)
+				return err // the package's errors name themselves
 			}
 			msg, err := candid.Marshal(types, vals)
 			if err != nil {
-				return fmt.Errorf("candid encode: %w", err)
+				return err
 			}
 			_, err = fmt.Fprintln(cmd.OutOrStdout(), hex.EncodeToString(msg))
 			return err
@@ -128,7 +128,7 @@ its own types and fields are shown by their ids.`,
 				vals, err = candid.Unmarshal(msg, types)
 			}
 			if err != nil {
-				return fmt.Errorf("candid decode: %w", err)
+				return err // the package's errors name themselves
 			}
 			_, err = fmt.Fprintln(cmd.OutOrStdout(), candid.FormatArgs(types, vals))
 			return err
