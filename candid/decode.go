@@ -141,7 +141,8 @@ func (d Decoder) UnmarshalAny(data []byte) ([]*Type, []Value, error) {
 	if err != nil {
 		return nil, nil, fmt.Errorf("candid: decode: %w", err)
 	}
-	return wire, vals, nil
+	// The slice may be the cache's: the caller gets its own.
+	return append([]*Type(nil), wire...), vals, nil
 }
 
 // UnmarshalAny decodes a message against its own types with the default
