@@ -24,8 +24,41 @@ import (
 
 const candidJSDir = "testdata/candidjs"
 
-// jsType describes a type for roundtrip.mjs.
-func jsType(t *Type) map[string]any {
+// A jsTyper describes types for roundtrip.mjs. Types met again below
+// themselves are written as {"k": "rec", "id": n, "t": ...} where they
+// start and {"k": "ref", "id": n} where they recur.
+func newJSTyper() *jsTyper {
+	return &jsTyper{onPath: map[*Type]int{}, recs: map[*Type]int{}}
+}
+
+type jsTyper struct {
+	onPath map[*Type]int // nodes being described, with their position
+	recs   map[*Type]int // recursive nodes, with their id
+}
+
+func (j *jsTyper) of(t *Type) map[string]any {
+	if t.Kind.IsPrimitive() {
+		return map[string]any{"k": t.Kind.String()}
+	}
+	if _, ok := j.onPath[t]; ok {
+		id, ok := j.recs[t]
+		if !ok {
+			id = len(j.recs)
+			j.recs[t] = id
+		}
+		return map[string]any{"k": "ref", "id": id}
+	}
+	j.onPath[t] = len(j.onPath)
+	d := j.body(t)
+	delete(j.onPath, t)
+	if id, ok := j.recs[t]; ok {
+		return map[string]any{"k": "rec", "id": id, "t": d}
+	}
+	return d
+}
+
+func (j *jsTyper) body(t *Type) map[string]any {
+	jsType := j.of
 	switch t.Kind {
 	case KindOpt, KindVec:
 		return map[string]any{"k": t.Kind.String(), "e": jsType(t.Elem)}
@@ -35,6 +68,25 @@ func jsType(t *Type) map[string]any {
 			fs[i] = [2]any{f.ID, jsType(f.Type)}
 		}
 		return map[string]any{"k": t.Kind.String(), "f": fs}
+	case KindFunc:
+		tuple := func(ts []*Type) []any {
+			out := []any{}
+			for _, x := range ts {
+				out = append(out, jsType(x))
+			}
+			return out
+		}
+		modes := []string{}
+		for _, m := range t.Modes {
+			modes = append(modes, m.String())
+		}
+		return map[string]any{"k": "func", "a": tuple(t.Args), "r": tuple(t.Results), "m": modes}
+	case KindService:
+		ms := [][2]any{}
+		for _, m := range t.Methods {
+			ms = append(ms, [2]any{m.Name, jsType(m.Type)})
+		}
+		return map[string]any{"k": "service", "m": ms}
 	}
 	return map[string]any{"k": t.Kind.String()}
 }
@@ -56,6 +108,11 @@ func jsValue(t *Type, v Value) any {
 		return fmt.Sprintf("%016x", math.Float64bits(v.(float64)))
 	case KindPrincipal:
 		return v.(principal.Principal).String()
+	case KindFunc:
+		f := v.(FuncRef)
+		return []any{f.Service.String(), f.Method}
+	case KindService:
+		return v.(ServiceRef).ID.String()
 	case KindOpt:
 		o := v.(Opt)
 		if o.Value == nil {
@@ -121,7 +178,7 @@ func TestCandidJSRoundTrip(t *testing.T) {
 	node, npm := nodeTools(t)
 	installCandidJS(t, npm)
 
-	const nTypes, perType = 400, 8 // 3,200 values each way
+	const nTypes, perType = 500, 8 // 4,000 values each way
 	rng := rand.New(rand.NewSource(20261203))
 	type item struct {
 		types []*Type
@@ -141,12 +198,53 @@ func TestCandidJSRoundTrip(t *testing.T) {
 			items = append(items, item{ts, vs})
 		}
 	}
+	// Every kind of type must occur.
+	kinds := map[Kind]int{}
+	seen := map[*Type]bool{}
+	recursive := 0
+	var count func(t *Type)
+	count = func(t *Type) {
+		if seen[t] {
+			recursive++
+			return
+		}
+		if !t.Kind.IsPrimitive() {
+			seen[t] = true
+		}
+		kinds[t.Kind]++
+		if t.Elem != nil {
+			count(t.Elem)
+		}
+		for _, f := range t.Fields {
+			count(f.Type)
+		}
+		for _, a := range append(append([]*Type{}, t.Args...), t.Results...) {
+			count(a)
+		}
+		for _, m := range t.Methods {
+			count(m.Type)
+		}
+	}
+	for i := 0; i < len(items); i += perType {
+		for _, ty := range items[i].types {
+			count(ty)
+		}
+	}
+	for k := KindNull; k <= KindPrincipal; k++ {
+		if k != KindEmpty && kinds[k] == 0 {
+			t.Errorf("no %s in the random types", k)
+		}
+	}
+	if recursive == 0 {
+		t.Error("no recursive type among the random types")
+	}
 	var dec, enc []jsCase
 	for _, it := range items {
 		jt := make([]map[string]any, len(it.types))
 		jv := make([]any, len(it.types))
+		typer := newJSTyper() // recursion ids are unique within a case
 		for j, ty := range it.types {
-			jt[j] = jsType(ty)
+			jt[j] = typer.of(ty)
 			jv[j] = jsValue(ty, it.vals[j])
 		}
 		msg, err := Marshal(it.types, it.vals)
@@ -206,8 +304,8 @@ func TestCandidJSRoundTrip(t *testing.T) {
 			}
 		}
 	}
-	t.Logf("@dfinity/candid %s: %d values decoded from our encoding and %d encoded for our decoder (%d types, seed 20261203), %d failures",
-		outv.Candid, len(items), len(items), nTypes, failures)
+	t.Logf("@dfinity/candid %s: %d values decoded from our encoding and %d encoded for our decoder (%d types, seed 20261203; %d func, %d service and %d recursive types among them), %d failures",
+		outv.Candid, len(items), len(items), nTypes, kinds[KindFunc], kinds[KindService], recursive, failures)
 	if failures > 0 {
 		t.Fatalf("%d failures", failures)
 	}

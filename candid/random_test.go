@@ -20,7 +20,14 @@ func randType(rng *rand.Rand, depth int) *Type {
 	if depth <= 0 || rng.Intn(3) == 0 {
 		return Prim(randomPrims[rng.Intn(len(randomPrims))])
 	}
-	switch rng.Intn(6) {
+	switch rng.Intn(8) {
+	case 7:
+		// A recursive list: L = opt record { head : T; tail : L }.
+		l := &Type{Kind: KindOpt}
+		l.Elem = RecordType(F("head", randType(rng, depth-1)), F("tail", l))
+		return l
+	case 6:
+		return randRefType(rng, depth)
 	case 0:
 		return OptType(randType(rng, depth-1))
 	case 1:
@@ -35,6 +42,46 @@ func randType(rng *rand.Rand, depth int) *Type {
 		n := 1 + rng.Intn(4)
 		return &Type{Kind: KindVariant, Fields: randFields(rng, n, depth)}
 	}
+}
+
+var methodNames = []string{"get", "put", "icrc1_transfer", "☃", "a b"}
+
+// randRefType returns a random function or service reference type.
+func randRefType(rng *rand.Rand, depth int) *Type {
+	if rng.Intn(2) == 0 {
+		return randFuncType(rng, depth)
+	}
+	var ms []Method
+	seen := map[string]bool{}
+	for i := rng.Intn(3); i > 0; i-- {
+		name := methodNames[rng.Intn(len(methodNames))]
+		if !seen[name] {
+			seen[name] = true
+			ms = append(ms, Method{Name: name, Type: randFuncType(rng, depth)})
+		}
+	}
+	t, _ := ServiceType(ms...)
+	return t
+}
+
+func randFuncType(rng *rand.Rand, depth int) *Type {
+	tuple := func() []*Type {
+		ts := make([]*Type, rng.Intn(3))
+		for i := range ts {
+			ts[i] = randType(rng, depth-2)
+		}
+		return ts
+	}
+	args, results := tuple(), tuple()
+	switch rng.Intn(4) {
+	case 0:
+		return FuncType(args, results, ModeQuery)
+	case 1:
+		return FuncType(args, results, ModeCompositeQuery)
+	case 2:
+		return FuncType(args, nil, ModeOneway)
+	}
+	return FuncType(args, results)
 }
 
 var fieldNames = []string{"owner", "amount", "fee", "memo", "to", "from", "created_at_time", "Ok", "Err", "a", "b", "☃"}
@@ -154,6 +201,12 @@ func randValue(rng *rand.Rand, t *Type) Value {
 		rng.Read(b)
 		p, _ := principal.FromBytes(b)
 		return p
+	case KindFunc:
+		p, _ := randValue(rng, Prim(KindPrincipal)).(principal.Principal)
+		return FuncRef{Service: p, Method: methodNames[rng.Intn(len(methodNames))] + randText(rng)}
+	case KindService:
+		p, _ := randValue(rng, Prim(KindPrincipal)).(principal.Principal)
+		return ServiceRef{ID: p}
 	case KindOpt:
 		if rng.Intn(3) == 0 {
 			return Opt{}

@@ -9,11 +9,16 @@
 //
 // Types T: { "k": "<primitive>" } for null bool nat int nat8..nat64 int8..int64
 // float32 float64 text reserved principal; { "k": "opt" | "vec", "e": T };
-// { "k": "record" | "variant", "f": [[id, T], ...] } with numeric field ids.
+// { "k": "record" | "variant", "f": [[id, T], ...] } with numeric field ids;
+// { "k": "func", "a": [T...], "r": [T...], "m": ["query" | "oneway" | "composite_query"] };
+// { "k": "service", "m": [[name, T], ...] }; a recursive type is
+// { "k": "rec", "id": n, "t": T } where it starts and { "k": "ref", "id": n }
+// where it recurs.
 // Values V follow the type: null (null, reserved); true/false; integers as
 // decimal strings; floats as the hex of their IEEE bits; text as a string;
 // principals as text; blobs (vec nat8) as hex; opt as null or [V]; vec as an
-// array; records as { "id": V }; variants as { "id": V } with one key.
+// array; records as { "id": V }; variants as { "id": V } with one key;
+// function references as [principal, method]; service references as principal text.
 import { readFileSync } from 'node:fs';
 import { IDL } from '@dfinity/candid';
 import { Principal } from '@dfinity/principal';
@@ -31,11 +36,21 @@ const prims = {
 };
 
 const label = (id) => `_${id}_`;
-const isBlob = (t) => t.k === 'vec' && t.e.k === 'nat8';
+const isBlob = (t) => t.k === 'vec' && body(t.e).k === 'nat8';
+
+// Recursive types met so far, by id: their IDL.Rec and description.
+const recs = new Map();
 
 function idl(t) {
   if (prims[t.k]) return prims[t.k];
   switch (t.k) {
+    case 'rec': {
+      const r = IDL.Rec();
+      recs.set(t.id, { idl: r, t: t.t });
+      r.fill(idl(t.t));
+      return r;
+    }
+    case 'ref': return recs.get(t.id).idl;
     case 'opt': return IDL.Opt(idl(t.e));
     case 'vec': return IDL.Vec(idl(t.e));
     case 'record':
@@ -44,6 +59,12 @@ function idl(t) {
       for (const [id, ft] of t.f) fs[label(id)] = idl(ft);
       return t.k === 'record' ? IDL.Record(fs) : IDL.Variant(fs);
     }
+    case 'func': return IDL.Func(t.a.map(idl), t.r.map(idl), t.m);
+    case 'service': {
+      const ms = {};
+      for (const [name, ft] of t.m) ms[name] = idl(ft);
+      return IDL.Service(ms);
+    }
   }
   throw new Error(`unknown type ${JSON.stringify(t)}`);
 }
@@ -51,7 +72,15 @@ function idl(t) {
 const hexOf = (bytes) => Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
 const bytesOf = (hex) => Uint8Array.from(hex.match(/../g) || [], (h) => parseInt(h, 16));
 
+// body returns the description a rec or ref stands for.
+function body(t) {
+  if (t.k === 'rec') return t.t;
+  if (t.k === 'ref') return recs.get(t.id).t;
+  return t;
+}
+
 function toJS(t, v) {
+  t = body(t);
   switch (t.k) {
     case 'null': case 'reserved': return null;
     case 'bool': case 'text': return v;
@@ -67,7 +96,8 @@ function toJS(t, v) {
       dv.setBigUint64(0, BigInt('0x' + v));
       return dv.getFloat64(0);
     }
-    case 'principal': return Principal.fromText(v);
+    case 'principal': case 'service': return Principal.fromText(v);
+    case 'func': return [Principal.fromText(v[0]), v[1]];
     case 'opt': return v === null ? [] : [toJS(t.e, v[0])];
     case 'vec': return isBlob(t) ? bytesOf(v) : v.map((x) => toJS(t.e, x));
     case 'record': {
@@ -85,6 +115,7 @@ function toJS(t, v) {
 }
 
 function fromJS(t, v) {
+  t = body(t);
   switch (t.k) {
     case 'null': case 'reserved': return null;
     case 'bool': case 'text': return v;
@@ -101,7 +132,8 @@ function fromJS(t, v) {
       dv.setFloat64(0, v);
       return dv.getBigUint64(0).toString(16).padStart(16, '0');
     }
-    case 'principal': return v.toText();
+    case 'principal': case 'service': return v.toText();
+    case 'func': return [v[0].toText(), v[1]];
     case 'opt': return v.length === 0 ? null : [fromJS(t.e, v[0])];
     case 'vec': return isBlob(t) ? hexOf(v) : Array.from(v, (x) => fromJS(t.e, x));
     case 'record': {
