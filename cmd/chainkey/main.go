@@ -24,8 +24,8 @@ func newRootCmd() *cobra.Command {
 		SilenceErrors: true,
 	}
 	// Each command group lives in its own file and is registered here.
-	root.AddCommand(newDeriveCmd(), newBLSCmd(), newPubkeyCmd(), newSignCmd(), newStatusCmd(), newBenchCmd(), newCertCmd(), newUpCmd(), newInitCmd(), newNodeCmd(), newBTCCmd())
-	root.AddCommand(newEthCmd())
+	root.AddCommand(newDeriveCmd(), newBLSCmd(), newPubkeyCmd(), newSignCmd(), newStatusCmd(), newBenchCmd(), newCertCmd(),
+		newUpCmd(), newInitCmd(), newNodeCmd(), newBTCCmd(), newEthCmd(), newCandidCmd())
 	return root
 }
 
