@@ -115,12 +115,22 @@ func startLocal(ctx context.Context, home string, nodes int, progress func(Progr
 		}
 		progress(ProgressEvent{Phase: "start", Done: i + 1, Total: nodes, Message: fmt.Sprintf("node %d started", i)})
 	}
-	// Wait for the first certified height: the threshold keys work.
-	target := s.nodes[0].CertifiedHeight() + 1
+	// Wait for a height certified by this run: the threshold keys work. A
+	// new subnet waits for its key generation, a resumed one for its
+	// nodes to reconnect and certify the next height.
+	last := s.nodes[0].CertifiedHeight()
 	for {
 		h := s.nodes[0].CertifiedHeight()
-		progress(ProgressEvent{Phase: "keys", Done: min(int(h), int(target)), Total: int(target), Message: fmt.Sprintf("height %d, certified %d", s.nodes[0].Height(), h)})
-		if h >= target {
+		msg := fmt.Sprintf("creating the subnet's keys (height %d)", s.nodes[0].Height())
+		if last > 0 {
+			msg = fmt.Sprintf("waiting for the nodes to certify a new height (last certified %d, at height %d)", last, s.nodes[0].Height())
+		}
+		done := 0
+		if h > last {
+			done, msg = 1, fmt.Sprintf("height %d certified", h)
+		}
+		progress(ProgressEvent{Phase: "keys", Done: done, Total: 1, Message: msg})
+		if done == 1 {
 			break
 		}
 		select {

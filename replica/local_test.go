@@ -2,6 +2,7 @@ package replica
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 )
@@ -34,11 +35,23 @@ func TestLocalSubnetResumes(t *testing.T) {
 	if _, err := StartLocalSubnet(ctx, home, 7, nil); err == nil {
 		t.Fatal("resumed a 4-node subnet as 7 nodes")
 	}
-	s, err = StartLocalSubnet(ctx, home, 0, nil)
+	// Resuming says what it waits for, not a count of heights.
+	var keyMsgs []string
+	s, err = StartLocalSubnet(ctx, home, 0, func(e ProgressEvent) {
+		if e.Phase == "keys" {
+			if e.Total != 1 {
+				t.Errorf("keys progress %d/%d, want a count out of 1", e.Done, e.Total)
+			}
+			keyMsgs = append(keyMsgs, e.Message)
+		}
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer s.Stop()
+	if len(keyMsgs) == 0 || !strings.Contains(keyMsgs[0], "certify a new height") || !strings.Contains(keyMsgs[len(keyMsgs)-1], "certified") {
+		t.Errorf("resume progress %q", keyMsgs)
+	}
 	n := s.Nodes()[0]
 	if n.SubnetID() != id || string(n.RootKeyDER()) != string(root) {
 		t.Fatal("resumed subnet has other keys")

@@ -184,7 +184,11 @@ func (n *Node) Start() error {
 	n.running = true
 	n.quit, n.done = make(chan struct{}), make(chan struct{})
 	go n.dealerLoop()
-	n.log.Info("node started", "subnet", n.SubnetID().String(), "height", n.Height(), "p2p", n.cfg.P2PListen)
+	subnet := "pending key generation"
+	if len(n.RootKeyDER()) > 0 {
+		subnet = n.SubnetID().String()
+	}
+	n.log.Info("node started", "subnet", subnet, "height", n.Height(), "p2p", n.cfg.P2PListen)
 	return nil
 }
 
