@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -171,8 +172,10 @@ type keyOut struct {
 }
 
 type sigOut struct {
-	Signature string `json:"signature"`
-	PublicKey string `json:"public_key"`
+	Signature  string `json:"signature"`
+	PublicKey  string `json:"public_key"`
+	Certified  bool   `json:"certified"`
+	RecoveryID *int   `json:"recovery_id"`
 }
 
 func TestUpSignVerifyEndToEnd(t *testing.T) {
@@ -216,6 +219,23 @@ func TestUpSignVerifyEndToEnd(t *testing.T) {
 			pub, _ := hex.DecodeString(pk.PublicKey)
 			sig, _ := hex.DecodeString(sg.Signature)
 			verifyChainSignature(t, keyID, pub, msg, sig)
+			if !sg.Certified {
+				t.Fatal("sign with --root-key does not say the reply was certified")
+			}
+			if strings.HasPrefix(keyID, "ecdsa:") {
+				// The recovery id the node returns recovers the key, as
+				// Ethereum's ecrecover does.
+				if sg.RecoveryID == nil {
+					t.Fatal("ECDSA sign output has no recovery_id")
+				}
+				got, err := ethcrypto.Ecrecover(msg, append(slices.Clone(sig), byte(*sg.RecoveryID)))
+				if err != nil {
+					t.Fatalf("ecrecover: %v", err)
+				}
+				if want, _ := ethcrypto.DecompressPubkey(pub); want == nil || !bytes.Equal(got, ethcrypto.FromECDSAPub(want)) {
+					t.Fatalf("recovery id %d recovers another key", *sg.RecoveryID)
+				}
+			}
 			keys[keyID] = pk
 			if strings.HasPrefix(keyID, "schnorr:bip340secp256k1:") {
 				// Key-path-only taproot: the signature verifies under the

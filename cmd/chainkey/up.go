@@ -6,9 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"sync"
 	"syscall"
 	"time"
@@ -80,150 +82,12 @@ them, and each node's gRPC endpoint serves the Bitcoin service used by
 "chainkey btc". Give the same flags every time the subnet is resumed.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if home == "" {
-				var err error
-				if home, err = defaultUpHome(); err != nil {
-					return fmt.Errorf("up: %w", err)
-				}
-			}
-			if err := os.MkdirAll(home, 0o700); err != nil {
-				return fmt.Errorf("up: %w", err)
-			}
-			lock, err := lockHome(home)
-			if err != nil {
-				return fmt.Errorf("up: %w", err)
-			}
-			defer lock.release()
-			stopWithParent()
+			u := upRun{nodes: nodes, home: home, asJSON: asJSON, logLevel: logLevel, timeout: timeout, btcf: &btcf}
 			if !cmd.Flags().Changed("nodes") {
-				nodes = 0 // resume whatever is there, or the default of 4
-				if _, err := os.Stat(filepath.Join(home, "node0")); errors.Is(err, os.ErrNotExist) {
-					nodes = 4
-				}
+				u.nodes = -1
 			}
-			var logOut io.Writer = io.Discard
-			if logLevel != "" {
-				logOut = cmd.ErrOrStderr()
-			}
-			log, err := newNodeLogger(logOut, orDefault(logLevel, "info"))
-			if err != nil {
+			if err := u.run(cmd); err != nil {
 				return fmt.Errorf("up: %w", err)
-			}
-			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
-			defer stop()
-
-			var (
-				mu      sync.Mutex
-				servers []*grpc.Server
-				addrs   []string
-				metrics []string
-			)
-			stopServers := func() {
-				mu.Lock()
-				defer mu.Unlock()
-				for _, s := range servers {
-					stopGRPC(s, 5*time.Second)
-				}
-				servers = nil
-			}
-			defer stopServers()
-			onNode := func(n *replica.Node) error {
-				cfg := n.Config()
-				srv, addr, err := serveNodeGRPC(n, cfg.GRPCListen, log)
-				if err != nil {
-					// The configured loopback port was taken meanwhile (for
-					// example as the source port of an outgoing
-					// connection): serve on any free port; the printed
-					// endpoints are authoritative.
-					log.Warn("configured gRPC port busy, using another", "node", cfg.Index, "err", err)
-					if srv, addr, err = serveNodeGRPC(n, "127.0.0.1:0", log); err != nil {
-						return err
-					}
-				}
-				mu.Lock()
-				servers = append(servers, srv)
-				addrs = append(addrs, addr)
-				if cfg.MetricsListen != "" {
-					metrics = append(metrics, cfg.MetricsListen)
-				}
-				mu.Unlock()
-				return nil
-			}
-			prog := newUpProgress(cmd.ErrOrStderr())
-			startCtx, cancelStart := context.WithTimeout(ctx, timeout)
-			btcCfg, err := btcf.config()
-			if err != nil {
-				cancelStart()
-				return fmt.Errorf("up: %w", err)
-			}
-			sub, err := replica.StartLocalSubnetWith(startCtx, home, nodes, prog.event, replica.LocalOptions{Logger: log, OnNode: onNode, Bitcoin: btcCfg})
-			var keyWarning error
-			if err == nil {
-				if kerr := waitKeysUsable(startCtx, sub.Nodes()[0], prog.event); kerr != nil {
-					if ctx.Err() != nil {
-						err = kerr
-					} else {
-						keyWarning = kerr
-					}
-				}
-			}
-			cancelStart()
-			prog.finish()
-			if keyWarning != nil {
-				log.Warn("threshold keys not ready; signing requests are refused until they are", "err", keyWarning)
-				fmt.Fprintf(cmd.ErrOrStderr(), "warning: %v; signing requests are refused until they are ready\n", keyWarning)
-			}
-			if err != nil {
-				if sub != nil {
-					stopServers()
-					sub.Stop()
-				}
-				if ctx.Err() != nil {
-					return fmt.Errorf("up: interrupted while starting: %w", err)
-				}
-				return fmt.Errorf("up: %w", err)
-			}
-			n0 := sub.Nodes()[0]
-			out := upOutput{
-				SubnetID: n0.SubnetID().String(),
-				RootKey:  hex.EncodeToString(n0.RootKeyDER()),
-				GRPC:     addrs,
-				Metrics:  metrics,
-				Home:     home,
-				PID:      os.Getpid(),
-			}
-			if err := writeLocalSubnet(home, out); err != nil {
-				log.Warn("client commands will need --endpoint", "err", err)
-			}
-			defer removeLocalSubnet(home)
-			if asJSON {
-				if err := writeJSONLine(cmd.OutOrStdout(), out); err != nil {
-					stopServers()
-					sub.Stop()
-					return err
-				}
-			} else {
-				w := cmd.OutOrStdout()
-				fmt.Fprintf(w, "subnet   %s (%d nodes, home %s)\n", out.SubnetID, len(sub.Nodes()), home)
-				fmt.Fprintf(w, "root key %s\n", out.RootKey)
-				for i, a := range addrs {
-					fmt.Fprintf(w, "node %d   grpc %s", i, a)
-					if i < len(metrics) {
-						fmt.Fprintf(w, "  metrics http://%s/metrics", metrics[i])
-					}
-					fmt.Fprintln(w)
-				}
-				fmt.Fprintf(w, "try: %s sign --key-id ecdsa:secp256k1:dfx_test_key --hash %s\n", cliName(), hex.EncodeToString(make([]byte, 32)))
-				fmt.Fprintf(w, "press Ctrl-C to stop (or kill -INT %d)\n", out.PID)
-			}
-			<-ctx.Done()
-			log.Info("stopping local subnet")
-			stopServers()
-			if err := sub.Stop(); err != nil {
-				return fmt.Errorf("up: stop: %w", err)
-			}
-			if !asJSON {
-				fmt.Fprintf(cmd.OutOrStdout(), "stopped; run %s up again to resume\n", cliName())
 			}
 			return nil
 		},
@@ -236,6 +100,212 @@ them, and each node's gRPC endpoint serves the Bitcoin service used by
 	f.DurationVar(&timeout, "timeout", 5*time.Minute, "give up if the subnet is not ready within this time")
 	btcf.register(cmd)
 	return cmd
+}
+
+// upRun is one run of "chainkey up", step by step.
+type upRun struct {
+	nodes    int // -1: resume what the home holds, or 4
+	home     string
+	asJSON   bool
+	logLevel string
+	timeout  time.Duration
+	btcf     *nodeBitcoinFlags
+
+	log     *slog.Logger
+	servers upServers
+}
+
+func (u *upRun) run(cmd *cobra.Command) error {
+	lock, err := u.prepareHome()
+	if err != nil {
+		return err
+	}
+	defer lock.release()
+	stopWithParent()
+	var logOut io.Writer = io.Discard
+	if u.logLevel != "" {
+		logOut = cmd.ErrOrStderr()
+	}
+	if u.log, err = newNodeLogger(logOut, orDefault(u.logLevel, "info")); err != nil {
+		return err
+	}
+	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	defer u.servers.stop()
+
+	sub, err := u.start(ctx, cmd.ErrOrStderr())
+	if err != nil {
+		return err
+	}
+	out := u.output(sub)
+	if err := writeLocalSubnet(u.home, out); err != nil {
+		u.log.Warn("client commands will need --endpoint", "err", err)
+	}
+	defer removeLocalSubnet(u.home)
+	if err := u.print(cmd.OutOrStdout(), out, len(sub.Nodes())); err != nil {
+		u.servers.stop()
+		sub.Stop()
+		return err
+	}
+
+	<-ctx.Done()
+	u.log.Info("stopping local subnet")
+	u.servers.stop()
+	if err := sub.Stop(); err != nil {
+		return fmt.Errorf("stop: %w", err)
+	}
+	if !u.asJSON {
+		fmt.Fprintf(cmd.OutOrStdout(), "stopped; run %s up again to resume\n", cliName())
+	}
+	return nil
+}
+
+// prepareHome finds and creates the home, takes it for this process and
+// decides the number of nodes.
+func (u *upRun) prepareHome() (*homeLock, error) {
+	if u.home == "" {
+		var err error
+		if u.home, err = defaultUpHome(); err != nil {
+			return nil, err
+		}
+	}
+	if err := os.MkdirAll(u.home, 0o700); err != nil {
+		return nil, err
+	}
+	lock, err := lockHome(u.home)
+	if err != nil {
+		return nil, err
+	}
+	if u.nodes < 0 {
+		u.nodes = 0 // resume whatever is there, or the default of 4
+		if _, err := os.Stat(filepath.Join(u.home, "node0")); errors.Is(err, os.ErrNotExist) {
+			u.nodes = 4
+		}
+	}
+	return lock, nil
+}
+
+// start starts the nodes with their gRPC servers and waits, showing
+// progress, until the subnet certifies its state and its keys answer.
+func (u *upRun) start(ctx context.Context, progressOut io.Writer) (*replica.LocalSubnet, error) {
+	btcCfg, err := u.btcf.config()
+	if err != nil {
+		return nil, err
+	}
+	prog := newUpProgress(progressOut)
+	startCtx, cancelStart := context.WithTimeout(ctx, u.timeout)
+	defer cancelStart()
+	sub, err := replica.StartLocalSubnetWith(startCtx, u.home, u.nodes, prog.event,
+		replica.LocalOptions{Logger: u.log, OnNode: u.servers.onNode(u.log), Bitcoin: btcCfg})
+	var keyWarning error
+	if err == nil {
+		if kerr := waitKeysUsable(startCtx, sub.Nodes()[0], prog.event); kerr != nil {
+			if ctx.Err() != nil {
+				err = kerr
+			} else {
+				keyWarning = kerr
+			}
+		}
+	}
+	prog.finish()
+	if keyWarning != nil {
+		u.log.Warn("threshold keys not ready; signing requests are refused until they are", "err", keyWarning)
+		fmt.Fprintf(progressOut, "warning: %v; signing requests are refused until they are ready\n", keyWarning)
+	}
+	if err != nil {
+		if sub != nil {
+			u.servers.stop()
+			sub.Stop()
+		}
+		if ctx.Err() != nil {
+			return nil, fmt.Errorf("interrupted while starting: %w", err)
+		}
+		return nil, err
+	}
+	return sub, nil
+}
+
+// output describes the running subnet.
+func (u *upRun) output(sub *replica.LocalSubnet) upOutput {
+	n0 := sub.Nodes()[0]
+	grpcAddrs, metrics := u.servers.endpoints()
+	return upOutput{
+		SubnetID: n0.SubnetID().String(),
+		RootKey:  hex.EncodeToString(n0.RootKeyDER()),
+		GRPC:     grpcAddrs,
+		Metrics:  metrics,
+		Home:     u.home,
+		PID:      os.Getpid(),
+	}
+}
+
+// print shows the running subnet: one JSON object, or lines for a person.
+func (u *upRun) print(w io.Writer, out upOutput, nodes int) error {
+	if u.asJSON {
+		return writeJSONLine(w, out)
+	}
+	fmt.Fprintf(w, "subnet   %s (%d nodes, home %s)\n", out.SubnetID, nodes, out.Home)
+	fmt.Fprintf(w, "root key %s\n", out.RootKey)
+	for i, a := range out.GRPC {
+		fmt.Fprintf(w, "node %d   grpc %s", i, a)
+		if i < len(out.Metrics) {
+			fmt.Fprintf(w, "  metrics http://%s/metrics", out.Metrics[i])
+		}
+		fmt.Fprintln(w)
+	}
+	fmt.Fprintf(w, "try: %s sign --key-id ecdsa:secp256k1:dfx_test_key --hash %s\n", cliName(), hex.EncodeToString(make([]byte, 32)))
+	_, err := fmt.Fprintf(w, "press Ctrl-C to stop (or kill -INT %d)\n", out.PID)
+	return err
+}
+
+// upServers are the gRPC servers of a local subnet's nodes.
+type upServers struct {
+	mu      sync.Mutex
+	servers []*grpc.Server
+	addrs   []string
+	metrics []string
+}
+
+// onNode returns the hook that serves each node's API as it starts.
+func (s *upServers) onNode(log *slog.Logger) func(*replica.Node) error {
+	return func(n *replica.Node) error {
+		cfg := n.Config()
+		srv, addr, err := serveNodeGRPC(n, cfg.GRPCListen, log)
+		if err != nil {
+			// The configured loopback port was taken meanwhile (for
+			// example as the source port of an outgoing connection):
+			// serve on any free port; the printed endpoints are
+			// authoritative.
+			log.Warn("configured gRPC port busy, using another", "node", cfg.Index, "err", err)
+			if srv, addr, err = serveNodeGRPC(n, "127.0.0.1:0", log); err != nil {
+				return err
+			}
+		}
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		s.servers = append(s.servers, srv)
+		s.addrs = append(s.addrs, addr)
+		if cfg.MetricsListen != "" {
+			s.metrics = append(s.metrics, cfg.MetricsListen)
+		}
+		return nil
+	}
+}
+
+func (s *upServers) endpoints() (grpcAddrs, metrics []string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.addrs), slices.Clone(s.metrics)
+}
+
+// stop stops every server (again is a no-op).
+func (s *upServers) stop() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, srv := range s.servers {
+		stopGRPC(srv, 5*time.Second)
+	}
+	s.servers = nil
 }
 
 // waitKeysUsable waits until every key id of the subnet answers public-key
