@@ -200,3 +200,52 @@ func FuzzSignedDealing(f *testing.F) {
 		}
 	})
 }
+
+// TestOpenSignedDealingCiphertextLength checks that a correctly signed
+// dealing whose ciphertexts have a length no share encrypts to (here: one
+// empty, one a byte short) is refused when it is opened, before any
+// receiver tries to decrypt it.
+func TestOpenSignedDealingCiphertextLength(t *testing.T) {
+	g := secp256k1.Group()
+	cfg, err := idkg.NewConfig(g, 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	nw, err := idkgtest.New(cfg, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys := make([]*dkg.EncryptionPublicKey, 4)
+	for i, nd := range nw.Nodes {
+		keys[i] = nd.Enc.PublicKey()
+	}
+	d, openings, err := idkg.Deal(cfg, []byte("t"), idkg.NewRandom(4), 0, nil, nw.Rand)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cts, err := idkg.EncryptOpenings(d, openings, keys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	signer := nw.Nodes[0].Signing
+	for _, bad := range []func([][]byte) [][]byte{
+		func(c [][]byte) [][]byte { c[1] = nil; return c },
+		func(c [][]byte) [][]byte { c[2] = c[2][:len(c[2])-1]; return c },
+		func(c [][]byte) [][]byte { c[3] = append(c[3], 0); return c },
+	} {
+		env, err := idkg.SignDealing(signer, d, bad(append([][]byte(nil), cts...)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := cfg.OpenSignedDealing(env, signer.PublicKey()); err == nil {
+			t.Error("signed dealing with a ciphertext of the wrong length accepted")
+		}
+	}
+	env, err := idkg.SignDealing(signer, d, cts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := cfg.OpenSignedDealing(env, signer.PublicKey()); err != nil {
+		t.Fatalf("honest signed dealing: %v", err)
+	}
+}
