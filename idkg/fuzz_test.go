@@ -249,3 +249,35 @@ func TestOpenSignedDealingCiphertextLength(t *testing.T) {
 		t.Fatalf("honest signed dealing: %v", err)
 	}
 }
+
+// TestUnmarshalDealingStrictKind checks that a dealing naming no known
+// operation, or carrying an empty commitment, is refused: both used to
+// decode (an unknown kind as a Feldman dealing without proof).
+func TestUnmarshalDealingStrictKind(t *testing.T) {
+	g := secp256k1.Group()
+	cfg, err := idkg.NewConfig(g, 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, _, err := idkg.Deal(cfg, []byte("t"), idkg.NewRandomUnmasked(4), 0, nil, idkgtest.Seeded(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	good, _ := d.MarshalBinary()
+	if _, err := idkg.UnmarshalDealing(g, good); err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []idkg.Kind{0, 6, 48, 255} {
+		bad := &idkg.Dealing{TranscriptID: d.TranscriptID, Kind: k, Dealer: d.Dealer, Commitment: d.Commitment}
+		b, _ := bad.MarshalBinary()
+		if _, err := idkg.UnmarshalDealing(g, b); err == nil {
+			t.Errorf("dealing of operation %v accepted", k)
+		}
+	}
+	empty := &idkg.Dealing{TranscriptID: d.TranscriptID, Kind: d.Kind, Dealer: d.Dealer,
+		Commitment: &idkg.Commitment{Kind: idkg.Feldman}}
+	b, _ := empty.MarshalBinary()
+	if _, err := idkg.UnmarshalDealing(g, b); err == nil {
+		t.Error("dealing with an empty commitment accepted")
+	}
+}
