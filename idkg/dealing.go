@@ -488,8 +488,10 @@ func (d *Dealing) MarshalBinary() ([]byte, error) {
 	return e.Output(), nil
 }
 
-// UnmarshalDealing decodes a dealing strictly: exact lengths, canonical
-// scalars, on-curve, prime-order, non-identity points, no trailing bytes.
+// UnmarshalDealing decodes a dealing strictly: one of the five operations,
+// the commitment kind and proof that operation uses, a non-empty
+// commitment, exact lengths, canonical scalars, on-curve, prime-order,
+// non-identity points, no trailing bytes.
 func UnmarshalDealing(g group.Group, b []byte) (*Dealing, error) {
 	dec := dkg.NewDecoder(b)
 	if string(dec.Bytes(64)) != "chainkey/idkg/dealing-v1" {
@@ -509,6 +511,12 @@ func UnmarshalDealing(g group.Group, b []byte) (*Dealing, error) {
 	}
 	if d.Dealer >= poly.MaxIndex {
 		return nil, fmt.Errorf("idkg: decode dealing: dealer %d out of range", d.Dealer)
+	}
+	if d.Kind < Random || d.Kind > RandomUnmasked {
+		return nil, fmt.Errorf("idkg: decode dealing: unknown operation %v", d.Kind)
+	}
+	if len(pts) == 0 {
+		return nil, errors.New("idkg: decode dealing: empty commitment")
 	}
 	if ck != d.Kind.commitmentKind() {
 		return nil, fmt.Errorf("idkg: decode dealing: %v commitment for %v", ck, d.Kind)

@@ -204,6 +204,15 @@ func (cfg *Config) OpenSignedDealing(env *dkg.Envelope, dealerKey dkg.NodePublic
 	if string(d.TranscriptID) != string(env.SessionID) || uint32(d.Dealer) != env.Signer {
 		return nil, nil, errors.New("idkg: signed dealing's envelope does not match its dealing")
 	}
+	// Each ciphertext is an EncryptShare or a sealed ciphertext of the
+	// dealing's payload (one scalar for Feldman, two for Pedersen): any
+	// other length cannot decrypt and is refused here, publicly.
+	plain := dkg.CiphertextLen(cfg.group, cfg.ShareVerifier(d).PayloadScalars())
+	for j, ct := range cts {
+		if len(ct) != plain && len(ct) != plain+dkg.SealOverhead {
+			return nil, nil, fmt.Errorf("idkg: decode signed dealing: ciphertext %d of %d bytes, want %d or %d", j, len(ct), plain, plain+dkg.SealOverhead)
+		}
+	}
 	return d, cts, nil
 }
 

@@ -147,6 +147,12 @@ func verifySenderSig(der, message, sig []byte) error {
 		}
 		return nil
 	case len(der) == len(secp256k1DERPrefix)+65 && bytes.HasPrefix(der, secp256k1DERPrefix):
+		// Only the uncompressed form (0x04): the parser also takes the
+		// SEC1 hybrid form (0x06/0x07), a second encoding of the same key
+		// that would give one key two self-authenticating principals.
+		if der[len(secp256k1DERPrefix)] != secp256k1.PubKeyFormatUncompressed {
+			return fmt.Errorf("%w: secp256k1 public key is not in uncompressed form", ErrBadPublicKey)
+		}
 		pub, err := secp256k1.ParsePubKey(der[len(secp256k1DERPrefix):])
 		if err != nil {
 			return fmt.Errorf("%w: secp256k1 public key: %v", ErrBadPublicKey, err)

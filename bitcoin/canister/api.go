@@ -277,6 +277,9 @@ func (s *State) FeePercentiles() []uint64 {
 	return append([]uint64(nil), s.feeCache...)
 }
 
+// feePercentiles is the length of a fee percentile answer (p0 … p100).
+const feePercentiles = 101
+
 func (s *State) computeFeePercentiles() []uint64 {
 	// Values of outputs created on the unstable main chain.
 	values := map[wire.OutPoint]uint64{}
@@ -323,7 +326,7 @@ collect:
 		return nil
 	}
 	sort.Slice(rates, func(i, j int) bool { return rates[i] < rates[j] })
-	p := make([]uint64, 101)
+	p := make([]uint64, feePercentiles)
 	n := len(rates)
 	for i := range p {
 		rank := (i*n + 99) / 100 // ceil(i·n/100)

@@ -127,9 +127,12 @@ func (r *reader) u64() uint64 {
 	return 0
 }
 
-// Unmarshal restores a state written by Marshal. It rejects truncated or
-// trailing bytes, unknown networks, an unstable tree that is not a single
-// tree above one anchor, and blocks that do not decode.
+// Unmarshal restores a state written by Marshal. It accepts exactly the
+// bytes Marshal writes: it rejects truncated or trailing bytes, unknown
+// networks, an unstable tree that is not a single tree above one anchor,
+// blocks that do not decode, UTXOs and blocks out of order, arrival numbers
+// that repeat or are not below the next one, and a fee cache that is not
+// empty or 101 ascending values.
 func Unmarshal(data []byte) (*State, error) {
 	r := &reader{b: data}
 	if m := r.take(uint64(len(stateMagic))); r.err != nil || !bytes.Equal(m, stateMagic) {
@@ -200,8 +203,15 @@ func Unmarshal(data []byte) (*State, error) {
 		ordered = append(ordered, b)
 	}
 	nf := r.u32()
+	if r.err == nil && nf != 0 && nf != feePercentiles {
+		return nil, fmt.Errorf("canister: unmarshal: %d cached fee percentiles, want 0 or %d", nf, feePercentiles)
+	}
 	for i := uint32(0); i < nf && r.err == nil; i++ {
-		s.feeCache = append(s.feeCache, r.u64())
+		f := r.u64()
+		if i > 0 && f < s.feeCache[i-1] {
+			return nil, errors.New("canister: unmarshal: cached fee percentiles not in order")
+		}
+		s.feeCache = append(s.feeCache, f)
 	}
 	if r.err != nil {
 		return nil, fmt.Errorf("canister: unmarshal: %w", r.err)
@@ -221,7 +231,16 @@ func Unmarshal(data []byte) (*State, error) {
 	a.height, a.work = nh, new(big.Int).Set(chain.Work(a.msg.Header.Bits))
 	s.anchor = a
 	s.blocks[a.hash] = a
-	for _, b := range ordered[1:] {
+	// Arrival numbers are distinct and below the next one, as in a live
+	// state: children are ordered by them.
+	seqs := make(map[uint64]bool, len(ordered))
+	for _, b := range ordered {
+		if b.seq >= seq || seqs[b.seq] {
+			return nil, fmt.Errorf("canister: unmarshal: block %s has arrival number %d (next %d, or repeated)", b.hash, b.seq, seq)
+		}
+		seqs[b.seq] = true
+	}
+	for i, b := range ordered[1:] {
 		parent, ok := s.blocks[b.msg.Header.PrevBlock]
 		if !ok {
 			return nil, fmt.Errorf("canister: unmarshal: block %s has no parent in the tree", b.hash)
@@ -230,6 +249,11 @@ func Unmarshal(data []byte) (*State, error) {
 			return nil, fmt.Errorf("canister: unmarshal: duplicate block %s", b.hash)
 		}
 		b.height = parent.height + 1
+		// Marshal writes blocks sorted by (height, hash): refuse any other
+		// order, so that one state has one encoding.
+		if p := ordered[i]; b.height < p.height || b.height == p.height && bytes.Compare(b.hash[:], p.hash[:]) <= 0 {
+			return nil, errors.New("canister: unmarshal: unstable blocks not sorted by height and hash")
+		}
 		s.attach(parent, b)
 	}
 	// Children in arrival order, as a live state holds them.
