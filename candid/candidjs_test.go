@@ -1,25 +1,19 @@
 package candid
 
 import (
-	"bytes"
-	"context"
-	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"math"
 	"math/big"
 	"math/rand"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"reflect"
 	"strconv"
-	"strings"
 	"testing"
-	"time"
 
 	"github.com/chainkey/chainkey/principal"
+
+	"github.com/chainkey/chainkey/internal/nodejstest"
 )
 
 const candidJSDir = "testdata/candidjs"
@@ -175,8 +169,7 @@ type jsResult struct {
 //
 // The test fails when node or npm is not on PATH; CHAINKEY_SKIP_NODE=1 skips it.
 func TestCandidJSRoundTrip(t *testing.T) {
-	node, npm := nodeTools(t)
-	installCandidJS(t, npm)
+	js := nodejstest.Install(t, candidJSDir, "@dfinity/candid")
 
 	const nTypes, perType = 500, 8 // 4,000 values each way
 	rng := rand.New(rand.NewSource(20261203))
@@ -254,7 +247,11 @@ func TestCandidJSRoundTrip(t *testing.T) {
 		dec = append(dec, jsCase{Types: jt, Hex: hex.EncodeToString(msg)})
 		enc = append(enc, jsCase{Types: jt, Values: jv})
 	}
-	out := runCandidJS(t, node, map[string]any{"decode": dec, "encode": enc})
+	in, err := json.Marshal(map[string]any{"decode": dec, "encode": enc})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := js.Run(t, "roundtrip.mjs", in)
 	var outv struct {
 		Candid  string     `json:"candid"`
 		Decoded []jsResult `json:"decoded"`
@@ -309,79 +306,4 @@ func TestCandidJSRoundTrip(t *testing.T) {
 	if failures > 0 {
 		t.Fatalf("%d failures", failures)
 	}
-}
-
-// nodeTools finds node and npm, failing the test if they are missing unless
-// CHAINKEY_SKIP_NODE=1.
-func nodeTools(t *testing.T) (node, npm string) {
-	t.Helper()
-	if os.Getenv("CHAINKEY_SKIP_NODE") == "1" {
-		t.Skip("CHAINKEY_SKIP_NODE=1: not checking round trips with @dfinity/candid")
-	}
-	var missing []string
-	path := func(name string) string {
-		p, err := exec.LookPath(name)
-		if err != nil {
-			missing = append(missing, name)
-		}
-		return p
-	}
-	node, npm = path("node"), path("npm")
-	if len(missing) > 0 {
-		t.Fatalf("%s not found on PATH: Node.js (v20+) and npm are needed to check round trips with "+
-			"@dfinity/candid; install them, or set CHAINKEY_SKIP_NODE=1 to skip this test",
-			strings.Join(missing, " and "))
-	}
-	return node, npm
-}
-
-// installCandidJS runs `npm ci` in testdata/candidjs unless node_modules was
-// installed from the current package.json and package-lock.json (recorded
-// in a stamp file by the previous install).
-func installCandidJS(t *testing.T, npm string) {
-	t.Helper()
-	var manifest []byte
-	for _, f := range []string{"package.json", "package-lock.json"} {
-		b, err := os.ReadFile(filepath.Join(candidJSDir, f))
-		if err != nil {
-			t.Fatal(err)
-		}
-		manifest = append(manifest, b...)
-	}
-	sum := sha256.Sum256(manifest)
-	want := hex.EncodeToString(sum[:]) + "\n"
-	stamp := filepath.Join(candidJSDir, "node_modules", ".chainkey-install-stamp")
-	if b, err := os.ReadFile(stamp); err == nil && string(b) == want {
-		return
-	}
-	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, npm, "ci", "--ignore-scripts", "--no-audit", "--no-fund", "--loglevel=error")
-	cmd.Dir = candidJSDir
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		t.Fatalf("npm ci in %s: %v\n%s", candidJSDir, err, out)
-	}
-	if err := os.WriteFile(stamp, []byte(want), 0o644); err != nil {
-		t.Fatal(err)
-	}
-}
-
-func runCandidJS(t *testing.T, node string, input any) []byte {
-	t.Helper()
-	in, err := json.Marshal(input)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, node, "roundtrip.mjs")
-	cmd.Dir = candidJSDir
-	cmd.Stdin = bytes.NewReader(in)
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Run(); err != nil {
-		t.Fatalf("node roundtrip.mjs: %v\n%s", err, stderr.Bytes())
-	}
-	return stdout.Bytes()
 }

@@ -2,22 +2,19 @@ package certification_test
 
 import (
 	"bytes"
-	"context"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"os"
-	"os/exec"
-	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/chainkey/chainkey/certification"
 	"github.com/chainkey/chainkey/principal"
 	"github.com/chainkey/chainkey/thresholdsig"
+
+	"github.com/chainkey/chainkey/internal/nodejstest"
 )
 
 // agentJSDir holds the Node project that runs @dfinity/agent.
@@ -395,8 +392,7 @@ func agentCases(t *testing.T, now time.Time) []*agentCase {
 //
 // certification.Verify is run on the same inputs and must agree.
 func TestAgentJSVerifiesCertificates(t *testing.T) {
-	node, npm := nodeTools(t)
-	installAgentJS(t, npm)
+	js := nodejstest.Install(t, agentJSDir, "@dfinity/agent")
 
 	now := time.Now()
 	cases := agentCases(t, now)
@@ -416,7 +412,7 @@ func TestAgentJSVerifiesCertificates(t *testing.T) {
 		}
 	}
 
-	out := runAgentJS(t, node, cases)
+	out := runAgentJS(t, js, cases)
 	t.Logf("%s %s verified %d certificates", out.Agent.Name, out.Agent.Version, len(out.Results))
 	if len(out.Results) != len(cases) {
 		t.Fatalf("%d results for %d cases", len(out.Results), len(cases))
@@ -483,82 +479,17 @@ func strPtr(s *string) string {
 	return *s
 }
 
-// nodeTools finds node and npm, failing the test if they are missing unless
-// CHAINKEY_SKIP_NODE=1.
-func nodeTools(t *testing.T) (node, npm string) {
-	t.Helper()
-	if os.Getenv("CHAINKEY_SKIP_NODE") == "1" {
-		t.Skip("CHAINKEY_SKIP_NODE=1: not checking certificates with @dfinity/agent")
-	}
-	var missing []string
-	path := func(name string) string {
-		p, err := exec.LookPath(name)
-		if err != nil {
-			missing = append(missing, name)
-		}
-		return p
-	}
-	node, npm = path("node"), path("npm")
-	if len(missing) > 0 {
-		t.Fatalf("%s not found on PATH: Node.js (v20+) and npm are needed to check certificates with "+
-			"@dfinity/agent; install them, or set CHAINKEY_SKIP_NODE=1 to skip this test",
-			strings.Join(missing, " and "))
-	}
-	return node, npm
-}
-
-// installAgentJS runs `npm ci` in testdata/agentjs unless node_modules was
-// installed from the current package.json and package-lock.json (recorded
-// in a stamp file by the previous install).
-func installAgentJS(t *testing.T, npm string) {
-	t.Helper()
-	var manifest []byte
-	for _, f := range []string{"package.json", "package-lock.json"} {
-		b, err := os.ReadFile(filepath.Join(agentJSDir, f))
-		if err != nil {
-			t.Fatal(err)
-		}
-		manifest = append(manifest, b...)
-	}
-	sum := sha256.Sum256(manifest)
-	want := hex.EncodeToString(sum[:]) + "\n"
-	stamp := filepath.Join(agentJSDir, "node_modules", ".chainkey-install-stamp")
-	if b, err := os.ReadFile(stamp); err == nil && string(b) == want {
-		return
-	}
-	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, npm, "ci", "--ignore-scripts", "--no-audit", "--no-fund", "--loglevel=error")
-	cmd.Dir = agentJSDir
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		t.Fatalf("npm ci in %s: %v\n%s", agentJSDir, err, out)
-	}
-	if err := os.WriteFile(stamp, []byte(want), 0o644); err != nil {
-		t.Fatal(err)
-	}
-}
-
 // runAgentJS runs verify.mjs on the cases.
-func runAgentJS(t *testing.T, node string, cases []*agentCase) agentOutput {
+func runAgentJS(t *testing.T, js *nodejstest.Project, cases []*agentCase) agentOutput {
 	t.Helper()
 	in, err := json.Marshal(map[string]any{"cases": cases})
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, node, "verify.mjs")
-	cmd.Dir = agentJSDir
-	cmd.Stdin = bytes.NewReader(in)
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Run(); err != nil {
-		t.Fatalf("node verify.mjs: %v\n%s", err, stderr.Bytes())
-	}
+	stdout := js.Run(t, "verify.mjs", in)
 	var out agentOutput
-	if err := json.Unmarshal(stdout.Bytes(), &out); err != nil {
-		t.Fatalf("node verify.mjs output: %v\n%s", err, stdout.Bytes())
+	if err := json.Unmarshal(stdout, &out); err != nil {
+		t.Fatalf("node verify.mjs output: %v\n%s", err, stdout)
 	}
 	if out.Agent.Name != "@dfinity/agent" || out.Agent.Version == "" {
 		t.Fatalf("verify.mjs ran agent %q %q", out.Agent.Name, out.Agent.Version)

@@ -5,21 +5,18 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
-	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"slices"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/chainkey/chainkey/internal/group/bls12381"
 	"github.com/chainkey/chainkey/vetkd"
+
+	"github.com/chainkey/chainkey/internal/nodejstest"
 )
 
 // vetkeysJSDir holds the Node project that runs @dfinity/vetkeys.
@@ -38,28 +35,10 @@ type vetkeysJS struct {
 // and fails it when node or npm is missing.
 func startVetKeysJS(t *testing.T) *vetkeysJS {
 	t.Helper()
-	if os.Getenv("CHAINKEY_SKIP_NODE") == "1" {
-		t.Skip("CHAINKEY_SKIP_NODE=1: not checking vetKD with @dfinity/vetkeys")
-	}
-	var missing []string
-	path := func(name string) string {
-		p, err := exec.LookPath(name)
-		if err != nil {
-			missing = append(missing, name)
-		}
-		return p
-	}
-	node, npm := path("node"), path("npm")
-	if len(missing) > 0 {
-		t.Fatalf("%s not found on PATH: Node.js (v20+) and npm are needed to check vetKD with "+
-			"@dfinity/vetkeys; install them, or set CHAINKEY_SKIP_NODE=1 to skip this test",
-			strings.Join(missing, " and "))
-	}
-	installVetKeysJS(t, npm)
+	proj := nodejstest.Install(t, vetkeysJSDir, "@dfinity/vetkeys")
 
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	cmd := exec.CommandContext(ctx, node, "vetkeys.mjs")
-	cmd.Dir = vetkeysJSDir
+	cmd := proj.Command(ctx, "vetkeys.mjs")
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	in, err := cmd.StdinPipe()
@@ -89,37 +68,6 @@ func startVetKeysJS(t *testing.T) *vetkeysJS {
 		t.Fatalf("vetkeys.mjs runs %s %s, want @dfinity/vetkeys 0.4.0", info.Name, info.Version)
 	}
 	return js
-}
-
-// installVetKeysJS runs `npm ci` in testdata/vetkeysjs unless node_modules
-// was installed from the current package.json and package-lock.json.
-func installVetKeysJS(t *testing.T, npm string) {
-	t.Helper()
-	var manifest []byte
-	for _, f := range []string{"package.json", "package-lock.json"} {
-		b, err := os.ReadFile(filepath.Join(vetkeysJSDir, f))
-		if err != nil {
-			t.Fatal(err)
-		}
-		manifest = append(manifest, b...)
-	}
-	sum := sha256.Sum256(manifest)
-	want := hex.EncodeToString(sum[:]) + "\n"
-	stamp := filepath.Join(vetkeysJSDir, "node_modules", ".chainkey-install-stamp")
-	if b, err := os.ReadFile(stamp); err == nil && string(b) == want {
-		return
-	}
-	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, npm, "ci", "--ignore-scripts", "--no-audit", "--no-fund", "--loglevel=error")
-	cmd.Dir = vetkeysJSDir
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		t.Fatalf("npm ci in %s: %v\n%s", vetkeysJSDir, err, out)
-	}
-	if err := os.WriteFile(stamp, []byte(want), 0o644); err != nil {
-		t.Fatal(err)
-	}
 }
 
 // call sends one request and decodes the reply into out; it returns the
