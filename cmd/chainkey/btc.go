@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -41,20 +40,20 @@ type btcFlags struct {
 }
 
 func (f *btcFlags) register(cmd *cobra.Command) {
-	cmd.Flags().StringVar(&f.endpoint, "endpoint", "", "HOST:PORT of a gRPC server hosting the Bitcoin service (required)")
+	cmd.Flags().StringVar(&f.endpoint, "endpoint", "", "HOST:PORT of a gRPC server hosting the Bitcoin service (default: the running \"chainkey up\" subnet, else "+fallbackEndpoint+")")
 	cmd.Flags().StringVar(&f.network, "network", "regtest", "Bitcoin network: mainnet, testnet (testnet4) or regtest")
 	cmd.Flags().DurationVar(&f.timeout, "timeout", 30*time.Second, "request timeout")
 	f.tls.register(cmd.Flags())
 }
 
-// client connects to the endpoint and returns the Bitcoin client and the
-// network in its protobuf form.
 // call connects to the endpoint and runs fn with the client, the network
 // and a context bounded by --timeout.
 func (f *btcFlags) call(parent context.Context, fn func(context.Context, bpb.BitcoinClient, bpb.Network) error) error {
-	if f.endpoint == "" {
-		return errors.New("btc: --endpoint is required")
+	target, err := resolveTarget(f.endpoint, "")
+	if err != nil {
+		return fmt.Errorf("btc: %w", err)
 	}
+	endpoint := target.Endpoints[0]
 	n, err := chain.ParseNetwork(f.network)
 	if err != nil {
 		return err
@@ -63,9 +62,9 @@ func (f *btcFlags) call(parent context.Context, fn func(context.Context, bpb.Bit
 	if err != nil {
 		return fmt.Errorf("btc: %w", err)
 	}
-	cc, err := grpc.NewClient(f.endpoint, grpc.WithTransportCredentials(rpc.TransportCredentials(tlsCfg)))
+	cc, err := grpc.NewClient(endpoint, grpc.WithTransportCredentials(rpc.TransportCredentials(tlsCfg)))
 	if err != nil {
-		return fmt.Errorf("btc: connect %s: %w", f.endpoint, err)
+		return fmt.Errorf("btc: connect %s: %w", endpoint, err)
 	}
 	defer cc.Close()
 	ctx, cancel := context.WithTimeout(parent, f.timeout)

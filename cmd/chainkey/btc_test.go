@@ -119,7 +119,7 @@ func TestBTCCommands(t *testing.T) {
 		{[]string{"btc", "utxos", "--endpoint", ep, "--network", "regtest", "--address", key.Addr.EncodeAddress(), "--min-confirmations", "99"}, "MIN_CONFIRMATIONS_TOO_LARGE"},
 		{[]string{"btc", "send", "--endpoint", ep, "--network", "regtest", "--tx", "00ff"}, "malformed transaction"},
 		{[]string{"btc", "send", "--endpoint", ep, "--network", "regtest", "--tx", "zz"}, "not hex"},
-		{[]string{"btc", "fees", "--network", "regtest"}, "--endpoint is required"},
+		{[]string{"btc", "fees", "--endpoint", "127.0.0.1:1", "--network", "regtest", "--timeout", "2s"}, "Unavailable"},
 		{[]string{"btc", "fees", "--endpoint", ep, "--network", "simnet"}, "unknown network"},
 	} {
 		if _, err := runBTC(t, tc.args...); err == nil || !strings.Contains(err.Error(), tc.want) {
