@@ -359,6 +359,15 @@ func (c *Canister) instantiate(p *Prepared, compiled Compiled, msg Message, mem 
 		}
 		copy(inst.Memory(), mem)
 	}
+	if p.info.hasStart {
+		used2, err := inst.Call(exportStart, c.cfg.InstallLimit-used)
+		used += used2
+		res.Fuel = used
+		if t := x.trapOf(err); t != nil {
+			res.Trap, res.Log = t, x.log
+			return res, t
+		}
+	}
 	if p.HasExport(hook) {
 		x.ctx = CtxInit
 		x.limit = c.cfg.InstallLimit - used

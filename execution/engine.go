@@ -22,8 +22,10 @@ type Engine interface {
 type Compiled interface {
 	// Serialize encodes the compiled code for a compile cache.
 	Serialize() ([]byte, error)
-	// Instantiate creates an instance whose ic0 imports call h, running
-	// the module's start function within fuel.
+	// Instantiate creates an instance whose ic0 imports call h. Prepared
+	// modules have no start section (Prepare exports the start function
+	// instead), so nothing runs but the data and element initialization;
+	// fuel bounds that.
 	Instantiate(h Host, fuel uint64) (Instance, uint64, error)
 }
 
@@ -231,9 +233,6 @@ func (c *wtCompiled) Instantiate(h Host, fuel uint64) (Instance, uint64, error) 
 	d := &storeData{host: h, args: make([]uint64, 0, 8)}
 	store := wasmtime.NewStoreWithData(c.e.engine, d)
 	d.store = store
-	// The start function sees no memory through system calls; the
-	// memory is looked up once the instance exists.
-	d.mem = nil
 	store.Limiter(c.e.cfg.MaxMemory, 1<<20, 1, 1, 1)
 	if err := store.SetFuel(fuel); err != nil {
 		return nil, 0, err

@@ -13,6 +13,7 @@ const (
 	exportMemory       = "chainkey#memory"
 	exportTable        = "chainkey#table"
 	exportGlobalPrefix = "chainkey#global#"
+	exportStart        = "chainkey#start"
 )
 
 // Section ids of the WebAssembly binary format.
@@ -51,6 +52,12 @@ type moduleInfo struct {
 	functions    int      // defined functions
 	wasm         []byte   // the rewritten binary
 	mutableGlobs []int    // indices of the defined mutable globals
+	// start is the start function's index; the rewritten module has no
+	// start section and exports it instead, so that it runs after the
+	// memory has been set up (as on the IC, where an upgrade that keeps
+	// the memory runs it on the kept memory).
+	start    uint32
+	hasStart bool
 }
 
 type wasmImport struct {
@@ -206,6 +213,19 @@ func parseModule(wasm []byte) (*moduleInfo, error) {
 		return nil, errors.New("not a WebAssembly 1.0 binary module")
 	}
 	info := &moduleInfo{}
+	// A first pass finds the start function, exported in the rewritten
+	// export section that precedes it.
+	for p := (&reader{b: wasm, off: 8}); p.err == nil && p.off < len(wasm); {
+		id := p.byte()
+		body := p.bytes(p.uleb(32))
+		if id == secStart && p.err == nil {
+			s := &reader{b: body}
+			info.start, info.hasStart = uint32(s.uleb(32)), true
+			if s.err != nil || s.off != len(body) {
+				return nil, errors.New("malformed start section")
+			}
+		}
+	}
 	out := append([]byte(nil), wasm[:8]...)
 	var exportBody []byte // rewritten export section, emitted in order
 	emitted := false
@@ -295,7 +315,7 @@ func parseModule(wasm []byte) (*moduleInfo, error) {
 				exportBody = info.exportSection()
 			}
 			emitExports()
-			if id == secExport {
+			if id == secExport || id == secStart {
 				continue
 			}
 		}
@@ -333,6 +353,11 @@ func (info *moduleInfo) exportSection() []byte {
 	}
 	if info.hasTable {
 		b = append(appendName(b, exportTable), 1, 0)
+		extra++
+	}
+	if info.hasStart {
+		b = append(appendName(b, exportStart), 0)
+		b = appendULEB(b, uint64(info.start))
 		extra++
 	}
 	info.mutableGlobs = info.mutableGlobs[:0]

@@ -1,0 +1,173 @@
+package execution
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+)
+
+// The Motoko canisters are compiled by the official compiler (npm
+// motoko, pinned in testdata/motoko/package.json), run through Node.js.
+const motokoDir = "testdata/motoko"
+
+const motokoCounter = `persistent actor {
+  var n : Nat = 0;
+  public func inc() : async Nat { n += 1; n };
+  public query func get() : async Nat { n };
+  public func boom() : async () { n += 100; assert false };
+  public func spin() : async () { var i = 0; while (true) { i += 1 } };
+}`
+
+type motokoActor struct {
+	Name    string `json:"name"`
+	Source  string `json:"source"`
+	Classic bool   `json:"classic"`
+}
+
+var motokoActors = []motokoActor{
+	{Name: "Counter", Source: motokoCounter},
+	{Name: "Counter32", Source: motokoCounter, Classic: true},
+}
+
+var (
+	motokoOnce sync.Once
+	motokoWasm map[string][]byte
+	motokoErr  string
+)
+
+// motoko returns the compiled test canisters, compiling them on first use
+// (the result is cached in node_modules, keyed by the sources and the
+// lock file).
+func motoko(t testing.TB) map[string][]byte {
+	t.Helper()
+	if os.Getenv("CHAINKEY_SKIP_NODE") == "1" {
+		t.Skip("CHAINKEY_SKIP_NODE=1: not compiling Motoko canisters")
+	}
+	node, err1 := exec.LookPath("node")
+	npm, err2 := exec.LookPath("npm")
+	if err1 != nil || err2 != nil {
+		t.Skip("node or npm not on PATH: Node.js (v20+) is needed to compile the Motoko test canisters")
+	}
+	motokoOnce.Do(func() { motokoWasm, motokoErr = compileMotoko(node, npm) })
+	if motokoErr != "" {
+		t.Fatal(motokoErr)
+	}
+	return motokoWasm
+}
+
+func compileMotoko(node, npm string) (map[string][]byte, string) {
+	var manifest []byte
+	for _, f := range []string{"package.json", "package-lock.json", "compile.mjs"} {
+		b, err := os.ReadFile(filepath.Join(motokoDir, f))
+		if err != nil {
+			return nil, err.Error()
+		}
+		manifest = append(manifest, b...)
+	}
+	sum := sha256.Sum256(manifest[:len(manifest)])
+	stamp := filepath.Join(motokoDir, "node_modules", ".chainkey-install-stamp")
+	want := hex.EncodeToString(sum[:]) + "\n"
+	if b, err := os.ReadFile(stamp); err != nil || string(b) != want {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+		defer cancel()
+		cmd := exec.CommandContext(ctx, npm, "ci", "--ignore-scripts", "--no-audit", "--no-fund", "--loglevel=error")
+		cmd.Dir = motokoDir
+		if out, err := cmd.CombinedOutput(); err != nil {
+			return nil, "npm ci in " + motokoDir + ": " + err.Error() + "\n" + string(out)
+		}
+		if err := os.WriteFile(stamp, []byte(want), 0o644); err != nil {
+			return nil, err.Error()
+		}
+	}
+	in, _ := json.Marshal(map[string]any{"actors": motokoActors})
+	key := sha256.Sum256(append(append([]byte(nil), sum[:]...), in...))
+	cache := filepath.Join(motokoDir, "node_modules", ".chainkey-wasm-"+hex.EncodeToString(key[:8])+".json")
+	out, err := os.ReadFile(cache)
+	if err != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+		defer cancel()
+		cmd := exec.CommandContext(ctx, node, "compile.mjs")
+		cmd.Dir = motokoDir
+		cmd.Stdin = bytes.NewReader(in)
+		var stderr bytes.Buffer
+		cmd.Stderr = &stderr
+		out, err = cmd.Output()
+		if err != nil {
+			return nil, "node compile.mjs: " + err.Error() + "\n" + stderr.String()
+		}
+		_ = os.WriteFile(cache, out, 0o644)
+	}
+	var enc map[string]string
+	if err := json.Unmarshal(out, &enc); err != nil {
+		return nil, "compile.mjs output: " + err.Error()
+	}
+	wasm := map[string][]byte{}
+	for name, s := range enc {
+		b, err := base64.StdEncoding.DecodeString(s)
+		if err != nil {
+			return nil, err.Error()
+		}
+		wasm[name] = b
+	}
+	return wasm, ""
+}
+
+// candidNat is the Candid encoding of one Nat below 128.
+func candidNat(n byte) []byte { return []byte{'D', 'I', 'D', 'L', 0, 1, 0x7d, n} }
+
+var candidEmpty = []byte("DIDL\x00\x00")
+
+func TestMotokoCounter(t *testing.T) {
+	wasm := motoko(t)
+	for _, name := range []string{"Counter", "Counter32"} {
+		t.Run(name, func(t *testing.T) {
+			c := newCanister(t, Config{UpdateLimit: 200_000_000})
+			res, err := c.Install(wasm[name], Message{Caller: ctrl, Arg: candidEmpty, Time: 1})
+			if err != nil {
+				t.Fatalf("install: %v %+v", err, res)
+			}
+			if got, want := c.Prepared().Wasm64, name == "Counter"; got != want {
+				t.Fatalf("Wasm64 = %v, want %v", got, want)
+			}
+			for i := byte(1); i <= 3; i++ {
+				r := c.Update(Message{Method: "inc", Arg: candidEmpty, Caller: alice, Time: 2})
+				if !r.Replied || !bytes.Equal(r.Reply, candidNat(i)) {
+					t.Fatalf("inc %d: %+v", i, r)
+				}
+			}
+			h := c.StateHash()
+			if r := c.Query(Message{Method: "get", Arg: candidEmpty, Caller: alice}); !bytes.Equal(r.Reply, candidNat(3)) {
+				t.Fatalf("get: %+v", r)
+			}
+			if c.StateHash() != h {
+				t.Fatal("query changed the state")
+			}
+			r := c.Update(Message{Method: "boom", Arg: candidEmpty, Caller: alice, Time: 3})
+			if r.Trap == nil || r.RejectCode != RejectCanisterError {
+				t.Fatalf("boom: %+v", r)
+			}
+			if c.StateHash() != h {
+				t.Fatal("trap did not roll back")
+			}
+			r = c.Update(Message{Method: "spin", Arg: candidEmpty, Caller: alice, Time: 3})
+			if r.Trap == nil || r.Trap.Kind != TrapOutOfInstructions {
+				t.Fatalf("spin: %+v", r)
+			}
+			if _, err := c.Upgrade(wasm[name], Message{Caller: ctrl, Arg: candidEmpty, Time: 4}, name == "Counter"); err != nil {
+				t.Fatalf("upgrade: %v", err)
+			}
+			if r := c.Update(Message{Method: "inc", Arg: candidEmpty, Caller: alice, Time: 5}); !bytes.Equal(r.Reply, candidNat(4)) {
+				t.Fatalf("inc after upgrade: %+v", r)
+			}
+		})
+	}
+}
