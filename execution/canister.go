@@ -454,6 +454,13 @@ func (c *Canister) execute(ctx Context, prefix string, msg Message, limit uint64
 		return reject(RejectCanisterError, "canister %s is not running", c.st.ID)
 	}
 
+	return c.run(ctx, msg, limit, rollback, nil, func() (uint64, error) { return c.inst.Call(name, limit) })
+}
+
+// run executes one call into the instance, rolling back everything on a
+// trap, and always when rollback is set. setup, if not nil, prepares the
+// execution's System API state.
+func (c *Canister) run(ctx Context, msg Message, limit uint64, rollback bool, setup func(*execCtx), call func() (uint64, error)) *Result {
 	// Save what a trap must restore: memory, globals and the small
 	// fields here; stable memory through the execution's undo log.
 	mem := c.inst.Memory()
@@ -462,7 +469,10 @@ func (c *Canister) execute(ctx Context, prefix string, msg Message, limit uint64
 	cert, cycles, timer := c.st.CertifiedData, c.st.Cycles, c.st.GlobalTimer
 
 	x := c.beginExec(ctx, msg, limit)
-	used, err := c.inst.Call(name, limit)
+	if setup != nil {
+		setup(x)
+	}
+	used, err := call()
 	c.cur = nil
 	res := &Result{Fuel: used, Log: x.log}
 	t := x.trapOf(err)
@@ -493,9 +503,61 @@ func (c *Canister) execute(ctx Context, prefix string, msg Message, limit uint64
 		}
 	case x.rejected:
 		res.RejectCode, res.RejectMessage = RejectCanisterReject, x.rejectMsg
-	case len(res.Calls) == 0 && ctx != CtxSystemTask:
+	case len(res.Calls) == 0 && ctx&(CtxUpdate|CtxQuery|CtxReplQuery|CtxCompositeQuery) != 0:
 		res.RejectCode = RejectCanisterError
 		res.RejectMessage = fmt.Sprintf("canister %s did not reply to the call", c.st.ID)
+	}
+	return res
+}
+
+// Response is the answer to an outgoing call, delivered to its callback.
+type Response struct {
+	// RejectCode is 0 for a reply (Reply holds its data), else the
+	// reject's code and message.
+	RejectCode    int
+	Reply         []byte
+	RejectMessage string
+	// Refund is the cycles coming back (attached and not accepted).
+	Refund uint64
+}
+
+// Callback runs the reply or reject callback of call with resp. orig is
+// the message whose execution made the call (its caller and deadline);
+// responded says whether that call has been answered already, in which
+// case the callback may not reply. If the callback traps, its changes are
+// undone and the call's cleanup callback runs (its changes persist). The
+// Result's Reply or reject answers the original call, if the callback
+// gave one.
+func (c *Canister) Callback(call Call, resp Response, orig Message, responded bool) *Result {
+	if c.inst == nil {
+		return reject(RejectDestinationInvalid, "canister %s is empty", c.st.ID)
+	}
+	c.st.Cycles += min(resp.Refund, ^uint64(0)-c.st.Cycles)
+	ctx, fun, env := CtxReply, call.ReplyFun, call.ReplyEnv
+	msg := orig
+	msg.Cycles, msg.Arg, msg.Certificate = 0, resp.Reply, nil
+	if resp.RejectCode != 0 {
+		ctx, fun, env = CtxReject, call.RejectFun, call.RejectEnv
+		msg.Arg = nil
+	}
+	setup := func(x *execCtx) {
+		x.rejectCode, x.rejectText, x.refunded = resp.RejectCode, resp.RejectMessage, resp.Refund
+		x.replied = responded
+	}
+	limit := c.cfg.UpdateLimit
+	res := c.run(ctx, msg, limit, false, setup, func() (uint64, error) { return c.inst.CallTable(fun, env, limit) })
+	if responded {
+		res.Replied, res.Reply = false, nil
+		if res.Trap == nil {
+			res.RejectCode, res.RejectMessage = 0, ""
+		}
+	}
+	if res.Trap != nil && call.Cleanup {
+		cl := c.run(CtxCleanup, msg, limit, false, setup, func() (uint64, error) {
+			return c.inst.CallTable(call.CleanupFun, call.CleanupEnv, limit)
+		})
+		res.Fuel += cl.Fuel
+		res.Log = append(res.Log, cl.Log...)
 	}
 	return res
 }

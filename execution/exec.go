@@ -27,6 +27,12 @@ type execCtx struct {
 	trap              *Trap
 	inspectAccepted   bool
 
+	// In callbacks: the response's reject code and message, and the
+	// cycles refunded.
+	rejectCode int
+	rejectText string
+	refunded   uint64
+
 	// undo log of stable memory: the original contents of each page
 	// written, and the size before the first grow.
 	stableUndo map[uint64][]byte
@@ -163,9 +169,15 @@ func (x *execCtx) call(f *SysFunc, a []uint64, caller Caller) (uint64, error) {
 	case sMsgCallerInfoDataCopy, sMsgCallerInfoSignerCopy:
 		return 0, copyOut(f, mem, nil, a[0], a[1], a[2])
 	case sMsgRejectCode:
-		return 0, nil
+		return uint64(x.rejectCode), nil
 	case sMsgRejectMsgSize, sMsgRejectMsgCopy:
-		return 0, sysErr(f, "no reject message")
+		if x.rejectCode == 0 {
+			return 0, sysErr(f, "no reject message")
+		}
+		if f.id == sMsgRejectMsgSize {
+			return uint64(len(x.rejectText)), nil
+		}
+		return 0, copyOut(f, mem, []byte(x.rejectText), a[0], a[1], a[2])
 	case sMsgDeadline:
 		return x.msg.Deadline, nil
 	case sMsgReplyDataAppend:
@@ -205,9 +217,9 @@ func (x *execCtx) call(f *SysFunc, a []uint64, caller Caller) (uint64, error) {
 	case sMsgCyclesAvailable:
 		return x.msg.Cycles - x.accepted, nil
 	case sMsgCyclesRefunded128:
-		return 0, write128(f, mem, a[0], 0, 0)
+		return 0, write128(f, mem, a[0], 0, x.refunded)
 	case sMsgCyclesRefunded:
-		return 0, nil
+		return x.refunded, nil
 	case sMsgCyclesAccept128, sMsgCyclesAccept:
 		want := a[0]
 		if f.id == sMsgCyclesAccept128 {
