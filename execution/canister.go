@@ -585,3 +585,53 @@ func (c *Canister) restoreInstance(globals []uint64) error {
 	copy(c.inst.Memory(), c.memSnap)
 	return c.inst.SetGlobals(globals)
 }
+
+// Load returns a canister with a persisted state (from State): the module
+// is compiled (or taken from compiled, when not nil, as a compile cache
+// gives it) and instantiated, and the memory and globals are set to the
+// state's. The start function does not run again: its effects are in the
+// state.
+func Load(cfg Config, st State, compiled Compiled) (*Canister, error) {
+	c, err := New(cfg, st.ID, st.Controllers, st.Cycles)
+	if err != nil {
+		return nil, err
+	}
+	c.st = st
+	c.st.Memory, c.st.Globals = nil, nil
+	if st.Module == nil {
+		return c, nil
+	}
+	p, err := Prepare(st.Module)
+	if err != nil {
+		return nil, err
+	}
+	if p.Hash != st.ModuleHash {
+		return nil, errors.New("execution: module hash does not match the module")
+	}
+	if compiled == nil {
+		if compiled, err = c.cfg.Engine.Compile(p); err != nil {
+			return nil, err
+		}
+	}
+	c.cur = &execCtx{c: c, ctx: CtxStart}
+	inst, _, err := compiled.Instantiate(c, c.cfg.InstallLimit)
+	c.cur = nil
+	if err != nil {
+		return nil, fmt.Errorf("execution: instantiating: %w", err)
+	}
+	if err := inst.GrowMemory(uint64(len(st.Memory))); err != nil {
+		inst.Close()
+		return nil, err
+	}
+	if mem := inst.Memory(); len(mem) != len(st.Memory) {
+		inst.Close()
+		return nil, fmt.Errorf("execution: state has %d bytes of memory, the module %d", len(st.Memory), len(mem))
+	}
+	copy(inst.Memory(), st.Memory)
+	if err := inst.SetGlobals(st.Globals); err != nil {
+		inst.Close()
+		return nil, err
+	}
+	c.inst, c.prepared, c.compiled = inst, p, compiled
+	return c, nil
+}

@@ -267,3 +267,49 @@ func TestStableRollback(t *testing.T) {
 		t.Fatal("stable memory not rolled back")
 	}
 }
+
+// TestLoadAndCompileCache persists a canister's state, loads it from a
+// serialized compiled module, and checks it continues where it was.
+func TestLoadAndCompileCache(t *testing.T) {
+	for _, wasm64 := range []bool{false, true} {
+		c := newCanister(t, Config{})
+		wasm := wat(t, counterWAT, wasm64)
+		install(t, c, wasm)
+		c.Update(Message{Method: "inc"})
+		c.Update(Message{Method: "inc"})
+		st := c.State()
+		p, err := Prepare(wasm)
+		if err != nil {
+			t.Fatal(err)
+		}
+		compiled, err := testEngine.Compile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ser, err := compiled.Serialize()
+		if err != nil {
+			t.Fatal(err)
+		}
+		loaded, err := testEngine.Load(p, ser)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg := Config{Engine: testEngine, Subnet: c.cfg.Subnet, RootKey: c.cfg.RootKey, UpdateLimit: c.cfg.UpdateLimit}
+		d, err := Load(cfg, st, loaded)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer d.Close()
+		if d.StateHash() != c.StateHash() {
+			t.Fatal("loaded state differs")
+		}
+		r1, r2 := c.Update(Message{Method: "inc"}), d.Update(Message{Method: "inc"})
+		if u64(r1.Reply) != 3 || u64(r2.Reply) != 3 || r1.Fuel != r2.Fuel || d.StateHash() != c.StateHash() {
+			t.Fatalf("after load: %+v %+v", r1, r2)
+		}
+		st.ModuleHash[0] ^= 1
+		if _, err := Load(cfg, st, nil); err == nil {
+			t.Fatal("wrong module hash accepted")
+		}
+	}
+}

@@ -114,7 +114,7 @@ func (r *reader) bytes(n uint64) []byte {
 func (r *reader) uleb(bits uint) uint64 {
 	var v uint64
 	for shift := uint(0); ; shift += 7 {
-		if shift >= bits+7 {
+		if shift >= bits {
 			r.fail(errors.New("LEB128 too long"))
 			return 0
 		}
