@@ -635,3 +635,38 @@ func Load(cfg Config, st State, compiled Compiled) (*Canister, error) {
 	c.inst, c.prepared, c.compiled = inst, p, compiled
 	return c, nil
 }
+
+// Heartbeat runs canister_heartbeat, if the module exports it (nil if
+// not).
+func (c *Canister) Heartbeat(msg Message) *Result {
+	if c.inst == nil || !c.prepared.HasExport("canister_heartbeat") {
+		return nil
+	}
+	msg.Method, msg.Arg, msg.Caller = "", nil, principal.Management()
+	return c.execute(CtxSystemTask, "canister_heartbeat", msg, c.cfg.UpdateLimit, false)
+}
+
+// Inspect runs canister_inspect_message for an ingress update call and
+// says whether the canister accepts it: a module without the hook accepts
+// every message, one with it must call ic0.accept_message without
+// trapping. It never changes the state.
+func (c *Canister) Inspect(msg Message) (bool, *Result) {
+	if c.inst == nil {
+		return false, reject(RejectDestinationInvalid, "canister %s is empty", c.st.ID)
+	}
+	if !c.prepared.HasExport("canister_inspect_message") {
+		return true, &Result{}
+	}
+	var accepted bool
+	limit := c.cfg.QueryLimit
+	res := c.run(CtxInspect, msg, limit, true, nil, func() (uint64, error) {
+		used, err := c.inst.Call("canister_inspect_message", limit)
+		accepted = c.cur.inspectAccepted
+		return used, err
+	})
+	return accepted && res.Trap == nil, res
+}
+
+// SetStatus sets the canister's run status (stop and start). Updates,
+// timers and heartbeats are rejected unless it is Running.
+func (c *Canister) SetStatus(s Status) { c.st.Status = s }

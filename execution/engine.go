@@ -286,14 +286,14 @@ func trapError(err error, fuel, used uint64) error {
 	case code != nil && *code == wasmtime.StackOverflow, strings.Contains(msg, "call stack exhausted"):
 		kind = TrapStackOverflow
 	}
-	// The first line names the trap; wasmtime appends a backtrace.
-	lines := strings.Split(strings.TrimSpace(msg), "\n")
-	msg = lines[len(lines)-1]
-	for _, l := range lines {
-		if l = strings.TrimSpace(l); l != "" && !strings.HasPrefix(l, "error while executing") && !strings.HasPrefix(l, "0:") && !strings.Contains(l, "wasm backtrace") {
-			msg = l
-		}
+	// wasmtime's text is a backtrace with the cause after "Caused by:".
+	if k := strings.Index(msg, "Caused by:"); k >= 0 {
+		rest := strings.TrimSpace(msg[k+len("Caused by:"):])
+		msg, _, _ = strings.Cut(rest, "\n")
+	} else {
+		msg, _, _ = strings.Cut(msg, "\n")
 	}
+	msg = strings.TrimSpace(msg)
 	return &Trap{Kind: kind, Msg: msg}
 }
 

@@ -165,6 +165,7 @@ func TestResourceTraps(t *testing.T) {
   (func (export "canister_update loop") (loop $l (br $l)))
   (func (export "canister_update grow") (loop $l (br_if $l (i32.ne (i32.wrap_i64 (i64.extend_i32_s (i32.const 0))) (i32.const 1))) ))
   (func (export "canister_update deep") (drop (call $rec (i64.const 0))))
+  (func (export "canister_update div") (drop (i32.div_u (i32.const 1) (i32.const 0))))
 )`
 	for _, wasm64 := range []bool{false, true} {
 		c := newCanister(t, Config{UpdateLimit: 10_000_000})
@@ -172,6 +173,10 @@ func TestResourceTraps(t *testing.T) {
 		r := c.Update(Message{Method: "loop"})
 		if r.Trap == nil || r.Trap.Kind != TrapOutOfInstructions || r.Fuel != 10_000_000 {
 			t.Fatalf("loop: %+v", r)
+		}
+		r = c.Update(Message{Method: "div"})
+		if r.Trap == nil || r.Trap.Kind != TrapWasm || r.Trap.Msg != "wasm trap: integer divide by zero" {
+			t.Fatalf("div: %+v %v", r, r.Trap)
 		}
 		r = c.Update(Message{Method: "deep"})
 		if r.Trap == nil || r.Trap.Kind != TrapStackOverflow {
@@ -310,6 +315,44 @@ func TestLoadAndCompileCache(t *testing.T) {
 		st.ModuleHash[0] ^= 1
 		if _, err := Load(cfg, st, nil); err == nil {
 			t.Fatal("wrong module hash accepted")
+		}
+	}
+}
+
+func TestInspectHeartbeatStatus(t *testing.T) {
+	src := `(module
+  (import "ic0" "msg_method_name_size" (func $name_size (result PTR)))
+  (import "ic0" "accept_message" (func $accept))
+  (import "ic0" "msg_reply" (func $reply))
+  (import "ic0" "global_timer_set" (func $timer (param i64) (result i64)))
+  MEMORY
+  (global $beats (mut i64) (i64.const 0))
+  (func (export "canister_inspect_message")
+    ;; accept methods with names of 2 bytes
+    (if (PTR.eq (call $name_size) (PTR.const 2)) (then (call $accept))))
+  (func (export "canister_heartbeat") (global.set $beats (i64.add (global.get $beats) (i64.const 1))))
+  (func (export "canister_update ok") (call $reply))
+  (func (export "canister_update okay") (call $reply))
+)`
+	for _, wasm64 := range []bool{false, true} {
+		c := newCanister(t, Config{})
+		install(t, c, wat(t, src, wasm64))
+		if ok, r := c.Inspect(Message{Method: "ok"}); !ok {
+			t.Fatalf("inspect ok: %+v", r)
+		}
+		if ok, _ := c.Inspect(Message{Method: "okay"}); ok {
+			t.Fatal("inspect okay accepted")
+		}
+		h := c.StateHash()
+		if r := c.Heartbeat(Message{Time: 5}); r == nil || r.Trap != nil || r.RejectCode != 0 {
+			t.Fatalf("heartbeat: %+v", r)
+		}
+		if c.StateHash() == h || c.State().Globals[0] != 1 {
+			t.Fatal("heartbeat changed nothing")
+		}
+		c.SetStatus(Stopped)
+		if r := c.Update(Message{Method: "ok"}); r.RejectCode != RejectCanisterError {
+			t.Fatalf("update of a stopped canister: %+v", r)
 		}
 	}
 }
