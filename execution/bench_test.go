@@ -83,3 +83,17 @@ func BenchmarkMotokoIncrement(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkFuel runs a loop until 10 million units of fuel run out; the
+// ns/fuel metric is the time of one unit (one Wasm operator).
+func BenchmarkFuel(b *testing.B) {
+	const limit = 10_000_000
+	c := newCanister(b, Config{UpdateLimit: limit})
+	install(b, c, wat(b, `(module MEMORY (func (export "canister_update loop") (loop $l (br $l))))`, false))
+	for b.Loop() {
+		if r := c.Update(Message{Method: "loop"}); r.Trap == nil || r.Trap.Kind != TrapOutOfInstructions {
+			b.Fatal(r)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/limit, "ns/fuel")
+}

@@ -171,3 +171,25 @@ func TestMotokoCounter(t *testing.T) {
 		})
 	}
 }
+
+// TestMotokoDeterministic runs the same workload on two canisters (two
+// nodes) and compares state hashes and fuel.
+func TestMotokoDeterministic(t *testing.T) {
+	wasm := motoko(t)["Counter"]
+	run := func() ([32]byte, uint64) {
+		c := newCanister(t, Config{UpdateLimit: 5_000_000})
+		if _, err := c.Install(wasm, Message{Caller: ctrl, Arg: candidEmpty, Time: 1}); err != nil {
+			t.Fatal(err)
+		}
+		var fuel uint64
+		for i, m := range []string{"inc", "boom", "inc", "spin", "inc"} {
+			fuel += c.Update(Message{Method: m, Arg: candidEmpty, Caller: alice, Time: uint64(10 + i)}).Fuel
+		}
+		return c.StateHash(), fuel
+	}
+	h1, f1 := run()
+	h2, f2 := run()
+	if h1 != h2 || f1 != f2 {
+		t.Fatalf("runs differ: %x %d, %x %d", h1, f1, h2, f2)
+	}
+}
