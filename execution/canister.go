@@ -37,8 +37,8 @@ const (
 // across rounds (deterministic time slicing, 2 billion a round); without
 // slicing a message must finish within one block, so an update gets the
 // IC's per-round slice. Queries get the IC's 5 billion. At about 0.7 ns
-// per unit on this project's machines, the update limit is 1.4 s, the
-// query limit 3.5 s.
+// per unit on this project's machines (BenchmarkFuel), the update limit
+// is about 1 s, the query limit 2 to 3.5 s.
 const (
 	DefaultUpdateLimit  = 2_000_000_000
 	DefaultQueryLimit   = 5_000_000_000
@@ -80,7 +80,9 @@ type Config struct {
 	Subnet principal.Principal
 	// RootKey is the subnet's DER public key (ic0.root_key_*).
 	RootKey []byte
-	// MaxStableMemory is the largest stable memory in bytes (0: 4 GiB).
+	// MaxStableMemory is the largest stable memory in bytes (0: 1 GiB).
+	// Stable memory is held in process memory, so the default is far
+	// below the IC's 500 GiB.
 	MaxStableMemory uint64
 }
 
@@ -95,7 +97,7 @@ func (c *Config) fill() {
 		c.InstallLimit = DefaultInstallLimit
 	}
 	if c.MaxStableMemory == 0 {
-		c.MaxStableMemory = 4 << 30
+		c.MaxStableMemory = 1 << 30
 	}
 }
 
