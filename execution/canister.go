@@ -36,7 +36,7 @@ const (
 // scale is 1:1. The IC allows 40 billion instructions per update only
 // across rounds (deterministic time slicing, 2 billion a round); without
 // slicing a message must finish within one block, so an update gets the
-// IC's per-round slice. Queries get the IC's 5 billion. At about 0.7 ns
+// IC's per-round slice. Queries get the IC's 5 billion. At 0.4 to 0.7 ns
 // per unit on this project's machines (BenchmarkFuel), the update limit
 // is about 1 s, the query limit 2 to 3.5 s.
 const (
