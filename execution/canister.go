@@ -453,7 +453,11 @@ func (c *Canister) execute(ctx Context, prefix string, msg Message, limit uint64
 	if ctx == CtxUpdate && !c.prepared.updates[msg.Method] {
 		return reject(RejectDestinationInvalid, "canister %s has no update method %q", c.st.ID, msg.Method)
 	}
-	if ctx == CtxQuery && !c.prepared.queries[msg.Method] {
+	if ctx == CtxQuery && c.prepared.comp[msg.Method] {
+		// A composite query that makes no calls runs as a query; its
+		// calls are not delivered yet.
+		ctx, name = CtxCompositeQuery, "canister_composite_query "+msg.Method
+	} else if ctx == CtxQuery && !c.prepared.queries[msg.Method] {
 		if !c.prepared.updates[msg.Method] {
 			return reject(RejectDestinationInvalid, "canister %s has no query method %q", c.st.ID, msg.Method)
 		}
@@ -679,3 +683,14 @@ func (c *Canister) Inspect(msg Message) (bool, *Result) {
 // SetStatus sets the canister's run status (stop and start). Updates,
 // timers and heartbeats are rejected unless it is Running.
 func (c *Canister) SetStatus(s Status) { c.st.Status = s }
+
+// Uninstall removes the module, the Wasm memory and globals, stable
+// memory, certified data and the timer, as the IC's uninstall_code does;
+// the canister keeps its id, controllers and cycles.
+func (c *Canister) Uninstall() {
+	c.Close()
+	c.prepared, c.compiled = nil, nil
+	c.st.Module, c.st.ModuleHash = nil, [32]byte{}
+	c.st.Stable, c.st.CertifiedData, c.st.GlobalTimer = nil, nil, 0
+	c.st.Version++
+}

@@ -298,3 +298,141 @@ func mustPrincipal(t *testing.T, b []byte) principal.Principal {
 	}
 	return p
 }
+
+// restWAT exercises the System API functions kitchenWAT does not.
+const restWAT = `(module
+  (import "ic0" "data_certificate_present" (func $cert_present (result i32)))
+  (import "ic0" "data_certificate_size" (func $cert_size (result PTR)))
+  (import "ic0" "data_certificate_copy" (func $cert_copy (param PTR PTR PTR)))
+  (import "ic0" "root_key_size" (func $root_size (result PTR)))
+  (import "ic0" "root_key_copy" (func $root_copy (param PTR PTR PTR)))
+  (import "ic0" "subnet_self_size" (func $subnet_size (result PTR)))
+  (import "ic0" "subnet_self_copy" (func $subnet_copy (param PTR PTR PTR)))
+  (import "ic0" "in_replicated_execution" (func $replicated (result i32)))
+  (import "ic0" "cycles_burn128" (func $burn (param i64 i64 PTR)))
+  (import "ic0" "msg_deadline" (func $deadline (result i64)))
+  (import "ic0" "env_var_count" (func $env_count (result PTR)))
+  (import "ic0" "cost_call" (func $cost_call (param i64 i64 PTR)))
+  (import "ic0" "msg_reply_data_append" (func $append (param PTR PTR)))
+  (import "ic0" "msg_reply" (func $reply))
+  MEMORY
+  (func $reply_i64 (param i64) (i64.store (PTR.const 0) (local.get 0)) (call $append (PTR.const 0) (PTR.const 8)) (call $reply))
+  (func (export "canister_query cert")
+    (if (i32.eqz (call $cert_present)) (then (call $reply_i64 (i64.const -1)) (return)))
+    (call $cert_copy (PTR.const 100) (PTR.const 0) (call $cert_size))
+    (call $append (PTR.const 100) (call $cert_size)) (call $reply))
+  (func (export "canister_update cert_update") (drop (call $cert_size)))
+  (func (export "canister_update root")
+    (call $root_copy (PTR.const 100) (PTR.const 0) (call $root_size))
+    (call $append (PTR.const 100) (call $root_size)) (call $reply))
+  (func (export "canister_update subnet")
+    (call $subnet_copy (PTR.const 100) (PTR.const 0) (call $subnet_size))
+    (call $append (PTR.const 100) (call $subnet_size)) (call $reply))
+  (func (export "canister_update replicated") (call $reply_i64 (i64.extend_i32_u (call $replicated))))
+  (func (export "canister_query replicated_q") (call $reply_i64 (i64.extend_i32_u (call $replicated))))
+  (func (export "canister_composite_query replicated_cq") (call $reply_i64 (i64.extend_i32_u (call $replicated))))
+  (func (export "canister_update burn") (call $burn (i64.const 0) (i64.const 400) (PTR.const 200)) (call $reply_i64 (i64.load (PTR.const 200))))
+  (func (export "canister_update deadline") (call $reply_i64 (call $deadline)))
+  (func (export "canister_update env") (call $reply_i64 (EXTEND (call $env_count))))
+  (func (export "canister_update cost") (i64.store (PTR.const 200) (i64.const 9)) (call $cost_call (i64.const 1) (i64.const 2) (PTR.const 200)) (call $reply_i64 (i64.load (PTR.const 200))))
+)`
+
+func TestSystemAPIRest(t *testing.T) {
+	for _, wasm64 := range []bool{false, true} {
+		t.Run(fmt.Sprintf("wasm64=%v", wasm64), func(t *testing.T) {
+			src := strings.ReplaceAll(restWAT, "EXTEND", map[bool]string{false: "i64.extend_i32_u", true: "i64.add (i64.const 0)"}[wasm64])
+			c := newCanister(t, Config{})
+			install(t, c, wat(t, src, wasm64))
+			if r := c.Query(Message{Method: "cert", Certificate: []byte("certificate")}); string(r.Reply) != "certificate" {
+				t.Errorf("cert: %+v", r)
+			}
+			if r := c.Query(Message{Method: "cert"}); u64(r.Reply) != ^uint64(0) {
+				t.Errorf("cert absent: %+v", r)
+			}
+			if r := c.Update(Message{Method: "cert_update", Certificate: []byte("x")}); r.Trap == nil || r.Trap.Kind != TrapSystemAPI {
+				t.Errorf("data_certificate_size in an update: %+v", r)
+			}
+			if r := c.Update(Message{Method: "root"}); string(r.Reply) != "root key" {
+				t.Errorf("root: %+v", r)
+			}
+			if r := c.Update(Message{Method: "subnet"}); string(r.Reply) != string(c.cfg.Subnet.Bytes()) {
+				t.Errorf("subnet: %+v", r)
+			}
+			if r := c.Update(Message{Method: "replicated"}); u64(r.Reply) != 1 {
+				t.Errorf("replicated in update: %+v", r)
+			}
+			if r := c.Query(Message{Method: "replicated_q"}); u64(r.Reply) != 0 {
+				t.Errorf("replicated in query: %+v", r)
+			}
+			if r := c.Query(Message{Method: "replicated_cq"}); u64(r.Reply) != 0 {
+				t.Errorf("replicated in composite query: %+v", r)
+			}
+			if r := c.Update(Message{Method: "burn"}); u64(r.Reply) != 400 || c.State().Cycles != 600 {
+				t.Errorf("burn: %+v, balance %d", r, c.State().Cycles)
+			}
+			if r := c.Update(Message{Method: "burn"}); u64(r.Reply) != 400 || c.State().Cycles != 200 {
+				t.Errorf("burn: %+v, balance %d", r, c.State().Cycles)
+			}
+			if r := c.Update(Message{Method: "burn"}); u64(r.Reply) != 200 || c.State().Cycles != 0 {
+				t.Errorf("burn beyond the balance: %+v, balance %d", r, c.State().Cycles)
+			}
+			if r := c.Update(Message{Method: "deadline", Deadline: 99}); u64(r.Reply) != 99 {
+				t.Errorf("deadline: %+v", r)
+			}
+			if r := c.Update(Message{Method: "env"}); u64(r.Reply) != 0 {
+				t.Errorf("env: %+v", r)
+			}
+			if r := c.Update(Message{Method: "cost"}); u64(r.Reply) != 0 {
+				t.Errorf("cost: %+v", r)
+			}
+			c.Uninstall()
+			if r := c.Update(Message{Method: "env"}); r.RejectCode != RejectDestinationInvalid || c.State().Module != nil {
+				t.Errorf("after uninstall: %+v", r)
+			}
+		})
+	}
+}
+
+// TestLegacyStable exercises the 32-bit stable memory and cycles calls of
+// wasm32 canisters.
+func TestLegacyStable(t *testing.T) {
+	src := `(module
+  (import "ic0" "stable_size" (func $size (result i32)))
+  (import "ic0" "stable_grow" (func $grow (param i32) (result i32)))
+  (import "ic0" "stable_write" (func $write (param i32 i32 i32)))
+  (import "ic0" "stable_read" (func $read (param i32 i32 i32)))
+  (import "ic0" "canister_cycle_balance" (func $balance (result i64)))
+  (import "ic0" "msg_cycles_available" (func $available (result i64)))
+  (import "ic0" "msg_cycles_accept" (func $accept (param i64) (result i64)))
+  (import "ic0" "msg_reply_data_append" (func $append (param i32 i32)))
+  (import "ic0" "msg_reply" (func $reply))
+  (memory (export "memory") 1)
+  (data (i32.const 0) "stable!")
+  (func (export "canister_update s")
+    (drop (call $grow (i32.const 2)))
+    (call $write (i32.const 65530) (i32.const 0) (i32.const 7))
+    (call $read (i32.const 100) (i32.const 65530) (i32.const 7))
+    (i32.store (i32.const 107) (call $size))
+    (call $append (i32.const 100) (i32.const 11)) (call $reply))
+  (func (export "canister_update c")
+    (i64.store (i32.const 200) (call $available))
+    (i64.store (i32.const 208) (call $accept (i64.const 5)))
+    (i64.store (i32.const 216) (call $balance))
+    (call $append (i32.const 200) (i32.const 24)) (call $reply))
+  (func (export "canister_update oob") (call $write (i32.const 131070) (i32.const 0) (i32.const 7)))
+)`
+	c := newCanister(t, Config{})
+	install(t, c, wat(t, src, false))
+	r := c.Update(Message{Method: "s"})
+	if string(r.Reply[:7]) != "stable!" || binary.LittleEndian.Uint32(r.Reply[7:]) != 2 {
+		t.Fatalf("s: %+v", r)
+	}
+	r = c.Update(Message{Method: "c", Cycles: 8})
+	if binary.LittleEndian.Uint64(r.Reply) != 8 || binary.LittleEndian.Uint64(r.Reply[8:]) != 5 ||
+		binary.LittleEndian.Uint64(r.Reply[16:]) != 1005 || r.Refund != 3 {
+		t.Fatalf("c: %+v", r)
+	}
+	if r := c.Update(Message{Method: "oob"}); r.Trap == nil {
+		t.Fatalf("oob: %+v", r)
+	}
+}
