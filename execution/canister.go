@@ -312,12 +312,20 @@ func (c *Canister) Upgrade(wasm []byte, msg Message, keepMemory bool) (*Result, 
 	if err != nil {
 		return nil, err
 	}
-	if keepMemory && p.Wasm64 != c.prepared.Wasm64 {
-		return nil, errors.New("execution: keeping the main memory needs the same memory type")
-	}
 	compiled, err := c.cfg.Engine.Compile(p)
 	if err != nil {
 		return nil, err
+	}
+	return c.UpgradeCompiled(p, compiled, msg, keepMemory)
+}
+
+// UpgradeCompiled is Upgrade with a module compiled before.
+func (c *Canister) UpgradeCompiled(p *Prepared, compiled Compiled, msg Message, keepMemory bool) (*Result, error) {
+	if c.inst == nil {
+		return nil, errors.New("execution: upgrade of an empty canister")
+	}
+	if keepMemory && p.Wasm64 != c.prepared.Wasm64 {
+		return nil, errors.New("execution: keeping the main memory needs the same memory type")
 	}
 	old := c.saveAll()
 	res := &Result{}

@@ -356,3 +356,51 @@ func TestInspectHeartbeatStatus(t *testing.T) {
 		}
 	}
 }
+
+func TestModuleCache(t *testing.T) {
+	m := NewModuleCache(testEngine)
+	wasm := wat(t, counterWAT, true)
+	var cs []*Canister
+	for range 3 {
+		p, compiled, err := m.Get(wasm)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c := newCanister(t, Config{})
+		if _, err := c.InstallCompiled(p, compiled, Message{}); err != nil {
+			t.Fatal(err)
+		}
+		cs = append(cs, c)
+	}
+	if m.Len() != 1 {
+		t.Fatalf("%d modules cached", m.Len())
+	}
+	// Instances of one compiled module are independent.
+	cs[0].Update(Message{Method: "inc"})
+	if r := cs[1].Query(Message{Method: "get"}); u64(r.Reply) != 0 {
+		t.Fatalf("instances share state: %+v", r)
+	}
+	p, compiled, _ := m.Get(wasm)
+	if _, err := cs[0].UpgradeCompiled(p, compiled, Message{}, false); err != nil {
+		t.Fatal(err)
+	}
+	if r := cs[0].Query(Message{Method: "get"}); u64(r.Reply) != 1 {
+		t.Fatalf("after upgrade: %+v", r)
+	}
+}
+
+func FuzzPrepare(f *testing.F) {
+	f.Add(wat(f, counterWAT, false))
+	f.Add(wat(f, counterWAT, true))
+	f.Add(wat(f, callerWAT, true))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		p, err := Prepare(b)
+		if err != nil {
+			return
+		}
+		// A module that passes must parse again after the rewrite.
+		if _, err := parseModule(p.info.wasm); err != nil && !strings.Contains(err.Error(), "reserved") {
+			t.Fatalf("rewritten module does not parse: %v", err)
+		}
+	})
+}
