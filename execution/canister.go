@@ -422,7 +422,9 @@ func (c *Canister) restoreAll(s *saved) {
 	c.st, c.prepared, c.compiled, c.inst = s.st, s.prepared, s.compiled, s.inst
 }
 
-// Update executes an update call: "canister_update <method>".
+// Update executes an update call: "canister_update <method>", or a
+// "canister_query <method>" in replicated mode (its state changes are
+// discarded).
 func (c *Canister) Update(msg Message) *Result {
 	return c.execute(CtxUpdate, "canister_update ", msg, c.cfg.UpdateLimit, false)
 }
@@ -459,7 +461,12 @@ func (c *Canister) execute(ctx Context, prefix string, msg Message, limit uint64
 		name = prefix
 	}
 	if ctx == CtxUpdate && !c.prepared.updates[msg.Method] {
-		return reject(RejectDestinationInvalid, "canister %s has no update method %q", c.st.ID, msg.Method)
+		if !c.prepared.queries[msg.Method] {
+			return reject(RejectDestinationInvalid, "canister %s has no update method %q", c.st.ID, msg.Method)
+		}
+		// A query method called as an update runs in replicated mode;
+		// its changes are discarded, as on the IC.
+		ctx, name, rollback = CtxReplQuery, "canister_query "+msg.Method, true
 	}
 	if ctx == CtxQuery && c.prepared.comp[msg.Method] {
 		// A composite query that makes no calls runs as a query; its
@@ -471,7 +478,7 @@ func (c *Canister) execute(ctx Context, prefix string, msg Message, limit uint64
 		}
 		name = "canister_update " + msg.Method
 	}
-	if ctx&(CtxUpdate|CtxSystemTask) != 0 && c.st.Status != Running {
+	if ctx&(CtxUpdate|CtxSystemTask|CtxReplQuery) != 0 && c.st.Status != Running {
 		return reject(RejectCanisterError, "canister %s is not running", c.st.ID)
 	}
 

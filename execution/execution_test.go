@@ -115,6 +115,12 @@ func TestCounter(t *testing.T) {
 			if c.StateHash() != h {
 				t.Fatal("a query changed the state")
 			}
+			// A query method called as an update: replicated mode, no
+			// state change.
+			r = c.Update(Message{Method: "inc_query", Caller: alice})
+			if !r.Replied || u64(r.Reply) != 4 || c.StateHash() != h {
+				t.Fatalf("inc_query as update: %+v", r)
+			}
 			r = c.Update(Message{Method: "inc_then_trap", Caller: alice})
 			if r.Trap == nil || r.Trap.Kind != TrapCanister || r.RejectCode != RejectCanisterError {
 				t.Fatalf("inc_then_trap: %+v", r)
