@@ -33,8 +33,20 @@ type motokoActor struct {
 	Classic bool   `json:"classic"`
 }
 
+// motokoTimer counts the firings of the global timer (Motoko's system
+// timer hook, which runs its body through a self-call).
+const motokoTimer = `persistent actor {
+  var ticks : Nat = 0;
+  system func timer(setGlobalTimer : (Nat64) -> ()) : async () {
+    ticks += 1;
+    setGlobalTimer(1_000_000_000_000);
+  };
+  public query func get() : async Nat { ticks };
+}`
+
 var motokoActors = []motokoActor{
 	{Name: "Counter", Source: motokoCounter},
+	{Name: "Timer", Source: motokoTimer},
 	{Name: "Counter32", Source: motokoCounter, Classic: true},
 }
 
@@ -191,5 +203,76 @@ func TestMotokoDeterministic(t *testing.T) {
 	h2, f2 := run()
 	if h1 != h2 || f1 != f2 {
 		t.Fatalf("runs differ: %x %d, %x %d", h1, f1, h2, f2)
+	}
+}
+
+// deliverSelf delivers the calls a canister makes to itself, and the
+// responses to its callbacks, until none is left: the part of a node's
+// message routing these tests need.
+func deliverSelf(t *testing.T, c *Canister, calls []Call, orig Message) {
+	t.Helper()
+	type pending struct {
+		call Call
+		orig Message
+	}
+	queue := make([]pending, 0, len(calls))
+	for _, call := range calls {
+		queue = append(queue, pending{call, orig})
+	}
+	for steps := 0; len(queue) > 0; steps++ {
+		if steps > 100 {
+			t.Fatal("too many calls")
+		}
+		p := queue[0]
+		queue = queue[1:]
+		if p.call.Callee != c.ID() {
+			t.Fatalf("call to %s", p.call.Callee)
+		}
+		msg := Message{Method: p.call.Method, Arg: p.call.Arg, Caller: c.ID(), Cycles: p.call.Cycles, Time: orig.Time}
+		r := c.Update(msg)
+		for _, call := range r.Calls {
+			queue = append(queue, pending{call, msg})
+		}
+		resp := Response{Reply: r.Reply, RejectCode: r.RejectCode, RejectMessage: r.RejectMessage, Refund: r.Refund}
+		if !r.Replied && r.RejectCode == 0 {
+			t.Fatalf("call %s left unanswered", p.call.Method)
+		}
+		cb := c.Callback(p.call, resp, p.orig, false)
+		if cb.Trap != nil {
+			t.Fatalf("callback of %s trapped: %v", p.call.Method, cb.Trap)
+		}
+		for _, call := range cb.Calls {
+			queue = append(queue, pending{call, p.orig})
+		}
+	}
+}
+
+func TestMotokoTimer(t *testing.T) {
+	c := newCanister(t, Config{UpdateLimit: 100_000_000})
+	if _, err := c.Install(motoko(t)["Timer"], Message{Caller: ctrl, Arg: candidEmpty, Time: 100}); err != nil {
+		t.Fatal(err)
+	}
+	if c.State().GlobalTimer == 0 {
+		t.Fatal("install did not arm the timer")
+	}
+	for i := byte(1); i <= 2; i++ {
+		now := uint64(i) * 2_000_000_000_000
+		r := c.GlobalTimer(Message{Time: now})
+		if r == nil || r.Trap != nil {
+			t.Fatalf("timer %d: %+v", i, r)
+		}
+		deliverSelf(t, c, r.Calls, Message{Time: now})
+		if got := c.Query(Message{Method: "get", Arg: candidEmpty}); !bytes.Equal(got.Reply, candidNat(i)) {
+			t.Fatalf("ticks after %d firings: %x", i, got.Reply)
+		}
+		if c.State().GlobalTimer != 1_000_000_000_000 {
+			t.Fatalf("timer re-armed at %d", c.State().GlobalTimer)
+		}
+		if i == 1 {
+			// Not yet due: nothing runs.
+			if r := c.GlobalTimer(Message{Time: 999_999_999_999}); r != nil {
+				t.Fatalf("timer ran before it was due: %+v", r)
+			}
+		}
 	}
 }
