@@ -35,13 +35,18 @@ func wat(t testing.TB, src string, wasm64 bool) []byte {
 
 func newCanister(t testing.TB, cfg Config) *Canister {
 	t.Helper()
+	return newCanisterAt(t, cfg, 7)
+}
+
+func newCanisterAt(t testing.TB, cfg Config, index uint64) *Canister {
+	t.Helper()
 	cfg.Engine = testEngine
 	if cfg.UpdateLimit == 0 {
 		cfg.UpdateLimit = 50_000_000
 	}
 	cfg.Subnet = principal.SelfAuthenticating([]byte("subnet"))
 	cfg.RootKey = []byte("root key")
-	c, err := New(cfg, principal.FromCanisterIndex(7), []principal.Principal{ctrl}, 1000)
+	c, err := New(cfg, principal.FromCanisterIndex(index), []principal.Principal{ctrl}, 1000)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -44,7 +44,17 @@ const motokoTimer = `persistent actor {
   public query func get() : async Nat { ticks };
 }`
 
+// motokoCaller calls the counter (canister index 8) and answers with
+// the counter's value plus 100; its own state records the last answer.
+const motokoCaller = `persistent actor {
+  transient let counter = actor ("qoctq-giaaa-aaaaa-aaaea-cai") : actor { inc : () -> async Nat };
+  var last : Nat = 0;
+  public func bump() : async Nat { last := (await counter.inc()) + 100; last };
+  public query func get() : async Nat { last };
+}`
+
 var motokoActors = []motokoActor{
+	{Name: "Caller", Source: motokoCaller},
 	{Name: "Counter", Source: motokoCounter},
 	{Name: "Timer", Source: motokoTimer},
 	{Name: "Counter32", Source: motokoCounter, Classic: true},
@@ -206,18 +216,19 @@ func TestMotokoDeterministic(t *testing.T) {
 	}
 }
 
-// deliverSelf delivers the calls a canister makes to itself, and the
-// responses to its callbacks, until none is left: the part of a node's
-// message routing these tests need.
-func deliverSelf(t *testing.T, c *Canister, calls []Call, orig Message) {
+// deliver delivers the calls canister from makes, to canisters of the
+// set, and the responses to the callbacks, until none is left: the part
+// of a node's message routing these tests need (in order, one at a time).
+func deliver(t *testing.T, set []*Canister, from *Canister, calls []Call, orig Message) {
 	t.Helper()
 	type pending struct {
+		from *Canister
 		call Call
 		orig Message
 	}
-	queue := make([]pending, 0, len(calls))
+	var queue []pending
 	for _, call := range calls {
-		queue = append(queue, pending{call, orig})
+		queue = append(queue, pending{from, call, orig})
 	}
 	for steps := 0; len(queue) > 0; steps++ {
 		if steps > 100 {
@@ -225,24 +236,30 @@ func deliverSelf(t *testing.T, c *Canister, calls []Call, orig Message) {
 		}
 		p := queue[0]
 		queue = queue[1:]
-		if p.call.Callee != c.ID() {
-			t.Fatalf("call to %s", p.call.Callee)
+		var to *Canister
+		for _, c := range set {
+			if c.ID() == p.call.Callee {
+				to = c
+			}
 		}
-		msg := Message{Method: p.call.Method, Arg: p.call.Arg, Caller: c.ID(), Cycles: p.call.Cycles, Time: orig.Time}
-		r := c.Update(msg)
+		if to == nil {
+			t.Fatalf("call to unknown canister %s", p.call.Callee)
+		}
+		msg := Message{Method: p.call.Method, Arg: p.call.Arg, Caller: p.from.ID(), Cycles: p.call.Cycles, Time: orig.Time}
+		r := to.Update(msg)
 		for _, call := range r.Calls {
-			queue = append(queue, pending{call, msg})
+			queue = append(queue, pending{to, call, msg})
 		}
-		resp := Response{Reply: r.Reply, RejectCode: r.RejectCode, RejectMessage: r.RejectMessage, Refund: r.Refund}
 		if !r.Replied && r.RejectCode == 0 {
 			t.Fatalf("call %s left unanswered", p.call.Method)
 		}
-		cb := c.Callback(p.call, resp, p.orig, false)
+		resp := Response{Reply: r.Reply, RejectCode: r.RejectCode, RejectMessage: r.RejectMessage, Refund: r.Refund}
+		cb := p.from.Callback(p.call, resp, p.orig, false)
 		if cb.Trap != nil {
 			t.Fatalf("callback of %s trapped: %v", p.call.Method, cb.Trap)
 		}
 		for _, call := range cb.Calls {
-			queue = append(queue, pending{call, p.orig})
+			queue = append(queue, pending{p.from, call, p.orig})
 		}
 	}
 }
@@ -261,7 +278,7 @@ func TestMotokoTimer(t *testing.T) {
 		if r == nil || r.Trap != nil {
 			t.Fatalf("timer %d: %+v", i, r)
 		}
-		deliverSelf(t, c, r.Calls, Message{Time: now})
+		deliver(t, []*Canister{c}, c, r.Calls, Message{Time: now})
 		if got := c.Query(Message{Method: "get", Arg: candidEmpty}); !bytes.Equal(got.Reply, candidNat(i)) {
 			t.Fatalf("ticks after %d firings: %x", i, got.Reply)
 		}
@@ -273,6 +290,39 @@ func TestMotokoTimer(t *testing.T) {
 			if r := c.GlobalTimer(Message{Time: 999_999_999_999}); r != nil {
 				t.Fatalf("timer ran before it was due: %+v", r)
 			}
+		}
+	}
+}
+
+// TestMotokoCallsMotoko has one actor call another: the call, its
+// execution on the callee and the reply to the caller's callback.
+func TestMotokoCallsMotoko(t *testing.T) {
+	wasm := motoko(t)
+	counter := newCanisterAt(t, Config{UpdateLimit: 100_000_000}, 8)
+	caller := newCanisterAt(t, Config{UpdateLimit: 100_000_000}, 9)
+	if got := counter.ID().String(); got != "qoctq-giaaa-aaaaa-aaaea-cai" {
+		t.Fatalf("canister 8 is %s", got)
+	}
+	for c, name := range map[*Canister]string{counter: "Counter", caller: "Caller"} {
+		if _, err := c.Install(wasm[name], Message{Caller: ctrl, Arg: candidEmpty, Time: 1}); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+	}
+	set := []*Canister{counter, caller}
+	for i := byte(1); i <= 2; i++ {
+		msg := Message{Method: "bump", Arg: candidEmpty, Caller: alice, Time: 10}
+		r := caller.Update(msg)
+		if len(r.Calls) == 0 || r.Replied {
+			t.Fatalf("bump: %+v", r)
+		}
+		// The reply to the original caller comes from the callback; the
+		// test checks it through state.
+		deliver(t, set, caller, r.Calls, msg)
+		if got := caller.Query(Message{Method: "get", Arg: candidEmpty}); !bytes.Equal(got.Reply, candidNat(100+i)) {
+			t.Fatalf("caller after %d: %x", i, got.Reply)
+		}
+		if got := counter.Query(Message{Method: "get", Arg: candidEmpty}); !bytes.Equal(got.Reply, candidNat(i)) {
+			t.Fatalf("counter after %d: %x", i, got.Reply)
 		}
 	}
 }
