@@ -63,6 +63,7 @@ type Trap struct {
 	Msg  string
 }
 
+// Error describes the trap.
 func (t *Trap) Error() string { return "execution: canister trapped: " + t.Msg }
 
 // ErrOutOfInstructions is the trap of a message that ran out of fuel.
