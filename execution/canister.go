@@ -437,9 +437,11 @@ func (c *Canister) Query(msg Message) *Result {
 }
 
 // GlobalTimer runs canister_global_timer if the timer is due at msg.Time
-// (the timer is then cleared, as on the IC); it returns nil when it is not.
+// and the canister is running (the timer is then cleared, as on the IC);
+// it returns nil when it does not run.
 func (c *Canister) GlobalTimer(msg Message) *Result {
-	if c.inst == nil || c.st.GlobalTimer == 0 || msg.Time < c.st.GlobalTimer || !c.prepared.HasExport("canister_global_timer") {
+	if c.inst == nil || c.st.Status != Running || c.st.GlobalTimer == 0 || msg.Time < c.st.GlobalTimer ||
+		!c.prepared.HasExport("canister_global_timer") {
 		return nil
 	}
 	c.st.GlobalTimer = 0
