@@ -363,7 +363,7 @@ func (c *Canister) UpgradeCompiled(p *Prepared, compiled Compiled, msg Message, 
 // when not nil, and runs hook (canister_init or canister_post_upgrade).
 func (c *Canister) instantiate(p *Prepared, compiled Compiled, msg Message, mem []byte, hook string) (*Result, error) {
 	x := c.beginExec(CtxStart, msg, c.cfg.InstallLimit)
-	inst, used, err := compiled.Instantiate(c, c.cfg.InstallLimit)
+	inst, used, err := compiled.Instantiate(host{c}, c.cfg.InstallLimit)
 	res := &Result{Fuel: used}
 	if t := x.trapOf(err); t != nil {
 		res.Trap, res.Log = t, x.log
@@ -600,7 +600,7 @@ func (c *Canister) restoreInstance(globals []uint64) error {
 	if len(c.inst.Memory()) != len(c.memSnap) {
 		c.cur = &execCtx{c: c, ctx: CtxStart, stableSize: len(c.st.Stable)}
 		stable := append([]byte(nil), c.st.Stable...)
-		inst, _, err := c.compiled.Instantiate(c, c.cfg.InstallLimit)
+		inst, _, err := c.compiled.Instantiate(host{c}, c.cfg.InstallLimit)
 		c.st.Stable = stable
 		c.cur = nil
 		if err != nil {
@@ -645,7 +645,7 @@ func Load(cfg Config, st State, compiled Compiled) (*Canister, error) {
 		}
 	}
 	c.cur = &execCtx{c: c, ctx: CtxStart}
-	inst, _, err := compiled.Instantiate(c, c.cfg.InstallLimit)
+	inst, _, err := compiled.Instantiate(host{c}, c.cfg.InstallLimit)
 	c.cur = nil
 	if err != nil {
 		return nil, fmt.Errorf("execution: instantiating: %w", err)

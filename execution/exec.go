@@ -71,10 +71,12 @@ func (x *execCtx) undoStable() {
 	st.Stable = st.Stable[:x.stableSize]
 }
 
-// SystemCall implements Host: it runs an ic0 function for the execution
-// in progress.
-func (c *Canister) SystemCall(f *SysFunc, args []uint64, caller Caller) (uint64, error) {
-	x := c.cur
+// host is the Host of a canister's instances: it runs ic0 functions for
+// the canister's execution in progress.
+type host struct{ c *Canister }
+
+func (h host) SystemCall(f *SysFunc, args []uint64, caller Caller) (uint64, error) {
+	x := h.c.cur
 	if x == nil {
 		return 0, errors.New("execution: system call outside of an execution")
 	}
