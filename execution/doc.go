@@ -1,0 +1,16 @@
+// Package execution runs Internet Computer canisters: WebAssembly modules
+// that import the IC System API (module "ic0") and export the IC's entry
+// points (canister_init, "canister_update <name>", "canister_query <name>",
+// canister_pre_upgrade, canister_post_upgrade, ...).
+//
+// The package is pure: a Canister holds the state of one canister (module,
+// Wasm memory and globals, stable memory, certified data, cycles) and
+// executes messages on it deterministically. The same state and the same
+// message give the same reply, the same state bytes and the same fuel on
+// every machine: fuel metering bounds every message, NaNs are
+// canonicalized, threads and host clocks are disabled, and the only time a
+// canister sees is the time its caller passes in.
+//
+// The WebAssembly engine sits behind the Engine interface; NewWasmtime
+// returns the one the package ships (wasmtime through cgo).
+package execution
