@@ -8,11 +8,12 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/chainkey/chainkey/internal/nodejstest"
 )
 
 // The Motoko canisters are compiled by the official compiler (npm
@@ -71,22 +72,15 @@ var (
 // lock file).
 func motoko(t testing.TB) map[string][]byte {
 	t.Helper()
-	if os.Getenv("CHAINKEY_SKIP_NODE") == "1" {
-		t.Skip("CHAINKEY_SKIP_NODE=1: not compiling Motoko canisters")
-	}
-	node, err1 := exec.LookPath("node")
-	npm, err2 := exec.LookPath("npm")
-	if err1 != nil || err2 != nil {
-		t.Skip("node or npm not on PATH: Node.js (v20+) is needed to compile the Motoko test canisters")
-	}
-	motokoOnce.Do(func() { motokoWasm, motokoErr = compileMotoko(node, npm) })
+	js := nodejstest.Install(t, motokoDir, "the Motoko compiler (npm motoko)")
+	motokoOnce.Do(func() { motokoWasm, motokoErr = compileMotoko(js) })
 	if motokoErr != "" {
 		t.Fatal(motokoErr)
 	}
 	return motokoWasm
 }
 
-func compileMotoko(node, npm string) (map[string][]byte, string) {
+func compileMotoko(js *nodejstest.Project) (map[string][]byte, string) {
 	var manifest []byte
 	for _, f := range []string{"package.json", "package-lock.json", "compile.mjs"} {
 		b, err := os.ReadFile(filepath.Join(motokoDir, f))
@@ -95,21 +89,7 @@ func compileMotoko(node, npm string) (map[string][]byte, string) {
 		}
 		manifest = append(manifest, b...)
 	}
-	sum := sha256.Sum256(manifest[:len(manifest)])
-	stamp := filepath.Join(motokoDir, "node_modules", ".chainkey-install-stamp")
-	want := hex.EncodeToString(sum[:]) + "\n"
-	if b, err := os.ReadFile(stamp); err != nil || string(b) != want {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-		defer cancel()
-		cmd := exec.CommandContext(ctx, npm, "ci", "--ignore-scripts", "--no-audit", "--no-fund", "--loglevel=error")
-		cmd.Dir = motokoDir
-		if out, err := cmd.CombinedOutput(); err != nil {
-			return nil, "npm ci in " + motokoDir + ": " + err.Error() + "\n" + string(out)
-		}
-		if err := os.WriteFile(stamp, []byte(want), 0o644); err != nil {
-			return nil, err.Error()
-		}
-	}
+	sum := sha256.Sum256(manifest)
 	in, _ := json.Marshal(map[string]any{"actors": motokoActors})
 	key := sha256.Sum256(append(append([]byte(nil), sum[:]...), in...))
 	cache := filepath.Join(motokoDir, "node_modules", ".chainkey-wasm-"+hex.EncodeToString(key[:8])+".json")
@@ -117,8 +97,7 @@ func compileMotoko(node, npm string) (map[string][]byte, string) {
 	if err != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 		defer cancel()
-		cmd := exec.CommandContext(ctx, node, "compile.mjs")
-		cmd.Dir = motokoDir
+		cmd := js.Command(ctx, "compile.mjs")
 		cmd.Stdin = bytes.NewReader(in)
 		var stderr bytes.Buffer
 		cmd.Stderr = &stderr
