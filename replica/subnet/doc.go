@@ -38,6 +38,19 @@
 // next. Adding one registers it; the proposal checks and block execution
 // do not change.
 //
+// # BLS key generation
+//
+// The subnet's BLS keys are made and reshared by package dkg run through
+// blocks, one epoch per run. DKGEpoch holds an epoch's agreed sessions;
+// CheckDKGMsg and DKGTarget say which dealings, complaints and openings a
+// block may carry and which session each feeds; DKGMsgKey records them so
+// ReplayDKG rebuilds the sessions after a restart; CompleteDKG writes the
+// convictions and, once both transcripts exist, the new public
+// coefficients into the State; ScheduleReshare starts the next epoch.
+// None of this needs a secret: the node wraps a DKGEpoch with its own
+// dealers and receivers, which deal, decrypt its shares, complain and
+// answer complaints in transactions it submits.
+//
 // # State and hashes
 //
 // State is the small, always-loaded part of the replicated state; bulk
