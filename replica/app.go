@@ -323,7 +323,7 @@ func (a *app) CheckTx(_ context.Context, req *abci.CheckTxRequest) (*abci.CheckT
 // dealer and its transcript still needs it.
 func (a *app) checkProtocolTx(t *subnet.ProtocolTx) *abci.CheckTxResponse {
 	bad := &abci.CheckTxResponse{Code: codeInvalid}
-	if !isIDKGKind(t.Kind) {
+	if !subnet.IsIDKGKind(t.Kind) {
 		ex := a.newExec(a.snapshotState(), time.Now(), true)
 		if code, _ := ex.applyDKG(t); code != codeOK {
 			return bad
@@ -337,7 +337,7 @@ func (a *app) checkProtocolTx(t *subnet.ProtocolTx) *abci.CheckTxResponse {
 	// dealing's verification is cached, so rechecks after each block are
 	// cheap).
 	cs, _ := a.committed()
-	admit := t.Kind == protoDealing
+	admit := t.Kind == subnet.ProtoIDKGDealing
 	if !admit {
 		cs = cs.Clone()
 	}
@@ -743,7 +743,7 @@ func (e *exec) apply(raw []byte) (uint32, string) {
 		return e.applySign(t.Sign)
 	case t.Reply != nil:
 		code, err = e.applyReply(t.Reply)
-	case t.Protocol != nil && isIDKGKind(t.Protocol.Kind):
+	case t.Protocol != nil && subnet.IsIDKGKind(t.Protocol.Kind):
 		code, err = e.applyProtocol(t.Protocol)
 	case t.Protocol != nil:
 		code, err = e.applyDKG(t.Protocol)

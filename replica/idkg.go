@@ -28,7 +28,8 @@ import (
 //	ECDSA presig: κ RandomUnmasked, λ Random -> κ·λ, x·λ UnmaskedTimesMasked
 //	Schnorr:      nonce RandomUnmasked
 //
-// Every transcript is a job in the replicated state. Each node deals for
+// Every transcript is a job in the replicated state (the rules of the
+// jobs are in package subnet). Each node deals for
 // every open job (package idkg; openings encrypted to each receiver with
 // HPKE and the envelope signed with the node key) and submits the dealing
 // as a transaction; every node verifies it publicly when the block is
@@ -36,38 +37,6 @@ import (
 // node creates the same transcript and, locally, decrypts its openings and
 // computes its share, kept in a 0600 file. A bad opening leads to a
 // complaint (idkgcomplaint.go).
-
-// Job roles.
-const (
-	roleKeyMasked uint8 = iota + 1
-	roleKey
-	roleKappa
-	roleLambda
-	roleKappaLambda
-	roleKeyLambda
-	roleNonce
-	roleReshare
-)
-
-// transcriptRec is a transcript as stored: enough to recreate it.
-type transcriptRec struct {
-	KeyID    string   `cbor:"1,keyasint"`
-	Kind     uint8    `cbor:"2,keyasint"`
-	Input    []byte   `cbor:"3,keyasint,omitempty"`
-	Input2   []byte   `cbor:"4,keyasint,omitempty"`
-	Dealings [][]byte `cbor:"5,keyasint"`           // signed dealing envelopes
-	Salt     []byte   `cbor:"6,keyasint,omitempty"` // the job's salt
-}
-
-const (
-	prefixTranscript = "t/" // t/<id> -> transcriptRec
-	prefixDealing    = "d/" // d/<id>/<dealer> -> signed dealing
-	protoDealing     = 1
-	minInFlight      = 4   // presignatures in production per key, at least
-	maxInFlight      = 128 // and at most
-)
-
-func isECDSA(keyID string) bool { return strings.HasPrefix(keyID, "ecdsa:") }
 
 func keyGroup(keyID string) group.Group {
 	if strings.HasPrefix(keyID, "schnorr:ed25519:") {
@@ -189,14 +158,14 @@ func (s *idkgState) transcript(id []byte) (*idkg.Transcript, error) {
 	if t != nil {
 		return t, nil
 	}
-	v, ok, err := s.a.st.getCommitted(append([]byte(prefixTranscript), id...))
+	v, ok, err := s.a.st.getCommitted(append([]byte(subnet.PrefixTranscript), id...))
 	if err != nil {
 		return nil, err
 	}
 	if !ok {
 		return nil, fmt.Errorf("replica: unknown transcript %q", id)
 	}
-	var rec transcriptRec
+	var rec subnet.TranscriptRec
 	if err := subnet.Unmarshal(v, &rec); err != nil {
 		return nil, fmt.Errorf("replica: transcript %q: %w", id, err)
 	}
@@ -305,10 +274,10 @@ func (s *idkgState) openDealing(cfg *idkg.Config, raw []byte) (*idkg.Dealing, []
 // the dealer; it does not make the block invalid.
 func (e *exec) applyProtocol(t *subnet.ProtocolTx) (uint32, error) {
 	s := e.a.idkg
-	if s == nil || !isIDKGKind(t.Kind) {
+	if s == nil || !subnet.IsIDKGKind(t.Kind) {
 		return codeInvalid, errf("unsupported protocol message")
 	}
-	if t.Kind != protoDealing {
+	if t.Kind != subnet.ProtoIDKGDealing {
 		return e.applyIDKGComplaintMsg(t)
 	}
 	var env dkg.Envelope
@@ -398,7 +367,7 @@ func (e *exec) applyProtocol(t *subnet.ProtocolTx) (uint32, error) {
 	}
 	e.countDealing("used")
 	job.Dealers = append(job.Dealers, env.Signer)
-	e.set(dealingKey(job.ID, env.Signer), t.Body)
+	e.set(subnet.DealingKey(job.ID, env.Signer), t.Body)
 	if len(job.Dealers) >= op.CollectionThreshold() {
 		if err := e.completeJob(ji, op); err != nil {
 			return codeInvalid, err
@@ -415,12 +384,6 @@ func (e *exec) countDealing(result string) {
 	}
 }
 
-func dealingKey(id []byte, dealer uint32) []byte {
-	k := append([]byte(prefixDealing), id...)
-	k = append(k, '/')
-	return binary.BigEndian.AppendUint32(k, dealer)
-}
-
 // completeJob turns a job with enough dealings into a transcript and moves
 // the key lifecycle on.
 func (e *exec) completeJob(ji int, op *idkg.Operation) error {
@@ -430,13 +393,13 @@ func (e *exec) completeJob(ji int, op *idkg.Operation) error {
 		return nil
 	}
 	s := e.a.idkg
-	rec := transcriptRec{KeyID: job.KeyID, Kind: job.Kind, Input: job.Input, Input2: job.Input2, Salt: job.Salt}
+	rec := subnet.TranscriptRec{KeyID: job.KeyID, Kind: job.Kind, Input: job.Input, Input2: job.Input2, Salt: job.Salt}
 	var ds []*idkg.Dealing
 	dealers := slices.Clone(job.Dealers)
 	slices.Sort(dealers)
 	cfg := s.cfgFor(job.KeyID)
 	for _, d := range dealers {
-		raw, ok, err := e.a.st.get(dealingKey(job.ID, d))
+		raw, ok, err := e.a.st.get(subnet.DealingKey(job.ID, d))
 		if err != nil || !ok {
 			return fmt.Errorf("replica: dealing %d of %q missing", d, job.ID)
 		}
@@ -446,7 +409,7 @@ func (e *exec) completeJob(ji int, op *idkg.Operation) error {
 		}
 		ds = append(ds, dl)
 		rec.Dealings = append(rec.Dealings, raw)
-		e.del(dealingKey(job.ID, d))
+		e.del(subnet.DealingKey(job.ID, d))
 	}
 	t, _, err := idkg.CreateTranscript(cfg, job.ID, op, ds)
 	if err != nil {
@@ -456,24 +419,14 @@ func (e *exec) completeJob(ji int, op *idkg.Operation) error {
 	if err != nil {
 		return err
 	}
-	e.set(append([]byte(prefixTranscript), job.ID...), enc)
+	e.set(append([]byte(subnet.PrefixTranscript), job.ID...), enc)
 	s.mu.Lock()
 	s.transcripts[string(job.ID)] = t
 	s.mu.Unlock()
 	e.a.metrics.dkgRounds.Inc()
 
-	cs := e.cs
-	switch job.Role {
-	case roleKeyMasked:
-		e.newJob(job.KeyID, roleKey, idkg.ReshareOfMasked, job.ID, nil, 0)
-	case roleKey:
-		if cs.KeyTr == nil {
-			cs.KeyTr = map[string][]byte{}
-		}
-		cs.KeyTr[job.KeyID] = job.ID
-		e.a.log.Info("master key ready", "key", job.KeyID)
-	case roleReshare:
-		old, err := s.transcript(cs.KeyTr[job.KeyID])
+	ev, err := subnet.CompleteJob(e.cs, e.keyPlan(), job, func() error {
+		old, err := s.transcript(e.cs.KeyTr[job.KeyID])
 		if err != nil {
 			return err
 		}
@@ -482,139 +435,36 @@ func (e *exec) completeJob(ji int, op *idkg.Operation) error {
 		if err1 != nil || err2 != nil || !p1.Equal(p2) {
 			return fmt.Errorf("replica: resharing of %s changed the public key", job.KeyID)
 		}
-		cs.KeyTr[job.KeyID] = job.ID
+		return nil
+	})
+	switch ev {
+	case subnet.KeyReady:
+		e.a.log.Info("master key ready", "key", job.KeyID)
+	case subnet.KeyReshared:
 		e.a.log.Info("master key reshared", "key", job.KeyID, "transcript", string(job.ID))
-	default:
-		bi := -1
-		for i := range cs.Building {
-			if cs.Building[i].ID == job.Presig && cs.Building[i].KeyID == job.KeyID {
-				bi = i
-			}
-		}
-		if bi < 0 {
-			return nil
-		}
-		b := &cs.Building[bi]
-		switch job.Role {
-		case roleKappa, roleNonce:
-			b.Kappa = job.ID
-		case roleLambda:
-			b.Lambda = job.ID
-		case roleKappaLambda:
-			b.KappaLambda = job.ID
-		case roleKeyLambda:
-			b.KeyLambda = job.ID
-		}
-		ecdsa := isECDSA(job.KeyID)
-		if ecdsa && (job.Role == roleKappa || job.Role == roleLambda) && b.Kappa != nil && b.Lambda != nil {
-			b.KeyTr = cs.KeyTr[job.KeyID]
-			e.newJob(job.KeyID, roleKappaLambda, idkg.UnmaskedTimesMasked, b.Kappa, b.Lambda, b.ID)
-			e.newJob(job.KeyID, roleKeyLambda, idkg.UnmaskedTimesMasked, b.KeyTr, b.Lambda, b.ID)
-		}
-		if b.Complete(ecdsa) {
-			if cs.Presigs == nil {
-				cs.Presigs = map[string][]subnet.PresigRec{}
-			}
-			cs.Presigs[job.KeyID] = append(cs.Presigs[job.KeyID], *b)
-			cs.Building = slices.Delete(cs.Building, bi, bi+1)
-		}
 	}
-	return nil
+	return err
 }
 
-// newJob opens a transcript job with a fresh id. A presignature job asks
-// only as many nodes as its transcript needs to deal, taken in turn from
-// the nodes in the last commit that are not barred: every dealing made is
-// then used, which saves a third (n = 4) to almost half (n = 13 and up) of the
-// dealing and verification work. Master key jobs ask every node.
+// keyPlan is the genesis' key schedule (subnet.KeyPlan).
+func (e *exec) keyPlan() subnet.KeyPlan {
+	return subnet.KeyPlan{ChainID: e.a.chainID, N: e.a.idkg.n, KeyIDs: e.a.gen.KeyIDs,
+		PresignatureTarget: e.a.gen.PresignatureTarget, ReshareInterval: e.a.gen.ReshareInterval}
+}
+
+// newJob opens a transcript job (subnet.NewJob).
 func (e *exec) newJob(keyID string, role uint8, kind idkg.Kind, in1, in2 []byte, presig uint64) {
-	e.cs.NextJob++
-	id := fmt.Sprintf("%s/%s/%d/%d", e.a.chainID, keyID, e.cs.NextJob, role)
-	salt := sha256.Sum256(slices.Concat([]byte("chainkey/idkg/job-salt"), e.cs.AppHash, e.cs.Beacon))
-	job := subnet.Job{ID: []byte(id), KeyID: keyID, Role: role, Kind: uint8(kind),
-		Input: in1, Input2: in2, Presig: presig, Opened: e.cs.Height, Salt: salt[:]}
-	if presig != 0 {
-		f := (e.a.idkg.n - 1) / 3
-		need := f + 1
-		if kind == idkg.UnmaskedTimesMasked {
-			need = 2*f + 1
-		}
-		var live []uint32
-		for _, i := range e.cs.Live {
-			if !e.cs.IDKGBanned[i] {
-				live = append(live, i)
-			}
-		}
-		if len(live) >= need {
-			start := int(e.cs.NextJob % uint64(len(live)))
-			for k := range need {
-				job.Chosen = append(job.Chosen, live[(start+k)%len(live)])
-			}
-			slices.Sort(job.Chosen)
-		}
-	}
-	e.cs.Jobs = append(e.cs.Jobs, job)
+	subnet.NewJob(e.cs, e.keyPlan(), keyID, role, kind, in1, in2, presig)
 }
 
 // scheduleKeys starts the genesis key transcripts and keeps the
-// presignature stock of every ready key at its target.
+// presignature stock of every ready key at its target
+// (subnet.ScheduleKeys).
 func (e *exec) scheduleKeys() {
 	if e.a.idkg == nil {
 		return
 	}
-	cs := e.cs
-	if !cs.KeysStarted {
-		cs.KeysStarted = true
-		for _, k := range e.a.gen.KeyIDs {
-			e.newJob(k, roleKeyMasked, idkg.Random, nil, nil, 0)
-		}
-	}
-	target := e.a.gen.PresignatureTarget
-	inFlight := min(max(minInFlight, target), maxInFlight)
-	every := e.a.gen.ReshareInterval
-	for _, k := range e.a.gen.KeyIDs {
-		if cs.KeyTr[k] == nil {
-			continue
-		}
-		if every > 0 && cs.Height%every == 0 {
-			resharing := false
-			for _, j := range cs.Jobs {
-				if j.KeyID == k && j.Role == roleReshare {
-					resharing = true
-				}
-			}
-			if !resharing {
-				e.newJob(k, roleReshare, idkg.ReshareOfUnmasked, cs.KeyTr[k], nil, 0)
-			}
-		}
-		building := 0
-		for _, b := range cs.Building {
-			if b.KeyID == k {
-				building++
-			}
-		}
-		// Requests waiting for a presignature of k raise both bounds: under
-		// load the stock is empty and production follows demand, up to
-		// maxInFlight.
-		waiting := 0
-		for i := range cs.Pending {
-			if cs.Pending[i].KeyID == k && cs.Pending[i].PresigRec == nil {
-				waiting++
-			}
-		}
-		for building < min(inFlight+waiting, maxInFlight) && len(cs.Presigs[k])+building < target+waiting {
-			cs.NextPresig++
-			b := subnet.PresigRec{ID: cs.NextPresig, KeyID: k, KeyTr: cs.KeyTr[k]}
-			cs.Building = append(cs.Building, b)
-			if isECDSA(k) {
-				e.newJob(k, roleKappa, idkg.RandomUnmasked, nil, nil, b.ID)
-				e.newJob(k, roleLambda, idkg.Random, nil, nil, b.ID)
-			} else {
-				e.newJob(k, roleNonce, idkg.RandomUnmasked, nil, nil, b.ID)
-			}
-			building++
-		}
-	}
+	subnet.ScheduleKeys(e.cs, e.keyPlan())
 }
 
 // ---- node-local: dealing and openings ----
@@ -638,11 +488,11 @@ func (s *idkgState) opening(id []byte) (*idkg.Opening, error) {
 	if err != nil {
 		return nil, err
 	}
-	v, ok, err := s.a.st.getCommitted(append([]byte(prefixTranscript), id...))
+	v, ok, err := s.a.st.getCommitted(append([]byte(subnet.PrefixTranscript), id...))
 	if err != nil || !ok {
 		return nil, fmt.Errorf("replica: transcript %q not committed", id)
 	}
-	var rec transcriptRec
+	var rec subnet.TranscriptRec
 	if err := subnet.Unmarshal(v, &rec); err != nil {
 		return nil, err
 	}

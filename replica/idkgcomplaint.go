@@ -24,7 +24,7 @@ import (
 // opening of one of the transcript's dealings fails the check against the
 // dealing's commitment, it signs a complaint (dkg.NewComplaint, naming the
 // dealing's hash) and submits it. Executed in a block, a valid complaint
-// opens a record with a deadline of idkgAnswerBlocks heights:
+// opens a record with a deadline of subnet.IDKGAnswerBlocks heights:
 //
 //   - the dealer answers with its signed opening of the complainer's share
 //     (dkg.NewOpening). If it matches the commitment, the complaint is
@@ -43,46 +43,17 @@ import (
 // after the dealer is convicted: a false complaint about an honest dealer
 // costs that dealer one public share of its own dealing, never its secret.
 
-// IDKG complaint message kinds (subnet.ProtocolTx.Kind).
-const (
-	protoIDKGComplaint       = 5 // dkg complaint envelope by a receiver
-	protoIDKGOpening         = 6 // dkg opening envelope by the dealer
-	protoIDKGReceiverOpening = 7 // idkg receiver opening envelope
-)
-
-const (
-	// idkgAnswerBlocks is how many heights after its complaint a dealer's
-	// opening must be in a block.
-	idkgAnswerBlocks = 6
-	// maxIDKGComplaints bounds the open complaints in the state.
-	maxIDKGComplaints = 1024
-	prefixIDKGAnswer  = "ia/" // ia/<tid>/<dealer><complainer> -> dealer opening envelope
-	prefixIDKGReveal  = "ir/" // ir/<tid>/<dealer><opener> -> receiver opening envelope
-	prefixIDKGCompl   = "ic/" // ic/<tid>/<dealer><complainer> -> complaint envelope
-)
-
-func isIDKGKind(k uint8) bool {
-	return k == protoDealing || k == protoIDKGComplaint || k == protoIDKGOpening || k == protoIDKGReceiverOpening
-}
-
-func idkgPairKey(prefix string, tid []byte, a, b uint32) []byte {
-	k := append([]byte(prefix), tid...)
-	k = append(k, '/')
-	k = binary.BigEndian.AppendUint32(k, a)
-	return binary.BigEndian.AppendUint32(k, b)
-}
-
 // finalDealing returns the dealing of dealer in the final transcript tid.
 func (e *exec) finalDealing(tid []byte, dealer uint32) (*idkg.Config, *idkg.Dealing, []byte, error) {
 	s := e.a.idkg
-	v, ok, err := e.get(append([]byte(prefixTranscript), tid...))
+	v, ok, err := e.get(append([]byte(subnet.PrefixTranscript), tid...))
 	if err != nil {
 		return nil, nil, nil, err
 	}
 	if !ok {
 		return nil, nil, nil, nil
 	}
-	var rec transcriptRec
+	var rec subnet.TranscriptRec
 	if err := subnet.Unmarshal(v, &rec); err != nil {
 		return nil, nil, nil, fmt.Errorf("replica: transcript %q: %w", tid, err)
 	}
@@ -117,7 +88,7 @@ func (e *exec) applyIDKGComplaintMsg(t *subnet.ProtocolTx) (uint32, error) {
 	}
 	tid := env.SessionID
 	switch t.Kind {
-	case protoIDKGComplaint:
+	case subnet.ProtoIDKGComplaint:
 		c, err := dkg.DecodeComplaint(&env)
 		if err != nil {
 			return codeInvalid, fmt.Errorf("replica: idkg complaint: %w", err)
@@ -136,22 +107,22 @@ func (e *exec) applyIDKGComplaintMsg(t *subnet.ProtocolTx) (uint32, error) {
 		if h := d.Hash(); h != c.DealingHash {
 			return codeInvalid, errf("idkg complaint names another dealing")
 		}
-		if e.complaintIndex(tid, dealer, complainer) >= 0 || len(e.cs.Complaints) >= maxIDKGComplaints {
+		if e.complaintIndex(tid, dealer, complainer) >= 0 || len(e.cs.Complaints) >= subnet.MaxIDKGComplaints {
 			return codeIgnored, nil
 		}
 		if e.cs.IDKGBanned[dealer] && e.revealed(tid, dealer) >= cfg.Threshold() {
 			return codeIgnored, nil // the complainer can recover its opening already
 		}
-		if _, ok, _ := e.get(idkgPairKey(prefixIDKGAnswer, tid, dealer, complainer)); ok {
+		if _, ok, _ := e.get(subnet.IDKGPairKey(subnet.PrefixIDKGAnswer, tid, dealer, complainer)); ok {
 			return codeIgnored, nil
 		}
-		e.set(idkgPairKey(prefixIDKGCompl, tid, dealer, complainer), t.Body)
+		e.set(subnet.IDKGPairKey(subnet.PrefixIDKGCompl, tid, dealer, complainer), t.Body)
 		e.cs.Complaints = append(e.cs.Complaints, subnet.Complaint{Transcript: slices.Clone(tid), Dealer: dealer,
-			Complainer: complainer, Hash: c.DealingHash[:], Deadline: e.cs.Height + 1 + idkgAnswerBlocks,
+			Complainer: complainer, Hash: c.DealingHash[:], Deadline: e.cs.Height + 1 + subnet.IDKGAnswerBlocks,
 			Convicted: e.cs.IDKGBanned[dealer]})
 		return codeOK, nil
 
-	case protoIDKGOpening:
+	case subnet.ProtoIDKGOpening:
 		dealer := env.Signer
 		cfg, d, _, err := e.finalDealing(tid, dealer)
 		if err != nil {
@@ -182,11 +153,11 @@ func (e *exec) applyIDKGComplaintMsg(t *subnet.ProtocolTx) (uint32, error) {
 			e.convictIDKGDealer(tid, dealer, t.Body, "wrong opening")
 			return codeOK, nil
 		}
-		e.set(idkgPairKey(prefixIDKGAnswer, tid, dealer, uint32(o.Recipient)), t.Body)
+		e.set(subnet.IDKGPairKey(subnet.PrefixIDKGAnswer, tid, dealer, uint32(o.Recipient)), t.Body)
 		e.cs.Complaints = slices.Delete(e.cs.Complaints, ci, ci+1)
 		return codeOK, nil
 
-	case protoIDKGReceiverOpening:
+	case subnet.ProtoIDKGReceiverOpening:
 		opener := env.Signer
 		dec := dkg.NewDecoder(env.Body)
 		dealer := dec.Uint32()
@@ -196,7 +167,7 @@ func (e *exec) applyIDKGComplaintMsg(t *subnet.ProtocolTx) (uint32, error) {
 		if opener == dealer || !e.dealingConvicted(tid, dealer) {
 			return codeIgnored, nil
 		}
-		key := idkgPairKey(prefixIDKGReveal, tid, dealer, opener)
+		key := subnet.IDKGPairKey(subnet.PrefixIDKGReveal, tid, dealer, opener)
 		if _, ok, _ := e.get(key); ok {
 			return codeIgnored, nil
 		}
@@ -209,7 +180,7 @@ func (e *exec) applyIDKGComplaintMsg(t *subnet.ProtocolTx) (uint32, error) {
 		}
 		_, o, err := cfg.VerifyReceiverOpening(d, &env, s.nodePub[opener])
 		if errors.Is(err, dkg.ErrShareMismatch) {
-			k := idkgPairKey(subnet.PrefixEvidence+"idkg-reveal/", tid, dealer, opener)
+			k := subnet.IDKGPairKey(subnet.PrefixEvidence+"idkg-reveal/", tid, dealer, opener)
 			if !e.seen[string(k)] {
 				e.seen[string(k)] = true
 				if _, ok, _ := e.get(k); !ok {
@@ -249,90 +220,39 @@ func (e *exec) get(k []byte) ([]byte, bool, error) {
 func (e *exec) revealed(tid []byte, dealer uint32) int {
 	n := 0
 	for j := range e.a.idkg.n {
-		if _, ok, _ := e.get(idkgPairKey(prefixIDKGReveal, tid, dealer, uint32(j))); ok {
+		if _, ok, _ := e.get(subnet.IDKGPairKey(subnet.PrefixIDKGReveal, tid, dealer, uint32(j))); ok {
 			n++
 		}
 	}
 	return n
 }
 
+// Get makes exec the subnet.Getter of the IDKG rules.
+func (e *exec) Get(k []byte) ([]byte, bool, error) { return e.get(k) }
+
 func (e *exec) complaintIndex(tid []byte, dealer, complainer uint32) int {
-	for i, c := range e.cs.Complaints {
-		if c.Dealer == dealer && c.Complainer == complainer && bytes.Equal(c.Transcript, tid) {
-			return i
-		}
-	}
-	return -1
+	return subnet.ComplaintIndex(e.cs, tid, dealer, complainer)
 }
 
 func (e *exec) dealingConvicted(tid []byte, dealer uint32) bool {
-	for _, c := range e.cs.Complaints {
-		if c.Convicted && c.Dealer == dealer && bytes.Equal(c.Transcript, tid) {
-			return true
-		}
-	}
-	return false
+	return subnet.DealingConvicted(e.cs, tid, dealer)
 }
 
 // convictIDKGDealer convicts dealer of a lie about its dealing in tid
-// (evidence: the complaint left unanswered, or the wrong signed opening),
-// bars its dealings, and drops them from the jobs still open.
+// (subnet.ConvictIDKGDealer).
 func (e *exec) convictIDKGDealer(tid []byte, dealer uint32, evidence []byte, why string) {
-	cs := e.cs
-	for i := range cs.Complaints {
-		if cs.Complaints[i].Dealer == dealer && bytes.Equal(cs.Complaints[i].Transcript, tid) {
-			cs.Complaints[i].Convicted = true
-		}
+	if subnet.ConvictIDKGDealer(e.cs, e, e, e.seen, tid, dealer, evidence) {
+		e.a.log.Warn("node convicted of a bad IDKG dealing", "node", dealer, "transcript", string(tid), "why", why)
 	}
-	k := append([]byte(subnet.PrefixEvidence+"idkg/"), tid...)
-	k = binary.BigEndian.AppendUint32(append(k, '/'), dealer)
-	if e.seen[string(k)] {
-		return
-	}
-	e.seen[string(k)] = true
-	if _, ok, _ := e.get(k); ok {
-		return
-	}
-	e.set(k, evidence)
-	cs.Convicted[dealer]++
-	if cs.IDKGBanned == nil {
-		cs.IDKGBanned = map[uint32]bool{}
-	}
-	cs.IDKGBanned[dealer] = true
-	for i := range cs.Jobs {
-		j := &cs.Jobs[i]
-		if at := slices.Index(j.Dealers, dealer); at >= 0 {
-			j.Dealers = slices.Delete(j.Dealers, at, at+1)
-			e.del(dealingKey(j.ID, dealer))
-		}
-	}
-	e.a.log.Warn("node convicted of a bad IDKG dealing", "node", dealer, "transcript", string(tid), "why", why)
 }
 
 // complaintDeadlines convicts the dealers that did not answer a complaint
-// by its deadline. Complaints about transcripts deleted in the meantime (a
-// presignature used) are dropped: nothing depends on them any more, and
-// their answers could no longer be checked.
+// by its deadline (subnet.ComplaintDeadlines).
 func (e *exec) complaintDeadlines(height uint64) {
-	e.cs.Complaints = slices.DeleteFunc(e.cs.Complaints, func(c subnet.Complaint) bool {
-		_, ok, err := e.get(append([]byte(prefixTranscript), c.Transcript...))
-		if err != nil || ok {
-			return false
-		}
-		e.del(idkgPairKey(prefixIDKGCompl, c.Transcript, c.Dealer, c.Complainer))
-		for j := range e.a.idkg.n {
-			e.del(idkgPairKey(prefixIDKGReveal, c.Transcript, c.Dealer, uint32(j)))
-		}
-		return true
+	subnet.ComplaintDeadlines(e.cs, e, e, e.seen, e.a.idkg.n, height, func(c subnet.Complaint) {
+		e.a.log.Warn("node convicted of a bad IDKG dealing", "node", c.Dealer, "transcript", string(c.Transcript),
+			"why", "no answer to a complaint")
 	})
-	for i := range e.cs.Complaints {
-		c := e.cs.Complaints[i]
-		if c.Convicted || height < c.Deadline {
-			continue
-		}
-		ev, _, _ := e.get(idkgPairKey(prefixIDKGCompl, c.Transcript, c.Dealer, c.Complainer))
-		e.convictIDKGDealer(c.Transcript, c.Dealer, ev, "no answer to a complaint")
-	}
 }
 
 // ---- node-local: complaining, answering, revealing ----
@@ -381,11 +301,11 @@ func (s *idkgState) dealtOpening(cfg *idkg.Config, d *idkg.Dealing, receiver int
 	if d.Dealer != s.a.cfg.Index {
 		return nil, fmt.Errorf("replica: dealing of %q is node %d's, not this node's", d.TranscriptID, d.Dealer)
 	}
-	v, ok, err := s.a.st.getCommitted(append([]byte(prefixTranscript), d.TranscriptID...))
+	v, ok, err := s.a.st.getCommitted(append([]byte(subnet.PrefixTranscript), d.TranscriptID...))
 	if err != nil || !ok {
 		return nil, fmt.Errorf("replica: transcript %q not committed", d.TranscriptID)
 	}
-	var rec transcriptRec
+	var rec subnet.TranscriptRec
 	if err := subnet.Unmarshal(v, &rec); err != nil {
 		return nil, err
 	}
@@ -417,7 +337,7 @@ func (s *idkgState) dealtOpening(cfg *idkg.Config, d *idkg.Dealing, receiver int
 func (s *idkgState) recoverShare(cfg *idkg.Config, tid []byte, d *idkg.Dealing) (*idkg.Opening, error) {
 	me := s.a.cfg.Index
 	dealer := uint32(d.Dealer)
-	if raw, ok, err := s.a.st.getCommitted(idkgPairKey(prefixIDKGAnswer, tid, dealer, uint32(me))); err == nil && ok {
+	if raw, ok, err := s.a.st.getCommitted(subnet.IDKGPairKey(subnet.PrefixIDKGAnswer, tid, dealer, uint32(me))); err == nil && ok {
 		var env dkg.Envelope
 		if env.UnmarshalBinary(raw) == nil {
 			v := cfg.ShareVerifier(d)
@@ -440,7 +360,7 @@ func (s *idkgState) recoverShare(cfg *idkg.Config, tid []byte, d *idkg.Dealing) 
 		}
 	}()
 	for j := range s.n {
-		raw, ok, err := s.a.st.getCommitted(idkgPairKey(prefixIDKGReveal, tid, dealer, uint32(j)))
+		raw, ok, err := s.a.st.getCommitted(subnet.IDKGPairKey(subnet.PrefixIDKGReveal, tid, dealer, uint32(j)))
 		if err != nil || !ok {
 			continue
 		}
@@ -462,7 +382,7 @@ func (s *idkgState) recoverShare(cfg *idkg.Config, tid []byte, d *idkg.Dealing) 
 	if s.complain == nil {
 		s.complain = map[string]subnet.Complaint{}
 	}
-	s.complain[string(idkgPairKey("", tid, dealer, uint32(me)))] = subnet.Complaint{Transcript: slices.Clone(tid), Dealer: dealer,
+	s.complain[string(subnet.IDKGPairKey("", tid, dealer, uint32(me)))] = subnet.Complaint{Transcript: slices.Clone(tid), Dealer: dealer,
 		Complainer: uint32(me), Hash: func() []byte { h := d.Hash(); return h[:] }()}
 	s.mu.Unlock()
 	return nil, fmt.Errorf("replica: my opening of %q from dealer %d is bad; complaint filed", tid, dealer)
@@ -483,7 +403,7 @@ func (s *idkgState) complaintWork(cs *subnet.State) [][]byte {
 	}
 	open := map[string]bool{}
 	for _, c := range cs.Complaints {
-		open[string(idkgPairKey("", c.Transcript, c.Dealer, c.Complainer))] = true
+		open[string(subnet.IDKGPairKey("", c.Transcript, c.Dealer, c.Complainer))] = true
 	}
 	s.mu.Lock()
 	var mine []subnet.Complaint
@@ -507,11 +427,11 @@ func (s *idkgState) complaintWork(cs *subnet.State) [][]byte {
 	for _, c := range cs.Complaints {
 		switch {
 		case !c.Convicted && c.Dealer == me && s.a.liar().answersComplaints():
-			if due(string(idkgPairKey("a", c.Transcript, c.Dealer, c.Complainer))) {
+			if due(string(subnet.IDKGPairKey("a", c.Transcript, c.Dealer, c.Complainer))) {
 				answer = append(answer, c)
 			}
 		case c.Convicted && c.Dealer != me && c.Complainer != me:
-			if due(string(idkgPairKey("r", c.Transcript, c.Dealer, 0))) {
+			if due(string(subnet.IDKGPairKey("r", c.Transcript, c.Dealer, 0))) {
 				reveal = append(reveal, c)
 			}
 		}
@@ -525,7 +445,7 @@ func (s *idkgState) complaintWork(cs *subnet.State) [][]byte {
 		copy(h[:], c.Hash)
 		if env, err := dkg.NewComplaint(s.signKey, c.Transcript, int(me), int(c.Dealer), h); err == nil {
 			s.a.log.Info("complaint about an IDKG dealing", "dealer", c.Dealer, "transcript", string(c.Transcript))
-			msg(protoIDKGComplaint, env)
+			msg(subnet.ProtoIDKGComplaint, env)
 		}
 	}
 	for _, c := range answer {
@@ -541,11 +461,11 @@ func (s *idkgState) complaintWork(cs *subnet.State) [][]byte {
 		env, err := dkg.NewOpening(s.signKey, c.Transcript, int(me), int(c.Complainer), d.Hash(), payloadOfOpening(o))
 		o.Zeroize()
 		if err == nil {
-			msg(protoIDKGOpening, env)
+			msg(subnet.ProtoIDKGOpening, env)
 		}
 	}
 	for _, c := range reveal {
-		if _, ok, _ := s.a.st.getCommitted(idkgPairKey(prefixIDKGReveal, c.Transcript, c.Dealer, me)); ok {
+		if _, ok, _ := s.a.st.getCommitted(subnet.IDKGPairKey(subnet.PrefixIDKGReveal, c.Transcript, c.Dealer, me)); ok {
 			continue
 		}
 		cfg, d, raw, err := s.committedDealing(c.Transcript, c.Dealer)
@@ -563,7 +483,7 @@ func (s *idkgState) complaintWork(cs *subnet.State) [][]byte {
 		env, err := idkg.NewReceiverOpening(s.signKey, d, int(me), o)
 		o.Zeroize()
 		if err == nil {
-			msg(protoIDKGReceiverOpening, env)
+			msg(subnet.ProtoIDKGReceiverOpening, env)
 		}
 	}
 	return out
@@ -581,11 +501,11 @@ func payloadOfOpening(o *idkg.Opening) dkg.SharePayload {
 
 // committedDealing is finalDealing against the committed state.
 func (s *idkgState) committedDealing(tid []byte, dealer uint32) (*idkg.Config, *idkg.Dealing, []byte, error) {
-	v, ok, err := s.a.st.getCommitted(append([]byte(prefixTranscript), tid...))
+	v, ok, err := s.a.st.getCommitted(append([]byte(subnet.PrefixTranscript), tid...))
 	if err != nil || !ok {
 		return nil, nil, nil, err
 	}
-	var rec transcriptRec
+	var rec subnet.TranscriptRec
 	if err := subnet.Unmarshal(v, &rec); err != nil {
 		return nil, nil, nil, err
 	}
