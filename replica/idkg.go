@@ -457,16 +457,6 @@ func (e *exec) newJob(keyID string, role uint8, kind idkg.Kind, in1, in2 []byte,
 	subnet.NewJob(e.cs, e.keyPlan(), keyID, role, kind, in1, in2, presig)
 }
 
-// scheduleKeys starts the genesis key transcripts and keeps the
-// presignature stock of every ready key at its target
-// (subnet.ScheduleKeys).
-func (e *exec) scheduleKeys() {
-	if e.a.idkg == nil {
-		return
-	}
-	subnet.ScheduleKeys(e.cs, e.keyPlan())
-}
-
 // ---- node-local: dealing and openings ----
 
 // opening returns this node's share of a committed transcript, decrypting

@@ -249,10 +249,7 @@ func (e *exec) convictIDKGDealer(tid []byte, dealer uint32, evidence []byte, why
 // complaintDeadlines convicts the dealers that did not answer a complaint
 // by its deadline (subnet.ComplaintDeadlines).
 func (e *exec) complaintDeadlines(height uint64) {
-	subnet.ComplaintDeadlines(e.cs, e, e, e.seen, e.a.idkg.n, height, func(c subnet.Complaint) {
-		e.a.log.Warn("node convicted of a bad IDKG dealing", "node", c.Dealer, "transcript", string(c.Transcript),
-			"why", "no answer to a complaint")
-	})
+	subnet.ComplaintDeadlines(e.cs, e, e, e.seen, e.a.idkg.n, height, e.IDKGConvicted)
 }
 
 // ---- node-local: complaining, answering, revealing ----
