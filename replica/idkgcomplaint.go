@@ -1,13 +1,11 @@
 package replica
 
 import (
-	"bytes"
 	"crypto/aes"
 	"crypto/cipher"
 	"crypto/hkdf"
 	"crypto/sha256"
 	"encoding/binary"
-	"errors"
 	"fmt"
 	"io"
 	"slices"
@@ -42,169 +40,37 @@ import (
 // their shares from the receivers' openings. Receivers reveal openings only
 // after the dealer is convicted: a false complaint about an honest dealer
 // costs that dealer one public share of its own dealing, never its secret.
-
-// finalDealing returns the dealing of dealer in the final transcript tid.
-func (e *exec) finalDealing(tid []byte, dealer uint32) (*idkg.Config, *idkg.Dealing, []byte, error) {
-	s := e.a.idkg
-	v, ok, err := e.get(append([]byte(subnet.PrefixTranscript), tid...))
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	if !ok {
-		return nil, nil, nil, nil
-	}
-	var rec subnet.TranscriptRec
-	if err := subnet.Unmarshal(v, &rec); err != nil {
-		return nil, nil, nil, fmt.Errorf("replica: transcript %q: %w", tid, err)
-	}
-	cfg := s.cfgFor(rec.KeyID)
-	for _, raw := range rec.Dealings {
-		var env dkg.Envelope
-		if env.UnmarshalBinary(raw) != nil || env.Signer != dealer {
-			continue
-		}
-		d, _, err := s.openDealing(cfg, raw)
-		if err != nil {
-			return nil, nil, nil, err
-		}
-		return cfg, d, raw, nil
-	}
-	return cfg, nil, nil, nil
-}
+//
+// The execution of these messages is replicated and lives in package
+// subnet (ApplyIDKGComplaintMsg, ComplaintDeadlines); this file is the
+// node's part: recovering its shares, complaining, answering, revealing.
 
 // applyIDKGComplaintMsg executes a complaint, a dealer's answer or a
-// receiver's opening.
+// receiver's opening (subnet.ApplyIDKGComplaintMsg).
 func (e *exec) applyIDKGComplaintMsg(t *subnet.ProtocolTx) (uint32, error) {
-	s := e.a.idkg
-	var env dkg.Envelope
-	if err := env.UnmarshalBinary(t.Body); err != nil {
-		return codeInvalid, fmt.Errorf("replica: idkg complaint message: %w", err)
+	applied, err := subnet.ApplyIDKGComplaintMsg(e.cs, e, e, e.seen, e.a.idkg, t, func(c subnet.IDKGConviction) {
+		if c.Receiver {
+			e.a.log.Warn("node convicted of a wrong receiver opening", "node", c.Node, "transcript", string(c.Transcript))
+			return
+		}
+		e.a.log.Warn("node convicted of a bad IDKG dealing", "node", c.Node, "transcript", string(c.Transcript), "why", c.Why)
+	})
+	switch {
+	case err != nil:
+		return codeInvalid, err
+	case !applied:
+		return codeIgnored, nil
 	}
-	if int(env.Signer) >= s.n || env.Signer != t.Sender {
-		return codeInvalid, errf("idkg complaint message sender mismatch")
-	}
-	if err := env.Verify(s.nodePub[env.Signer]); err != nil {
-		return codeInvalid, fmt.Errorf("replica: idkg complaint message: %w", err)
-	}
-	tid := env.SessionID
-	switch t.Kind {
-	case subnet.ProtoIDKGComplaint:
-		c, err := dkg.DecodeComplaint(&env)
-		if err != nil {
-			return codeInvalid, fmt.Errorf("replica: idkg complaint: %w", err)
-		}
-		if c.Dealer >= s.n || c.Dealer == c.Complainer {
-			return codeInvalid, errf("idkg complaint about dealer %d", c.Dealer)
-		}
-		dealer, complainer := uint32(c.Dealer), uint32(c.Complainer)
-		cfg, d, _, err := e.finalDealing(tid, dealer)
-		if err != nil {
-			return codeInvalid, err
-		}
-		if d == nil {
-			return codeIgnored, nil
-		}
-		if h := d.Hash(); h != c.DealingHash {
-			return codeInvalid, errf("idkg complaint names another dealing")
-		}
-		if e.complaintIndex(tid, dealer, complainer) >= 0 || len(e.cs.Complaints) >= subnet.MaxIDKGComplaints {
-			return codeIgnored, nil
-		}
-		if e.cs.IDKGBanned[dealer] && e.revealed(tid, dealer) >= cfg.Threshold() {
-			return codeIgnored, nil // the complainer can recover its opening already
-		}
-		if _, ok, _ := e.get(subnet.IDKGPairKey(subnet.PrefixIDKGAnswer, tid, dealer, complainer)); ok {
-			return codeIgnored, nil
-		}
-		e.set(subnet.IDKGPairKey(subnet.PrefixIDKGCompl, tid, dealer, complainer), t.Body)
-		e.cs.Complaints = append(e.cs.Complaints, subnet.Complaint{Transcript: slices.Clone(tid), Dealer: dealer,
-			Complainer: complainer, Hash: c.DealingHash[:], Deadline: e.cs.Height + 1 + subnet.IDKGAnswerBlocks,
-			Convicted: e.cs.IDKGBanned[dealer]})
-		return codeOK, nil
+	return codeOK, nil
+}
 
-	case subnet.ProtoIDKGOpening:
-		dealer := env.Signer
-		cfg, d, _, err := e.finalDealing(tid, dealer)
-		if err != nil {
-			return codeInvalid, err
-		}
-		if d == nil {
-			return codeIgnored, nil
-		}
-		v := cfg.ShareVerifier(d)
-		o, err := dkg.DecodeOpening(cfg.Group(), v.PayloadScalars(), &env)
-		if err != nil {
-			return codeInvalid, fmt.Errorf("replica: idkg dealer opening: %w", err)
-		}
-		defer o.Share.Zeroize()
-		if o.Recipient >= s.n {
-			return codeInvalid, errf("idkg dealer opening for receiver %d", o.Recipient)
-		}
-		ci := e.complaintIndex(tid, dealer, uint32(o.Recipient))
-		if ci < 0 || e.cs.Complaints[ci].Convicted {
-			return codeIgnored, nil
-		}
-		if !bytes.Equal(o.DealingHash[:], e.cs.Complaints[ci].Hash) {
-			return codeInvalid, errf("idkg dealer opening names another dealing")
-		}
-		if err := o.Check(v); err != nil {
-			// Signed by the dealer and wrong: the signed opening is the
-			// evidence.
-			e.convictIDKGDealer(tid, dealer, t.Body, "wrong opening")
-			return codeOK, nil
-		}
-		e.set(subnet.IDKGPairKey(subnet.PrefixIDKGAnswer, tid, dealer, uint32(o.Recipient)), t.Body)
-		e.cs.Complaints = slices.Delete(e.cs.Complaints, ci, ci+1)
-		return codeOK, nil
-
-	case subnet.ProtoIDKGReceiverOpening:
-		opener := env.Signer
-		dec := dkg.NewDecoder(env.Body)
-		dealer := dec.Uint32()
-		if dec.Err() != nil || int(dealer) >= s.n {
-			return codeInvalid, errf("idkg receiver opening: bad dealer")
-		}
-		if opener == dealer || !e.dealingConvicted(tid, dealer) {
-			return codeIgnored, nil
-		}
-		key := subnet.IDKGPairKey(subnet.PrefixIDKGReveal, tid, dealer, opener)
-		if _, ok, _ := e.get(key); ok {
-			return codeIgnored, nil
-		}
-		cfg, d, _, err := e.finalDealing(tid, dealer)
-		if err != nil {
-			return codeInvalid, err
-		}
-		if d == nil {
-			return codeIgnored, nil
-		}
-		_, o, err := cfg.VerifyReceiverOpening(d, &env, s.nodePub[opener])
-		if errors.Is(err, dkg.ErrShareMismatch) {
-			k := subnet.IDKGPairKey(subnet.PrefixEvidence+"idkg-reveal/", tid, dealer, opener)
-			if !e.seen[string(k)] {
-				e.seen[string(k)] = true
-				if _, ok, _ := e.get(k); !ok {
-					e.set(k, t.Body)
-					e.cs.Convicted[opener]++
-					e.a.log.Warn("node convicted of a wrong receiver opening", "node", opener, "transcript", string(tid))
-				}
-			}
-			return codeOK, nil
-		}
-		if err != nil {
-			return codeInvalid, fmt.Errorf("replica: idkg receiver opening: %w", err)
-		}
-		o.Zeroize()
-		e.set(key, t.Body)
-		if e.revealed(tid, dealer) >= cfg.Threshold() {
-			// Every complainer can now recover its opening.
-			e.cs.Complaints = slices.DeleteFunc(e.cs.Complaints, func(c subnet.Complaint) bool {
-				return c.Dealer == dealer && bytes.Equal(c.Transcript, tid)
-			})
-		}
-		return codeOK, nil
-	}
-	return codeInvalid, errf("unsupported protocol message")
+// NodeKeys, Config and OpenDealing make idkgState the
+// subnet.IDKGDealings of the complaint rules.
+func (s *idkgState) NodeKeys() []dkg.NodePublicKey    { return s.nodePub }
+func (s *idkgState) Config(keyID string) *idkg.Config { return s.cfgFor(keyID) }
+func (s *idkgState) OpenDealing(cfg *idkg.Config, raw []byte) (*idkg.Dealing, error) {
+	d, _, err := s.openDealing(cfg, raw)
+	return d, err
 }
 
 // get reads the state as this execution sees it: the committed state
@@ -216,35 +82,8 @@ func (e *exec) get(k []byte) ([]byte, bool, error) {
 	return e.a.st.get(k)
 }
 
-// revealed counts the receiver openings of dealer's dealing in tid.
-func (e *exec) revealed(tid []byte, dealer uint32) int {
-	n := 0
-	for j := range e.a.idkg.n {
-		if _, ok, _ := e.get(subnet.IDKGPairKey(subnet.PrefixIDKGReveal, tid, dealer, uint32(j))); ok {
-			n++
-		}
-	}
-	return n
-}
-
 // Get makes exec the subnet.Getter of the IDKG rules.
 func (e *exec) Get(k []byte) ([]byte, bool, error) { return e.get(k) }
-
-func (e *exec) complaintIndex(tid []byte, dealer, complainer uint32) int {
-	return subnet.ComplaintIndex(e.cs, tid, dealer, complainer)
-}
-
-func (e *exec) dealingConvicted(tid []byte, dealer uint32) bool {
-	return subnet.DealingConvicted(e.cs, tid, dealer)
-}
-
-// convictIDKGDealer convicts dealer of a lie about its dealing in tid
-// (subnet.ConvictIDKGDealer).
-func (e *exec) convictIDKGDealer(tid []byte, dealer uint32, evidence []byte, why string) {
-	if subnet.ConvictIDKGDealer(e.cs, e, e, e.seen, tid, dealer, evidence) {
-		e.a.log.Warn("node convicted of a bad IDKG dealing", "node", dealer, "transcript", string(tid), "why", why)
-	}
-}
 
 // complaintDeadlines convicts the dealers that did not answer a complaint
 // by its deadline (subnet.ComplaintDeadlines).
@@ -496,7 +335,7 @@ func payloadOfOpening(o *idkg.Opening) dkg.SharePayload {
 	return p
 }
 
-// committedDealing is finalDealing against the committed state.
+// committedDealing is subnet.FinalDealing against the committed state.
 func (s *idkgState) committedDealing(tid []byte, dealer uint32) (*idkg.Config, *idkg.Dealing, []byte, error) {
 	v, ok, err := s.a.st.getCommitted(append([]byte(subnet.PrefixTranscript), tid...))
 	if err != nil || !ok {

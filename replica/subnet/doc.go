@@ -51,6 +51,21 @@
 // dealers and receivers, which deal, decrypt its shares, complain and
 // answer complaints in transactions it submits.
 //
+// # IDKG keys and the end of a height
+//
+// The canister-signature keys and their presignatures are IDKG transcript
+// jobs in the State. ScheduleKeys opens the genesis key jobs, reshares
+// the keys and keeps each key's presignature stock at its target (NewJob
+// chooses who deals); CompleteJob moves the lifecycle on when a job's
+// transcript is final. ApplyIDKGComplaintMsg executes complaints about
+// dealings of final transcripts, the dealers' answers and the receivers'
+// openings, and ComplaintDeadlines convicts dealers that did not answer;
+// they read decoded dealings through IDKGDealings, the node's cache.
+// Verifying dealings, making transcripts, dealing and decrypting stay
+// with the node. EndHeight takes the steps that end every height in their
+// agreed order, up to the app hash, calling the node (HeightEnd) for
+// those that reach its caches.
+//
 // # State and hashes
 //
 // State is the small, always-loaded part of the replicated state; bulk
