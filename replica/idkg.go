@@ -1,16 +1,13 @@
 package replica
 
 import (
-	"bytes"
 	"crypto/hkdf"
 	"crypto/sha256"
-	"encoding/binary"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 	"sync"
 
@@ -269,9 +266,8 @@ func (s *idkgState) openDealing(cfg *idkg.Config, raw []byte) (*idkg.Dealing, []
 	return d, cts, nil
 }
 
-// applyProtocol executes a dealing transaction. A dealing whose envelope
-// is signed by its dealer but which fails public verification convicts
-// the dealer; it does not make the block invalid.
+// applyProtocol executes an IDKG protocol message: a dealing
+// (subnet.ApplyIDKGDealing) or a complaint message.
 func (e *exec) applyProtocol(t *subnet.ProtocolTx) (uint32, error) {
 	s := e.a.idkg
 	if s == nil || !subnet.IsIDKGKind(t.Kind) {
@@ -280,100 +276,69 @@ func (e *exec) applyProtocol(t *subnet.ProtocolTx) (uint32, error) {
 	if t.Kind != subnet.ProtoIDKGDealing {
 		return e.applyIDKGComplaintMsg(t)
 	}
-	var env dkg.Envelope
-	if err := env.UnmarshalBinary(t.Body); err != nil {
-		return codeInvalid, fmt.Errorf("replica: dealing envelope: %w", err)
+	mode := subnet.Execute
+	switch {
+	case e.admit:
+		mode = subnet.Admit
+	case e.dry:
+		mode = subnet.Check
 	}
-	if int(env.Signer) >= s.n || env.Signer != t.Sender {
-		return codeInvalid, errf("dealing sender mismatch")
-	}
-	digest := sha256.Sum256(t.Body)
-	s.mu.Lock()
-	known := s.verified[digest]
-	s.mu.Unlock()
-	ji := -1
-	for i := range e.cs.Jobs {
-		if bytes.Equal(e.cs.Jobs[i].ID, env.SessionID) {
-			ji = i
-			break
-		}
-	}
-	if ji < 0 || slices.Contains(e.cs.Jobs[ji].Dealers, env.Signer) || e.cs.IDKGBanned[env.Signer] {
-		// A late dealing for a finished transcript, or one not needed.
-		if !known {
-			if err := env.Verify(s.nodePub[env.Signer]); err != nil {
-				return codeInvalid, fmt.Errorf("replica: dealing signature: %w", err)
+	out, err := subnet.ApplyIDKGDealing(e.cs, e, e, e.seen, s, e.keyPlan(), t, mode, subnet.DealingEvents{
+		Convicted: func(dealer uint32, job *subnet.Job) {
+			e.a.log.Warn("node convicted of a bad dealing", "node", dealer, "transcript", string(job.ID))
+		},
+		Lifecycle: func(ev int, job *subnet.Job) {
+			switch ev {
+			case subnet.KeyReady:
+				e.a.log.Info("master key ready", "key", job.KeyID)
+			case subnet.KeyReshared:
+				e.a.log.Info("master key reshared", "key", job.KeyID, "transcript", string(job.ID))
 			}
-		}
-		e.countDealing("late")
-		return codeIgnored, nil
-	}
-	job := &e.cs.Jobs[ji]
-	cfg := s.cfgFor(job.KeyID)
-	var (
-		d       *idkg.Dealing
-		openErr error
-	)
-	if !known {
-		// One signature check (openDealing checks it and keeps the
-		// decoded dealing): when opening fails, tell a bad signature (an
-		// invalid transaction) from a signed but malformed dealing.
-		if d, _, openErr = s.openDealing(cfg, t.Body); openErr != nil {
-			if err := env.Verify(s.nodePub[env.Signer]); err != nil {
-				return codeInvalid, fmt.Errorf("replica: dealing signature: %w", err)
-			}
-		}
-	}
-	op, err := s.operation(job.Kind, job.Input, job.Input2)
+		},
+	})
 	if err != nil {
 		return codeInvalid, err
 	}
-	if !known {
-		err := openErr
-		if err == nil && d == nil {
-			err = errors.New("replica: dealing not decoded")
-		}
-		if err == nil {
-			err = idkg.VerifyDealing(cfg, job.ID, op, d)
-		}
-		if err == nil {
-			s.mu.Lock()
-			if len(s.verified) > 1<<16 {
-				clear(s.verified)
-			}
-			s.verified[digest] = true
-			s.mu.Unlock()
-		}
-		known = err == nil
-		if err != nil {
-			e.a.log.Debug("bad dealing", "err", err)
-		}
-	}
-	if e.admit {
-		// Admission to the mempool reads the committed state only.
-		return codeOK, nil
-	}
-	if !known {
-		// Signed by its dealer and publicly wrong: proof of misbehaviour.
-		k := append([]byte(subnet.PrefixEvidence+"dealing/"), env.SessionID...)
-		k = binary.BigEndian.AppendUint32(k, env.Signer)
-		if !e.seen[string(k)] {
-			e.seen[string(k)] = true
-			e.cs.Convicted[env.Signer]++
-			e.a.log.Warn("node convicted of a bad dealing", "node", env.Signer, "transcript", string(job.ID))
-		}
+	switch out {
+	case subnet.DealingLate:
+		e.countDealing("late")
+		return codeIgnored, nil
+	case subnet.DealingBad:
 		e.countDealing("bad")
-		return codeOK, nil
-	}
-	e.countDealing("used")
-	job.Dealers = append(job.Dealers, env.Signer)
-	e.set(subnet.DealingKey(job.ID, env.Signer), t.Body)
-	if len(job.Dealers) >= op.CollectionThreshold() {
-		if err := e.completeJob(ji, op); err != nil {
-			return codeInvalid, err
-		}
+	case subnet.DealingUsed:
+		e.countDealing("used")
 	}
 	return codeOK, nil
+}
+
+// Operation, Transcript, Verified, MarkVerified and Made make idkgState
+// the subnet.IDKGTranscripts of the dealing rules.
+func (s *idkgState) Operation(kind uint8, in1, in2 []byte) (*idkg.Operation, error) {
+	return s.operation(kind, in1, in2)
+}
+
+func (s *idkgState) Transcript(id []byte) (*idkg.Transcript, error) { return s.transcript(id) }
+
+func (s *idkgState) Verified(digest [32]byte) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.verified[digest]
+}
+
+func (s *idkgState) MarkVerified(digest [32]byte) {
+	s.mu.Lock()
+	if len(s.verified) > 1<<16 {
+		clear(s.verified)
+	}
+	s.verified[digest] = true
+	s.mu.Unlock()
+}
+
+func (s *idkgState) Made(id []byte, t *idkg.Transcript) {
+	s.mu.Lock()
+	s.transcripts[string(id)] = t
+	s.mu.Unlock()
+	s.a.metrics.dkgRounds.Inc()
 }
 
 // countDealing counts a dealing executed in a block (not in admission
@@ -382,68 +347,6 @@ func (e *exec) countDealing(result string) {
 	if !e.dry && e.a.metrics != nil {
 		e.a.metrics.dealings.WithLabelValues(result).Inc()
 	}
-}
-
-// completeJob turns a job with enough dealings into a transcript and moves
-// the key lifecycle on.
-func (e *exec) completeJob(ji int, op *idkg.Operation) error {
-	job := e.cs.Jobs[ji]
-	e.cs.Jobs = slices.Delete(e.cs.Jobs, ji, ji+1)
-	if e.dry {
-		return nil
-	}
-	s := e.a.idkg
-	rec := subnet.TranscriptRec{KeyID: job.KeyID, Kind: job.Kind, Input: job.Input, Input2: job.Input2, Salt: job.Salt}
-	var ds []*idkg.Dealing
-	dealers := slices.Clone(job.Dealers)
-	slices.Sort(dealers)
-	cfg := s.cfgFor(job.KeyID)
-	for _, d := range dealers {
-		raw, ok, err := e.a.st.get(subnet.DealingKey(job.ID, d))
-		if err != nil || !ok {
-			return fmt.Errorf("replica: dealing %d of %q missing", d, job.ID)
-		}
-		dl, _, err := s.openDealing(cfg, raw)
-		if err != nil {
-			return err
-		}
-		ds = append(ds, dl)
-		rec.Dealings = append(rec.Dealings, raw)
-		e.del(subnet.DealingKey(job.ID, d))
-	}
-	t, _, err := idkg.CreateTranscript(cfg, job.ID, op, ds)
-	if err != nil {
-		return fmt.Errorf("replica: create transcript %q: %w", job.ID, err)
-	}
-	enc, err := subnet.Marshal(rec)
-	if err != nil {
-		return err
-	}
-	e.set(append([]byte(subnet.PrefixTranscript), job.ID...), enc)
-	s.mu.Lock()
-	s.transcripts[string(job.ID)] = t
-	s.mu.Unlock()
-	e.a.metrics.dkgRounds.Inc()
-
-	ev, err := subnet.CompleteJob(e.cs, e.keyPlan(), job, func() error {
-		old, err := s.transcript(e.cs.KeyTr[job.KeyID])
-		if err != nil {
-			return err
-		}
-		p1, err1 := old.PublicValue()
-		p2, err2 := t.PublicValue()
-		if err1 != nil || err2 != nil || !p1.Equal(p2) {
-			return fmt.Errorf("replica: resharing of %s changed the public key", job.KeyID)
-		}
-		return nil
-	})
-	switch ev {
-	case subnet.KeyReady:
-		e.a.log.Info("master key ready", "key", job.KeyID)
-	case subnet.KeyReshared:
-		e.a.log.Info("master key reshared", "key", job.KeyID, "transcript", string(job.ID))
-	}
-	return err
 }
 
 // keyPlan is the genesis' key schedule (subnet.KeyPlan).
