@@ -57,12 +57,14 @@
 // jobs in the State. ScheduleKeys opens the genesis key jobs, reshares
 // the keys and keeps each key's presignature stock at its target (NewJob
 // chooses who deals); CompleteJob moves the lifecycle on when a job's
-// transcript is final. ApplyIDKGComplaintMsg executes complaints about
-// dealings of final transcripts, the dealers' answers and the receivers'
-// openings, and ComplaintDeadlines convicts dealers that did not answer;
-// they read decoded dealings through IDKGDealings, the node's cache.
-// Verifying dealings, making transcripts, dealing and decrypting stay
-// with the node. EndHeight takes the steps that end every height in their
+// transcript is final. ApplyIDKGDealing executes a dealing: it verifies
+// it publicly, convicts the signer of a wrong one, and makes and records
+// the transcript once the job has enough. ApplyIDKGComplaintMsg executes
+// complaints about dealings of final transcripts, the dealers' answers
+// and the receivers' openings, and ComplaintDeadlines convicts dealers
+// that did not answer. They read decoded dealings and transcripts through
+// IDKGDealings and IDKGTranscripts, the node's caches; dealing,
+// decrypting, complaining and answering stay with the node. EndHeight takes the steps that end every height in their
 // agreed order, up to the app hash, calling the node (HeightEnd) for
 // those that reach its caches.
 //
