@@ -323,7 +323,7 @@ func (a *app) CheckTx(_ context.Context, req *abci.CheckTxRequest) (*abci.CheckT
 // dealer and its transcript still needs it.
 func (a *app) checkProtocolTx(t *subnet.ProtocolTx) *abci.CheckTxResponse {
 	bad := &abci.CheckTxResponse{Code: codeInvalid}
-	if !isIDKGKind(t.Kind) {
+	if !subnet.IsIDKGKind(t.Kind) {
 		ex := a.newExec(a.snapshotState(), time.Now(), true)
 		if code, _ := ex.applyDKG(t); code != codeOK {
 			return bad
@@ -337,7 +337,7 @@ func (a *app) checkProtocolTx(t *subnet.ProtocolTx) *abci.CheckTxResponse {
 	// dealing's verification is cached, so rechecks after each block are
 	// cheap).
 	cs, _ := a.committed()
-	admit := t.Kind == protoDealing
+	admit := t.Kind == subnet.ProtoIDKGDealing
 	if !admit {
 		cs = cs.Clone()
 	}
@@ -743,7 +743,7 @@ func (e *exec) apply(raw []byte) (uint32, string) {
 		return e.applySign(t.Sign)
 	case t.Reply != nil:
 		code, err = e.applyReply(t.Reply)
-	case t.Protocol != nil && isIDKGKind(t.Protocol.Kind):
+	case t.Protocol != nil && subnet.IsIDKGKind(t.Protocol.Kind):
 		code, err = e.applyProtocol(t.Protocol)
 	case t.Protocol != nil:
 		code, err = e.applyDKG(t.Protocol)
@@ -817,25 +817,32 @@ func (a *app) extHasBadShare(idx int, ext *subnet.VoteExt) bool {
 // endBlock prunes expired requests, builds the certified tree and computes
 // the root and app hash of the height.
 func (e *exec) endBlock(height uint64) error {
-	cs := e.cs
-	cs.Height = height
-	cs.TimeNS = e.now.UnixNano()
-	// Requests whose ingress expiry passed leave the replay set and the tree.
-	expired, err := subnet.ExpireRequests(cs, e.a.st.committed(), e, func(id []byte) { e.rec[string(id)] = nil }, cs.TimeNS)
-	if err != nil {
-		return err
+	return subnet.EndHeight(e.cs, height, e.now.UnixNano(), e.seen, e)
+}
+
+// The methods below make exec the subnet.HeightEnd of its height.
+
+func (e *exec) Committed() subnet.Storage                 { return e.a.st.committed() }
+func (e *exec) DropRecord(id []byte)                      { e.rec[string(id)] = nil }
+func (e *exec) DropPresignature(p *subnet.PendingRequest) { e.dropPresignature(p) }
+func (e *exec) FinishDKG(height uint64) error             { return e.finishDKG(height) }
+func (e *exec) WritesDigest() [32]byte                    { return e.a.st.writesDigest() }
+
+func (e *exec) KeyPlan() (subnet.KeyPlan, bool) {
+	if e.a.idkg == nil {
+		return subnet.KeyPlan{}, false
 	}
-	for i := range expired {
-		e.dropPresignature(&expired[i])
-	}
-	if err := e.finishDKG(height); err != nil {
-		return err
-	}
-	if e.a.idkg != nil {
-		e.complaintDeadlines(height)
-	}
-	e.scheduleKeys()
-	subnet.AssignPresignatures(e.cs, height)
+	return e.keyPlan(), true
+}
+
+func (e *exec) IDKGConvicted(c subnet.Complaint) {
+	e.a.log.Warn("node convicted of a bad IDKG dealing", "node", c.Dealer, "transcript", string(c.Transcript),
+		"why", "no answer to a complaint")
+}
+
+// CertifiedRoot builds the certified tree of the height (kept for the
+// commit) from the committed records and those changed in the block.
+func (e *exec) CertifiedRoot(cs *subnet.State) ([32]byte, error) {
 	e.a.mu.Lock()
 	live := make(map[string]*subnet.RequestRecord, len(e.a.records)+len(e.rec))
 	for k, r := range e.a.records {
@@ -852,19 +859,10 @@ func (e *exec) endBlock(height uint64) error {
 	k := e.a.keys(cs)
 	tree, err := e.a.treeCache.Build(cs.TimeNS, k.subnetID.Bytes(), k.rootKey, live, e.a.components.Leaves()...)
 	if err != nil {
-		return err
+		return [32]byte{}, err
 	}
 	e.tree = tree
-	root := tree.Digest()
-	subnet.RecordRoot(e, height, root)
-	// The app hash chains the previous one with this height's writes, the
-	// core state and the certified root: it covers the whole state.
-	hash, err := subnet.AppHash(cs.AppHash, height, e.a.st.writesDigest(), cs, root)
-	if err != nil {
-		return err
-	}
-	cs.AppHash = hash
-	return nil
+	return tree.Digest(), nil
 }
 
 // ---- reads for the Node API ----

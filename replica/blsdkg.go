@@ -1,16 +1,12 @@
 package replica
 
 import (
-	"bytes"
 	"crypto/rand"
-	"encoding/binary"
-	"errors"
 	"fmt"
 	"sync"
 
 	"github.com/chainkey/chainkey/dkg"
 	"github.com/chainkey/chainkey/internal/group"
-	"github.com/chainkey/chainkey/internal/group/bls12381"
 	"github.com/chainkey/chainkey/replica/subnet"
 	"github.com/chainkey/chainkey/thresholdsig"
 )
@@ -32,34 +28,23 @@ import (
 // resharing. The messages of the epoch in progress and of the one that
 // made the current keys are kept in the state, so a node can rebuild the
 // sessions, and its shares, after a restart.
+//
+// The replicated rules (which messages a block may carry, how they are
+// recorded and fed to the sessions, what a completed epoch writes into
+// the state) are in package subnet; this file is the node's part: its
+// dealers and receivers, its dealings, complaints and answers, and its
+// secret shares.
 
 const (
-	protoDKGDealing   = 2
-	protoDKGComplaint = 3
-	protoDKGOpening   = 4
-	prefixDKGMsg      = "g/" // g/<epoch><purpose><height><seq> -> message
-	dkgDeadline       = 2    // blocks for complaints and for openings
-	keyGenDKG         = "dkg"
-	keyGenDealer      = "bootstrap-dealer"
+	keyGenDKG    = "dkg"
+	keyGenDealer = "bootstrap-dealer"
 )
 
-// blsPurposes are the two BLS keys, in a fixed order.
-var blsPurposes = []string{"cert", "beacon"}
-
-func purposeIndex(p string) byte {
-	if p == "beacon" {
-		return 1
-	}
-	return 0
-}
-
-// dkgEpoch is one run of the two sessions: agreed state (rebuilt from the
-// stored messages) and this node's dealers and receivers (secret, in
-// memory only).
+// dkgEpoch is one run of the two sessions: the agreed part
+// (subnet.DKGEpoch, rebuilt from the stored messages) and this node's
+// dealers and receivers (secret, in memory only).
 type dkgEpoch struct {
-	epoch     uint64
-	cfgs      map[string]*dkg.Config
-	sessions  map[string]*dkg.Session
+	*subnet.DKGEpoch
 	dealers   map[string]*dkg.Dealer
 	receivers map[string]*dkg.Receiver
 	dealt     map[string][]byte // this node's dealing message, until agreed
@@ -99,107 +84,46 @@ func (a *app) initBLSDKG() error {
 	return b.replay(b.cur)
 }
 
-// newEpoch sets up the sessions of an epoch; prevCert and prevBeacon are
-// the public coefficients being reshared (nil for the genesis DKG).
+// newEpoch sets up the sessions of an epoch and this node's receivers;
+// prevCert and prevBeacon are the public coefficients being reshared
+// (nil for the genesis DKG).
 func (b *blsDKG) newEpoch(epoch uint64, prevCert, prevBeacon []byte) (*dkgEpoch, error) {
 	a := b.a
 	s := a.idkg
-	n := len(a.members)
-	f := faultBound(n)
-	ep := &dkgEpoch{epoch: epoch, cfgs: map[string]*dkg.Config{}, sessions: map[string]*dkg.Session{},
-		dealers: map[string]*dkg.Dealer{}, receivers: map[string]*dkg.Receiver{}, dealt: map[string][]byte{}}
-	var recv []dkg.ReceiverInfo
-	for i := range a.members {
-		recv = append(recv, dkg.ReceiverInfo{SigningKey: s.nodePub[i], EncryptionKey: s.encPub[i]})
+	agreed, err := subnet.NewDKGEpoch(subnet.DKGMembers{ChainID: a.chainID, NodePub: s.nodePub, EncPub: s.encPub},
+		epoch, prevCert, prevBeacon)
+	if err != nil {
+		return nil, err
 	}
-	for _, p := range blsPurposes {
-		t, prev := n-f, prevCert
-		if p == "beacon" {
-			t, prev = f+1, prevBeacon
-		}
-		cfg := &dkg.Config{Group: bls12381.G2(), SessionID: []byte(fmt.Sprintf("%s/bls-%s/%d", a.chainID, p, epoch)),
-			Dealers: s.nodePub, Receivers: recv, Threshold: t, Deadline: dkgDeadline}
-		if prev != nil {
-			pc, err := thresholdsig.ParsePublicCoefficients(prev)
-			if err != nil {
-				return nil, fmt.Errorf("replica: %s key to reshare: %w", p, err)
-			}
-			cfg.Previous = pc.Commitment()
-		}
-		sess, err := dkg.NewSession(cfg)
+	ep := &dkgEpoch{DKGEpoch: agreed, dealers: map[string]*dkg.Dealer{}, receivers: map[string]*dkg.Receiver{},
+		dealt: map[string][]byte{}}
+	for _, p := range subnet.BLSPurposes {
+		r, err := dkg.NewReceiver(ep.Configs[p], a.cfg.Index, s.signKey, s.encKey)
 		if err != nil {
 			return nil, fmt.Errorf("replica: %s key generation: %w", p, err)
 		}
-		r, err := dkg.NewReceiver(cfg, a.cfg.Index, s.signKey, s.encKey)
-		if err != nil {
-			return nil, fmt.Errorf("replica: %s key generation: %w", p, err)
-		}
-		ep.cfgs[p], ep.sessions[p], ep.receivers[p] = cfg, sess, r
+		ep.receivers[p] = r
 	}
 	return ep, nil
-}
-
-func dkgMsgPrefix(epoch uint64) []byte {
-	return binary.BigEndian.AppendUint64([]byte(prefixDKGMsg), epoch)
 }
 
 // replay feeds an epoch's stored messages to its sessions, in their
 // agreed order, so the sessions are as before a restart.
 func (b *blsDKG) replay(ep *dkgEpoch) error {
-	var replayErr error
-	err := b.a.st.scanCommitted(dkgMsgPrefix(ep.epoch), func(k, v []byte) bool {
-		rest := k[len(prefixDKGMsg)+8:]
-		if len(rest) < 1+8+4 {
-			return true
-		}
-		purpose := blsPurposes[rest[0]%2]
-		h := binary.BigEndian.Uint64(rest[1:9])
-		var t subnet.ProtocolTx
-		if err := subnet.Unmarshal(v, &t); err != nil {
-			replayErr = err
-			return false
-		}
-		b.add(ep, purpose, h, &t)
-		return true
+	return subnet.ReplayDKG(b.a.st.committed(), ep.Epoch, func(purpose string, h uint64, t *subnet.ProtocolTx) {
+		b.add(ep, purpose, h, t)
 	})
-	if err == nil {
-		err = replayErr
-	}
-	return err
 }
 
 // add feeds an agreed message to a session. Messages the session refuses
 // change nothing.
 func (b *blsDKG) add(ep *dkgEpoch, purpose string, height uint64, t *subnet.ProtocolTx) {
-	var env dkg.Envelope
-	if env.UnmarshalBinary(t.Body) != nil {
-		return
-	}
 	b.mu.Lock()
-	defer b.mu.Unlock()
-	s := ep.sessions[purpose]
-	var err error
-	switch t.Kind {
-	case protoDKGDealing:
-		err = s.AddDealing(height, &env)
-	case protoDKGComplaint:
-		err = s.AddComplaint(height, &env)
-	case protoDKGOpening:
-		err = s.AddOpening(height, &env)
-	}
+	err := ep.Add(purpose, height, t)
+	b.mu.Unlock()
 	if err != nil {
 		b.a.log.Debug("key generation message refused", "purpose", purpose, "kind", t.Kind, "err", err)
 	}
-}
-
-// purposeOf returns the session of ep a message belongs to.
-func (ep *dkgEpoch) purposeOf(env *dkg.Envelope) (string, bool) {
-	for _, p := range blsPurposes {
-		if bytes.Equal(env.SessionID, ep.cfgs[p].SessionID) {
-			return p, true
-		}
-	}
-	return "", false
 }
 
 // applyDKG executes a key-generation message: it is recorded and fed to
@@ -210,23 +134,18 @@ func (e *exec) applyDKG(t *subnet.ProtocolTx) (uint32, error) {
 	if b == nil {
 		return codeInvalid, errf("this subnet runs no key generation")
 	}
-	var env dkg.Envelope
-	if err := env.UnmarshalBinary(t.Body); err != nil {
-		return codeInvalid, fmt.Errorf("replica: key generation envelope: %w", err)
-	}
-	if int(env.Signer) >= len(e.a.members) || env.Signer != t.Sender {
-		return codeInvalid, errf("key generation message sender mismatch")
-	}
-	if err := env.Verify(e.a.idkg.nodePub[env.Signer]); err != nil {
-		return codeInvalid, fmt.Errorf("replica: key generation message: %w", err)
+	env, err := subnet.CheckDKGMsg(t, e.a.idkg.nodePub)
+	if err != nil {
+		return codeInvalid, err
 	}
 	b.mu.Lock()
 	ep := b.cur
 	b.mu.Unlock()
-	if ep == nil || (e.cs.BLSReady && !e.cs.BLSResharing) || ep.epoch != e.cs.BLSEpoch {
-		return codeIgnored, nil
+	var agreed *subnet.DKGEpoch
+	if ep != nil {
+		agreed = ep.DKGEpoch
 	}
-	p, ok := ep.purposeOf(&env)
+	p, ok := subnet.DKGTarget(e.cs, agreed, env)
 	if !ok {
 		return codeIgnored, nil
 	}
@@ -236,13 +155,10 @@ func (e *exec) applyDKG(t *subnet.ProtocolTx) (uint32, error) {
 	// The key orders messages by height and position in the block, so a
 	// replay after a restart feeds the session in the same order.
 	e.dkgSeq++
-	k := append(dkgMsgPrefix(ep.epoch), purposeIndex(p))
-	k = binary.BigEndian.AppendUint64(k, e.cs.Height+1)
-	k = binary.BigEndian.AppendUint32(k, e.dkgSeq)
-	e.set(k, encodeProtocol(t))
+	e.set(subnet.DKGMsgKey(ep.Epoch, p, e.cs.Height+1, e.dkgSeq), encodeProtocol(t))
 	b.add(ep, p, e.cs.Height+1, t)
-	if t.Kind == protoDKGComplaint {
-		if c, err := dkg.DecodeComplaint(&env); err == nil && c.Dealer == e.a.cfg.Index {
+	if t.Kind == subnet.ProtoDKGComplaint {
+		if c, err := dkg.DecodeComplaint(env); err == nil && c.Dealer == e.a.cfg.Index {
 			b.mu.Lock()
 			b.answers = append(b.answers, encodeProtocol(t))
 			b.mu.Unlock()
@@ -272,89 +188,46 @@ func (e *exec) finishDKG(height uint64) error {
 	b.mu.Lock()
 	ep := b.cur
 	b.mu.Unlock()
-	if ep != nil && ep.epoch == cs.BLSEpoch && (!cs.BLSReady || cs.BLSResharing) {
+	if ep != nil && subnet.DKGRunning(cs, ep.Epoch) {
 		done, err := e.tryComplete(ep, height)
 		if err != nil || !done {
 			return err
 		}
 	}
-	every := e.a.gen.ReshareInterval
-	if cs.BLSReady && !cs.BLSResharing && every > 0 && height%every == 0 {
-		cs.BLSEpoch++
-		cs.BLSResharing = true
-		if !e.dry {
-			nep, err := b.newEpoch(cs.BLSEpoch, cs.CertPub, cs.BeaconPub)
-			if err != nil {
-				return err
-			}
-			b.mu.Lock()
-			b.cur = nep
-			b.mu.Unlock()
-			e.a.log.Info("resharing the BLS keys", "epoch", cs.BLSEpoch, "height", height)
+	if subnet.ScheduleReshare(cs, height, e.a.gen.ReshareInterval) && !e.dry {
+		nep, err := b.newEpoch(cs.BLSEpoch, cs.CertPub, cs.BeaconPub)
+		if err != nil {
+			return err
 		}
+		b.mu.Lock()
+		b.cur = nep
+		b.mu.Unlock()
+		e.a.log.Info("resharing the BLS keys", "epoch", cs.BLSEpoch, "height", height)
 	}
 	return nil
 }
 
 func (e *exec) tryComplete(ep *dkgEpoch, height uint64) (bool, error) {
 	b := e.a.bdkg
-	cs := e.cs
-	pubs := map[string][]byte{}
 	b.mu.Lock()
-	for _, p := range blsPurposes {
-		s := ep.sessions[p]
-		for _, c := range s.Convictions() {
-			k := fmt.Sprintf("dkg/%d/%s/%d", ep.epoch, p, c.Dealer)
-			if !e.seen[k] && !cs.DKGConvicted[k] {
-				e.seen[k] = true
-				if cs.DKGConvicted == nil {
-					cs.DKGConvicted = map[string]bool{}
-				}
-				cs.DKGConvicted[k] = true
-				cs.Convicted[uint32(c.Dealer)]++
-				e.a.log.Warn("node convicted in key generation", "node", c.Dealer, "key", p, "epoch", ep.epoch, "reason", c.Reason.String())
-			}
-		}
-		tr, err := s.Transcript(height)
-		if errors.Is(err, dkg.ErrNotEnoughDealings) {
-			b.mu.Unlock()
-			return false, nil
-		}
-		if err != nil {
-			b.mu.Unlock()
-			return false, fmt.Errorf("replica: %s key transcript: %w", p, err)
-		}
-		pc, err := thresholdsig.NewPublicCoefficients(tr.PublicPolynomial())
-		if err != nil {
-			b.mu.Unlock()
-			return false, fmt.Errorf("replica: %s key: %w", p, err)
-		}
-		pubs[p] = pc.Bytes()
-	}
+	done, convicted, err := subnet.CompleteDKG(e.cs, ep.DKGEpoch, height, e.seen)
 	b.mu.Unlock()
-	if cs.BLSReady {
-		cs.PrevCertPub, cs.PrevBeaconPub = cs.CertPub, cs.BeaconPub
+	for _, c := range convicted {
+		e.a.log.Warn("node convicted in key generation", "node", c.Dealer, "key", c.Purpose, "epoch", c.Epoch, "reason", c.Reason)
 	}
-	cs.BLSReady, cs.BLSResharing = true, false
-	cs.CertPub, cs.BeaconPub = pubs["cert"], pubs["beacon"]
-	cs.BLSKeyHeight = height
+	if err != nil || !done {
+		return false, err
+	}
 	if !e.dry {
 		b.mu.Lock()
 		b.last, b.cur = ep, nil
 		b.mu.Unlock()
 		e.a.metrics.dkgRounds.Add(2)
 		// The messages of the epoch before are no longer needed.
-		if ep.epoch > 0 {
-			var old [][]byte
-			e.a.st.scanCommitted(dkgMsgPrefix(ep.epoch-1), func(k, _ []byte) bool {
-				old = append(old, bytes.Clone(k))
-				return true
-			})
-			for _, k := range old {
-				e.del(k)
-			}
+		if ep.Epoch > 0 {
+			subnet.DropDKGMsgs(e.a.st.committed(), e, ep.Epoch-1)
 		}
-		e.a.log.Info("subnet BLS keys ready", "epoch", ep.epoch, "height", height)
+		e.a.log.Info("subnet BLS keys ready", "epoch", ep.Epoch, "height", height)
 	}
 	return true, nil
 }
@@ -365,8 +238,8 @@ func (b *blsDKG) secretShares(ep *dkgEpoch, height uint64) (cert, beacon []byte,
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	out := map[string][]byte{}
-	for _, p := range blsPurposes {
-		s, r := ep.sessions[p], ep.receivers[p]
+	for _, p := range subnet.BLSPurposes {
+		s, r := ep.Sessions[p], ep.receivers[p]
 		if _, err := r.VerifyDealings(s); err != nil {
 			return nil, nil, err
 		}
@@ -398,7 +271,7 @@ func (b *blsDKG) secretShares(ep *dkgEpoch, height uint64) (cert, beacon []byte,
 func (b *blsDKG) epochFor(cs *subnet.State) (*dkgEpoch, error) {
 	k := subnet.KeyEpoch(cs)
 	b.mu.Lock()
-	if b.last != nil && b.last.epoch == k {
+	if b.last != nil && b.last.Epoch == k {
 		ep := b.last
 		b.mu.Unlock()
 		return ep, nil
@@ -431,13 +304,13 @@ func (b *blsDKG) work(cs *subnet.State) [][]byte {
 	b.mu.Lock()
 	ep := b.cur
 	b.mu.Unlock()
-	if ep == nil || ep.epoch != cs.BLSEpoch || (cs.BLSReady && !cs.BLSResharing) {
+	if ep == nil || !subnet.DKGRunning(cs, ep.Epoch) {
 		return nil
 	}
 	var secrets map[string]group.Scalar
-	if ep.epoch > 0 {
+	if ep.Epoch > 0 {
 		cert, beacon, epoch := b.a.blsSharesEpoch()
-		if cert == nil || epoch != ep.epoch-1 {
+		if cert == nil || epoch != ep.Epoch-1 {
 			return nil // shares of the keys being reshared not loaded yet
 		}
 		secrets = map[string]group.Scalar{}
@@ -457,10 +330,10 @@ func (b *blsDKG) work(cs *subnet.State) [][]byte {
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	for _, p := range blsPurposes {
-		s, cfg := ep.sessions[p], ep.cfgs[p]
+	for _, p := range subnet.BLSPurposes {
+		s, cfg := ep.Sessions[p], ep.Configs[p]
 		_, _, agreed := s.Dealing(me)
-		path := b.a.cfg.secretPath(fmt.Sprintf("dkg-%d-%s.dealing", ep.epoch, p))
+		path := b.a.cfg.secretPath(fmt.Sprintf("dkg-%d-%s.dealing", ep.Epoch, p))
 		if ep.dealt[p] == nil {
 			// Dealt before a restart: send the same dealing again, never a
 			// second one (that would be equivocation).
@@ -481,10 +354,10 @@ func (b *blsDKG) work(cs *subnet.State) [][]byte {
 				env, err = d.Deal(secrets[p], rand.Reader)
 			}
 			if err != nil {
-				b.a.log.Error("key generation dealing", "key", p, "epoch", ep.epoch, "err", err)
+				b.a.log.Error("key generation dealing", "key", p, "epoch", ep.Epoch, "err", err)
 				continue
 			}
-			m := b.msg(protoDKGDealing, env)
+			m := b.msg(subnet.ProtoDKGDealing, env)
 			if err := writeSecretFile(path, m); err != nil {
 				b.a.log.Error("record key generation dealing", "err", err)
 				continue
@@ -496,17 +369,17 @@ func (b *blsDKG) work(cs *subnet.State) [][]byte {
 		complaints, err := ep.receivers[p].VerifyDealings(s)
 		if err == nil {
 			for _, c := range complaints {
-				out = append(out, b.msg(protoDKGComplaint, c))
+				out = append(out, b.msg(subnet.ProtoDKGComplaint, c))
 			}
 		}
 		if lie := b.a.cfg.lie; lie != nil {
 			for _, dealer := range s.Dealers() {
 				_, h, ok := s.Dealing(dealer)
-				k := fmt.Sprintf("%d/%s/%d", ep.epoch, p, dealer)
+				k := fmt.Sprintf("%d/%s/%d", ep.Epoch, p, dealer)
 				if ok && dealer != me && lie.complainAbout(dealer) && !b.complained[k] {
 					b.complained[k] = true
 					if c, err := dkg.NewComplaint(b.a.idkg.signKey, cfg.SessionID, me, dealer, h); err == nil {
-						out = append(out, b.msg(protoDKGComplaint, c))
+						out = append(out, b.msg(subnet.ProtoDKGComplaint, c))
 					}
 				}
 			}
@@ -537,14 +410,14 @@ func (b *blsDKG) drainAnswers() [][]byte {
 // answer opens this node's dealing to answer an agreed complaint.
 func (b *blsDKG) answer(ep *dkgEpoch, raw []byte) []byte {
 	var t subnet.ProtocolTx
-	if subnet.Unmarshal(raw, &t) != nil || t.Kind != protoDKGComplaint {
+	if subnet.Unmarshal(raw, &t) != nil || t.Kind != subnet.ProtoDKGComplaint {
 		return nil
 	}
 	var env dkg.Envelope
 	if env.UnmarshalBinary(t.Body) != nil {
 		return nil
 	}
-	p, ok := ep.purposeOf(&env)
+	p, ok := ep.PurposeOf(&env)
 	if !ok {
 		return nil
 	}
@@ -559,7 +432,7 @@ func (b *blsDKG) answer(ep *dkgEpoch, raw []byte) []byte {
 		return nil
 	}
 	b.opened[string(t.Body)] = true
-	return b.msg(protoDKGOpening, o)
+	return b.msg(subnet.ProtoDKGOpening, o)
 }
 
 func (b *blsDKG) msg(kind uint8, env *dkg.Envelope) []byte {

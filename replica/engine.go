@@ -82,7 +82,7 @@ func (e *thresholdEngine) PublicKey(caller principal.Principal, path [][]byte) (
 		return nil, nil, err
 	}
 	var pub, code []byte
-	if isECDSA(e.keyID) {
+	if subnet.IsECDSA(e.keyID) {
 		k, err := ecdsa.DerivePublicKey(key, caller.Bytes(), path)
 		if err != nil {
 			return nil, nil, err
@@ -111,7 +111,7 @@ func (e *thresholdEngine) signingKey(in *subnet.SignInput) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	if isECDSA(e.keyID) || e.alg() == schnorr.Ed25519 {
+	if subnet.IsECDSA(e.keyID) || e.alg() == schnorr.Ed25519 {
 		return pub, nil
 	}
 	pk, err := btcec.ParsePubKey(pub)
@@ -153,7 +153,7 @@ func (e *thresholdEngine) presig(in *subnet.SignInput) (*presigParts, error) {
 		return nil, err
 	}
 	p := &presigParts{key: key}
-	if isECDSA(e.keyID) {
+	if subnet.IsECDSA(e.keyID) {
 		p.ids = [][]byte{r.Kappa, r.Lambda, r.KappaLambda, r.KeyLambda}
 	} else {
 		p.ids = [][]byte{r.Kappa}
@@ -166,7 +166,7 @@ func (e *thresholdEngine) presig(in *subnet.SignInput) (*presigParts, error) {
 		p.ts = append(p.ts, t)
 	}
 	p.id = presigID(e.keyID, r.ID)
-	if isECDSA(e.keyID) {
+	if subnet.IsECDSA(e.keyID) {
 		p.ep, err = ecdsa.NewPresignature(p.id, key, p.ts[0], p.ts[1], p.ts[2], p.ts[3])
 	} else {
 		p.sp, err = schnorr.NewPresignature(p.id, e.alg(), key, p.ts[0])
@@ -216,7 +216,7 @@ func (e *thresholdEngine) SignShare(in *subnet.SignInput) ([]byte, error) {
 		return nil, fmt.Errorf("replica: presignature %s: %w", p.presigID(), ecdsa.ErrPresignatureReused)
 	}
 	var share []byte
-	if isECDSA(e.keyID) {
+	if subnet.IsECDSA(e.keyID) {
 		var ops [3]*idkg.Opening
 		for i, id := range p.ids[1:] {
 			if ops[i], err = s.opening(id); err != nil {
@@ -266,7 +266,7 @@ func (e *thresholdEngine) SignShare(in *subnet.SignInput) ([]byte, error) {
 }
 
 func (e *thresholdEngine) decodeShare(index int, b []byte) (any, error) {
-	if isECDSA(e.keyID) {
+	if subnet.IsECDSA(e.keyID) {
 		s, err := ecdsa.UnmarshalSignatureShare(b)
 		if err != nil {
 			return nil, err
@@ -295,7 +295,7 @@ func (e *thresholdEngine) VerifyShare(in *subnet.SignInput, index int, share []b
 	if err != nil {
 		return err
 	}
-	if isECDSA(e.keyID) {
+	if subnet.IsECDSA(e.keyID) {
 		return ecdsa.VerifyShare(p.key, p.ep, e.ecdsaRequest(in), s.(*ecdsa.SignatureShare))
 	}
 	return schnorr.VerifyShare(p.key, p.sp, e.schnorrRequest(in), s.(*schnorr.SignatureShare))
@@ -307,7 +307,7 @@ func (e *thresholdEngine) CombineVerified(in *subnet.SignInput, shares map[int][
 		return nil, nil, err
 	}
 	var bad []int
-	if isECDSA(e.keyID) {
+	if subnet.IsECDSA(e.keyID) {
 		var list []*ecdsa.SignatureShare
 		for i, b := range shares {
 			s, err := e.decodeShare(i, b)
@@ -347,7 +347,7 @@ func (e *thresholdEngine) Verify(in *subnet.SignInput, sig []byte) error {
 		return err
 	}
 	switch {
-	case isECDSA(e.keyID):
+	case subnet.IsECDSA(e.keyID):
 		return ecdsa.Verify(pub, in.Message, sig)
 	case e.alg() == schnorr.Ed25519:
 		return schnorr.VerifyEd25519(pub, in.Message, sig)

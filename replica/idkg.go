@@ -1,16 +1,13 @@
 package replica
 
 import (
-	"bytes"
 	"crypto/hkdf"
 	"crypto/sha256"
-	"encoding/binary"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 	"sync"
 
@@ -28,7 +25,8 @@ import (
 //	ECDSA presig: κ RandomUnmasked, λ Random -> κ·λ, x·λ UnmaskedTimesMasked
 //	Schnorr:      nonce RandomUnmasked
 //
-// Every transcript is a job in the replicated state. Each node deals for
+// Every transcript is a job in the replicated state (the rules of the
+// jobs are in package subnet). Each node deals for
 // every open job (package idkg; openings encrypted to each receiver with
 // HPKE and the envelope signed with the node key) and submits the dealing
 // as a transaction; every node verifies it publicly when the block is
@@ -36,38 +34,6 @@ import (
 // node creates the same transcript and, locally, decrypts its openings and
 // computes its share, kept in a 0600 file. A bad opening leads to a
 // complaint (idkgcomplaint.go).
-
-// Job roles.
-const (
-	roleKeyMasked uint8 = iota + 1
-	roleKey
-	roleKappa
-	roleLambda
-	roleKappaLambda
-	roleKeyLambda
-	roleNonce
-	roleReshare
-)
-
-// transcriptRec is a transcript as stored: enough to recreate it.
-type transcriptRec struct {
-	KeyID    string   `cbor:"1,keyasint"`
-	Kind     uint8    `cbor:"2,keyasint"`
-	Input    []byte   `cbor:"3,keyasint,omitempty"`
-	Input2   []byte   `cbor:"4,keyasint,omitempty"`
-	Dealings [][]byte `cbor:"5,keyasint"`           // signed dealing envelopes
-	Salt     []byte   `cbor:"6,keyasint,omitempty"` // the job's salt
-}
-
-const (
-	prefixTranscript = "t/" // t/<id> -> transcriptRec
-	prefixDealing    = "d/" // d/<id>/<dealer> -> signed dealing
-	protoDealing     = 1
-	minInFlight      = 4   // presignatures in production per key, at least
-	maxInFlight      = 128 // and at most
-)
-
-func isECDSA(keyID string) bool { return strings.HasPrefix(keyID, "ecdsa:") }
 
 func keyGroup(keyID string) group.Group {
 	if strings.HasPrefix(keyID, "schnorr:ed25519:") {
@@ -189,14 +155,14 @@ func (s *idkgState) transcript(id []byte) (*idkg.Transcript, error) {
 	if t != nil {
 		return t, nil
 	}
-	v, ok, err := s.a.st.getCommitted(append([]byte(prefixTranscript), id...))
+	v, ok, err := s.a.st.getCommitted(append([]byte(subnet.PrefixTranscript), id...))
 	if err != nil {
 		return nil, err
 	}
 	if !ok {
 		return nil, fmt.Errorf("replica: unknown transcript %q", id)
 	}
-	var rec transcriptRec
+	var rec subnet.TranscriptRec
 	if err := subnet.Unmarshal(v, &rec); err != nil {
 		return nil, fmt.Errorf("replica: transcript %q: %w", id, err)
 	}
@@ -300,111 +266,79 @@ func (s *idkgState) openDealing(cfg *idkg.Config, raw []byte) (*idkg.Dealing, []
 	return d, cts, nil
 }
 
-// applyProtocol executes a dealing transaction. A dealing whose envelope
-// is signed by its dealer but which fails public verification convicts
-// the dealer; it does not make the block invalid.
+// applyProtocol executes an IDKG protocol message: a dealing
+// (subnet.ApplyIDKGDealing) or a complaint message.
 func (e *exec) applyProtocol(t *subnet.ProtocolTx) (uint32, error) {
 	s := e.a.idkg
-	if s == nil || !isIDKGKind(t.Kind) {
+	if s == nil || !subnet.IsIDKGKind(t.Kind) {
 		return codeInvalid, errf("unsupported protocol message")
 	}
-	if t.Kind != protoDealing {
+	if t.Kind != subnet.ProtoIDKGDealing {
 		return e.applyIDKGComplaintMsg(t)
 	}
-	var env dkg.Envelope
-	if err := env.UnmarshalBinary(t.Body); err != nil {
-		return codeInvalid, fmt.Errorf("replica: dealing envelope: %w", err)
+	mode := subnet.Execute
+	switch {
+	case e.admit:
+		mode = subnet.Admit
+	case e.dry:
+		mode = subnet.Check
 	}
-	if int(env.Signer) >= s.n || env.Signer != t.Sender {
-		return codeInvalid, errf("dealing sender mismatch")
-	}
-	digest := sha256.Sum256(t.Body)
-	s.mu.Lock()
-	known := s.verified[digest]
-	s.mu.Unlock()
-	ji := -1
-	for i := range e.cs.Jobs {
-		if bytes.Equal(e.cs.Jobs[i].ID, env.SessionID) {
-			ji = i
-			break
-		}
-	}
-	if ji < 0 || slices.Contains(e.cs.Jobs[ji].Dealers, env.Signer) || e.cs.IDKGBanned[env.Signer] {
-		// A late dealing for a finished transcript, or one not needed.
-		if !known {
-			if err := env.Verify(s.nodePub[env.Signer]); err != nil {
-				return codeInvalid, fmt.Errorf("replica: dealing signature: %w", err)
+	out, err := subnet.ApplyIDKGDealing(e.cs, e, e, e.seen, s, e.keyPlan(), t, mode, subnet.DealingEvents{
+		Convicted: func(dealer uint32, job *subnet.Job) {
+			e.a.log.Warn("node convicted of a bad dealing", "node", dealer, "transcript", string(job.ID))
+		},
+		Lifecycle: func(ev int, job *subnet.Job) {
+			switch ev {
+			case subnet.KeyReady:
+				e.a.log.Info("master key ready", "key", job.KeyID)
+			case subnet.KeyReshared:
+				e.a.log.Info("master key reshared", "key", job.KeyID, "transcript", string(job.ID))
 			}
-		}
-		e.countDealing("late")
-		return codeIgnored, nil
-	}
-	job := &e.cs.Jobs[ji]
-	cfg := s.cfgFor(job.KeyID)
-	var (
-		d       *idkg.Dealing
-		openErr error
-	)
-	if !known {
-		// One signature check (openDealing checks it and keeps the
-		// decoded dealing): when opening fails, tell a bad signature (an
-		// invalid transaction) from a signed but malformed dealing.
-		if d, _, openErr = s.openDealing(cfg, t.Body); openErr != nil {
-			if err := env.Verify(s.nodePub[env.Signer]); err != nil {
-				return codeInvalid, fmt.Errorf("replica: dealing signature: %w", err)
-			}
-		}
-	}
-	op, err := s.operation(job.Kind, job.Input, job.Input2)
+		},
+	})
 	if err != nil {
 		return codeInvalid, err
 	}
-	if !known {
-		err := openErr
-		if err == nil && d == nil {
-			err = errors.New("replica: dealing not decoded")
-		}
-		if err == nil {
-			err = idkg.VerifyDealing(cfg, job.ID, op, d)
-		}
-		if err == nil {
-			s.mu.Lock()
-			if len(s.verified) > 1<<16 {
-				clear(s.verified)
-			}
-			s.verified[digest] = true
-			s.mu.Unlock()
-		}
-		known = err == nil
-		if err != nil {
-			e.a.log.Debug("bad dealing", "err", err)
-		}
-	}
-	if e.admit {
-		// Admission to the mempool reads the committed state only.
-		return codeOK, nil
-	}
-	if !known {
-		// Signed by its dealer and publicly wrong: proof of misbehaviour.
-		k := append([]byte(subnet.PrefixEvidence+"dealing/"), env.SessionID...)
-		k = binary.BigEndian.AppendUint32(k, env.Signer)
-		if !e.seen[string(k)] {
-			e.seen[string(k)] = true
-			e.cs.Convicted[env.Signer]++
-			e.a.log.Warn("node convicted of a bad dealing", "node", env.Signer, "transcript", string(job.ID))
-		}
+	switch out {
+	case subnet.DealingLate:
+		e.countDealing("late")
+		return codeIgnored, nil
+	case subnet.DealingBad:
 		e.countDealing("bad")
-		return codeOK, nil
-	}
-	e.countDealing("used")
-	job.Dealers = append(job.Dealers, env.Signer)
-	e.set(dealingKey(job.ID, env.Signer), t.Body)
-	if len(job.Dealers) >= op.CollectionThreshold() {
-		if err := e.completeJob(ji, op); err != nil {
-			return codeInvalid, err
-		}
+	case subnet.DealingUsed:
+		e.countDealing("used")
 	}
 	return codeOK, nil
+}
+
+// Operation, Transcript, Verified, MarkVerified and Made make idkgState
+// the subnet.IDKGTranscripts of the dealing rules.
+func (s *idkgState) Operation(kind uint8, in1, in2 []byte) (*idkg.Operation, error) {
+	return s.operation(kind, in1, in2)
+}
+
+func (s *idkgState) Transcript(id []byte) (*idkg.Transcript, error) { return s.transcript(id) }
+
+func (s *idkgState) Verified(digest [32]byte) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.verified[digest]
+}
+
+func (s *idkgState) MarkVerified(digest [32]byte) {
+	s.mu.Lock()
+	if len(s.verified) > 1<<16 {
+		clear(s.verified)
+	}
+	s.verified[digest] = true
+	s.mu.Unlock()
+}
+
+func (s *idkgState) Made(id []byte, t *idkg.Transcript) {
+	s.mu.Lock()
+	s.transcripts[string(id)] = t
+	s.mu.Unlock()
+	s.a.metrics.dkgRounds.Inc()
 }
 
 // countDealing counts a dealing executed in a block (not in admission
@@ -415,206 +349,15 @@ func (e *exec) countDealing(result string) {
 	}
 }
 
-func dealingKey(id []byte, dealer uint32) []byte {
-	k := append([]byte(prefixDealing), id...)
-	k = append(k, '/')
-	return binary.BigEndian.AppendUint32(k, dealer)
+// keyPlan is the genesis' key schedule (subnet.KeyPlan).
+func (e *exec) keyPlan() subnet.KeyPlan {
+	return subnet.KeyPlan{ChainID: e.a.chainID, N: e.a.idkg.n, KeyIDs: e.a.gen.KeyIDs,
+		PresignatureTarget: e.a.gen.PresignatureTarget, ReshareInterval: e.a.gen.ReshareInterval}
 }
 
-// completeJob turns a job with enough dealings into a transcript and moves
-// the key lifecycle on.
-func (e *exec) completeJob(ji int, op *idkg.Operation) error {
-	job := e.cs.Jobs[ji]
-	e.cs.Jobs = slices.Delete(e.cs.Jobs, ji, ji+1)
-	if e.dry {
-		return nil
-	}
-	s := e.a.idkg
-	rec := transcriptRec{KeyID: job.KeyID, Kind: job.Kind, Input: job.Input, Input2: job.Input2, Salt: job.Salt}
-	var ds []*idkg.Dealing
-	dealers := slices.Clone(job.Dealers)
-	slices.Sort(dealers)
-	cfg := s.cfgFor(job.KeyID)
-	for _, d := range dealers {
-		raw, ok, err := e.a.st.get(dealingKey(job.ID, d))
-		if err != nil || !ok {
-			return fmt.Errorf("replica: dealing %d of %q missing", d, job.ID)
-		}
-		dl, _, err := s.openDealing(cfg, raw)
-		if err != nil {
-			return err
-		}
-		ds = append(ds, dl)
-		rec.Dealings = append(rec.Dealings, raw)
-		e.del(dealingKey(job.ID, d))
-	}
-	t, _, err := idkg.CreateTranscript(cfg, job.ID, op, ds)
-	if err != nil {
-		return fmt.Errorf("replica: create transcript %q: %w", job.ID, err)
-	}
-	enc, err := subnet.Marshal(rec)
-	if err != nil {
-		return err
-	}
-	e.set(append([]byte(prefixTranscript), job.ID...), enc)
-	s.mu.Lock()
-	s.transcripts[string(job.ID)] = t
-	s.mu.Unlock()
-	e.a.metrics.dkgRounds.Inc()
-
-	cs := e.cs
-	switch job.Role {
-	case roleKeyMasked:
-		e.newJob(job.KeyID, roleKey, idkg.ReshareOfMasked, job.ID, nil, 0)
-	case roleKey:
-		if cs.KeyTr == nil {
-			cs.KeyTr = map[string][]byte{}
-		}
-		cs.KeyTr[job.KeyID] = job.ID
-		e.a.log.Info("master key ready", "key", job.KeyID)
-	case roleReshare:
-		old, err := s.transcript(cs.KeyTr[job.KeyID])
-		if err != nil {
-			return err
-		}
-		p1, err1 := old.PublicValue()
-		p2, err2 := t.PublicValue()
-		if err1 != nil || err2 != nil || !p1.Equal(p2) {
-			return fmt.Errorf("replica: resharing of %s changed the public key", job.KeyID)
-		}
-		cs.KeyTr[job.KeyID] = job.ID
-		e.a.log.Info("master key reshared", "key", job.KeyID, "transcript", string(job.ID))
-	default:
-		bi := -1
-		for i := range cs.Building {
-			if cs.Building[i].ID == job.Presig && cs.Building[i].KeyID == job.KeyID {
-				bi = i
-			}
-		}
-		if bi < 0 {
-			return nil
-		}
-		b := &cs.Building[bi]
-		switch job.Role {
-		case roleKappa, roleNonce:
-			b.Kappa = job.ID
-		case roleLambda:
-			b.Lambda = job.ID
-		case roleKappaLambda:
-			b.KappaLambda = job.ID
-		case roleKeyLambda:
-			b.KeyLambda = job.ID
-		}
-		ecdsa := isECDSA(job.KeyID)
-		if ecdsa && (job.Role == roleKappa || job.Role == roleLambda) && b.Kappa != nil && b.Lambda != nil {
-			b.KeyTr = cs.KeyTr[job.KeyID]
-			e.newJob(job.KeyID, roleKappaLambda, idkg.UnmaskedTimesMasked, b.Kappa, b.Lambda, b.ID)
-			e.newJob(job.KeyID, roleKeyLambda, idkg.UnmaskedTimesMasked, b.KeyTr, b.Lambda, b.ID)
-		}
-		if b.Complete(ecdsa) {
-			if cs.Presigs == nil {
-				cs.Presigs = map[string][]subnet.PresigRec{}
-			}
-			cs.Presigs[job.KeyID] = append(cs.Presigs[job.KeyID], *b)
-			cs.Building = slices.Delete(cs.Building, bi, bi+1)
-		}
-	}
-	return nil
-}
-
-// newJob opens a transcript job with a fresh id. A presignature job asks
-// only as many nodes as its transcript needs to deal, taken in turn from
-// the nodes in the last commit that are not barred: every dealing made is
-// then used, which saves a third (n = 4) to almost half (n = 13 and up) of the
-// dealing and verification work. Master key jobs ask every node.
+// newJob opens a transcript job (subnet.NewJob).
 func (e *exec) newJob(keyID string, role uint8, kind idkg.Kind, in1, in2 []byte, presig uint64) {
-	e.cs.NextJob++
-	id := fmt.Sprintf("%s/%s/%d/%d", e.a.chainID, keyID, e.cs.NextJob, role)
-	salt := sha256.Sum256(slices.Concat([]byte("chainkey/idkg/job-salt"), e.cs.AppHash, e.cs.Beacon))
-	job := subnet.Job{ID: []byte(id), KeyID: keyID, Role: role, Kind: uint8(kind),
-		Input: in1, Input2: in2, Presig: presig, Opened: e.cs.Height, Salt: salt[:]}
-	if presig != 0 {
-		f := (e.a.idkg.n - 1) / 3
-		need := f + 1
-		if kind == idkg.UnmaskedTimesMasked {
-			need = 2*f + 1
-		}
-		var live []uint32
-		for _, i := range e.cs.Live {
-			if !e.cs.IDKGBanned[i] {
-				live = append(live, i)
-			}
-		}
-		if len(live) >= need {
-			start := int(e.cs.NextJob % uint64(len(live)))
-			for k := range need {
-				job.Chosen = append(job.Chosen, live[(start+k)%len(live)])
-			}
-			slices.Sort(job.Chosen)
-		}
-	}
-	e.cs.Jobs = append(e.cs.Jobs, job)
-}
-
-// scheduleKeys starts the genesis key transcripts and keeps the
-// presignature stock of every ready key at its target.
-func (e *exec) scheduleKeys() {
-	if e.a.idkg == nil {
-		return
-	}
-	cs := e.cs
-	if !cs.KeysStarted {
-		cs.KeysStarted = true
-		for _, k := range e.a.gen.KeyIDs {
-			e.newJob(k, roleKeyMasked, idkg.Random, nil, nil, 0)
-		}
-	}
-	target := e.a.gen.PresignatureTarget
-	inFlight := min(max(minInFlight, target), maxInFlight)
-	every := e.a.gen.ReshareInterval
-	for _, k := range e.a.gen.KeyIDs {
-		if cs.KeyTr[k] == nil {
-			continue
-		}
-		if every > 0 && cs.Height%every == 0 {
-			resharing := false
-			for _, j := range cs.Jobs {
-				if j.KeyID == k && j.Role == roleReshare {
-					resharing = true
-				}
-			}
-			if !resharing {
-				e.newJob(k, roleReshare, idkg.ReshareOfUnmasked, cs.KeyTr[k], nil, 0)
-			}
-		}
-		building := 0
-		for _, b := range cs.Building {
-			if b.KeyID == k {
-				building++
-			}
-		}
-		// Requests waiting for a presignature of k raise both bounds: under
-		// load the stock is empty and production follows demand, up to
-		// maxInFlight.
-		waiting := 0
-		for i := range cs.Pending {
-			if cs.Pending[i].KeyID == k && cs.Pending[i].PresigRec == nil {
-				waiting++
-			}
-		}
-		for building < min(inFlight+waiting, maxInFlight) && len(cs.Presigs[k])+building < target+waiting {
-			cs.NextPresig++
-			b := subnet.PresigRec{ID: cs.NextPresig, KeyID: k, KeyTr: cs.KeyTr[k]}
-			cs.Building = append(cs.Building, b)
-			if isECDSA(k) {
-				e.newJob(k, roleKappa, idkg.RandomUnmasked, nil, nil, b.ID)
-				e.newJob(k, roleLambda, idkg.Random, nil, nil, b.ID)
-			} else {
-				e.newJob(k, roleNonce, idkg.RandomUnmasked, nil, nil, b.ID)
-			}
-			building++
-		}
-	}
+	subnet.NewJob(e.cs, e.keyPlan(), keyID, role, kind, in1, in2, presig)
 }
 
 // ---- node-local: dealing and openings ----
@@ -638,11 +381,11 @@ func (s *idkgState) opening(id []byte) (*idkg.Opening, error) {
 	if err != nil {
 		return nil, err
 	}
-	v, ok, err := s.a.st.getCommitted(append([]byte(prefixTranscript), id...))
+	v, ok, err := s.a.st.getCommitted(append([]byte(subnet.PrefixTranscript), id...))
 	if err != nil || !ok {
 		return nil, fmt.Errorf("replica: transcript %q not committed", id)
 	}
-	var rec transcriptRec
+	var rec subnet.TranscriptRec
 	if err := subnet.Unmarshal(v, &rec); err != nil {
 		return nil, err
 	}

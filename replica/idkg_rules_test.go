@@ -67,7 +67,7 @@ func checkComplaintRules(t *testing.T, apps []*app) {
 		{"about oneself", dealer, body(dkg.NewComplaint(dkey, tid, dealer, dealer, d.Hash())), codeInvalid},
 		{"unknown transcript", complainer, body(dkg.NewComplaint(key, []byte("none"), complainer, dealer, d.Hash())), codeIgnored},
 	} {
-		if got := run(fresh(), protoIDKGComplaint, c.sender, c.body); got != c.want {
+		if got := run(fresh(), subnet.ProtoIDKGComplaint, c.sender, c.body); got != c.want {
 			t.Errorf("complaint %s: code %d, want %d", c.name, got, c.want)
 		}
 	}
@@ -81,33 +81,33 @@ func checkComplaintRules(t *testing.T, apps []*app) {
 		t.Fatal(err)
 	}
 	wrong := body(dkg.NewOpening(dkey, tid, dealer, complainer, d.Hash(), payloadOfOpening(other)))
-	if got := run(fresh(), protoIDKGOpening, dealer, answer); got != codeIgnored {
+	if got := run(fresh(), subnet.ProtoIDKGOpening, dealer, answer); got != codeIgnored {
 		t.Errorf("opening with no complaint: code %d", got)
 	}
 	// Answered correctly: resolved, nobody convicted.
 	ex := fresh()
-	run(ex, protoIDKGComplaint, complainer, good)
-	if got := run(ex, protoIDKGOpening, dealer, answer); got != codeOK || len(ex.cs.Complaints) != len(cs.Complaints) {
+	run(ex, subnet.ProtoIDKGComplaint, complainer, good)
+	if got := run(ex, subnet.ProtoIDKGOpening, dealer, answer); got != codeOK || len(ex.cs.Complaints) != len(cs.Complaints) {
 		t.Errorf("answer: code %d, %d complaints open", got, len(ex.cs.Complaints))
 	}
-	ex.complaintDeadlines(cs.Height + 1 + idkgAnswerBlocks)
+	ex.complaintDeadlines(cs.Height + 1 + subnet.IDKGAnswerBlocks)
 	if ex.cs.Convicted[dealer] != cs.Convicted[dealer] {
 		t.Error("a dealer that answered was convicted")
 	}
 	// Answered wrongly: convicted and barred.
 	ex = fresh()
-	run(ex, protoIDKGComplaint, complainer, good)
-	if got := run(ex, protoIDKGOpening, dealer, wrong); got != codeOK || ex.cs.Convicted[dealer] != cs.Convicted[dealer]+1 || !ex.cs.IDKGBanned[dealer] {
+	run(ex, subnet.ProtoIDKGComplaint, complainer, good)
+	if got := run(ex, subnet.ProtoIDKGOpening, dealer, wrong); got != codeOK || ex.cs.Convicted[dealer] != cs.Convicted[dealer]+1 || !ex.cs.IDKGBanned[dealer] {
 		t.Errorf("wrong answer: code %d, convicted %d", got, ex.cs.Convicted[dealer])
 	}
 	// Not answered: convicted at the deadline, not before.
 	ex = fresh()
-	run(ex, protoIDKGComplaint, complainer, good)
-	ex.complaintDeadlines(cs.Height + idkgAnswerBlocks)
+	run(ex, subnet.ProtoIDKGComplaint, complainer, good)
+	ex.complaintDeadlines(cs.Height + subnet.IDKGAnswerBlocks)
 	if ex.cs.Convicted[dealer] != cs.Convicted[dealer] {
 		t.Error("convicted before the deadline")
 	}
-	ex.complaintDeadlines(cs.Height + 1 + idkgAnswerBlocks)
+	ex.complaintDeadlines(cs.Height + 1 + subnet.IDKGAnswerBlocks)
 	if ex.cs.Convicted[dealer] != cs.Convicted[dealer]+1 || !ex.cs.Complaints[len(ex.cs.Complaints)-1].Convicted {
 		t.Error("not convicted at the deadline")
 	}
@@ -118,11 +118,11 @@ func checkComplaintRules(t *testing.T, apps []*app) {
 		t.Error("a non-dealer has dealt openings")
 	}
 	rev := body(idkg.NewReceiverOpening(apps[1].idkg.signKey, d, 1, other))
-	if got := run(ex, protoIDKGReceiverOpening, 1, rev); got != codeOK {
+	if got := run(ex, subnet.ProtoIDKGReceiverOpening, 1, rev); got != codeOK {
 		t.Errorf("receiver opening: code %d", got)
 	}
 	lie := body(idkg.NewReceiverOpening(apps[2].idkg.signKey, d, 2, other))
-	if got := run(ex, protoIDKGReceiverOpening, 2, lie); got != codeOK || ex.cs.Convicted[2] != cs.Convicted[2]+1 {
+	if got := run(ex, subnet.ProtoIDKGReceiverOpening, 2, lie); got != codeOK || ex.cs.Convicted[2] != cs.Convicted[2]+1 {
 		t.Errorf("wrong receiver opening: code %d, convicted %d", got, ex.cs.Convicted[2])
 	}
 	o.Zeroize()

@@ -1,13 +1,11 @@
 package replica
 
 import (
-	"bytes"
 	"crypto/aes"
 	"crypto/cipher"
 	"crypto/hkdf"
 	"crypto/sha256"
 	"encoding/binary"
-	"errors"
 	"fmt"
 	"io"
 	"slices"
@@ -24,7 +22,7 @@ import (
 // opening of one of the transcript's dealings fails the check against the
 // dealing's commitment, it signs a complaint (dkg.NewComplaint, naming the
 // dealing's hash) and submits it. Executed in a block, a valid complaint
-// opens a record with a deadline of idkgAnswerBlocks heights:
+// opens a record with a deadline of subnet.IDKGAnswerBlocks heights:
 //
 //   - the dealer answers with its signed opening of the complainer's share
 //     (dkg.NewOpening). If it matches the commitment, the complaint is
@@ -42,198 +40,37 @@ import (
 // their shares from the receivers' openings. Receivers reveal openings only
 // after the dealer is convicted: a false complaint about an honest dealer
 // costs that dealer one public share of its own dealing, never its secret.
-
-// IDKG complaint message kinds (subnet.ProtocolTx.Kind).
-const (
-	protoIDKGComplaint       = 5 // dkg complaint envelope by a receiver
-	protoIDKGOpening         = 6 // dkg opening envelope by the dealer
-	protoIDKGReceiverOpening = 7 // idkg receiver opening envelope
-)
-
-const (
-	// idkgAnswerBlocks is how many heights after its complaint a dealer's
-	// opening must be in a block.
-	idkgAnswerBlocks = 6
-	// maxIDKGComplaints bounds the open complaints in the state.
-	maxIDKGComplaints = 1024
-	prefixIDKGAnswer  = "ia/" // ia/<tid>/<dealer><complainer> -> dealer opening envelope
-	prefixIDKGReveal  = "ir/" // ir/<tid>/<dealer><opener> -> receiver opening envelope
-	prefixIDKGCompl   = "ic/" // ic/<tid>/<dealer><complainer> -> complaint envelope
-)
-
-func isIDKGKind(k uint8) bool {
-	return k == protoDealing || k == protoIDKGComplaint || k == protoIDKGOpening || k == protoIDKGReceiverOpening
-}
-
-func idkgPairKey(prefix string, tid []byte, a, b uint32) []byte {
-	k := append([]byte(prefix), tid...)
-	k = append(k, '/')
-	k = binary.BigEndian.AppendUint32(k, a)
-	return binary.BigEndian.AppendUint32(k, b)
-}
-
-// finalDealing returns the dealing of dealer in the final transcript tid.
-func (e *exec) finalDealing(tid []byte, dealer uint32) (*idkg.Config, *idkg.Dealing, []byte, error) {
-	s := e.a.idkg
-	v, ok, err := e.get(append([]byte(prefixTranscript), tid...))
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	if !ok {
-		return nil, nil, nil, nil
-	}
-	var rec transcriptRec
-	if err := subnet.Unmarshal(v, &rec); err != nil {
-		return nil, nil, nil, fmt.Errorf("replica: transcript %q: %w", tid, err)
-	}
-	cfg := s.cfgFor(rec.KeyID)
-	for _, raw := range rec.Dealings {
-		var env dkg.Envelope
-		if env.UnmarshalBinary(raw) != nil || env.Signer != dealer {
-			continue
-		}
-		d, _, err := s.openDealing(cfg, raw)
-		if err != nil {
-			return nil, nil, nil, err
-		}
-		return cfg, d, raw, nil
-	}
-	return cfg, nil, nil, nil
-}
+//
+// The execution of these messages is replicated and lives in package
+// subnet (ApplyIDKGComplaintMsg, ComplaintDeadlines); this file is the
+// node's part: recovering its shares, complaining, answering, revealing.
 
 // applyIDKGComplaintMsg executes a complaint, a dealer's answer or a
-// receiver's opening.
+// receiver's opening (subnet.ApplyIDKGComplaintMsg).
 func (e *exec) applyIDKGComplaintMsg(t *subnet.ProtocolTx) (uint32, error) {
-	s := e.a.idkg
-	var env dkg.Envelope
-	if err := env.UnmarshalBinary(t.Body); err != nil {
-		return codeInvalid, fmt.Errorf("replica: idkg complaint message: %w", err)
+	applied, err := subnet.ApplyIDKGComplaintMsg(e.cs, e, e, e.seen, e.a.idkg, t, func(c subnet.IDKGConviction) {
+		if c.Receiver {
+			e.a.log.Warn("node convicted of a wrong receiver opening", "node", c.Node, "transcript", string(c.Transcript))
+			return
+		}
+		e.a.log.Warn("node convicted of a bad IDKG dealing", "node", c.Node, "transcript", string(c.Transcript), "why", c.Why)
+	})
+	switch {
+	case err != nil:
+		return codeInvalid, err
+	case !applied:
+		return codeIgnored, nil
 	}
-	if int(env.Signer) >= s.n || env.Signer != t.Sender {
-		return codeInvalid, errf("idkg complaint message sender mismatch")
-	}
-	if err := env.Verify(s.nodePub[env.Signer]); err != nil {
-		return codeInvalid, fmt.Errorf("replica: idkg complaint message: %w", err)
-	}
-	tid := env.SessionID
-	switch t.Kind {
-	case protoIDKGComplaint:
-		c, err := dkg.DecodeComplaint(&env)
-		if err != nil {
-			return codeInvalid, fmt.Errorf("replica: idkg complaint: %w", err)
-		}
-		if c.Dealer >= s.n || c.Dealer == c.Complainer {
-			return codeInvalid, errf("idkg complaint about dealer %d", c.Dealer)
-		}
-		dealer, complainer := uint32(c.Dealer), uint32(c.Complainer)
-		cfg, d, _, err := e.finalDealing(tid, dealer)
-		if err != nil {
-			return codeInvalid, err
-		}
-		if d == nil {
-			return codeIgnored, nil
-		}
-		if h := d.Hash(); h != c.DealingHash {
-			return codeInvalid, errf("idkg complaint names another dealing")
-		}
-		if e.complaintIndex(tid, dealer, complainer) >= 0 || len(e.cs.Complaints) >= maxIDKGComplaints {
-			return codeIgnored, nil
-		}
-		if e.cs.IDKGBanned[dealer] && e.revealed(tid, dealer) >= cfg.Threshold() {
-			return codeIgnored, nil // the complainer can recover its opening already
-		}
-		if _, ok, _ := e.get(idkgPairKey(prefixIDKGAnswer, tid, dealer, complainer)); ok {
-			return codeIgnored, nil
-		}
-		e.set(idkgPairKey(prefixIDKGCompl, tid, dealer, complainer), t.Body)
-		e.cs.Complaints = append(e.cs.Complaints, subnet.Complaint{Transcript: slices.Clone(tid), Dealer: dealer,
-			Complainer: complainer, Hash: c.DealingHash[:], Deadline: e.cs.Height + 1 + idkgAnswerBlocks,
-			Convicted: e.cs.IDKGBanned[dealer]})
-		return codeOK, nil
+	return codeOK, nil
+}
 
-	case protoIDKGOpening:
-		dealer := env.Signer
-		cfg, d, _, err := e.finalDealing(tid, dealer)
-		if err != nil {
-			return codeInvalid, err
-		}
-		if d == nil {
-			return codeIgnored, nil
-		}
-		v := cfg.ShareVerifier(d)
-		o, err := dkg.DecodeOpening(cfg.Group(), v.PayloadScalars(), &env)
-		if err != nil {
-			return codeInvalid, fmt.Errorf("replica: idkg dealer opening: %w", err)
-		}
-		defer o.Share.Zeroize()
-		if o.Recipient >= s.n {
-			return codeInvalid, errf("idkg dealer opening for receiver %d", o.Recipient)
-		}
-		ci := e.complaintIndex(tid, dealer, uint32(o.Recipient))
-		if ci < 0 || e.cs.Complaints[ci].Convicted {
-			return codeIgnored, nil
-		}
-		if !bytes.Equal(o.DealingHash[:], e.cs.Complaints[ci].Hash) {
-			return codeInvalid, errf("idkg dealer opening names another dealing")
-		}
-		if err := o.Check(v); err != nil {
-			// Signed by the dealer and wrong: the signed opening is the
-			// evidence.
-			e.convictIDKGDealer(tid, dealer, t.Body, "wrong opening")
-			return codeOK, nil
-		}
-		e.set(idkgPairKey(prefixIDKGAnswer, tid, dealer, uint32(o.Recipient)), t.Body)
-		e.cs.Complaints = slices.Delete(e.cs.Complaints, ci, ci+1)
-		return codeOK, nil
-
-	case protoIDKGReceiverOpening:
-		opener := env.Signer
-		dec := dkg.NewDecoder(env.Body)
-		dealer := dec.Uint32()
-		if dec.Err() != nil || int(dealer) >= s.n {
-			return codeInvalid, errf("idkg receiver opening: bad dealer")
-		}
-		if opener == dealer || !e.dealingConvicted(tid, dealer) {
-			return codeIgnored, nil
-		}
-		key := idkgPairKey(prefixIDKGReveal, tid, dealer, opener)
-		if _, ok, _ := e.get(key); ok {
-			return codeIgnored, nil
-		}
-		cfg, d, _, err := e.finalDealing(tid, dealer)
-		if err != nil {
-			return codeInvalid, err
-		}
-		if d == nil {
-			return codeIgnored, nil
-		}
-		_, o, err := cfg.VerifyReceiverOpening(d, &env, s.nodePub[opener])
-		if errors.Is(err, dkg.ErrShareMismatch) {
-			k := idkgPairKey(subnet.PrefixEvidence+"idkg-reveal/", tid, dealer, opener)
-			if !e.seen[string(k)] {
-				e.seen[string(k)] = true
-				if _, ok, _ := e.get(k); !ok {
-					e.set(k, t.Body)
-					e.cs.Convicted[opener]++
-					e.a.log.Warn("node convicted of a wrong receiver opening", "node", opener, "transcript", string(tid))
-				}
-			}
-			return codeOK, nil
-		}
-		if err != nil {
-			return codeInvalid, fmt.Errorf("replica: idkg receiver opening: %w", err)
-		}
-		o.Zeroize()
-		e.set(key, t.Body)
-		if e.revealed(tid, dealer) >= cfg.Threshold() {
-			// Every complainer can now recover its opening.
-			e.cs.Complaints = slices.DeleteFunc(e.cs.Complaints, func(c subnet.Complaint) bool {
-				return c.Dealer == dealer && bytes.Equal(c.Transcript, tid)
-			})
-		}
-		return codeOK, nil
-	}
-	return codeInvalid, errf("unsupported protocol message")
+// NodeKeys, Config and OpenDealing make idkgState the
+// subnet.IDKGDealings of the complaint rules.
+func (s *idkgState) NodeKeys() []dkg.NodePublicKey    { return s.nodePub }
+func (s *idkgState) Config(keyID string) *idkg.Config { return s.cfgFor(keyID) }
+func (s *idkgState) OpenDealing(cfg *idkg.Config, raw []byte) (*idkg.Dealing, error) {
+	d, _, err := s.openDealing(cfg, raw)
+	return d, err
 }
 
 // get reads the state as this execution sees it: the committed state
@@ -245,94 +82,13 @@ func (e *exec) get(k []byte) ([]byte, bool, error) {
 	return e.a.st.get(k)
 }
 
-// revealed counts the receiver openings of dealer's dealing in tid.
-func (e *exec) revealed(tid []byte, dealer uint32) int {
-	n := 0
-	for j := range e.a.idkg.n {
-		if _, ok, _ := e.get(idkgPairKey(prefixIDKGReveal, tid, dealer, uint32(j))); ok {
-			n++
-		}
-	}
-	return n
-}
-
-func (e *exec) complaintIndex(tid []byte, dealer, complainer uint32) int {
-	for i, c := range e.cs.Complaints {
-		if c.Dealer == dealer && c.Complainer == complainer && bytes.Equal(c.Transcript, tid) {
-			return i
-		}
-	}
-	return -1
-}
-
-func (e *exec) dealingConvicted(tid []byte, dealer uint32) bool {
-	for _, c := range e.cs.Complaints {
-		if c.Convicted && c.Dealer == dealer && bytes.Equal(c.Transcript, tid) {
-			return true
-		}
-	}
-	return false
-}
-
-// convictIDKGDealer convicts dealer of a lie about its dealing in tid
-// (evidence: the complaint left unanswered, or the wrong signed opening),
-// bars its dealings, and drops them from the jobs still open.
-func (e *exec) convictIDKGDealer(tid []byte, dealer uint32, evidence []byte, why string) {
-	cs := e.cs
-	for i := range cs.Complaints {
-		if cs.Complaints[i].Dealer == dealer && bytes.Equal(cs.Complaints[i].Transcript, tid) {
-			cs.Complaints[i].Convicted = true
-		}
-	}
-	k := append([]byte(subnet.PrefixEvidence+"idkg/"), tid...)
-	k = binary.BigEndian.AppendUint32(append(k, '/'), dealer)
-	if e.seen[string(k)] {
-		return
-	}
-	e.seen[string(k)] = true
-	if _, ok, _ := e.get(k); ok {
-		return
-	}
-	e.set(k, evidence)
-	cs.Convicted[dealer]++
-	if cs.IDKGBanned == nil {
-		cs.IDKGBanned = map[uint32]bool{}
-	}
-	cs.IDKGBanned[dealer] = true
-	for i := range cs.Jobs {
-		j := &cs.Jobs[i]
-		if at := slices.Index(j.Dealers, dealer); at >= 0 {
-			j.Dealers = slices.Delete(j.Dealers, at, at+1)
-			e.del(dealingKey(j.ID, dealer))
-		}
-	}
-	e.a.log.Warn("node convicted of a bad IDKG dealing", "node", dealer, "transcript", string(tid), "why", why)
-}
+// Get makes exec the subnet.Getter of the IDKG rules.
+func (e *exec) Get(k []byte) ([]byte, bool, error) { return e.get(k) }
 
 // complaintDeadlines convicts the dealers that did not answer a complaint
-// by its deadline. Complaints about transcripts deleted in the meantime (a
-// presignature used) are dropped: nothing depends on them any more, and
-// their answers could no longer be checked.
+// by its deadline (subnet.ComplaintDeadlines).
 func (e *exec) complaintDeadlines(height uint64) {
-	e.cs.Complaints = slices.DeleteFunc(e.cs.Complaints, func(c subnet.Complaint) bool {
-		_, ok, err := e.get(append([]byte(prefixTranscript), c.Transcript...))
-		if err != nil || ok {
-			return false
-		}
-		e.del(idkgPairKey(prefixIDKGCompl, c.Transcript, c.Dealer, c.Complainer))
-		for j := range e.a.idkg.n {
-			e.del(idkgPairKey(prefixIDKGReveal, c.Transcript, c.Dealer, uint32(j)))
-		}
-		return true
-	})
-	for i := range e.cs.Complaints {
-		c := e.cs.Complaints[i]
-		if c.Convicted || height < c.Deadline {
-			continue
-		}
-		ev, _, _ := e.get(idkgPairKey(prefixIDKGCompl, c.Transcript, c.Dealer, c.Complainer))
-		e.convictIDKGDealer(c.Transcript, c.Dealer, ev, "no answer to a complaint")
-	}
+	subnet.ComplaintDeadlines(e.cs, e, e, e.seen, e.a.idkg.n, height, e.IDKGConvicted)
 }
 
 // ---- node-local: complaining, answering, revealing ----
@@ -381,11 +137,11 @@ func (s *idkgState) dealtOpening(cfg *idkg.Config, d *idkg.Dealing, receiver int
 	if d.Dealer != s.a.cfg.Index {
 		return nil, fmt.Errorf("replica: dealing of %q is node %d's, not this node's", d.TranscriptID, d.Dealer)
 	}
-	v, ok, err := s.a.st.getCommitted(append([]byte(prefixTranscript), d.TranscriptID...))
+	v, ok, err := s.a.st.getCommitted(append([]byte(subnet.PrefixTranscript), d.TranscriptID...))
 	if err != nil || !ok {
 		return nil, fmt.Errorf("replica: transcript %q not committed", d.TranscriptID)
 	}
-	var rec transcriptRec
+	var rec subnet.TranscriptRec
 	if err := subnet.Unmarshal(v, &rec); err != nil {
 		return nil, err
 	}
@@ -417,7 +173,7 @@ func (s *idkgState) dealtOpening(cfg *idkg.Config, d *idkg.Dealing, receiver int
 func (s *idkgState) recoverShare(cfg *idkg.Config, tid []byte, d *idkg.Dealing) (*idkg.Opening, error) {
 	me := s.a.cfg.Index
 	dealer := uint32(d.Dealer)
-	if raw, ok, err := s.a.st.getCommitted(idkgPairKey(prefixIDKGAnswer, tid, dealer, uint32(me))); err == nil && ok {
+	if raw, ok, err := s.a.st.getCommitted(subnet.IDKGPairKey(subnet.PrefixIDKGAnswer, tid, dealer, uint32(me))); err == nil && ok {
 		var env dkg.Envelope
 		if env.UnmarshalBinary(raw) == nil {
 			v := cfg.ShareVerifier(d)
@@ -440,7 +196,7 @@ func (s *idkgState) recoverShare(cfg *idkg.Config, tid []byte, d *idkg.Dealing) 
 		}
 	}()
 	for j := range s.n {
-		raw, ok, err := s.a.st.getCommitted(idkgPairKey(prefixIDKGReveal, tid, dealer, uint32(j)))
+		raw, ok, err := s.a.st.getCommitted(subnet.IDKGPairKey(subnet.PrefixIDKGReveal, tid, dealer, uint32(j)))
 		if err != nil || !ok {
 			continue
 		}
@@ -462,7 +218,7 @@ func (s *idkgState) recoverShare(cfg *idkg.Config, tid []byte, d *idkg.Dealing) 
 	if s.complain == nil {
 		s.complain = map[string]subnet.Complaint{}
 	}
-	s.complain[string(idkgPairKey("", tid, dealer, uint32(me)))] = subnet.Complaint{Transcript: slices.Clone(tid), Dealer: dealer,
+	s.complain[string(subnet.IDKGPairKey("", tid, dealer, uint32(me)))] = subnet.Complaint{Transcript: slices.Clone(tid), Dealer: dealer,
 		Complainer: uint32(me), Hash: func() []byte { h := d.Hash(); return h[:] }()}
 	s.mu.Unlock()
 	return nil, fmt.Errorf("replica: my opening of %q from dealer %d is bad; complaint filed", tid, dealer)
@@ -483,7 +239,7 @@ func (s *idkgState) complaintWork(cs *subnet.State) [][]byte {
 	}
 	open := map[string]bool{}
 	for _, c := range cs.Complaints {
-		open[string(idkgPairKey("", c.Transcript, c.Dealer, c.Complainer))] = true
+		open[string(subnet.IDKGPairKey("", c.Transcript, c.Dealer, c.Complainer))] = true
 	}
 	s.mu.Lock()
 	var mine []subnet.Complaint
@@ -507,11 +263,11 @@ func (s *idkgState) complaintWork(cs *subnet.State) [][]byte {
 	for _, c := range cs.Complaints {
 		switch {
 		case !c.Convicted && c.Dealer == me && s.a.liar().answersComplaints():
-			if due(string(idkgPairKey("a", c.Transcript, c.Dealer, c.Complainer))) {
+			if due(string(subnet.IDKGPairKey("a", c.Transcript, c.Dealer, c.Complainer))) {
 				answer = append(answer, c)
 			}
 		case c.Convicted && c.Dealer != me && c.Complainer != me:
-			if due(string(idkgPairKey("r", c.Transcript, c.Dealer, 0))) {
+			if due(string(subnet.IDKGPairKey("r", c.Transcript, c.Dealer, 0))) {
 				reveal = append(reveal, c)
 			}
 		}
@@ -525,7 +281,7 @@ func (s *idkgState) complaintWork(cs *subnet.State) [][]byte {
 		copy(h[:], c.Hash)
 		if env, err := dkg.NewComplaint(s.signKey, c.Transcript, int(me), int(c.Dealer), h); err == nil {
 			s.a.log.Info("complaint about an IDKG dealing", "dealer", c.Dealer, "transcript", string(c.Transcript))
-			msg(protoIDKGComplaint, env)
+			msg(subnet.ProtoIDKGComplaint, env)
 		}
 	}
 	for _, c := range answer {
@@ -541,11 +297,11 @@ func (s *idkgState) complaintWork(cs *subnet.State) [][]byte {
 		env, err := dkg.NewOpening(s.signKey, c.Transcript, int(me), int(c.Complainer), d.Hash(), payloadOfOpening(o))
 		o.Zeroize()
 		if err == nil {
-			msg(protoIDKGOpening, env)
+			msg(subnet.ProtoIDKGOpening, env)
 		}
 	}
 	for _, c := range reveal {
-		if _, ok, _ := s.a.st.getCommitted(idkgPairKey(prefixIDKGReveal, c.Transcript, c.Dealer, me)); ok {
+		if _, ok, _ := s.a.st.getCommitted(subnet.IDKGPairKey(subnet.PrefixIDKGReveal, c.Transcript, c.Dealer, me)); ok {
 			continue
 		}
 		cfg, d, raw, err := s.committedDealing(c.Transcript, c.Dealer)
@@ -563,7 +319,7 @@ func (s *idkgState) complaintWork(cs *subnet.State) [][]byte {
 		env, err := idkg.NewReceiverOpening(s.signKey, d, int(me), o)
 		o.Zeroize()
 		if err == nil {
-			msg(protoIDKGReceiverOpening, env)
+			msg(subnet.ProtoIDKGReceiverOpening, env)
 		}
 	}
 	return out
@@ -579,13 +335,13 @@ func payloadOfOpening(o *idkg.Opening) dkg.SharePayload {
 	return p
 }
 
-// committedDealing is finalDealing against the committed state.
+// committedDealing is subnet.FinalDealing against the committed state.
 func (s *idkgState) committedDealing(tid []byte, dealer uint32) (*idkg.Config, *idkg.Dealing, []byte, error) {
-	v, ok, err := s.a.st.getCommitted(append([]byte(prefixTranscript), tid...))
+	v, ok, err := s.a.st.getCommitted(append([]byte(subnet.PrefixTranscript), tid...))
 	if err != nil || !ok {
 		return nil, nil, nil, err
 	}
-	var rec transcriptRec
+	var rec subnet.TranscriptRec
 	if err := subnet.Unmarshal(v, &rec); err != nil {
 		return nil, nil, nil, err
 	}

@@ -17,7 +17,7 @@ func TestChosenDealers(t *testing.T) {
 	a := &app{chainID: "c", idkg: &idkgState{n: 7}} // f = 2
 	run := func(live []uint32, banned map[uint32]bool, kind idkg.Kind, presig uint64) subnet.Job {
 		ex := a.newExec(&subnet.State{Height: 10, Live: live, IDKGBanned: banned}, time.Now(), true)
-		ex.newJob("k", roleKappa, kind, nil, nil, presig)
+		ex.newJob("k", subnet.RoleKappa, kind, nil, nil, presig)
 		return ex.cs.Jobs[0]
 	}
 	all := []uint32{0, 1, 2, 3, 4, 5, 6}
@@ -48,7 +48,7 @@ func TestChosenDealers(t *testing.T) {
 	// Successive jobs take turns.
 	ex := a.newExec(&subnet.State{Height: 10, Live: all}, time.Now(), true)
 	for range 7 {
-		ex.newJob("k", roleKappa, idkg.Random, nil, nil, 1)
+		ex.newJob("k", subnet.RoleKappa, idkg.Random, nil, nil, 1)
 	}
 	dealt := map[uint32]int{}
 	for _, j := range ex.cs.Jobs {

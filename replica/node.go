@@ -324,7 +324,7 @@ func (n *Node) Sign(ctx context.Context, req *api.SignRequest) (*api.SignResult,
 				if cert, _, ok := n.app.certificateFor(id[:], r.Height); ok {
 					n.metrics.signLatency.Observe(time.Since(start).Seconds())
 					res := &api.SignResult{Signature: r.Signature, PublicKey: r.PublicKey, Certificate: cert, Height: r.Height}
-					if isECDSA(c.KeyID) {
+					if subnet.IsECDSA(c.KeyID) {
 						if res.RecoveryID, err = recoveryID(r.PublicKey, c.MessageHash, r.Signature); err != nil {
 							return nil, fmt.Errorf("replica: sign request %x: %w", id[:6], err)
 						}
@@ -485,7 +485,7 @@ func (d *dealer) work(cs *subnet.State, quit <-chan struct{}, send func(raw []by
 			continue
 		}
 		delete(d.failed, id)
-		if send(subnet.EncodeTx(&subnet.Tx{Protocol: &subnet.ProtocolTx{Kind: protoDealing, Sender: me, Body: body}})) {
+		if send(subnet.EncodeTx(&subnet.Tx{Protocol: &subnet.ProtocolTx{Kind: subnet.ProtoIDKGDealing, Sender: me, Body: body}})) {
 			d.submitted[id] = cs.Height
 		}
 	}

@@ -167,7 +167,7 @@ func (e *exec) dropPresignature(p *subnet.PendingRequest) {
 		if id == nil {
 			continue
 		}
-		e.del(append([]byte(prefixTranscript), id...))
+		e.del(append([]byte(subnet.PrefixTranscript), id...))
 		s.forget(id)
 		s.mu.Lock()
 		delete(s.transcripts, string(id))

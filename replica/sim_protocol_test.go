@@ -180,7 +180,7 @@ func TestSimIDKGBadShareComplaint(t *testing.T) {
 	})
 	t.Log(detail)
 	// The recovery went through the receivers' openings in blocks.
-	if countCommitted(t, s.nodes[victim].app, prefixIDKGReveal) == 0 {
+	if countCommitted(t, s.nodes[victim].app, subnet.PrefixIDKGReveal) == 0 {
 		t.Fatal("no receiver openings in the state")
 	}
 	caller, _ := ingress.GenerateEd25519()
@@ -219,7 +219,7 @@ func TestSimIDKGBadShareAnswered(t *testing.T) {
 		return ok
 	})
 	t.Log(detail)
-	if countCommitted(t, s.nodes[victim].app, prefixIDKGAnswer) == 0 {
+	if countCommitted(t, s.nodes[victim].app, subnet.PrefixIDKGAnswer) == 0 {
 		t.Fatal("no dealer answers in the state")
 	}
 	caller, _ := ingress.GenerateEd25519()

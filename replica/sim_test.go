@@ -42,6 +42,8 @@ type simSubnet struct {
 	pool     [][]byte
 	inPool   map[string]bool
 	tweak    func(*Config)
+	// kv is each node's state store; it outlives the node's crashes.
+	kv []memKV
 	// extra are appended to the next proposal, as another proposer's
 	// block would carry them.
 	extra [][]byte
@@ -78,6 +80,9 @@ func newSimSubnet(t testing.TB, n int, opt subnetOptions, tweak func(*Config)) *
 		t.Fatal(err)
 	}
 	s.nodes = make([]*simNode, n)
+	for range n {
+		s.kv = append(s.kv, newMemKV())
+	}
 	for i := range s.nodes {
 		s.open(i)
 	}
@@ -111,10 +116,7 @@ func (s *simSubnet) open(i int) {
 	if s.tweak != nil {
 		s.tweak(cfg)
 	}
-	st, err := openStore(cfg.stateDir())
-	if err != nil {
-		s.t.Fatal(err)
-	}
+	st := newStore(s.kv[i])
 	a, err := newApp(cfg, st, discardLogger(cfg), newMetrics())
 	if err != nil {
 		s.t.Fatal(err)
@@ -164,7 +166,7 @@ func (s *simSubnet) crash(i int) {
 	s.close(s.nodes[i])
 }
 
-// restart reopens node i from disk and replays the blocks it missed.
+// restart reopens node i from its store and replays the blocks it missed.
 func (s *simSubnet) restart(i int) {
 	s.t.Helper()
 	s.open(i)

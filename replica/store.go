@@ -18,8 +18,22 @@ import (
 // with fsync, so a height is either entirely on disk or not at all. After
 // a crash CometBFT's handshake replays the blocks above the stored height.
 type store struct {
-	db *pebble.DB
+	db kvStore
 	ov *subnet.Overlay
+}
+
+// kvStore is the ordered key-value store under a store: pebble on disk
+// for a node, a map in memory for the protocol tests.
+type kvStore interface {
+	// get returns a copy of the value of key.
+	get(key []byte) ([]byte, bool, error)
+	// scan calls fn for every key with the given prefix, in key order,
+	// stopping early when fn returns false.
+	scan(prefix []byte, fn func(k, v []byte) bool) error
+	// apply makes the writes that writes reports durable atomically:
+	// all of them or none.
+	apply(writes func(set func(k, v []byte) error, del func(k []byte) error) error) error
+	close() error
 }
 
 var keyMeta = []byte("m/meta")
@@ -35,10 +49,57 @@ func openStore(dir string) (*store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("replica: open state store %s: %w", dir, err)
 	}
+	return newStore(pebbleKV{db}), nil
+}
+
+// newStore returns a store over db.
+func newStore(db kvStore) *store {
 	s := &store{db: db}
 	s.ov = subnet.NewOverlay(committedStore{s})
-	return s, nil
+	return s
 }
+
+// pebbleKV is a kvStore in a pebble database; apply syncs to disk.
+type pebbleKV struct{ db *pebble.DB }
+
+func (p pebbleKV) get(key []byte) ([]byte, bool, error) {
+	v, c, err := p.db.Get(key)
+	if errors.Is(err, pebble.ErrNotFound) {
+		return nil, false, nil
+	}
+	if err != nil {
+		return nil, false, err
+	}
+	defer c.Close()
+	return slices.Clone(v), true, nil
+}
+
+func (p pebbleKV) scan(prefix []byte, fn func(k, v []byte) bool) error {
+	it, err := p.db.NewIter(&pebble.IterOptions{LowerBound: prefix, UpperBound: prefixEnd(prefix)})
+	if err != nil {
+		return err
+	}
+	defer it.Close()
+	for ok := it.First(); ok; ok = it.Next() {
+		if !fn(it.Key(), it.Value()) {
+			break
+		}
+	}
+	return it.Error()
+}
+
+func (p pebbleKV) apply(writes func(set func(k, v []byte) error, del func(k []byte) error) error) error {
+	b := p.db.NewBatch()
+	defer b.Close()
+	if err := writes(
+		func(k, v []byte) error { return b.Set(k, v, nil) },
+		func(k []byte) error { return b.Delete(k, nil) }); err != nil {
+		return err
+	}
+	return b.Commit(pebble.Sync)
+}
+
+func (p pebbleKV) close() error { return p.db.Close() }
 
 // committed returns the committed state as subnet.Storage.
 func (s *store) committed() subnet.Storage { return committedStore{s} }
@@ -64,7 +125,7 @@ func (s *store) close() error {
 	if s.db == nil {
 		return nil
 	}
-	err := s.db.Close()
+	err := s.db.close()
 	s.db = nil
 	return err
 }
@@ -74,15 +135,11 @@ func (s *store) get(key []byte) ([]byte, bool, error) { return s.ov.Get(key) }
 
 // getCommitted reads key from the last committed height only.
 func (s *store) getCommitted(key []byte) ([]byte, bool, error) {
-	v, c, err := s.db.Get(key)
-	if errors.Is(err, pebble.ErrNotFound) {
-		return nil, false, nil
-	}
+	v, ok, err := s.db.get(key)
 	if err != nil {
 		return nil, false, fmt.Errorf("replica: read state: %w", err)
 	}
-	defer c.Close()
-	return slices.Clone(v), true, nil
+	return v, ok, nil
 }
 
 func (s *store) set(key, value []byte) { s.ov.Set(key, value) }
@@ -95,17 +152,10 @@ func (s *store) discard() { s.ov.Discard() }
 // scanCommitted calls fn for every committed key with the given prefix, in
 // key order, stopping early when fn returns false.
 func (s *store) scanCommitted(prefix []byte, fn func(k, v []byte) bool) error {
-	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: prefix, UpperBound: prefixEnd(prefix)})
-	if err != nil {
+	if err := s.db.scan(prefix, fn); err != nil {
 		return fmt.Errorf("replica: scan state: %w", err)
 	}
-	defer it.Close()
-	for ok := it.First(); ok; ok = it.Next() {
-		if !fn(it.Key(), it.Value()) {
-			break
-		}
-	}
-	return it.Error()
+	return nil
 }
 
 func prefixEnd(p []byte) []byte {
@@ -126,21 +176,16 @@ func (s *store) writesDigest() [32]byte { return s.ov.WritesDigest() }
 
 // commit writes the overlay and meta in one synced batch.
 func (s *store) commit(meta storeMeta) error {
-	b := s.db.NewBatch()
-	defer b.Close()
-	if err := s.ov.Writes(
-		func(k, v []byte) error { return b.Set(k, v, nil) },
-		func(k []byte) error { return b.Delete(k, nil) }); err != nil {
-		return fmt.Errorf("replica: commit height %d: %w", meta.Height, err)
-	}
 	enc, err := subnet.Marshal(meta)
 	if err != nil {
 		return err
 	}
-	if err := b.Set(keyMeta, enc, nil); err != nil {
-		return err
-	}
-	if err := b.Commit(pebble.Sync); err != nil {
+	if err := s.db.apply(func(set func(k, v []byte) error, del func(k []byte) error) error {
+		if err := s.ov.Writes(set, del); err != nil {
+			return err
+		}
+		return set(keyMeta, enc)
+	}); err != nil {
 		return fmt.Errorf("replica: commit height %d: %w", meta.Height, err)
 	}
 	s.discard()

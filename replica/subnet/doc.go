@@ -38,6 +38,36 @@
 // next. Adding one registers it; the proposal checks and block execution
 // do not change.
 //
+// # BLS key generation
+//
+// The subnet's BLS keys are made and reshared by package dkg run through
+// blocks, one epoch per run. DKGEpoch holds an epoch's agreed sessions;
+// CheckDKGMsg and DKGTarget say which dealings, complaints and openings a
+// block may carry and which session each feeds; DKGMsgKey records them so
+// ReplayDKG rebuilds the sessions after a restart; CompleteDKG writes the
+// convictions and, once both transcripts exist, the new public
+// coefficients into the State; ScheduleReshare starts the next epoch.
+// None of this needs a secret: the node wraps a DKGEpoch with its own
+// dealers and receivers, which deal, decrypt its shares, complain and
+// answer complaints in transactions it submits.
+//
+// # IDKG keys and the end of a height
+//
+// The canister-signature keys and their presignatures are IDKG transcript
+// jobs in the State. ScheduleKeys opens the genesis key jobs, reshares
+// the keys and keeps each key's presignature stock at its target (NewJob
+// chooses who deals); CompleteJob moves the lifecycle on when a job's
+// transcript is final. ApplyIDKGDealing executes a dealing: it verifies
+// it publicly, convicts the signer of a wrong one, and makes and records
+// the transcript once the job has enough. ApplyIDKGComplaintMsg executes
+// complaints about dealings of final transcripts, the dealers' answers
+// and the receivers' openings, and ComplaintDeadlines convicts dealers
+// that did not answer. They read decoded dealings and transcripts through
+// IDKGDealings and IDKGTranscripts, the node's caches; dealing,
+// decrypting, complaining and answering stay with the node. EndHeight takes the steps that end every height in their
+// agreed order, up to the app hash, calling the node (HeightEnd) for
+// those that reach its caches.
+//
 // # State and hashes
 //
 // State is the small, always-loaded part of the replicated state; bulk
