@@ -12,19 +12,25 @@ import (
 
 func runDerive(t *testing.T, args ...string) (deriveOutput, error) {
 	t.Helper()
+	var o deriveOutput
+	return o, runDeriveInto(t, &o, args...)
+}
+
+// runDeriveInto runs "derive" and decodes its JSON output into v.
+func runDeriveInto(t *testing.T, v any, args ...string) error {
+	t.Helper()
 	cmd := newDeriveCmd()
 	var out bytes.Buffer
 	cmd.SetOut(&out)
 	cmd.SetErr(&bytes.Buffer{})
 	cmd.SetArgs(args)
 	if err := cmd.Execute(); err != nil {
-		return deriveOutput{}, err
+		return err
 	}
-	var o deriveOutput
-	if err := json.Unmarshal(out.Bytes(), &o); err != nil {
+	if err := json.Unmarshal(out.Bytes(), v); err != nil {
 		t.Fatalf("output %q: %v", out.String(), err)
 	}
-	return o, nil
+	return nil
 }
 
 func TestDeriveVectors(t *testing.T) {
@@ -204,20 +210,12 @@ func TestDeriveVetKD(t *testing.T) {
 		if tc.context != "" {
 			args = append(args, "--context", tc.context)
 		}
-		cmd := newDeriveCmd()
-		var out bytes.Buffer
-		cmd.SetOut(&out)
-		cmd.SetErr(&bytes.Buffer{})
-		cmd.SetArgs(args)
-		if err := cmd.Execute(); err != nil {
-			t.Fatal(err)
-		}
 		var o map[string]string
-		if err := json.Unmarshal(out.Bytes(), &o); err != nil {
+		if err := runDeriveInto(t, &o, args...); err != nil {
 			t.Fatal(err)
 		}
 		if len(o) != 1 || o["public_key"] != tc.want {
-			t.Errorf("context %q: got %s, want {\"public_key\":%q}", tc.context, out.Bytes(), tc.want)
+			t.Errorf("context %q: got %v, want {\"public_key\":%q}", tc.context, o, tc.want)
 		}
 	}
 
