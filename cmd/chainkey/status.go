@@ -53,7 +53,7 @@ func newStatusCmd() *cobra.Command {
   key_ids             the threshold keys the subnet holds (ecdsa:..., schnorr:...)
   presignature_stock  per key id, presignatures ready for signing requests
   key_gen             how the threshold keys were created: "dkg", or "bootstrap-dealer" (tests only)
-  convicted           node index -> height at which the subnet convicted it of lying`,
+  convicted           node index -> number of times the subnet convicted that node of lying`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			target, err := resolveTarget(endpoint, "")
