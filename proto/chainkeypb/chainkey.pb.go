@@ -416,7 +416,7 @@ type StatusResponse struct {
 	CertifiedHeight uint64 `protobuf:"varint,8,opt,name=certified_height,json=certifiedHeight,proto3" json:"certified_height,omitempty"`
 	// How the threshold keys were created ("dkg" or "bootstrap-dealer").
 	KeyGen string `protobuf:"bytes,9,opt,name=key_gen,json=keyGen,proto3" json:"key_gen,omitempty"`
-	// Convicted nodes: index -> height of conviction.
+	// Convicted nodes: index -> number of proven faults of that node.
 	Convicted     map[int32]uint64 `protobuf:"bytes,10,rep,name=convicted,proto3" json:"convicted,omitempty" protobuf_key:"varint,1,opt,name=key" protobuf_val:"varint,2,opt,name=value"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
