@@ -462,6 +462,27 @@ func (ctx *signingContext) combine(req *Request, shares []*SignatureShare) (*Sig
 	return sig, nil
 }
 
+// RecoveryID returns the recovery id of a 64-byte r‖s signature on hash
+// under the 33-byte compressed key publicKey: Ethereum's v − 27, bit 0 the
+// parity of R's y, bit 1 set if R.x ≥ n. A certified reply holds only r‖s
+// (as on the Internet Computer), so a node recovers the id when it answers:
+// the candidate whose recovered key is publicKey. It fails if none is.
+func RecoveryID(publicKey, hash, sig []byte) (byte, error) {
+	if len(sig) != 64 {
+		return 0, fmt.Errorf("ecdsa: recovery id: signature of %d bytes", len(sig))
+	}
+	compact := make([]byte, 65)
+	copy(compact[1:], sig)
+	for id := byte(0); id < 4; id++ {
+		compact[0] = 27 + 4 + id // compressed key
+		k, _, err := decdsa.RecoverCompact(compact, hash)
+		if err == nil && bytes.Equal(k.SerializeCompressed(), publicKey) {
+			return id, nil
+		}
+	}
+	return 0, errors.New("ecdsa: recovery id: no candidate recovers the public key")
+}
+
 // Verify checks a 64-byte r‖s ECDSA signature on a 32-byte hash under a
 // 33-byte compressed secp256k1 key. High-S signatures are rejected, as the
 // signer only produces low-S ones.

@@ -1,11 +1,7 @@
 package replica
 
 import (
-	"bytes"
-	"errors"
-
 	"fmt"
-	secpecdsa "github.com/decred/dcrd/dcrec/secp256k1/v4/ecdsa"
 )
 
 // thresholdBLS is what the node needs from a threshold BLS scheme. The
@@ -40,24 +36,3 @@ type thresholdBLS interface {
 }
 
 func errf(format string, args ...any) error { return fmt.Errorf("replica: "+format, args...) }
-
-// recoveryID returns the recovery id of a 64-byte r‖s ECDSA signature on
-// hash under the 33-byte compressed key pub: Ethereum's v − 27, bit 0 the
-// parity of R's y, bit 1 set if R.x ≥ n. The reply in the certified state
-// holds only r‖s (as on the Internet Computer), so the node recovers it
-// when it answers: the candidate whose recovered key is pub.
-func recoveryID(pub, hash, sig []byte) (uint8, error) {
-	if len(sig) != 64 {
-		return 0, fmt.Errorf("recovery id: signature of %d bytes", len(sig))
-	}
-	compact := make([]byte, 65)
-	copy(compact[1:], sig)
-	for id := uint8(0); id < 4; id++ {
-		compact[0] = 27 + 4 + id // compressed key
-		k, _, err := secpecdsa.RecoverCompact(compact, hash)
-		if err == nil && bytes.Equal(k.SerializeCompressed(), pub) {
-			return id, nil
-		}
-	}
-	return 0, errors.New("recovery id: no candidate recovers the public key")
-}

@@ -24,6 +24,7 @@ import (
 	"github.com/cometbft/cometbft/proxy"
 
 	"github.com/chainkey/chainkey/dkg"
+	"github.com/chainkey/chainkey/ecdsa"
 	"github.com/chainkey/chainkey/principal"
 	"github.com/chainkey/chainkey/replica/api"
 	"github.com/chainkey/chainkey/replica/subnet"
@@ -325,7 +326,7 @@ func (n *Node) Sign(ctx context.Context, req *api.SignRequest) (*api.SignResult,
 					n.metrics.signLatency.Observe(time.Since(start).Seconds())
 					res := &api.SignResult{Signature: r.Signature, PublicKey: r.PublicKey, Certificate: cert, Height: r.Height}
 					if subnet.IsECDSA(c.KeyID) {
-						if res.RecoveryID, err = recoveryID(r.PublicKey, c.MessageHash, r.Signature); err != nil {
+						if res.RecoveryID, err = ecdsa.RecoveryID(r.PublicKey, c.MessageHash, r.Signature); err != nil {
 							return nil, fmt.Errorf("replica: sign request %x: %w", id[:6], err)
 						}
 					}

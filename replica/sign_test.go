@@ -15,9 +15,6 @@ import (
 	btcschnorr "github.com/btcsuite/btcd/btcec/v2/schnorr"
 	ethcrypto "github.com/ethereum/go-ethereum/crypto"
 
-	"github.com/decred/dcrd/dcrec/secp256k1/v4"
-	secpecdsa "github.com/decred/dcrd/dcrec/secp256k1/v4/ecdsa"
-
 	"github.com/chainkey/chainkey/certification"
 	"github.com/chainkey/chainkey/ingress"
 	"github.com/chainkey/chainkey/thresholdsig"
@@ -144,28 +141,5 @@ func TestSignAllKeys(t *testing.T) {
 		if _, err := nd.Sign(context.Background(), mustVerify(t, env)); !errors.Is(err, api.ErrDuplicateRequest) {
 			t.Fatalf("%s: replay: %v", keyID, err)
 		}
-	}
-}
-
-func TestRecoveryID(t *testing.T) {
-	for i := 0; i < 32; i++ {
-		seed := sha256.Sum256([]byte{byte(i)})
-		k := secp256k1.PrivKeyFromBytes(seed[:])
-		hash := sha256.Sum256(seed[:])
-		compact := secpecdsa.SignCompact(k, hash[:], true) // 27 + 4 + id ‖ r ‖ s
-		got, err := recoveryID(k.PubKey().SerializeCompressed(), hash[:], compact[1:])
-		if err != nil || got != compact[0]-31 {
-			t.Fatalf("key %d: recovery id %d, want %d (%v)", i, got, compact[0]-31, err)
-		}
-	}
-	k := secp256k1.PrivKeyFromBytes([]byte{1})
-	hash := sha256.Sum256(nil)
-	compact := secpecdsa.SignCompact(k, hash[:], true)
-	other := secp256k1.PrivKeyFromBytes([]byte{2}).PubKey().SerializeCompressed()
-	if _, err := recoveryID(other, hash[:], compact[1:]); err == nil {
-		t.Fatal("recovery id found for another key")
-	}
-	if _, err := recoveryID(k.PubKey().SerializeCompressed(), hash[:], compact[1:64]); err == nil {
-		t.Fatal("short signature accepted")
 	}
 }
