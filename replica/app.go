@@ -100,13 +100,17 @@ type app struct {
 	next     *subnet.State
 	nextRec  map[string]*subnet.RequestRecord // nil value: deleted
 	nextTree certification.HashTree
+
+	// vk is the node's vetKD material: its master key shares and
+	// prepared derivations.
+	vk *vetkdNode
 }
 
 func newApp(cfg *Config, st *store, log *slog.Logger, m *metrics) (*app, error) {
 	a := &app{cfg: cfg, log: log, st: st, bls: cfg.bls, metrics: m, byAddr: map[string]int{},
 		trees: map[uint64]certification.HashTree{}, certs: map[uint64][]byte{},
 		notify: make(chan struct{}), records: map[string]*subnet.RequestRecord{},
-		engines: map[string]keyEngine{}, verified: newVerifiedMemo(verifiedMemoSize)}
+		engines: map[string]keyEngine{}, verified: newVerifiedMemo(verifiedMemoSize), vk: newVetKDNode()}
 	if a.bls == nil {
 		a.bls = defaultBLS()
 	}
@@ -217,6 +221,9 @@ func (a *app) loadGenesisState(raw []byte) error {
 	if len(a.gen.Members) == 0 {
 		return errors.New("replica: genesis has no members")
 	}
+	if err := checkVetKDKeyIDs(a.gen.VetKDKeyIDs, a.gen.KeyGen); err != nil {
+		return err
+	}
 	var err error
 	switch a.gen.KeyGen {
 	case keyGenDKG:
@@ -295,6 +302,10 @@ func (a *app) CheckTx(_ context.Context, req *abci.CheckTxRequest) (*abci.CheckT
 	t, err := subnet.DecodeTx(req.Tx)
 	if err == nil && t.Protocol != nil {
 		return a.checkProtocolTx(t.Protocol), nil
+	}
+	if err == nil && t.VetKD != nil {
+		code, log := a.checkVetKDTx(t.VetKD)
+		return &abci.CheckTxResponse{Code: code, Log: log}, nil
 	}
 	if err != nil || t.Sign == nil {
 		return &abci.CheckTxResponse{Code: codeInvalid, Log: "only signing requests and dealings may be submitted"}, nil
@@ -394,6 +405,9 @@ func (a *app) ExtendVote(_ context.Context, req *abci.ExtendVoteRequest) (*abci.
 		a.log.Error("beacon share", "round", round, "err", err)
 	}
 	ext.SignShares = a.signShares(cs)
+	if shareEpoch == subnet.KeyEpoch(cs) {
+		ext.VetKDShares = a.vetkdShares(cs, shareEpoch)
+	}
 	b := subnet.EncodeExt(ext)
 	// Never emit what our own VerifyVoteExtension would refuse
 	// (cometbft#5204): check it the same way.
@@ -483,6 +497,9 @@ func (a *app) PrepareProposal(_ context.Context, req *abci.PrepareProposalReques
 	for _, r := range a.combineReplies(cs, votes, bad) {
 		add(&subnet.Tx{Reply: r})
 	}
+	for _, r := range subnet.CombineVetKD(cs, a.derive, ext, bad) {
+		add(&subnet.Tx{VetKDReply: r})
+	}
 	for _, v := range votes {
 		if bad[v.index] && !a.alreadyConvicted(v.index, req.Height-1) {
 			add(&subnet.Tx{Evidence: &subnet.EvidenceTx{Validator: a.members[v.index].addr, Height: req.Height - 1, Round: round,
@@ -504,7 +521,7 @@ func (a *app) PrepareProposal(_ context.Context, req *abci.PrepareProposalReques
 			break
 		}
 		t, err := subnet.DecodeTx(raw)
-		if err != nil || (t.Sign == nil && t.Protocol == nil) {
+		if err != nil || (t.Sign == nil && t.Protocol == nil && t.VetKD == nil) {
 			continue
 		}
 		if code, _ := scratch.apply(raw); code != codeOK && code != codeUnknownKey {
@@ -515,7 +532,7 @@ func (a *app) PrepareProposal(_ context.Context, req *abci.PrepareProposalReques
 		}
 		out = append(out, raw)
 		size += int64(len(raw))
-		if t.Sign != nil {
+		if t.Sign != nil || t.VetKD != nil {
 			n++
 		}
 	}
@@ -747,6 +764,10 @@ func (e *exec) apply(raw []byte) (uint32, string) {
 		code, err = e.applyProtocol(t.Protocol)
 	case t.Protocol != nil:
 		code, err = e.applyDKG(t.Protocol)
+	case t.VetKD != nil:
+		return e.applyVetKD(t.VetKD)
+	case t.VetKDReply != nil:
+		code, err = e.applyVetKDReply(t.VetKDReply)
 	default:
 		return codeInvalid, "unsupported transaction"
 	}
@@ -811,7 +832,8 @@ func (c extChecks) BadShare(index int, ext *subnet.VoteExt) bool {
 func (a *app) extHasBadShare(idx int, ext *subnet.VoteExt) bool {
 	cs, _ := a.committed()
 	k := a.keys(cs)
-	return subnet.BadBLSShare(cs, a.st.committed(), a.bls, a.chainID, k.certPub, k.beacPub, idx, ext) || a.extHasBadSignShare(idx, ext)
+	return subnet.BadBLSShare(cs, a.st.committed(), a.bls, a.chainID, k.certPub, k.beacPub, idx, ext) || a.extHasBadSignShare(idx, ext) ||
+		a.extHasBadVetKDShare(idx, ext)
 }
 
 // endBlock prunes expired requests, builds the certified tree and computes
@@ -974,27 +996,37 @@ func (a *app) blsSharesEpoch() (cert, beacon []byte, epoch uint64) {
 func (a *app) loadDKGShares(cs *subnet.State) error {
 	cert, err1 := readSecretFile(a.cfg.secretPath(certShareFile))
 	beacon, err2 := readSecretFile(a.cfg.secretPath(beaconShareFile))
-	if errors.Is(err1, ErrInsecureFile) || errors.Is(err2, ErrInsecureFile) {
-		return errors.Join(err1, err2)
+	vk, err3 := a.readVetKDShares(cs)
+	if errors.Is(err1, ErrInsecureFile) || errors.Is(err2, ErrInsecureFile) || errors.Is(err3, ErrInsecureFile) {
+		return errors.Join(err1, err2, err3)
 	}
-	if err1 != nil || err2 != nil || !a.sharesMatch(cs, cert, beacon) {
+	derived := false
+	if err1 != nil || err2 != nil || err3 != nil || !a.sharesMatch(cs, cert, beacon) || !a.vetkdSharesMatch(cs, vk) {
 		ep, err := a.bdkg.epochFor(cs)
 		if err != nil {
 			return err
 		}
-		cert, beacon, err = a.bdkg.secretShares(ep, cs.BLSKeyHeight)
+		shares, err := a.bdkg.secretShares(ep, cs.BLSKeyHeight)
 		if err != nil {
 			return err
 		}
-		if !a.sharesMatch(cs, cert, beacon) {
+		cert, beacon, vk = shares["cert"], shares["beacon"], map[string][]byte{}
+		for k := range cs.VetKDPub {
+			vk[k] = shares[k]
+		}
+		if !a.sharesMatch(cs, cert, beacon) || !a.vetkdSharesMatch(cs, vk) {
 			return errors.New("replica: derived BLS shares do not match the subnet's keys")
 		}
+		derived = true
 		if err := writeSecretFile(a.cfg.secretPath(certShareFile), cert); err != nil {
 			return err
 		}
 		if err := writeSecretFile(a.cfg.secretPath(beaconShareFile), beacon); err != nil {
 			return err
 		}
+	}
+	if err := a.setVetKDShares(vk, subnet.KeyEpoch(cs), derived); err != nil {
+		return err
 	}
 	a.mu.Lock()
 	clear(a.certShare)

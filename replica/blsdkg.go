@@ -67,13 +67,13 @@ func (a *app) initBLSDKG() error {
 	cs := a.cs
 	switch {
 	case !cs.BLSReady:
-		ep, err := b.newEpoch(0, nil, nil)
+		ep, err := b.newEpoch(0, nil)
 		if err != nil {
 			return err
 		}
 		b.cur = ep
 	case cs.BLSResharing:
-		ep, err := b.newEpoch(cs.BLSEpoch, cs.CertPub, cs.BeaconPub)
+		ep, err := b.newEpoch(cs.BLSEpoch, currentKeys(cs))
 		if err != nil {
 			return err
 		}
@@ -84,20 +84,40 @@ func (a *app) initBLSDKG() error {
 	return b.replay(b.cur)
 }
 
+// currentKeys are the public coefficients of cs's keys by purpose: what
+// a resharing starting at cs reshares.
+func currentKeys(cs *subnet.State) map[string][]byte {
+	m := map[string][]byte{"cert": cs.CertPub, "beacon": cs.BeaconPub}
+	for k, v := range cs.VetKDPub {
+		m[k] = v
+	}
+	return m
+}
+
+// previousKeys are the public coefficients the last resharing of cs
+// started from, by purpose.
+func previousKeys(cs *subnet.State) map[string][]byte {
+	m := map[string][]byte{"cert": cs.PrevCertPub, "beacon": cs.PrevBeaconPub}
+	for k, v := range cs.PrevVetKDPub {
+		m[k] = v
+	}
+	return m
+}
+
 // newEpoch sets up the sessions of an epoch and this node's receivers;
-// prevCert and prevBeacon are the public coefficients being reshared
-// (nil for the genesis DKG).
-func (b *blsDKG) newEpoch(epoch uint64, prevCert, prevBeacon []byte) (*dkgEpoch, error) {
+// prev are the public coefficients being reshared, by purpose (nil for
+// the genesis DKG).
+func (b *blsDKG) newEpoch(epoch uint64, prev map[string][]byte) (*dkgEpoch, error) {
 	a := b.a
 	s := a.idkg
-	agreed, err := subnet.NewDKGEpoch(subnet.DKGMembers{ChainID: a.chainID, NodePub: s.nodePub, EncPub: s.encPub},
-		epoch, prevCert, prevBeacon)
+	agreed, err := subnet.NewDKGEpochKeys(subnet.DKGMembers{ChainID: a.chainID, NodePub: s.nodePub, EncPub: s.encPub},
+		epoch, prev, a.gen.VetKDKeyIDs)
 	if err != nil {
 		return nil, err
 	}
 	ep := &dkgEpoch{DKGEpoch: agreed, dealers: map[string]*dkg.Dealer{}, receivers: map[string]*dkg.Receiver{},
 		dealt: map[string][]byte{}}
-	for _, p := range subnet.BLSPurposes {
+	for _, p := range ep.Purposes {
 		r, err := dkg.NewReceiver(ep.Configs[p], a.cfg.Index, s.signKey, s.encKey)
 		if err != nil {
 			return nil, fmt.Errorf("replica: %s key generation: %w", p, err)
@@ -110,7 +130,7 @@ func (b *blsDKG) newEpoch(epoch uint64, prevCert, prevBeacon []byte) (*dkgEpoch,
 // replay feeds an epoch's stored messages to its sessions, in their
 // agreed order, so the sessions are as before a restart.
 func (b *blsDKG) replay(ep *dkgEpoch) error {
-	return subnet.ReplayDKG(b.a.st.committed(), ep.Epoch, func(purpose string, h uint64, t *subnet.ProtocolTx) {
+	return subnet.ReplayEpoch(b.a.st.committed(), ep.DKGEpoch, func(purpose string, h uint64, t *subnet.ProtocolTx) {
 		b.add(ep, purpose, h, t)
 	})
 }
@@ -155,7 +175,7 @@ func (e *exec) applyDKG(t *subnet.ProtocolTx) (uint32, error) {
 	// The key orders messages by height and position in the block, so a
 	// replay after a restart feeds the session in the same order.
 	e.dkgSeq++
-	e.set(subnet.DKGMsgKey(ep.Epoch, p, e.cs.Height+1, e.dkgSeq), encodeProtocol(t))
+	e.set(ep.MsgKey(p, e.cs.Height+1, e.dkgSeq), encodeProtocol(t))
 	b.add(ep, p, e.cs.Height+1, t)
 	if t.Kind == subnet.ProtoDKGComplaint {
 		if c, err := dkg.DecodeComplaint(env); err == nil && c.Dealer == e.a.cfg.Index {
@@ -195,7 +215,7 @@ func (e *exec) finishDKG(height uint64) error {
 		}
 	}
 	if subnet.ScheduleReshare(cs, height, e.a.gen.ReshareInterval) && !e.dry {
-		nep, err := b.newEpoch(cs.BLSEpoch, cs.CertPub, cs.BeaconPub)
+		nep, err := b.newEpoch(cs.BLSEpoch, currentKeys(cs))
 		if err != nil {
 			return err
 		}
@@ -233,37 +253,37 @@ func (e *exec) tryComplete(ep *dkgEpoch, height uint64) (bool, error) {
 }
 
 // secretShares derives this node's shares of the keys made by ep, which
-// completed at height.
-func (b *blsDKG) secretShares(ep *dkgEpoch, height uint64) (cert, beacon []byte, err error) {
+// completed at height, by purpose.
+func (b *blsDKG) secretShares(ep *dkgEpoch, height uint64) (map[string][]byte, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	out := map[string][]byte{}
-	for _, p := range subnet.BLSPurposes {
+	for _, p := range ep.Purposes {
 		s, r := ep.Sessions[p], ep.receivers[p]
 		if _, err := r.VerifyDealings(s); err != nil {
-			return nil, nil, err
+			return nil, err
 		}
 		tr, err := s.Transcript(height)
 		if err != nil {
-			return nil, nil, err
+			return nil, err
 		}
 		sh, err := r.SecretShare(s, tr)
 		if err != nil {
-			return nil, nil, fmt.Errorf("replica: %s key share: %w", p, err)
+			return nil, fmt.Errorf("replica: %s key share: %w", p, err)
 		}
 		ks, err := thresholdsig.NewSecretKeyShare(sh.Index(), sh.Value())
 		sh.Zeroize()
 		if err != nil {
-			return nil, nil, err
+			return nil, err
 		}
 		raw, err := ks.MarshalBinary()
 		ks.Zeroize()
 		if err != nil {
-			return nil, nil, err
+			return nil, err
 		}
 		out[p] = raw
 	}
-	return out["cert"], out["beacon"], nil
+	return out, nil
 }
 
 // epochFor returns the sessions of the epoch that made cs's keys,
@@ -277,11 +297,11 @@ func (b *blsDKG) epochFor(cs *subnet.State) (*dkgEpoch, error) {
 		return ep, nil
 	}
 	b.mu.Unlock()
-	var prevCert, prevBeacon []byte
+	var prev map[string][]byte
 	if k > 0 {
-		prevCert, prevBeacon = cs.PrevCertPub, cs.PrevBeaconPub
+		prev = previousKeys(cs)
 	}
-	ep, err := b.newEpoch(k, prevCert, prevBeacon)
+	ep, err := b.newEpoch(k, prev)
 	if err != nil {
 		return nil, err
 	}
@@ -314,7 +334,11 @@ func (b *blsDKG) work(cs *subnet.State) [][]byte {
 			return nil // shares of the keys being reshared not loaded yet
 		}
 		secrets = map[string]group.Scalar{}
-		for p, raw := range map[string][]byte{"cert": cert, "beacon": beacon} {
+		held := map[string][]byte{"cert": cert, "beacon": beacon}
+		for k, v := range b.a.vetkdSharesOf(ep.Epoch - 1) {
+			held[k] = v
+		}
+		for p, raw := range held {
 			var sk thresholdsig.SecretKeyShare
 			if err := sk.UnmarshalBinary(raw); err != nil {
 				return nil
@@ -330,7 +354,7 @@ func (b *blsDKG) work(cs *subnet.State) [][]byte {
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	for _, p := range subnet.BLSPurposes {
+	for _, p := range ep.Purposes {
 		s, cfg := ep.Sessions[p], ep.Configs[p]
 		_, _, agreed := s.Dealing(me)
 		path := b.a.cfg.secretPath(fmt.Sprintf("dkg-%d-%s.dealing", ep.Epoch, p))

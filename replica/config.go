@@ -30,6 +30,11 @@ var GenesisKeyIDs = []string{
 	"schnorr:ed25519:dfx_test_key",
 }
 
+// GenesisVetKDKeyIDs are the vetKD master keys a subnet written by
+// WriteSubnetConfig creates at genesis (the IC also names test_key_1 and
+// key_1; a subnet's keys are its genesis configuration, vetkd_key_ids).
+var GenesisVetKDKeyIDs = []string{"bls12_381_g2:dfx_test_key"}
+
 // DefaultTimeoutCommitMS is CometBFT's timeout_commit written by
 // WriteSubnetConfig: short, so that a signature (about six heights from
 // request to certified reply) stays under a second on a LAN or loopback.
@@ -151,6 +156,9 @@ type genesisState struct {
 	KeyIDs             []string `json:"key_ids"`
 	PresignatureTarget int      `json:"presignature_target"`
 	ReshareInterval    uint64   `json:"reshare_interval"`
+	// VetKDKeyIDs are the vetKD master keys ("bls12_381_g2:NAME") the
+	// key generation makes with the BLS keys.
+	VetKDKeyIDs []string `json:"vetkd_key_ids,omitempty"`
 }
 
 type genesisMember struct {
@@ -192,6 +200,9 @@ type subnetOptions struct {
 	presignatureTarget int
 	reshareInterval    uint64
 	bls                thresholdBLS
+	// vetkdKeys are the vetKD master keys (nil: GenesisVetKDKeyIDs;
+	// empty: none).
+	vetkdKeys []string
 }
 
 // endpoint is where a node listens and is reached.
@@ -223,6 +234,10 @@ func writeSubnetConfig(dir string, n int, hosts []string, opt subnetOptions) err
 		KeyIDs:             GenesisKeyIDs,
 		PresignatureTarget: opt.presignatureTarget,
 		ReshareInterval:    opt.reshareInterval,
+		VetKDKeyIDs:        opt.vetkdKeys,
+	}
+	if opt.vetkdKeys == nil && !opt.dealer {
+		gs.VetKDKeyIDs = GenesisVetKDKeyIDs
 	}
 	var certShares, beaconShares [][]byte
 	if opt.dealer {

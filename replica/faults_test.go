@@ -25,6 +25,19 @@ type faults struct {
 	// CrashAfterBlock makes the node fail between FinalizeBlock and
 	// Commit of this height, as if killed with the height unwritten.
 	CrashAfterBlock uint64
+	// BadVetKDShares makes the node send encrypted key shares that do
+	// not verify.
+	BadVetKDShares bool
+}
+
+// vetkdShare spoils the node's encrypted key share: C3 is replaced by C1,
+// a valid point, so the share decodes but does not verify.
+func (f faults) vetkdShare(share []byte) []byte {
+	if f.BadVetKDShares && len(share) == 192 {
+		share = slices.Clone(share)
+		copy(share[144:], share[:48])
+	}
+	return share
 }
 
 // lying returns a Config tweak that makes node index lie as f says.

@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/chainkey/chainkey/dkg"
 	"github.com/chainkey/chainkey/internal/group/bls12381"
@@ -47,6 +48,16 @@ func PurposeIndex(p string) byte {
 	return 0
 }
 
+// DKGPurposes are the keys an epoch generates, in their fixed order: the
+// BLS keys, then the vetKD master keys vetkd (key ids, in configuration
+// order). A key's position is the purpose byte of its message keys.
+func DKGPurposes(vetkd []string) []string {
+	return append(BLSPurposes[:len(BLSPurposes):len(BLSPurposes)], vetkd...)
+}
+
+// IsVetKDPurpose reports whether purpose p is a vetKD master key.
+func IsVetKDPurpose(p string) bool { return p != "cert" && p != "beacon" }
+
 // DKGMsgPrefix is the prefix of the stored messages of an epoch.
 func DKGMsgPrefix(epoch uint64) []byte {
 	return binary.BigEndian.AppendUint64([]byte(PrefixDKGMsg), epoch)
@@ -76,24 +87,47 @@ type DKGEpoch struct {
 	Epoch    uint64
 	Configs  map[string]*dkg.Config
 	Sessions map[string]*dkg.Session
+	// Purposes are the keys of the epoch in their fixed order (see
+	// DKGPurposes).
+	Purposes []string
 }
 
-// NewDKGEpoch sets up the sessions of an epoch; prevCert and prevBeacon
-// are the public coefficients being reshared (nil for the genesis DKG).
+// NewDKGEpoch sets up the sessions of an epoch of the BLS keys alone;
+// prevCert and prevBeacon are the public coefficients being reshared (nil
+// for the genesis DKG).
 func NewDKGEpoch(m DKGMembers, epoch uint64, prevCert, prevBeacon []byte) (*DKGEpoch, error) {
+	return NewDKGEpochKeys(m, epoch, map[string][]byte{"cert": prevCert, "beacon": prevBeacon}, nil)
+}
+
+// NewDKGEpochKeys sets up the sessions of an epoch of the BLS keys and
+// the vetKD master keys vetkd (key ids, threshold n−f like the
+// certification key: every key in G2). prev holds, by purpose, the
+// public coefficients being reshared; a purpose without them is dealt
+// afresh (the genesis DKG).
+func NewDKGEpochKeys(m DKGMembers, epoch uint64, prev map[string][]byte, vetkd []string) (*DKGEpoch, error) {
 	n := len(m.NodePub)
 	f := (n - 1) / 3
-	ep := &DKGEpoch{Epoch: epoch, Configs: map[string]*dkg.Config{}, Sessions: map[string]*dkg.Session{}}
+	ep := &DKGEpoch{Epoch: epoch, Configs: map[string]*dkg.Config{}, Sessions: map[string]*dkg.Session{},
+		Purposes: DKGPurposes(vetkd)}
+	if len(ep.Purposes) > 256 {
+		return nil, errf("%d keys in one key generation epoch", len(ep.Purposes))
+	}
 	recv := make([]dkg.ReceiverInfo, n)
 	for i := range recv {
 		recv[i] = dkg.ReceiverInfo{SigningKey: m.NodePub[i], EncryptionKey: m.EncPub[i]}
 	}
-	for _, p := range BLSPurposes {
-		t, prev := n-f, prevCert
-		if p == "beacon" {
-			t, prev = f+1, prevBeacon
+	for _, p := range ep.Purposes {
+		if ep.Configs[p] != nil {
+			return nil, errf("key %s twice in one key generation epoch", p)
 		}
-		cfg := &dkg.Config{Group: bls12381.G2(), SessionID: []byte(fmt.Sprintf("%s/bls-%s/%d", m.ChainID, p, epoch)),
+		t, prev, sid := n-f, prev[p], fmt.Sprintf("%s/bls-%s/%d", m.ChainID, p, epoch)
+		switch {
+		case p == "beacon":
+			t = f + 1
+		case IsVetKDPurpose(p):
+			sid = fmt.Sprintf("%s/vetkd-%s/%d", m.ChainID, p, epoch)
+		}
+		cfg := &dkg.Config{Group: bls12381.G2(), SessionID: []byte(sid),
 			Dealers: m.NodePub, Receivers: recv, Threshold: t, Deadline: DKGDeadline}
 		if prev != nil {
 			pc, err := thresholdsig.ParsePublicCoefficients(prev)
@@ -113,7 +147,7 @@ func NewDKGEpoch(m DKGMembers, epoch uint64, prevCert, prevBeacon []byte) (*DKGE
 
 // PurposeOf returns the key whose session of ep a message belongs to.
 func (ep *DKGEpoch) PurposeOf(env *dkg.Envelope) (string, bool) {
-	for _, p := range BLSPurposes {
+	for _, p := range ep.Purposes {
 		if bytes.Equal(env.SessionID, ep.Configs[p].SessionID) {
 			return p, true
 		}
@@ -141,17 +175,39 @@ func (ep *DKGEpoch) Add(purpose string, height uint64, t *ProtocolTx) error {
 	return errf("key generation message of kind %d", t.Kind)
 }
 
+// MsgKey is the state key of the seq-th key-generation message of the
+// block at height for key purpose of ep (see DKGMsgKey; the purpose byte
+// is the key's position in ep.Purposes).
+func (ep *DKGEpoch) MsgKey(purpose string, height uint64, seq uint32) []byte {
+	k := append(DKGMsgPrefix(ep.Epoch), byte(slices.Index(ep.Purposes, purpose)))
+	k = binary.BigEndian.AppendUint64(k, height)
+	return binary.BigEndian.AppendUint32(k, seq)
+}
+
+// ReplayEpoch feeds the messages of ep's epoch stored in st to add, in
+// their agreed order, with the purposes of ep (see ReplayDKG).
+func ReplayEpoch(st Storage, ep *DKGEpoch, add func(purpose string, height uint64, t *ProtocolTx)) error {
+	return replayDKG(st, ep.Epoch, ep.Purposes, add)
+}
+
 // ReplayDKG feeds ep the messages of its epoch stored in st, in their
 // agreed order, so its sessions are as they were before a restart. add
 // is called for each message (ep.Add, under the caller's lock).
 func ReplayDKG(st Storage, epoch uint64, add func(purpose string, height uint64, t *ProtocolTx)) error {
+	return replayDKG(st, epoch, BLSPurposes[:], add)
+}
+
+func replayDKG(st Storage, epoch uint64, purposes []string, add func(purpose string, height uint64, t *ProtocolTx)) error {
 	var replayErr error
 	err := st.Scan(DKGMsgPrefix(epoch), func(k, v []byte) bool {
 		rest := k[len(PrefixDKGMsg)+8:]
 		if len(rest) < 1+8+4 {
 			return true
 		}
-		purpose := BLSPurposes[rest[0]%2]
+		if int(rest[0]) >= len(purposes) {
+			return true
+		}
+		purpose := purposes[rest[0]]
 		h := binary.BigEndian.Uint64(rest[1:9])
 		var t ProtocolTx
 		if err := Unmarshal(v, &t); err != nil {
@@ -223,7 +279,7 @@ func (c Conviction) ConvictionKey() string {
 func CompleteDKG(cs *State, ep *DKGEpoch, height uint64, seen map[string]bool) (bool, []Conviction, error) {
 	pubs := map[string][]byte{}
 	var convicted []Conviction
-	for _, p := range BLSPurposes {
+	for _, p := range ep.Purposes {
 		s := ep.Sessions[p]
 		for _, c := range s.Convictions() {
 			cv := Conviction{Epoch: ep.Epoch, Purpose: p, Dealer: int(c.Dealer), Reason: c.Reason.String()}
@@ -256,9 +312,19 @@ func CompleteDKG(cs *State, ep *DKGEpoch, height uint64, seen map[string]bool) (
 	}
 	if cs.BLSReady {
 		cs.PrevCertPub, cs.PrevBeaconPub = cs.CertPub, cs.BeaconPub
+		cs.PrevVetKDPub = cs.VetKDPub
 	}
 	cs.BLSReady, cs.BLSResharing = true, false
 	cs.CertPub, cs.BeaconPub = pubs["cert"], pubs["beacon"]
+	cs.VetKDPub = nil
+	for _, p := range ep.Purposes {
+		if IsVetKDPurpose(p) {
+			if cs.VetKDPub == nil {
+				cs.VetKDPub = map[string][]byte{}
+			}
+			cs.VetKDPub[p] = pubs[p]
+		}
+	}
 	cs.BLSKeyHeight = height
 	return true, convicted, nil
 }

@@ -209,6 +209,9 @@ func ExpireRequests(cs *State, st Storage, w Writer, drop func(id []byte), nowNS
 			pending = append(pending, cs.Pending[i])
 			cs.Pending = slices.Delete(cs.Pending, i, i+1)
 		}
+		if i := cs.VetKDPendingIndex(id); i >= 0 {
+			cs.VetKDPending = slices.Delete(cs.VetKDPending, i, i+1)
+		}
 	}
 	return pending, nil
 }

@@ -2,6 +2,7 @@ package subnet
 
 import (
 	"bytes"
+	"maps"
 	"slices"
 )
 
@@ -60,6 +61,18 @@ type State struct {
 	// Live are the nodes whose votes are in the last commit (from the
 	// block, so agreed), in index order; empty at the first height.
 	Live []uint32 `cbor:"29,keyasint,omitempty"`
+	// VetKDPub are, by key id, the public coefficients of the vetKD
+	// master keys (made and reshared with the BLS keys); PrevVetKDPub
+	// those the last resharing started from.
+	VetKDPub     map[string][]byte `cbor:"40,keyasint,omitempty"`
+	PrevVetKDPub map[string][]byte `cbor:"41,keyasint,omitempty"`
+	// VetKDPending are the accepted vetKD derivation requests waiting
+	// for their encrypted key, in the order they were accepted.
+	VetKDPending []PendingRequest `cbor:"42,keyasint,omitempty"`
+	// VetKDRequests and VetKDReplied count accepted and answered
+	// derivation requests.
+	VetKDRequests uint64 `cbor:"43,keyasint,omitempty"`
+	VetKDReplied  uint64 `cbor:"44,keyasint,omitempty"`
 }
 
 // PendingRequest is an accepted signing request waiting for shares.
@@ -111,6 +124,8 @@ func (s *State) Clone() *State {
 			c.IDKGBanned[k] = v
 		}
 	}
+	c.VetKDPub, c.PrevVetKDPub = maps.Clone(s.VetKDPub), maps.Clone(s.PrevVetKDPub)
+	c.VetKDPending = slices.Clone(s.VetKDPending)
 	c.Presigs = make(map[string][]PresigRec, len(s.Presigs))
 	for k, v := range s.Presigs {
 		c.Presigs[k] = slices.Clone(v)

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+
+	"github.com/chainkey/chainkey/vetkd"
 )
 
 // Size limits of what peers send.
@@ -29,11 +31,16 @@ type Tx struct {
 	Sign     *SignTx     `cbor:"4,keyasint,omitempty"`
 	Reply    *ReplyTx    `cbor:"5,keyasint,omitempty"`
 	Protocol *ProtocolTx `cbor:"6,keyasint,omitempty"`
+	// VetKD is a caller's vetKD derivation request and VetKDReply the
+	// combined encrypted key answering one (Signature holds it).
+	VetKD      *VetKDTx `cbor:"20,keyasint,omitempty"`
+	VetKDReply *ReplyTx `cbor:"21,keyasint,omitempty"`
 }
 
 func (t *Tx) count() int {
 	n := 0
-	for _, set := range []bool{t.Cert != nil, t.Beacon != nil, t.Evidence != nil, t.Sign != nil, t.Reply != nil, t.Protocol != nil} {
+	for _, set := range []bool{t.Cert != nil, t.Beacon != nil, t.Evidence != nil, t.Sign != nil, t.Reply != nil, t.Protocol != nil,
+		t.VetKD != nil, t.VetKDReply != nil} {
 		if set {
 			n++
 		}
@@ -128,6 +135,9 @@ type VoteExt struct {
 	SignShares []SignShare `cbor:"5,keyasint"`
 	// KeyEpoch is the BLS key epoch of CertShare and BeaconShare.
 	KeyEpoch uint64 `cbor:"6,keyasint"`
+	// VetKDShares are encrypted key shares for pending derivation
+	// requests, made with the vetKD key shares of KeyEpoch.
+	VetKDShares []SignShare `cbor:"20,keyasint,omitempty"`
 }
 
 // SignShare is one node's share for one pending request.
@@ -156,8 +166,8 @@ func DecodeExt(b []byte) (*VoteExt, error) {
 	if err := Unmarshal(b, &e); err != nil {
 		return nil, errf("decode vote extension: %w", err)
 	}
-	if len(e.SignShares) > MaxSharesPerExt {
-		return nil, errf("vote extension has %d signing shares", len(e.SignShares))
+	if len(e.SignShares) > MaxSharesPerExt || len(e.VetKDShares) > MaxSharesPerExt {
+		return nil, errf("vote extension has %d signing and %d vetKD shares", len(e.SignShares), len(e.VetKDShares))
 	}
 	if err := canonical(b, &e); err != nil {
 		return nil, errf("decode vote extension: %w", err)
@@ -182,6 +192,14 @@ func CheckExtShape(e *VoteExt, size int, height uint64) error {
 	}
 	if len(e.SignShares) > MaxSharesPerExt {
 		return errf("%d signing shares", len(e.SignShares))
+	}
+	if len(e.VetKDShares) > MaxSharesPerExt {
+		return errf("%d vetKD shares", len(e.VetKDShares))
+	}
+	for _, sh := range e.VetKDShares {
+		if len(sh.Share) != vetkd.EncryptedKeySize {
+			return errf("vetKD share of %d bytes", len(sh.Share))
+		}
 	}
 	return nil
 }
