@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/rand"
 	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
@@ -236,8 +237,10 @@ func TestSimVetKD(t *testing.T) {
 	if !s.submit(2, subnet.EncodeTx(&subnet.Tx{VetKD: &subnet.VetKDTx{Envelope: env.Marshal()}})) {
 		t.Fatal("second request refused")
 	}
-	s.run(5, "second request pending", func() bool { return s.state(0).VetKDPendingIndex(id2[:]) >= 0 ||
-		s.nodes[0].app.lookupRecord(id2[:]) != nil })
+	s.run(5, "second request pending", func() bool {
+		return s.state(0).VetKDPendingIndex(id2[:]) >= 0 ||
+			s.nodes[0].app.lookupRecord(id2[:]) != nil
+	})
 	if s.state(0).VetKDPendingIndex(id2[:]) < 0 {
 		t.Fatal("second request not pending")
 	}
@@ -258,5 +261,51 @@ func TestSimVetKD(t *testing.T) {
 	}
 	if _, err := vetkd.ParseTransportPublicKey(make([]byte, 48)); err == nil {
 		t.Fatal("zero transport key parses")
+	}
+}
+
+// TestSimVetKDResharing: resharing gives the vetKD master key new public
+// coefficients and new shares but keeps its public key, so derived public
+// keys do not change, and derivation goes on with the new shares.
+func TestSimVetKDResharing(t *testing.T) {
+	s := newSimSubnet(t, 4, subnetOptions{reshareInterval: 8}, nil)
+	s.run(200, "vetKD master key", s.vetkdReady)
+	caller, _ := ingress.GenerateEd25519()
+	before, err := s.nodes[0].app.vetkdPublicKey(testVetKDKey, ingress.Sender(caller), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pub := string(s.state(0).VetKDPub[testVetKDKey])
+	s.run(60, "resharing", func() bool {
+		cs := s.state(0)
+		return string(cs.VetKDPub[testVetKDKey]) != pub && cs.BLSEpoch >= 2 && !cs.BLSResharing
+	})
+	after, err := s.nodes[1].app.vetkdPublicKey(testVetKDKey, ingress.Sender(caller), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(before, after) {
+		t.Fatal("derived public key changed by resharing")
+	}
+	tsk, err := vetkd.GenerateTransportSecretKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := s.vetkdDerive(3, s.vetkdEnvelope(caller, testVetKDKey, nil, []byte("after"), tsk.PublicKey().Bytes()))
+	ek, err := vetkd.ParseEncryptedKey(r.Signature)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dpk, err := vetkd.ParseDerivedPublicKey(after)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tsk.Decrypt(ek, dpk, []byte("after")); err != nil {
+		t.Fatalf("key derived after resharing: %v", err)
+	}
+	for i := range s.nodes {
+		if c := s.convicted(i); len(c) != 0 {
+			t.Fatalf("node %d convicted %v", i, c)
+		}
 	}
 }
