@@ -35,7 +35,7 @@ func newBenchCmd() *cobra.Command {
 		Use:   "bench",
 		Short: "Measure a subnet",
 	}
-	cmd.AddCommand(newBenchSignCmd())
+	cmd.AddCommand(newBenchSignCmd(), newBenchVetKDCmd())
 	return cmd
 }
 
@@ -133,6 +133,19 @@ func errorKind(err error) (kind, msg string) {
 // runSignBench issues requests until duration has passed and waits for
 // those in flight. It also returns the first request error, if any.
 func runSignBench(ctx context.Context, clients []*rpc.Client, k ingress.KeyID, duration, timeout time.Duration, concurrency int) (*benchResult, error) {
+	return runBench(ctx, clients, func(ctx context.Context, c *rpc.Client) error {
+		msg := make([]byte, 32)
+		rand.Read(msg)
+		_, err := c.Sign(ctx, rpc.SignArgs{KeyID: k.String(), DerivationPath: [][]byte{[]byte("bench")}, MessageHash: msg})
+		return err
+	}, duration, timeout, concurrency)
+}
+
+// runBench runs request do from concurrency callers until duration has
+// passed and waits for those in flight. It also returns the first request
+// error, if any.
+func runBench(ctx context.Context, clients []*rpc.Client, do func(ctx context.Context, c *rpc.Client) error,
+	duration, timeout time.Duration, concurrency int) (*benchResult, error) {
 	var (
 		mu        sync.Mutex
 		latencies []time.Duration
@@ -149,11 +162,9 @@ func runSignBench(ctx context.Context, clients []*rpc.Client, k ingress.KeyID, d
 		go func() {
 			defer wg.Done()
 			for time.Now().Before(stop) && ctx.Err() == nil {
-				msg := make([]byte, 32)
-				rand.Read(msg)
 				rctx, cancel := context.WithTimeout(ctx, timeout)
 				t0 := time.Now()
-				_, err := c.Sign(rctx, rpc.SignArgs{KeyID: k.String(), DerivationPath: [][]byte{[]byte("bench")}, MessageHash: msg})
+				err := do(rctx, c)
 				d := time.Since(t0)
 				cancel()
 				mu.Lock()

@@ -24,7 +24,7 @@ func newRootCmd() *cobra.Command {
 		SilenceErrors: true,
 	}
 	// Each command group lives in its own file and is registered here.
-	root.AddCommand(newDeriveCmd(), newBLSCmd(), newPubkeyCmd(), newSignCmd(), newStatusCmd(), newBenchCmd(), newCertCmd(),
+	root.AddCommand(newDeriveCmd(), newBLSCmd(), newPubkeyCmd(), newSignCmd(), newVetKDCmd(), newStatusCmd(), newBenchCmd(), newCertCmd(),
 		newUpCmd(), newInitCmd(), newNodeCmd(), newBTCCmd(), newEthCmd(), newCandidCmd())
 	return root
 }

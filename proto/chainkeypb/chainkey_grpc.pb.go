@@ -28,9 +28,11 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	ChainKey_PublicKey_FullMethodName = "/chainkey.v1.ChainKey/PublicKey"
-	ChainKey_Sign_FullMethodName      = "/chainkey.v1.ChainKey/Sign"
-	ChainKey_Status_FullMethodName    = "/chainkey.v1.ChainKey/Status"
+	ChainKey_PublicKey_FullMethodName      = "/chainkey.v1.ChainKey/PublicKey"
+	ChainKey_Sign_FullMethodName           = "/chainkey.v1.ChainKey/Sign"
+	ChainKey_Status_FullMethodName         = "/chainkey.v1.ChainKey/Status"
+	ChainKey_VetKDPublicKey_FullMethodName = "/chainkey.v1.ChainKey/VetKDPublicKey"
+	ChainKey_VetKDDeriveKey_FullMethodName = "/chainkey.v1.ChainKey/VetKDDeriveKey"
 )
 
 // ChainKeyClient is the client API for ChainKey service.
@@ -45,6 +47,14 @@ type ChainKeyClient interface {
 	Sign(ctx context.Context, in *SignRequest, opts ...grpc.CallOption) (*SignResponse, error)
 	// Status describes the subnet as this node sees it.
 	Status(ctx context.Context, in *StatusRequest, opts ...grpc.CallOption) (*StatusResponse, error)
+	// VetKDPublicKey returns the vetKD public key derived for a caller (in a
+	// canister id's place) and a context, as vetkd_public_key does. Public
+	// keys are public: any caller may ask for any principal's key.
+	VetKDPublicKey(ctx context.Context, in *VetKDPublicKeyRequest, opts ...grpc.CallOption) (*VetKDPublicKeyResponse, error)
+	// VetKDDeriveKey executes a signed vetKD derivation request and returns
+	// the key encrypted under the caller's transport key once the subnet has
+	// agreed on it, with a certificate from the subnet.
+	VetKDDeriveKey(ctx context.Context, in *VetKDDeriveKeyRequest, opts ...grpc.CallOption) (*VetKDDeriveKeyResponse, error)
 }
 
 type chainKeyClient struct {
@@ -85,6 +95,26 @@ func (c *chainKeyClient) Status(ctx context.Context, in *StatusRequest, opts ...
 	return out, nil
 }
 
+func (c *chainKeyClient) VetKDPublicKey(ctx context.Context, in *VetKDPublicKeyRequest, opts ...grpc.CallOption) (*VetKDPublicKeyResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(VetKDPublicKeyResponse)
+	err := c.cc.Invoke(ctx, ChainKey_VetKDPublicKey_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *chainKeyClient) VetKDDeriveKey(ctx context.Context, in *VetKDDeriveKeyRequest, opts ...grpc.CallOption) (*VetKDDeriveKeyResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(VetKDDeriveKeyResponse)
+	err := c.cc.Invoke(ctx, ChainKey_VetKDDeriveKey_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // ChainKeyServer is the server API for ChainKey service.
 // All implementations must embed UnimplementedChainKeyServer
 // for forward compatibility.
@@ -97,6 +127,14 @@ type ChainKeyServer interface {
 	Sign(context.Context, *SignRequest) (*SignResponse, error)
 	// Status describes the subnet as this node sees it.
 	Status(context.Context, *StatusRequest) (*StatusResponse, error)
+	// VetKDPublicKey returns the vetKD public key derived for a caller (in a
+	// canister id's place) and a context, as vetkd_public_key does. Public
+	// keys are public: any caller may ask for any principal's key.
+	VetKDPublicKey(context.Context, *VetKDPublicKeyRequest) (*VetKDPublicKeyResponse, error)
+	// VetKDDeriveKey executes a signed vetKD derivation request and returns
+	// the key encrypted under the caller's transport key once the subnet has
+	// agreed on it, with a certificate from the subnet.
+	VetKDDeriveKey(context.Context, *VetKDDeriveKeyRequest) (*VetKDDeriveKeyResponse, error)
 	mustEmbedUnimplementedChainKeyServer()
 }
 
@@ -115,6 +153,12 @@ func (UnimplementedChainKeyServer) Sign(context.Context, *SignRequest) (*SignRes
 }
 func (UnimplementedChainKeyServer) Status(context.Context, *StatusRequest) (*StatusResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method Status not implemented")
+}
+func (UnimplementedChainKeyServer) VetKDPublicKey(context.Context, *VetKDPublicKeyRequest) (*VetKDPublicKeyResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method VetKDPublicKey not implemented")
+}
+func (UnimplementedChainKeyServer) VetKDDeriveKey(context.Context, *VetKDDeriveKeyRequest) (*VetKDDeriveKeyResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method VetKDDeriveKey not implemented")
 }
 func (UnimplementedChainKeyServer) mustEmbedUnimplementedChainKeyServer() {}
 func (UnimplementedChainKeyServer) testEmbeddedByValue()                  {}
@@ -191,6 +235,42 @@ func _ChainKey_Status_Handler(srv interface{}, ctx context.Context, dec func(int
 	return interceptor(ctx, in, info, handler)
 }
 
+func _ChainKey_VetKDPublicKey_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(VetKDPublicKeyRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ChainKeyServer).VetKDPublicKey(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: ChainKey_VetKDPublicKey_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ChainKeyServer).VetKDPublicKey(ctx, req.(*VetKDPublicKeyRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _ChainKey_VetKDDeriveKey_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(VetKDDeriveKeyRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ChainKeyServer).VetKDDeriveKey(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: ChainKey_VetKDDeriveKey_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ChainKeyServer).VetKDDeriveKey(ctx, req.(*VetKDDeriveKeyRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // ChainKey_ServiceDesc is the grpc.ServiceDesc for ChainKey service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -209,6 +289,14 @@ var ChainKey_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "Status",
 			Handler:    _ChainKey_Status_Handler,
+		},
+		{
+			MethodName: "VetKDPublicKey",
+			Handler:    _ChainKey_VetKDPublicKey_Handler,
+		},
+		{
+			MethodName: "VetKDDeriveKey",
+			Handler:    _ChainKey_VetKDDeriveKey_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},
