@@ -9,6 +9,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"io"
+	"os"
 	"testing"
 	"time"
 
@@ -308,4 +309,54 @@ func TestSimVetKDResharing(t *testing.T) {
 			t.Fatalf("node %d convicted %v", i, c)
 		}
 	}
+}
+
+// TestSimVetKDRestartAndTwoLiars: in a subnet of 7 nodes, two send bad
+// encrypted key shares (f = 2) and one crashes and restarts from its
+// store (its master key share is read back from its file); derivation
+// goes on, and both liars are convicted.
+func TestSimVetKDRestartAndTwoLiars(t *testing.T) {
+	if testing.Short() {
+		t.Skip("a 7-node subnet")
+	}
+	s := newSimSubnet(t, 7, subnetOptions{}, func(c *Config) {
+		if c.Index == 1 || c.Index == 5 {
+			c.lie = faults{BadVetKDShares: true}
+		}
+	})
+	s.run(200, "vetKD master key", s.vetkdReady)
+	s.crash(3)
+	s.steps(2)
+	s.restart(3)
+	caller, _ := ingress.GenerateEd25519()
+	tsk, err := vetkd.GenerateTransportSecretKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := s.vetkdDerive(3, s.vetkdEnvelope(caller, testVetKDKey, []byte("c"), []byte("x"), tsk.PublicKey().Bytes()))
+	ek, _ := vetkd.ParseEncryptedKey(r.Signature)
+	dpk, _ := vetkd.ParseDerivedPublicKey(r.PublicKey)
+	if _, err := tsk.Decrypt(ek, dpk, []byte("x")); err != nil {
+		t.Fatal(err)
+	}
+	if held := s.nodes[3].app.vetkdSharesOf(subnet.KeyEpoch(s.state(3))); held[testVetKDKey] == nil {
+		t.Fatal("restarted node has no master key share")
+	}
+	if fi, err := os.Stat(s.nodes[3].cfg.secretPath(vetkdShareFile(testVetKDKey))); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("master key share file: %v %v", fi, err)
+	}
+	s.run(10, "conviction of both liars", func() bool {
+		for _, nd := range s.live() {
+			c := s.convicted(nd.cfg.Index)
+			for k := range c {
+				if k != 1 && k != 5 {
+					t.Fatalf("node %d convicted honest node %d", nd.cfg.Index, k)
+				}
+			}
+			if c[1] == 0 || c[5] == 0 {
+				return false
+			}
+		}
+		return true
+	})
 }
