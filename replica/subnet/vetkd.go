@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"sort"
 	"time"
 
 	"github.com/chainkey/chainkey/ingress"
@@ -163,8 +162,8 @@ func ApplyVetKDReply(cs *State, recs Records, derive VetKDDeriver, t *ReplyTx) e
 
 // CombineVetKD combines, for each pending derivation request, the
 // encrypted key shares of votes made with the key epoch of cs into a
-// reply, checking every share first (so a node sending bad shares is
-// always caught) and marking in bad the nodes whose shares do not verify.
+// reply, checking every share first (in one batch check; so a node
+// sending bad shares is always caught) and marking in bad the nodes whose shares do not verify.
 // Requests without a threshold of valid shares wait.
 func CombineVetKD(cs *State, derive VetKDDeriver, votes []ExtVote, bad map[int]bool) []*ReplyTx {
 	byReq := map[string]map[int][]byte{}
@@ -190,16 +189,9 @@ func CombineVetKD(cs *State, derive VetKDDeriver, votes []ExtVote, bad map[int]b
 		if err != nil {
 			continue
 		}
-		idx := make([]int, 0, len(shares))
-		for j := range shares {
-			idx = append(idx, j)
-		}
-		sort.Ints(idx)
-		for _, j := range idx {
-			if d.VerifyShare(j, shares[j]) != nil {
-				bad[j] = true
-				delete(shares, j)
-			}
+		for _, j := range d.BatchVerifyShares(shares) {
+			bad[j] = true
+			delete(shares, j)
 		}
 		if len(shares) < d.Threshold() {
 			continue
