@@ -87,6 +87,21 @@
 // transcript they were made with). A test subnet may instead use
 // bootstrap-dealer BLS keys (never the default).
 //
+// # vetKD
+//
+// The vetKD master keys of the genesis (vetkd_key_ids; a written subnet
+// has bls12_381_g2:dfx_test_key) are further sessions of the same dkg
+// epochs as the BLS keys: threshold n−f, made at genesis, reshared with
+// them (public key unchanged), each node's share in its own 0600 file. A
+// derivation request is an ingress envelope of type vetkd_derive_key
+// (caller, key id, context, input, transport public key); it is agreed in
+// a block, every node puts its encrypted key share (package vetkd) in its
+// vote extension, the proposer checks all shares in one batch, combines
+// n−f of them and puts the encrypted key in its block, every node verifies
+// it against the derived public key before the request is replied, and
+// a node whose share does not verify is convicted by evidence, as for
+// signature shares. The caller's principal takes the canister id's place.
+//
 // # Storage
 //
 // CometBFT keeps blocks and its own state in its stores. The application

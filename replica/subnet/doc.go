@@ -21,10 +21,12 @@
 // A block transaction (Tx) is a CBOR map with exactly one of: a combined
 // certification signature (CertTx), a combined beacon signature
 // (BeaconTx), evidence of a bad share (EvidenceTx), a caller's signing
-// request (SignTx), a combined signature answering one (ReplyTx), or a key
-// lifecycle message (ProtocolTx: DKG or IDKG dealing, complaint, opening).
-// A vote extension (VoteExt) carries a node's threshold shares for the
-// next proposer. The Bitcoin payload is not CBOR: it starts with
+// request (SignTx), a combined signature answering one (ReplyTx), a key
+// lifecycle message (ProtocolTx: DKG or IDKG dealing, complaint, opening),
+// a caller's vetKD derivation request (VetKDTx) or the combined encrypted
+// key answering one (VetKDReply, a ReplyTx). A vote extension (VoteExt)
+// carries a node's threshold shares for the next proposer, vetKD
+// encrypted key shares among them. The Bitcoin payload is not CBOR: it starts with
 // BitcoinPayloadMagic, whose first byte 0xff cannot start a CBOR item, so
 // no transaction decodes as both.
 //
@@ -40,8 +42,8 @@
 //
 // # BLS key generation
 //
-// The subnet's BLS keys are made and reshared by package dkg run through
-// blocks, one epoch per run. DKGEpoch holds an epoch's agreed sessions;
+// The subnet's BLS keys, and its vetKD master keys with them, are made
+// and reshared by package dkg run through blocks, one epoch per run. DKGEpoch holds an epoch's agreed sessions;
 // CheckDKGMsg and DKGTarget say which dealings, complaints and openings a
 // block may carry and which session each feeds; DKGMsgKey records them so
 // ReplayDKG rebuilds the sessions after a restart; CompleteDKG writes the
