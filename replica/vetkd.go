@@ -218,7 +218,7 @@ func (a *app) vetkdShares(cs *subnet.State, epoch uint64) []subnet.SignShare {
 	lie, _ := a.liar().(interface{ vetkdShare([]byte) []byte })
 	for i := range cs.VetKDPending {
 		p := &cs.VetKDPending[i]
-		if len(out) >= subnet.MaxSharesPerExt {
+		if len(out) >= subnet.MaxVetKDSharesPerExt {
 			break
 		}
 		raw := held[p.KeyID]

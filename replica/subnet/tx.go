@@ -19,6 +19,10 @@ const (
 	MaxSignPerBlock = 256
 	// MaxSharesPerExt bounds the signing shares in one vote extension.
 	MaxSharesPerExt = 1024
+	// MaxVetKDSharesPerExt bounds the encrypted key shares in one vote
+	// extension (about 230 bytes each, so that they fit beside the
+	// signing shares).
+	MaxVetKDSharesPerExt = 512
 	// MaxEnvelopeBytes bounds a caller's ingress envelope.
 	MaxEnvelopeBytes = 64 << 10
 )
@@ -166,7 +170,7 @@ func DecodeExt(b []byte) (*VoteExt, error) {
 	if err := Unmarshal(b, &e); err != nil {
 		return nil, errf("decode vote extension: %w", err)
 	}
-	if len(e.SignShares) > MaxSharesPerExt || len(e.VetKDShares) > MaxSharesPerExt {
+	if len(e.SignShares) > MaxSharesPerExt || len(e.VetKDShares) > MaxVetKDSharesPerExt {
 		return nil, errf("vote extension has %d signing and %d vetKD shares", len(e.SignShares), len(e.VetKDShares))
 	}
 	if err := canonical(b, &e); err != nil {
@@ -193,7 +197,7 @@ func CheckExtShape(e *VoteExt, size int, height uint64) error {
 	if len(e.SignShares) > MaxSharesPerExt {
 		return errf("%d signing shares", len(e.SignShares))
 	}
-	if len(e.VetKDShares) > MaxSharesPerExt {
+	if len(e.VetKDShares) > MaxVetKDSharesPerExt {
 		return errf("%d vetKD shares", len(e.VetKDShares))
 	}
 	for _, sh := range e.VetKDShares {
