@@ -90,16 +90,27 @@ func g1Point(t *testing.T, b []byte) group.Point {
 	return p
 }
 
+// BenchmarkBatchVerifyShares checks n valid shares in one batch, and for
+// comparison one by one with VerifyShare.
 func BenchmarkBatchVerifyShares(b *testing.B) {
 	for _, n := range []int{4, 13, 34} {
 		s := newSubnet(b, n)
 		tsk, _ := vetkd.GenerateTransportSecretKey(rand.Reader)
 		d := newDerivation(b, s.pc, &vetkd.Request{CanisterID: canister, Input: []byte("in"), TransportPublicKey: tsk.PublicKey().Bytes()})
 		m := s.encShares(b, d, all(n))
-		b.Run(fmt.Sprintf("n=%d", n), func(b *testing.B) {
+		b.Run(fmt.Sprintf("batch/n=%d", n), func(b *testing.B) {
 			for b.Loop() {
 				if bad := d.BatchVerifyShares(m); len(bad) != 0 {
 					b.Fatal(bad)
+				}
+			}
+		})
+		b.Run(fmt.Sprintf("each/n=%d", n), func(b *testing.B) {
+			for b.Loop() {
+				for i, sh := range m {
+					if d.VerifyShare(i, sh) != nil {
+						b.Fatal(i)
+					}
 				}
 			}
 		})
