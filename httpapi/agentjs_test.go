@@ -3,6 +3,10 @@ package httpapi_test
 import (
 	"bytes"
 	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"net/http"
+	"net/http/httptest"
 	"encoding/json"
 	"strings"
 	"testing"
@@ -53,6 +57,61 @@ func TestAgentJS(t *testing.T) {
 	}
 	if got.AnonInc != "3" || got.AnonWhoami != "2vxsx-fae" {
 		t.Errorf("anonymous: inc %s whoami %s; want 3 and 2vxsx-fae", got.AnonInc, got.AnonWhoami)
+	}
+
+	// A node that signs queries with a key its subnet does not certify:
+	// the agent refuses the reply.
+	_, wrongKey, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rogue, err := httpapi.New(httpapi.Config{Backend: n.subnet, NodeKey: wrongKey})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(rogue)
+	defer ts.Close()
+	raw = runDrive(t, proj, "drive.mjs", ts.URL, n.canister.String(), "query-only")
+	var bad struct {
+		Greet *string
+		Error *struct{ Name, Code, Message string }
+	}
+	if err := json.Unmarshal(raw, &bad); err != nil {
+		t.Fatalf("%v: %s", err, raw)
+	}
+	t.Logf("rogue node: %s", raw)
+	if bad.Greet != nil || bad.Error == nil {
+		t.Fatalf("the agent accepted a query reply signed by an unknown node key: %s", raw)
+	}
+
+	// The right node, with one bit of its query signatures flipped on the
+	// way out: the agent refuses the reply.
+	flip := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		rec := httptest.NewRecorder()
+		n.server.ServeHTTP(rec, r)
+		body := rec.Body.Bytes()
+		if strings.HasSuffix(r.URL.Path, "/query") && rec.Code == 200 {
+			q, err := httpapi.ParseQueryResponse(body)
+			if err == nil {
+				q.Signatures[0].Signature[7] ^= 1
+				body, _ = q.Marshal()
+			}
+		}
+		for k, v := range rec.Header() {
+			w.Header()[k] = v
+		}
+		w.WriteHeader(rec.Code)
+		w.Write(body)
+	}))
+	defer flip.Close()
+	raw = runDrive(t, proj, "drive.mjs", flip.URL, n.canister.String(), "query-only")
+	bad.Greet, bad.Error = nil, nil
+	if err := json.Unmarshal(raw, &bad); err != nil {
+		t.Fatalf("%v: %s", err, raw)
+	}
+	t.Logf("flipped signature: %s", raw)
+	if bad.Greet != nil || bad.Error == nil || bad.Error.Code != "QuerySignatureVerificationFailedErrorCode" {
+		t.Fatalf("the agent accepted a query reply with a broken node signature: %s", raw)
 	}
 }
 

@@ -4,14 +4,14 @@
 // reject, read_state through CanisterStatus, an anonymous caller, and the
 // agent's own request signing with an Ed25519 identity.
 //
-// Usage: node drive.mjs HOST CANISTER_ID
+// Usage: node drive.mjs HOST CANISTER_ID [query-only]
 // Prints one JSON object on standard output.
 import { HttpAgent, Actor, CanisterStatus, AnonymousIdentity } from '@dfinity/agent';
 import { IDL } from '@dfinity/candid';
 import { Ed25519KeyIdentity } from '@dfinity/identity';
 import { Principal } from '@dfinity/principal';
 
-const [host, canisterText] = process.argv.slice(2);
+const [host, canisterText, mode] = process.argv.slice(2);
 const canisterId = Principal.fromText(canisterText);
 
 const idlFactory = ({ IDL }) =>
@@ -33,6 +33,18 @@ function describe(e) {
 
 const out = {};
 const identity = Ed25519KeyIdentity.generate();
+if (mode === 'query-only') {
+  // One query; with a node whose signing key is not the one its subnet
+  // certifies, the agent must refuse the answer.
+  const agent = await HttpAgent.create({ host, identity, shouldFetchRootKey: true });
+  try {
+    out.greet = await Actor.createActor(idlFactory, { agent, canisterId }).greet('x');
+  } catch (e) {
+    out.error = describe(e);
+  }
+  process.stdout.write(JSON.stringify(out) + '\n');
+  process.exit(0);
+}
 out.me = identity.getPrincipal().toText();
 const agent = await HttpAgent.create({ host, identity, shouldFetchRootKey: true });
 const actor = Actor.createActor(idlFactory, { agent, canisterId });
