@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -19,12 +20,49 @@ import (
 // TestAgentJS drives the server with the unmodified @dfinity/agent 3.4.3
 // (testdata/agentjs): certified update calls, node-signed queries verified
 // by the agent, a canister reject, read_state through CanisterStatus, and an
-// anonymous caller.
+// anonymous caller; and refuses a rogue node's query signatures.
 func TestAgentJS(t *testing.T) {
 	proj := nodejstest.Install(t, "testdata/agentjs", "@dfinity/agent")
+	testJSClient(t, proj, []string{"POST /api/v3/canister/*/call", "POST /api/v2/canister/*/query", "POST /api/v2/canister/*/read_state"})
+}
+
+// TestICPSDKCore does the same with the unmodified @icp-sdk/core 5.4.0
+// (testdata/icpsdk), which uses the v4 call and v3 query and read_state
+// endpoints, and adds a P-256 (WebCrypto) identity delegating to an
+// Ed25519 session key restricted to the canister.
+func TestICPSDKCore(t *testing.T) {
+	proj := nodejstest.Install(t, "testdata/icpsdk", "@icp-sdk/core")
+	testJSClient(t, proj, []string{"POST /api/v4/canister/*/call", "POST /api/v3/canister/*/query", "POST /api/v3/canister/*/read_state"})
+}
+
+// pathLog records the request paths a handler sees.
+type pathLog struct {
+	mu    sync.Mutex
+	paths map[string]int
+}
+
+func (l *pathLog) wrap(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		l.mu.Lock()
+		p := r.URL.Path
+		if parts := strings.Split(p, "/"); len(parts) == 6 { // "", "api", ver, kind, id, endpoint
+			p = strings.Join([]string{"", parts[1], parts[2], parts[3], "*", parts[5]}, "/")
+		}
+		l.paths[r.Method+" "+p]++
+		l.mu.Unlock()
+		h.ServeHTTP(w, r)
+	})
+}
+
+// testJSClient runs drive.mjs of proj against a test node and checks its
+// output and that the client used the endpoints wantPaths.
+func testJSClient(t *testing.T, proj *nodejstest.Project, wantPaths []string) {
 	n := newTestNode(t, httpapi.Config{})
-	url := n.start(t)
-	raw := runDrive(t, proj, "drive.mjs", url, n.canister.String())
+	log := &pathLog{paths: map[string]int{}}
+	ts0 := httptest.NewServer(log.wrap(n.server))
+	defer ts0.Close()
+	raw := runDrive(t, proj, "drive.mjs", ts0.URL, n.canister.String())
+	t.Logf("requests: %v", log.paths)
 	var got struct {
 		Me, Inc1, Inc2, Read, Greet, Whoami string
 		Fail                                *struct{ Name, Code, Message string }
@@ -35,6 +73,9 @@ func TestAgentJS(t *testing.T) {
 			SubnetNodes int
 		}
 		AnonInc, AnonWhoami string
+		Delegator           string
+		DelegatedInc        string
+		DelegatedWhoami     string
 	}
 	if err := json.Unmarshal(raw, &got); err != nil {
 		t.Fatalf("%v: %s", err, raw)
@@ -57,6 +98,14 @@ func TestAgentJS(t *testing.T) {
 	}
 	if got.AnonInc != "3" || got.AnonWhoami != "2vxsx-fae" {
 		t.Errorf("anonymous: inc %s whoami %s; want 3 and 2vxsx-fae", got.AnonInc, got.AnonWhoami)
+	}
+	if got.Delegator != "" && (got.DelegatedInc != "4" || got.DelegatedWhoami != got.Delegator) {
+		t.Errorf("delegated: inc %s whoami %s; want 4 and %s", got.DelegatedInc, got.DelegatedWhoami, got.Delegator)
+	}
+	for _, p := range wantPaths {
+		if log.paths[p] == 0 {
+			t.Errorf("the client never sent %s", p)
+		}
 	}
 
 	// A node that signs queries with a key its subnet does not certify:
