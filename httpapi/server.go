@@ -83,8 +83,19 @@ func New(cfg Config) (*Server, error) {
 // NodeID returns the id of the node serving.
 func (s *Server) NodeID() principal.Principal { return s.nodeID }
 
-// ServeHTTP implements http.Handler.
+// ServeHTTP implements http.Handler. Every answer allows cross-origin
+// use, as the Internet Computer's replica does, so that browser dapps can
+// talk to the node; preflight requests get 204.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	h := w.Header()
+	h.Set("Access-Control-Allow-Origin", "*")
+	if r.Method == http.MethodOptions {
+		h.Set("Access-Control-Allow-Methods", "GET, POST, HEAD, OPTIONS")
+		h.Set("Access-Control-Allow-Headers", "Content-Type, Accept, Authorization, User-Agent")
+		h.Set("Access-Control-Max-Age", "7200")
+		w.WriteHeader(http.StatusNoContent)
+		return
+	}
 	s.mux.ServeHTTP(w, r)
 }
 

@@ -152,6 +152,73 @@ func TestSyncCallCertificate(t *testing.T) {
 	}
 }
 
+func TestSubnetCall(t *testing.T) {
+	n := newTestNode(t, httpapi.Config{})
+	key := newKey(t)
+	c := n.callContent("inc", nil)
+	w := n.post("/api/v4/subnet/"+n.subnet.SubnetID().String()+"/call", envelope(t, key, c))
+	expect(t, w, 200, "")
+	resp, err := httpapi.ParseCallResponse(w.Body.Bytes())
+	if err != nil || resp.Status != "replied" {
+		t.Fatalf("%+v %v", resp, err)
+	}
+	id := idOf(key, c)
+	if _, v := n.verifyCert(t, resp.Certificate).Lookup([]byte("request_status"), id[:], []byte("reply")); natArg(t, v) != 1 {
+		t.Fatalf("reply %x", v)
+	}
+	// Its status is readable through the subnet's read_state.
+	w = n.post("/api/v3/subnet/"+n.subnet.SubnetID().String()+"/read_state", envelope(t, key, n.readStateContent([][]byte{[]byte("request_status"), id[:], []byte("status")})))
+	expect(t, w, 200, "")
+}
+
+func TestEffectiveCanisterID(t *testing.T) {
+	rec := func(field string, p principal.Principal) []byte {
+		b, err := candid.Marshal([]*candid.Type{candid.RecordType(candid.F(field, candid.Prim(candid.KindPrincipal)), candid.F("mode", candid.Prim(candid.KindNat8)))},
+			[]candid.Value{candid.Record{Fields: []candid.FieldValue{{ID: candid.Hash(field), Value: p}, {ID: candid.Hash("mode"), Value: uint8(1)}}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	a, b := principal.FromCanisterIndex(4), principal.FromCanisterIndex(5)
+	mgmt := principal.Management()
+	for _, tc := range []struct {
+		typ, method string
+		canister    principal.Principal
+		arg         []byte
+		want        principal.Principal
+		anyOK, bad  bool
+	}{
+		{"call", "inc", a, nil, a, false, false},
+		{"query", "read", b, nil, b, false, false},
+		{"call", "provisional_create_canister_with_cycles", mgmt, []byte("DIDL\x00\x00"), principal.Principal{}, true, false},
+		{"call", "install_code", mgmt, rec("canister_id", a), a, false, false},
+		{"call", "install_chunked_code", mgmt, rec("target_canister", b), b, false, false},
+		{"call", "install_chunked_code", mgmt, rec("canister_id", b), principal.Principal{}, false, true},
+		{"query", "canister_status", mgmt, rec("canister_id", a), a, false, false},
+		{"call", "raw_rand", mgmt, []byte("DIDL\x00\x00"), principal.Principal{}, false, true},
+		{"call", "raw_rand", mgmt, []byte("not candid"), principal.Principal{}, false, true},
+	} {
+		c := &ingress.Content{RequestType: tc.typ, CanisterID: tc.canister, MethodName: tc.method, Arg: tc.arg}
+		got, anyOK, err := httpapi.EffectiveCanisterID(c)
+		if (err != nil) != tc.bad || anyOK != tc.anyOK || got != tc.want {
+			t.Errorf("%s %s: %v %v %v, want %v %v bad=%v", tc.typ, tc.method, got, anyOK, err, tc.want, tc.anyOK, tc.bad)
+		}
+	}
+}
+
+func TestCORS(t *testing.T) {
+	n := newTestNode(t, httpapi.Config{})
+	w := httptest.NewRecorder()
+	n.server.ServeHTTP(w, httptest.NewRequest(http.MethodOptions, n.path("v3", "canister", "call"), nil))
+	if w.Code != 204 || w.Header().Get("Access-Control-Allow-Origin") != "*" || !strings.Contains(w.Header().Get("Access-Control-Allow-Headers"), "Content-Type") {
+		t.Fatalf("preflight: %d %v", w.Code, w.Header())
+	}
+	if n.get("/api/v2/status").Header().Get("Access-Control-Allow-Origin") != "*" {
+		t.Fatal("status lacks Access-Control-Allow-Origin")
+	}
+}
+
 func TestAsyncCallAndPolling(t *testing.T) {
 	n := newTestNode(t, httpapi.Config{SyncCallTimeout: 50 * time.Millisecond})
 	n.subnet.SetManual(true)
