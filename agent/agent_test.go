@@ -266,3 +266,24 @@ func TestIdentityPEM(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+func TestReadSubnetState(t *testing.T) {
+	ctx := context.Background()
+	n := newNode(t, httpapi.Config{}, nil)
+	a, err := agent.New(ctx, agent.Config{Endpoint: n.url})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sid := n.subnet.SubnetID()
+	cert, err := a.ReadSubnetState(ctx, sid, [][][]byte{{[]byte("subnet"), sid.Bytes(), []byte("public_key")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, v := cert.Lookup([]byte("subnet"), sid.Bytes(), []byte("public_key")); string(v) != string(a.RootKey()) {
+		t.Fatal("subnet public key is not the root key")
+	}
+	var he *agent.HTTPError
+	if _, err := a.ReadSubnetState(ctx, sid, [][][]byte{{[]byte("canister"), n.canister.Bytes(), []byte("module_hash")}}); !errors.As(err, &he) || he.Status != 404 {
+		t.Fatalf("canister path at the subnet endpoint: %v", err)
+	}
+}
