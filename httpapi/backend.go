@@ -24,7 +24,11 @@ type Backend interface {
 	// Submit hands an authenticated update call to the subnet. A *Reject
 	// refuses it before execution (non_replicated_rejection); an error
 	// wrapping ingress.ErrDuplicate says the subnet already has a request
-	// with that id; any other error is the node's failure.
+	// with that id (the node must refuse ids it has queued but not yet
+	// certified, too); any other error is the node's failure. The subnet
+	// must not start a call whose ingress_expiry has passed by its own
+	// (block) time, and must keep its status until that expiry
+	// (ingress.StatusTable does both).
 	Submit(ctx context.Context, call *Call) error
 	// Query evaluates a query call on the node's latest state and returns
 	// its reply, or a reject.
