@@ -323,6 +323,12 @@ func TestStatusTable(t *testing.T) {
 	if err := tab.Receive(id, &c, c.CanisterID); !errors.Is(err, ErrDuplicate) {
 		t.Fatalf("replay: %v", err)
 	}
+	if err := tab.Processing(id, c.IngressExpiry+1); !errors.Is(err, ErrExpired) {
+		t.Fatalf("expired call started: %v", err)
+	}
+	if err := tab.Processing(id, now); err != nil {
+		t.Fatal(err)
+	}
 	if err := tab.Reply(id, []byte("r"), now); err != nil {
 		t.Fatal(err)
 	}

@@ -104,8 +104,13 @@ func (t *StatusTable) advance(id [32]byte, from []Status, to Status) (*CallStatu
 	return c, nil
 }
 
-// Processing moves a received call to processing.
-func (t *StatusTable) Processing(id [32]byte) error {
+// Processing moves a received call to processing at time now
+// (nanoseconds). A call whose ingress expiry is before now never starts:
+// it stays received until pruned, and the error wraps ErrExpired.
+func (t *StatusTable) Processing(id [32]byte, now uint64) error {
+	if c, ok := t.calls[id]; ok && c.IngressExpiry < now {
+		return fmt.Errorf("ingress: request 0x%x: %w at %s", id, ErrExpired, formatNanos(c.IngressExpiry))
+	}
 	_, err := t.advance(id, []Status{StatusReceived}, StatusProcessing)
 	return err
 }

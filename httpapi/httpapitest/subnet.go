@@ -142,8 +142,8 @@ func (s *Subnet) execute() {
 	for _, id := range s.pending {
 		call := s.calls[id]
 		delete(s.calls, id)
-		if err := s.table.Processing(id); err != nil {
-			continue // pruned meanwhile
+		if err := s.table.Processing(id, s.nowNanos()); err != nil {
+			continue // expired or pruned meanwhile
 		}
 		c := &call.Content
 		can, ok := s.canisters[c.CanisterID]
