@@ -154,6 +154,12 @@ func (s *Server) call(w http.ResponseWriter, r *http.Request, req *request, mode
 		writeAccepted(w, "")
 		return
 	}
+	if n := s.waiters.Add(1); n > int64(s.cfg.MaxSyncWaiters) {
+		s.waiters.Add(-1)
+		writeAccepted(w, "")
+		return
+	}
+	defer s.waiters.Add(-1)
 	ctx, cancel := context.WithTimeout(r.Context(), s.cfg.SyncCallTimeout)
 	defer cancel()
 	for {

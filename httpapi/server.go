@@ -7,6 +7,7 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"sync/atomic"
 	"time"
 
 	"github.com/chainkey/chainkey/ingress"
@@ -17,6 +18,7 @@ import (
 const (
 	DefaultSyncCallTimeout = 10 * time.Second
 	DefaultMaxRequestSize  = ingress.MaxHTTPEnvelopeSize
+	DefaultMaxSyncWaiters  = 1000
 	// ICAPIVersion is the version of the interface specification served.
 	ICAPIVersion = "0.18.0"
 )
@@ -39,13 +41,19 @@ type Config struct {
 	MaxRequestSize int64
 	// ImplVersion is reported by /api/v2/status.
 	ImplVersion string
+	// MaxSyncWaiters bounds how many synchronous calls may wait for their
+	// certified result at once; a call over the bound is submitted and
+	// answered 202 at once (the client polls). Zero means
+	// DefaultMaxSyncWaiters; negative means calls never wait.
+	MaxSyncWaiters int
 }
 
 // Server serves the HTTP interface. It is an http.Handler.
 type Server struct {
-	cfg    Config
-	nodeID principal.Principal
-	mux    *http.ServeMux
+	cfg     Config
+	nodeID  principal.Principal
+	mux     *http.ServeMux
+	waiters atomic.Int64 // synchronous calls waiting now
 }
 
 // New returns a Server for cfg.
@@ -64,6 +72,9 @@ func New(cfg Config) (*Server, error) {
 	}
 	if cfg.MaxRequestSize <= 0 {
 		cfg.MaxRequestSize = DefaultMaxRequestSize
+	}
+	if cfg.MaxSyncWaiters == 0 {
+		cfg.MaxSyncWaiters = DefaultMaxSyncWaiters
 	}
 	s := &Server{cfg: cfg, nodeID: NodeID(cfg.NodeKey.Public().(ed25519.PublicKey)), mux: http.NewServeMux()}
 	s.mux.HandleFunc("GET /api/v2/status", s.handleStatus)

@@ -171,6 +171,20 @@ func TestSubnetCall(t *testing.T) {
 	expect(t, w, 200, "")
 }
 
+func TestSyncWaitersBound(t *testing.T) {
+	n := newTestNode(t, httpapi.Config{MaxSyncWaiters: -1})
+	key := newKey(t)
+	c := n.callContent("inc", nil)
+	expect(t, n.post(n.path("v3", "canister", "call"), envelope(t, key, c)), 202, "")
+	id := idOf(key, c)
+	w := n.post(n.path("v3", "canister", "read_state"), envelope(t, key, n.readStateContent([][]byte{[]byte("request_status"), id[:], []byte("status")})))
+	expect(t, w, 200, "")
+	r, _ := httpapi.ParseReadStateResponse(w.Body.Bytes())
+	if _, v := n.verifyCert(t, r.Certificate).Lookup([]byte("request_status"), id[:], []byte("status")); string(v) != "replied" {
+		t.Fatalf("status %q", v)
+	}
+}
+
 func TestEffectiveCanisterID(t *testing.T) {
 	rec := func(field string, p principal.Principal) []byte {
 		b, err := candid.Marshal([]*candid.Type{candid.RecordType(candid.F(field, candid.Prim(candid.KindPrincipal)), candid.F("mode", candid.Prim(candid.KindNat8)))},
