@@ -169,12 +169,7 @@ func (s *Server) readRequest(w http.ResponseWriter, r *http.Request, requestType
 	if !s.cfg.Backend.Healthy() {
 		return nil, errorf(http.StatusServiceUnavailable, "Replica is unhealthy: waiting for certified state. Check the /api/v2/status for more information.")
 	}
-	if ct := r.Header.Get("Content-Type"); ct != "" {
-		mt, _, err := mime.ParseMediaType(ct)
-		if err != nil || mt != "application/cbor" {
-			return nil, errorf(http.StatusBadRequest, "Unexpected content-type, expected application/cbor.")
-		}
-	} else {
+	if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "application/cbor" {
 		return nil, errorf(http.StatusBadRequest, "Unexpected content-type, expected application/cbor.")
 	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.cfg.MaxRequestSize))
@@ -201,15 +196,17 @@ func (s *Server) readRequest(w http.ResponseWriter, r *http.Request, requestType
 		}
 		return nil, errorf(http.StatusBadRequest, "Could not parse the %s %q in the URL: %v", kind, idText, err)
 	}
+	// The expiry first: it is cheap, and an expired request is refused
+	// without verifying signatures. The specification lets anonymous
+	// queries and read_state requests carry any expiry; this server holds
+	// every request to the window.
 	now := s.cfg.Now()
+	if err := ingress.CheckIngressExpiry(env.Content.IngressExpiry, now); err != nil {
+		return nil, errorf(http.StatusBadRequest, "Invalid request expiry: %v", err)
+	}
 	id, targets, err := env.Authenticate(now)
 	if err != nil {
 		return nil, errorf(http.StatusBadRequest, "Failed to authenticate request 0x%x due to: %v", id, err)
-	}
-	// The specification lets anonymous queries and read_state requests
-	// carry any expiry; this server holds every request to the window.
-	if err := ingress.CheckIngressExpiry(env.Content.IngressExpiry, now); err != nil {
-		return nil, errorf(http.StatusBadRequest, "Invalid request expiry: %v", err)
 	}
 	return &request{env: env, id: id, targets: targets, urlID: urlID}, nil
 }
