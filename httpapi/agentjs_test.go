@@ -15,6 +15,7 @@ import (
 
 	"github.com/chainkey/chainkey/httpapi"
 	"github.com/chainkey/chainkey/internal/nodejstest"
+	"github.com/chainkey/chainkey/principal"
 )
 
 // TestAgentJS drives the server with the unmodified @dfinity/agent 3.4.3
@@ -58,6 +59,10 @@ func (l *pathLog) wrap(h http.Handler) http.Handler {
 // output and that the client used the endpoints wantPaths.
 func testJSClient(t *testing.T, proj *nodejstest.Project, wantPaths []string) {
 	n := newTestNode(t, httpapi.Config{})
+	controller := principal.SelfAuthenticating([]byte("controller"))
+	if err := n.subnet.SetControllers(controller); err != nil {
+		t.Fatal(err)
+	}
 	log := &pathLog{paths: map[string]int{}}
 	ts0 := httptest.NewServer(log.wrap(n.server))
 	defer ts0.Close()
@@ -93,7 +98,8 @@ func testJSClient(t *testing.T, proj *nodejstest.Project, wantPaths []string) {
 	if got.Fail == nil || !strings.Contains(got.Fail.Message, "no, thank you") {
 		t.Errorf("fail: %+v, want the canister's reject", got.Fail)
 	}
-	if !got.Status.Time || len(got.Status.ModuleHash) == 0 || got.Status.SubnetNodes != 1 {
+	if !got.Status.Time || len(got.Status.ModuleHash) == 0 || got.Status.SubnetNodes != 1 ||
+		len(got.Status.Controllers) != 1 || got.Status.Controllers[0] != controller.String() {
 		t.Errorf("canister status: %+v", got.Status)
 	}
 	if got.AnonInc != "3" || got.AnonWhoami != "2vxsx-fae" {

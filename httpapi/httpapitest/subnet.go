@@ -30,7 +30,9 @@ type Subnet struct {
 	rootDER  []byte
 	subnetID principal.Principal
 	ranges   []certification.CanisterRange
-	nodeKeys map[principal.Principal][]byte // node id → DER key
+	nodeKeys []ed25519.PublicKey
+	// controllers are the controllers every canister here has.
+	controllers []principal.Principal
 
 	mu        sync.Mutex
 	canisters map[principal.Principal]Canister
@@ -67,15 +69,12 @@ func New(rng io.Reader, now func() time.Time, low, high principal.Principal, nod
 		rootDER:   der,
 		subnetID:  principal.SelfAuthenticating(der),
 		ranges:    []certification.CanisterRange{{Low: low, High: high}},
-		nodeKeys:  map[principal.Principal][]byte{},
+		nodeKeys:  nodeKeys,
 		canisters: map[principal.Principal]Canister{},
 		table:     ingress.NewStatusTable(),
 		calls:     map[[32]byte]*httpapi.Call{},
 		updated:   make(chan struct{}),
 		healthy:   true,
-	}
-	for _, k := range nodeKeys {
-		s.nodeKeys[httpapi.NodeID(k)] = httpapi.Ed25519DER(k)
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -90,6 +89,15 @@ func (s *Subnet) Install(id principal.Principal, c Canister) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.canisters[id] = c
+	return s.certify()
+}
+
+// SetControllers sets the controllers every canister of the subnet has
+// (in /canister/<id>/controllers) and certifies.
+func (s *Subnet) SetControllers(ps ...principal.Principal) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.controllers = append([]principal.Principal(nil), ps...)
 	return s.certify()
 }
 
@@ -163,22 +171,11 @@ func (s *Subnet) execute() {
 func (s *Subnet) certify() error {
 	now := s.nowNanos()
 	s.table.Prune(now)
-	sid := s.subnetID.Bytes()
-	entries := []certification.PathValue{
-		{Path: certification.Path("time"), Value: certification.AppendLEB128(nil, now)},
-		{Path: [][]byte{[]byte("subnet"), sid, []byte("public_key")}, Value: s.rootDER},
-		{Path: [][]byte{[]byte("subnet"), sid, []byte("canister_ranges")}, Value: certification.EncodeCanisterRanges(s.ranges)},
-		{Path: [][]byte{[]byte("canister_ranges"), sid, s.ranges[0].Low.Bytes()}, Value: certification.EncodeCanisterRanges(s.ranges)},
-	}
-	for id, der := range s.nodeKeys {
-		entries = append(entries, certification.PathValue{Path: [][]byte{[]byte("subnet"), sid, []byte("node"), id.Bytes(), []byte("public_key")}, Value: der})
-	}
+	entries := []certification.PathValue{{Path: certification.Path("time"), Value: certification.AppendLEB128(nil, now)}}
+	entries = append(entries, httpapi.SubnetLeaves(s.subnetID, s.rootDER, s.ranges, s.nodeKeys)...)
 	for id := range s.canisters {
 		h := sha256.Sum256(append([]byte("module of "), id.Bytes()...))
-		entries = append(entries,
-			certification.PathValue{Path: [][]byte{[]byte("canister"), id.Bytes(), []byte("module_hash")}, Value: h[:]},
-			certification.PathValue{Path: [][]byte{[]byte("canister"), id.Bytes(), []byte("controllers")}, Value: []byte{0xd9, 0xd9, 0xf7, 0x80}},
-		)
+		entries = append(entries, httpapi.CanisterLeaves(id, h[:], s.controllers)...)
 	}
 	entries = append(entries, s.table.Leaves()...)
 	tree, err := certification.BuildTree(entries)
