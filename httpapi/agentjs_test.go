@@ -185,3 +185,52 @@ func runDrive(t *testing.T, proj *nodejstest.Project, script string, args ...str
 	}
 	return stdout.Bytes()
 }
+
+// TestJSClientsPolling: the node answers every synchronous call 202 before
+// the subnet executes it, and the Node clients poll read_state until the
+// certified reply is there.
+func TestJSClientsPolling(t *testing.T) {
+	for _, c := range []struct{ dir, what string }{
+		{"testdata/agentjs", "@dfinity/agent"},
+		{"testdata/icpsdk", "@icp-sdk/core"},
+	} {
+		t.Run(c.what, func(t *testing.T) {
+			proj := nodejstest.Install(t, c.dir, c.what)
+			n := newTestNode(t, httpapi.Config{SyncCallTimeout: time.Millisecond})
+			n.subnet.SetManual(true)
+			log := &pathLog{paths: map[string]int{}}
+			ts := httptest.NewServer(log.wrap(n.server))
+			defer ts.Close()
+			stop := make(chan struct{})
+			defer close(stop)
+			go func() {
+				for {
+					select {
+					case <-stop:
+						return
+					case <-time.After(200 * time.Millisecond):
+						n.subnet.Step()
+					}
+				}
+			}()
+			raw := runDrive(t, proj, "drive.mjs", ts.URL, n.canister.String(), "counter")
+			var got struct{ Inc1, Inc2, Read string }
+			if err := json.Unmarshal(raw, &got); err != nil {
+				t.Fatalf("%v: %s", err, raw)
+			}
+			t.Logf("%s; requests: %v", raw, log.paths)
+			if got.Inc1 != "1" || got.Inc2 != "2" || got.Read != "2" {
+				t.Fatalf("output %s", raw)
+			}
+			polls := 0
+			for k, v := range log.paths {
+				if strings.HasSuffix(k, "/read_state") {
+					polls += v
+				}
+			}
+			if polls < 2 {
+				t.Fatalf("the client did not poll: %v", log.paths)
+			}
+		})
+	}
+}

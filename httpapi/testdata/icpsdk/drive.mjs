@@ -4,7 +4,7 @@
 // reject, read_state through CanisterStatus, an anonymous caller, and the
 // agent's own request signing with an Ed25519 identity.
 //
-// Usage: node drive.mjs HOST CANISTER_ID [query-only]
+// Usage: node drive.mjs HOST CANISTER_ID [query-only|counter]
 // Prints one JSON object on standard output.
 import { HttpAgent, Actor, CanisterStatus, AnonymousIdentity } from '@icp-sdk/core/agent';
 import { IDL } from '@icp-sdk/core/candid';
@@ -38,6 +38,16 @@ function describe(e) {
 
 const out = {};
 const identity = Ed25519KeyIdentity.generate();
+if (mode === 'counter') {
+  // Only the counter methods (a canister without greet and whoami).
+  const agent = await HttpAgent.create({ host, identity, shouldFetchRootKey: true });
+  const actor = Actor.createActor(idlFactory, { agent, canisterId });
+  out.inc1 = (await actor.inc()).toString();
+  out.inc2 = (await actor.inc()).toString();
+  out.read = (await actor.read()).toString();
+  process.stdout.write(JSON.stringify(out) + '\n');
+  process.exit(0);
+}
 if (mode === 'query-only') {
   // One query; with a node whose signing key is not the one its subnet
   // certifies, the agent must refuse the answer.
