@@ -6,6 +6,7 @@ import (
 	"crypto/ed25519"
 	"crypto/rand"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -78,9 +79,13 @@ func testJSClient(t *testing.T, proj *nodejstest.Project, wantPaths []string) {
 			SubnetNodes int
 		}
 		AnonInc, AnonWhoami string
-		Delegator           string
-		DelegatedInc        string
-		DelegatedWhoami     string
+		QueryReject         *struct {
+			Status, ErrorCode, Message, Name string
+			Code                             any
+		}
+		Delegator       string
+		DelegatedInc    string
+		DelegatedWhoami string
 	}
 	if err := json.Unmarshal(raw, &got); err != nil {
 		t.Fatalf("%v: %s", err, raw)
@@ -104,6 +109,9 @@ func testJSClient(t *testing.T, proj *nodejstest.Project, wantPaths []string) {
 	}
 	if got.AnonInc != "3" || got.AnonWhoami != "2vxsx-fae" {
 		t.Errorf("anonymous: inc %s whoami %s; want 3 and 2vxsx-fae", got.AnonInc, got.AnonWhoami)
+	}
+	if q := got.QueryReject; q == nil || q.Status != "rejected" || fmt.Sprint(q.Code) != "3" || q.ErrorCode != "IC0536" {
+		t.Errorf("query reject: %+v", got.QueryReject)
 	}
 	if got.Delegator != "" && (got.DelegatedInc != "4" || got.DelegatedWhoami != got.Delegator) {
 		t.Errorf("delegated: inc %s whoami %s; want 4 and %s", got.DelegatedInc, got.DelegatedWhoami, got.Delegator)

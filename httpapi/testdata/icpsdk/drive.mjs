@@ -76,6 +76,15 @@ try {
   out.fail = describe(e);
 }
 
+// A query the canister rejects (inc is an update method): the rejected
+// response is node-signed too, and the agent checks that signature.
+try {
+  const r = await agent.query(canisterId, { methodName: 'inc', arg: IDL.encode([], []) });
+  out.queryReject = { status: r.status, code: r.reject_code, errorCode: r.error_code ?? null, message: r.reject_message };
+} catch (e) {
+  out.queryReject = describe(e);
+}
+
 const status = await CanisterStatus.request({
   canisterId,
   agent,
