@@ -18,5 +18,15 @@
 // NewSignEnvelope produce is accepted (no unknown, duplicate or missing
 // fields, no indefinite lengths, no trailing bytes, bounded size).
 //
+// The same package reads and writes the requests of the Internet
+// Computer's HTTP interface (HTTPEnvelope): call, query and read_state
+// contents, anonymous or signed by Ed25519, secp256k1 or P-256 (ECDSA) keys,
+// with sender_delegation chains (signatures, expiry, targets, no repeated
+// key). Their decoding is strict about fields and limits but takes map keys
+// in any order, as clients write them; the request id depends on the values
+// only. StatusTable keeps the request status lifecycle of calls (received,
+// processing, replied, rejected, done, pruned after expiry) and gives the
+// /request_status leaves of the state tree.
+//
 // Verification is pure: the current time is passed in.
 package ingress

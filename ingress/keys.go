@@ -175,7 +175,9 @@ func verifySenderSig(der, message, sig []byte) error {
 			return fmt.Errorf("%w: secp256k1", ErrBadSignature)
 		}
 		return nil
+	case len(der) == len(p256DERPrefix)+65 && bytes.HasPrefix(der, p256DERPrefix):
+		return verifyP256(der[len(p256DERPrefix):], message, sig)
 	default:
-		return fmt.Errorf("%w: unsupported DER public key (%d bytes); want Ed25519 or secp256k1", ErrBadPublicKey, len(der))
+		return fmt.Errorf("%w: unsupported DER public key (%d bytes); want Ed25519, secp256k1 or P-256", ErrBadPublicKey, len(der))
 	}
 }
