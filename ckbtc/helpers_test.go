@@ -247,3 +247,5 @@ func (e *env) signAll(t testing.TB) []*SendRequest {
 	}
 	return sends
 }
+
+func anonymous() principal.Principal { return principal.Anonymous() }
