@@ -27,7 +27,11 @@ func (m *Minter) UpdateBalance(caller principal.Principal, owner *principal.Prin
 	if msg := m.modeAllows(caller, true); msg != "" {
 		return nil, &UpdateBalanceError{TemporarilyUnavailable: &msg}
 	}
-	addr, err := DepositAddress(m.cfg.Network, m.cfg.PublicKey, a)
+	pubkey, err := DeriveAccountKey(m.cfg.PublicKey, a)
+	if err != nil {
+		return nil, err
+	}
+	addr, err := P2WPKHAddress(m.cfg.Network, pubkey)
 	if err != nil {
 		return nil, err
 	}
@@ -88,7 +92,7 @@ func (m *Minter) UpdateBalance(caller principal.Principal, owner *principal.Prin
 		b := block
 		m.event(now, EventType{ReceivedUtxos: &EvReceivedUtxos{ToAccount: candidAccount(a), MintTxid: &b, Utxos: []CandidUtxo{cu}}})
 		set := utxoSet{s: m.st.Available}
-		set.insert(ownedUtxo{Utxo: u, Owner: key.owner, Sub: key.sub})
+		set.insert(ownedUtxo{Utxo: u, Owner: key.owner, Sub: key.sub, Pubkey: pubkey})
 		m.st.Available = set.s
 		out = append(out, UtxoStatus{Minted: &MintedStatus{BlockIndex: block, MintedAmount: amount, Utxo: cu}})
 	}

@@ -8,6 +8,7 @@ import (
 	"sort"
 
 	"github.com/chainkey/chainkey/bitcoin/chain"
+	"github.com/chainkey/chainkey/candid"
 	"github.com/chainkey/chainkey/principal"
 )
 
@@ -114,7 +115,9 @@ type Minter struct {
 	mainAccount Account
 	mainAddress string
 	mainScript  []byte
+	mainPubkey  []byte
 	st          state
+	cache       candid.TableCache // Candid types of the state, derived once
 }
 
 // deposit statuses.
@@ -169,6 +172,7 @@ type txRec struct {
 	Fee         uint64       `candid:"fee"`
 	MinterFee   uint64       `candid:"minter_fee"`
 	FirstSignID uint64       `candid:"first_sign_id"`
+	Pubkeys     [][]byte     `candid:"pubkeys"`
 	Hashes      [][32]byte   `candid:"hashes"`
 	Sigs        [][]byte     `candid:"sigs"`
 	SubmittedAt uint64       `candid:"submitted_at"`
@@ -233,11 +237,15 @@ func New(cfg Config, ledger Ledger, btc Bitcoin) (*Minter, error) {
 		return nil, errors.New("ckbtc: unknown network")
 	}
 	m := &Minter{cfg: cfg, ledger: ledger, btc: btc, mainAccount: Account{Owner: cfg.MinterID}}
-	addr, err := DepositAddress(cfg.Network, cfg.PublicKey, m.mainAccount)
+	pk, err := DeriveAccountKey(cfg.PublicKey, m.mainAccount)
 	if err != nil {
 		return nil, err
 	}
-	m.mainAddress = addr
+	addr, err := P2WPKHAddress(cfg.Network, pk)
+	if err != nil {
+		return nil, err
+	}
+	m.mainAddress, m.mainPubkey = addr, pk
 	if m.mainScript, _, err = ParseAddress(cfg.Network, addr); err != nil {
 		return nil, fmt.Errorf("ckbtc: main address: %w", err)
 	}

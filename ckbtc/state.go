@@ -19,7 +19,7 @@ var stateMagic = []byte("CKBTCMT\x01")
 // percentiles, counters, the undelivered requests and the event log, each
 // list in a fixed order. Equal states give equal bytes.
 func (m *Minter) Marshal() []byte {
-	b, err := candid.Encode(m.st)
+	b, err := candid.Encoder{Cache: &m.cache}.Encode(m.st)
 	if err != nil {
 		panic(fmt.Sprintf("ckbtc: encode state: %v", err))
 	}
@@ -41,10 +41,10 @@ func (m *Minter) Restore(data []byte) error {
 		return errors.New("ckbtc: state: bad magic")
 	}
 	var st state
-	if err := candid.Decode(data[len(stateMagic):], &st); err != nil {
+	if err := (candid.Decoder{Cache: &m.cache}).Decode(data[len(stateMagic):], &st); err != nil {
 		return fmt.Errorf("ckbtc: state: %w", err)
 	}
-	re, err := candid.Encode(st)
+	re, err := candid.Encoder{Cache: &m.cache}.Encode(st)
 	if err != nil || !bytes.Equal(re, data[len(stateMagic):]) {
 		return errors.New("ckbtc: state: not in canonical form")
 	}
@@ -71,7 +71,15 @@ func checkState(st *state) error {
 		if i > 0 && !lessUtxo(st.Available[i-1].Utxo, u.Utxo) {
 			return errors.New("available UTXOs out of order")
 		}
+		if len(u.Pubkey) != 33 {
+			return errors.New("available UTXO without its key")
+		}
 		spent[u.Utxo.outpoint()] = true
+	}
+	for _, o := range st.Outbox {
+		if o.IsSend == (o.SignID != 0) || o.SignID > st.NextID {
+			return errors.New("malformed pending request")
+		}
 	}
 	families := map[uint64][]outpoint{}
 	for _, t := range st.Txs {
@@ -81,7 +89,7 @@ func checkState(st *state) error {
 		if len(t.Inputs) == 0 || len(t.Requests) == 0 || len(t.Outputs) != len(t.Requests)+1 {
 			return errors.New("transaction shape does not match its requests")
 		}
-		if len(t.Hashes) != len(t.Inputs) || len(t.Sigs) != len(t.Inputs) {
+		if len(t.Hashes) != len(t.Inputs) || len(t.Sigs) != len(t.Inputs) || len(t.Pubkeys) != len(t.Inputs) {
 			return errors.New("transaction signatures do not match its inputs")
 		}
 		if t.Family == 0 || t.Family > st.NextID || t.FirstSignID+uint64(len(t.Inputs))-1 > st.NextID {

@@ -183,16 +183,13 @@ func (m *Minter) startSigning(rec *txRec, b *built) {
 	rec.Phase = phaseSigning
 	pubkeys := make([][]byte, len(rec.Inputs))
 	for i, in := range rec.Inputs {
-		pk, err := DeriveAccountKey(m.cfg.PublicKey, in.account())
-		if err != nil {
-			panic(fmt.Sprintf("ckbtc: derive a checked key: %v", err))
-		}
-		pubkeys[i] = pk
+		pubkeys[i] = in.Pubkey
 	}
 	hashes, err := sighashes(b.tx, rec.Inputs, pubkeys)
 	if err != nil {
 		panic(fmt.Sprintf("ckbtc: sighash of a built transaction: %v", err))
 	}
+	rec.Pubkeys = pubkeys
 	rec.Hashes = hashes
 	rec.Sigs = make([][]byte, len(rec.Inputs))
 	rec.FirstSignID = m.st.NextID + 1
@@ -227,11 +224,7 @@ func (m *Minter) DeliverSignature(id uint64, sig []byte, callErr error) error {
 	if len(t.Sigs[in]) != 0 {
 		return fmt.Errorf("ckbtc: request %d already answered", id)
 	}
-	pk, err := DeriveAccountKey(m.cfg.PublicKey, t.Inputs[in].account())
-	if err != nil {
-		return err
-	}
-	ws, err := witnessSignature(pk, t.Hashes[in], sig)
+	ws, err := witnessSignature(t.Pubkeys[in], t.Hashes[in], sig)
 	if err != nil {
 		return fmt.Errorf("ckbtc: signature for request %d: %w", id, err)
 	}
@@ -241,11 +234,7 @@ func (m *Minter) DeliverSignature(id uint64, sig []byte, callErr error) error {
 			return nil
 		}
 	}
-	tx := unsignedTx(t.Inputs, t.Outputs)
-	for i, in := range t.Inputs {
-		pk, _ := DeriveAccountKey(m.cfg.PublicKey, in.account())
-		tx.TxIn[i].Witness = wire.TxWitness{t.Sigs[i], pk}
-	}
+	tx := t.signedTx()
 	if chainhash.Hash(t.Txid) != tx.TxHash() {
 		panic("ckbtc: signed transaction changed its txid")
 	}
@@ -259,15 +248,19 @@ func (m *Minter) DeliverSignature(id uint64, sig []byte, callErr error) error {
 func (m *Minter) SignedTransaction(txid [32]byte) ([]byte, bool) {
 	for _, t := range m.st.Txs {
 		if t.Txid == txid && t.Phase >= phaseSending {
-			tx := unsignedTx(t.Inputs, t.Outputs)
-			for i, in := range t.Inputs {
-				pk, _ := DeriveAccountKey(m.cfg.PublicKey, in.account())
-				tx.TxIn[i].Witness = wire.TxWitness{t.Sigs[i], pk}
-			}
-			return txBytes(tx), true
+			return txBytes(t.signedTx()), true
 		}
 	}
 	return nil, false
+}
+
+// signedTx assembles the transaction with every input's witness.
+func (t *txRec) signedTx() *wire.MsgTx {
+	tx := unsignedTx(t.Inputs, t.Outputs)
+	for i := range t.Inputs {
+		tx.TxIn[i].Witness = wire.TxWitness{t.Sigs[i], t.Pubkeys[i]}
+	}
+	return tx
 }
 
 // abort drops a transaction that could not be signed or sent. A first
@@ -366,7 +359,7 @@ func (m *Minter) finalize(now uint64) {
 		}
 		m.st.Txs = slices.DeleteFunc(m.st.Txs, func(o txRec) bool { return o.Family == t.Family })
 		set := utxoSet{s: m.st.Available}
-		set.insert(ownedUtxo{Utxo: u, Owner: m.cfg.MinterID})
+		set.insert(ownedUtxo{Utxo: u, Owner: m.cfg.MinterID, Pubkey: m.mainPubkey})
 		m.st.Available = set.s
 		i = -1
 	}

@@ -73,6 +73,8 @@ type ownedUtxo struct {
 	Utxo  Utxo                `candid:"utxo"`
 	Owner principal.Principal `candid:"owner"`
 	Sub   [SubaccountLen]byte `candid:"subaccount"`
+	// Pubkey is the account's derived key, which locks the UTXO.
+	Pubkey []byte `candid:"pubkey"`
 }
 
 func (o ownedUtxo) account() Account { return accountKey{o.Owner, o.Sub}.account() }
