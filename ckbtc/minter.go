@@ -194,17 +194,33 @@ type finalized struct {
 
 // state is everything the minter keeps; its encoding is Marshal's.
 type state struct {
-	Deposits       []deposit    `candid:"deposits"` // sorted by outpoint
-	Available      []ownedUtxo  `candid:"available"`
-	Pending        []withdrawal `candid:"pending"`
-	Txs            []txRec      `candid:"txs"`
-	Finalized      []finalized  `candid:"finalized"`
-	FeePercentiles []uint64     `candid:"fee_percentiles"`
-	LastSubmission uint64       `candid:"last_submission"`
-	NextID         uint64       `candid:"next_id"`
-	Outbox         []outReq     `candid:"outbox"`
-	Events         []Event      `candid:"events"`
+	Deposits       []deposit       `candid:"deposits"` // sorted by outpoint
+	Available      []ownedUtxo     `candid:"available"`
+	Pending        []withdrawal    `candid:"pending"`
+	Txs            []txRec         `candid:"txs"`
+	Finalized      []finalized     `candid:"finalized"`
+	FeePercentiles []uint64        `candid:"fee_percentiles"`
+	LastSubmission uint64          `candid:"last_submission"`
+	NextID         uint64          `candid:"next_id"`
+	Outbox         []outReq        `candid:"outbox"`
+	Reimbursements []reimbursement `candid:"reimbursements"`
+	Events         []Event         `candid:"events"`
 }
+
+// reimbursement gives back a withdrawal that cannot be paid (its batch
+// needs more inputs than a transaction may have), less a small fee.
+type reimbursement struct {
+	BlockIndex uint64              `candid:"block_index"`
+	Owner      principal.Principal `candid:"owner"`
+	Sub        [SubaccountLen]byte `candid:"subaccount"`
+	Amount     uint64              `candid:"amount"`
+	Done       bool                `candid:"done"`
+	MintBlock  uint64              `candid:"mint_block"`
+}
+
+// ReimbursementFeePerRequest is what a reimbursed withdrawal pays (the
+// Internet Computer's cost of a billion cycles in satoshi).
+const ReimbursementFeePerRequest = 10
 
 // outReq is a Request in the state encoding.
 type outReq struct {

@@ -22,6 +22,7 @@ func (m *Minter) Tick(now uint64) {
 		m.st.FeePercentiles = slices.Clone(p)
 	}
 	m.finalize(now)
+	m.reimburse(now)
 	m.resubmit(now)
 	m.submitBatch(now)
 }
@@ -115,6 +116,7 @@ func (m *Minter) submitBatch(now uint64) {
 	inputs := set.selectUtxos(amount, len(outs))
 	b, err := buildFromInputs(inputs, outs, m.mainScript, m.cfg.MaxInputs, rate)
 	var dust *dustOutputError
+	var tooMany *tooManyInputsError
 	switch {
 	case err == nil:
 	case errors.Is(err, errAmountTooLow):
@@ -136,8 +138,16 @@ func (m *Minter) submitBatch(now uint64) {
 		m.st.Pending = mergeQueue(back, rest)
 		m.finalizeRequest(now, batch[dust.index], finalAmountTooLow, [32]byte{})
 		return
+	case errors.As(err, &tooMany):
+		for _, in := range inputs {
+			set.insert(in)
+		}
+		m.st.Available = set.s
+		m.st.Pending = rest
+		m.scheduleReimbursements(now, batch, tooMany)
+		return
 	default:
-		// Not enough funds or too many inputs: leave the queue as it was.
+		// Not enough funds: leave the queue as it was.
 		for _, in := range inputs {
 			set.insert(in)
 		}
@@ -415,4 +425,35 @@ func (m *Minter) resubmit(now uint64) {
 		fresh = append(fresh, rec)
 	}
 	m.st.Txs = append(m.st.Txs, fresh...)
+}
+
+// scheduleReimbursements gives the batch's requests back to their accounts,
+// less ReimbursementFeePerRequest each.
+func (m *Minter) scheduleReimbursements(now uint64, batch []withdrawal, e *tooManyInputsError) {
+	fees := distribute(ReimbursementFeePerRequest*uint64(len(batch)), uint64(len(batch)))
+	reason := WithdrawalReimbursementReason{InvalidTransaction: &InvalidTransactionError{TooManyInputs: &TooManyInputs{NumInputs: uint64(e.n), MaxNumInputs: uint64(e.max)}}}
+	for i, w := range batch {
+		amount := w.Amount - min(w.Amount, fees[i])
+		m.event(now, EventType{ScheduleWithdrawalReimbursement: &EvScheduleReimbursement{
+			Account: candidAccount(accountKey{w.Owner, w.Sub}.account()), BurnBlockIndex: w.BlockIndex, Amount: amount, Reason: reason}})
+		m.st.Reimbursements = append(m.st.Reimbursements, reimbursement{BlockIndex: w.BlockIndex, Owner: w.Owner, Sub: w.Sub, Amount: amount})
+	}
+	m.reimburse(now)
+}
+
+// reimburse mints the scheduled reimbursements; one the ledger refuses is
+// tried again at the next tick.
+func (m *Minter) reimburse(now uint64) {
+	for i := range m.st.Reimbursements {
+		r := &m.st.Reimbursements[i]
+		if r.Done {
+			continue
+		}
+		block, err := m.ledger.Mint(accountKey{r.Owner, r.Sub}.account(), r.Amount, MintReimburseWithdrawalMemo(r.BlockIndex))
+		if err != nil {
+			continue
+		}
+		r.Done, r.MintBlock = true, block
+		m.event(now, EventType{ReimbursedWithdrawal: &EvReimbursed{BurnBlockIndex: r.BlockIndex, MintBlockIndex: block}})
+	}
 }

@@ -278,14 +278,48 @@ type Event struct {
 // EventType is the subset of the did's EventType the minter writes.
 type EventType struct {
 	candid.IsVariant
-	ReceivedUtxos              *EvReceivedUtxos `candid:"received_utxos"`
-	AcceptedRetrieveBtcRequest *EvAccepted      `candid:"accepted_retrieve_btc_request"`
-	RemovedRetrieveBtcRequest  *EvRemoved       `candid:"removed_retrieve_btc_request"`
-	SentTransaction            *EvSent          `candid:"sent_transaction"`
-	ReplacedTransaction        *EvReplaced      `candid:"replaced_transaction"`
-	ConfirmedTransaction       *EvConfirmed     `candid:"confirmed_transaction"`
-	CheckedUtxoV2              *EvUtxoAccount   `candid:"checked_utxo_v2"`
-	SuspendedUtxo              *EvSuspended     `candid:"suspended_utxo"`
+	ReceivedUtxos                   *EvReceivedUtxos         `candid:"received_utxos"`
+	AcceptedRetrieveBtcRequest      *EvAccepted              `candid:"accepted_retrieve_btc_request"`
+	RemovedRetrieveBtcRequest       *EvRemoved               `candid:"removed_retrieve_btc_request"`
+	SentTransaction                 *EvSent                  `candid:"sent_transaction"`
+	ReplacedTransaction             *EvReplaced              `candid:"replaced_transaction"`
+	ConfirmedTransaction            *EvConfirmed             `candid:"confirmed_transaction"`
+	CheckedUtxoV2                   *EvUtxoAccount           `candid:"checked_utxo_v2"`
+	SuspendedUtxo                   *EvSuspended             `candid:"suspended_utxo"`
+	ScheduleWithdrawalReimbursement *EvScheduleReimbursement `candid:"schedule_withdrawal_reimbursement"`
+	ReimbursedWithdrawal            *EvReimbursed            `candid:"reimbursed_withdrawal"`
+}
+
+// TooManyInputs is InvalidTransactionError::too_many_inputs.
+type TooManyInputs struct {
+	NumInputs    uint64 `candid:"num_inputs"`
+	MaxNumInputs uint64 `candid:"max_num_inputs"`
+}
+
+// InvalidTransactionError is the did's InvalidTransactionError.
+type InvalidTransactionError struct {
+	candid.IsVariant
+	TooManyInputs *TooManyInputs `candid:"too_many_inputs"`
+}
+
+// WithdrawalReimbursementReason is the did's WithdrawalReimbursementReason.
+type WithdrawalReimbursementReason struct {
+	candid.IsVariant
+	InvalidTransaction *InvalidTransactionError `candid:"invalid_transaction"`
+}
+
+// EvScheduleReimbursement is schedule_withdrawal_reimbursement.
+type EvScheduleReimbursement struct {
+	Account        CandidAccount                 `candid:"account"`
+	BurnBlockIndex uint64                        `candid:"burn_block_index"`
+	Amount         uint64                        `candid:"amount"`
+	Reason         WithdrawalReimbursementReason `candid:"reason"`
+}
+
+// EvReimbursed is reimbursed_withdrawal.
+type EvReimbursed struct {
+	BurnBlockIndex uint64 `candid:"burn_block_index"`
+	MintBlockIndex uint64 `candid:"mint_block_index"`
 }
 
 // EvReceivedUtxos is received_utxos.

@@ -138,6 +138,17 @@ func (m *Minter) accept(now uint64, w withdrawal, reimburse *Account) {
 
 // RetrieveBtcStatusV2 is retrieve_btc_status_v2.
 func (m *Minter) RetrieveBtcStatusV2(blockIndex uint64) RetrieveBtcStatusV2 {
+	for _, r := range m.st.Reimbursements {
+		if r.BlockIndex != blockIndex {
+			continue
+		}
+		acc := candidAccount(accountKey{r.Owner, r.Sub}.account())
+		reason := ReimbursementReason{CallFailed: null()}
+		if !r.Done {
+			return RetrieveBtcStatusV2{WillReimburse: &ReimbursementRequest{Account: acc, Amount: r.Amount, Reason: reason}}
+		}
+		return RetrieveBtcStatusV2{Reimbursed: &ReimbursedDeposit{Account: acc, MintBlockIndex: r.MintBlock, Amount: r.Amount, Reason: reason}}
+	}
 	for _, w := range m.st.Pending {
 		if w.BlockIndex == blockIndex {
 			return RetrieveBtcStatusV2{Pending: null()}
@@ -214,6 +225,9 @@ func (m *Minter) RetrieveBtcStatusV2ByAccount(caller principal.Principal, a *Acc
 	}
 	for _, f := range m.st.Finalized {
 		add(f.Owner, f.Sub, f.BlockIndex)
+	}
+	for _, r := range m.st.Reimbursements {
+		add(r.Owner, r.Sub, r.BlockIndex)
 	}
 	slices.Sort(ids)
 	out := make([]StatusByAccount, 0, len(ids))

@@ -3,11 +3,14 @@ package ckbtc
 import (
 	"bytes"
 	"errors"
+	"strconv"
 	"testing"
 
 	"github.com/btcsuite/btcd/chaincfg/chainhash"
 	"github.com/btcsuite/btcd/txscript"
 	"github.com/btcsuite/btcd/wire"
+
+	"github.com/chainkey/chainkey/candid"
 )
 
 const dest = "bcrt1qw508d6qejxtdg4y5r3zarvary0c5xw7kygt080"
@@ -472,4 +475,52 @@ func TestEstimateWithdrawalFeeAndInfo(t *testing.T) {
 	if r, _ := MedianFeeRate(1, p); r != 1500 {
 		t.Fatalf("floored median %d", r)
 	}
+}
+
+func TestTooManyInputsReimburses(t *testing.T) {
+	e := newEnv(t, func(c *Config) { c.MaxInputs = 2 })
+	for i := 0; i < 3; i++ {
+		e.deposit(t, Account{Owner: bob, Subaccount: &[32]byte{31: byte(i)}}, byte(i+1), 20_000)
+	}
+	sub := [32]byte{31: 9}
+	from := Account{Owner: alice, Subaccount: &sub}
+	e.l.balances[from.key()] = 50_000
+	e.l.allowances[from.key()] = 50_000
+	sb := sub[:]
+	block, err := e.m.RetrieveBtcWithApproval(alice, RetrieveBtcWithApprovalArgs{Address: dest, Amount: 50_000, FromSubaccount: &sb}, startTime)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.l.failMint = errors.New("ledger busy")
+	e.m.Tick(startTime + DefaultMaxTimeInQueue)
+	if len(e.m.TakeRequests()) != 0 {
+		t.Fatal("a transaction with too many inputs was built")
+	}
+	s := e.m.RetrieveBtcStatusV2(block)
+	if s.WillReimburse == nil || s.WillReimburse.Amount != 50_000-ReimbursementFeePerRequest {
+		t.Fatalf("status %+v", s)
+	}
+	e.l.failMint = nil
+	e.m.Tick(startTime + DefaultMaxTimeInQueue + sec)
+	s = e.m.RetrieveBtcStatusV2(block)
+	if s.Reimbursed == nil || s.Reimbursed.Amount != 49_990 || *s.Reimbursed.Account.Subaccount == nil {
+		t.Fatalf("status %+v", s)
+	}
+	if bal, _ := e.l.Balance(from); bal != 49_990 {
+		t.Fatalf("balance after reimbursement %d", bal)
+	}
+	last := e.l.mints[len(e.l.mints)-1]
+	if !bytes.Equal(last.memo, MintReimburseWithdrawalMemo(block)) || s.Reimbursed.MintBlockIndex != last.block {
+		t.Fatal("reimbursement mint")
+	}
+	if len(e.m.st.Available) != 3 {
+		t.Fatal("UTXOs not given back")
+	}
+	// The reply matches the did.
+	d := loadDid(t)
+	v := callDid(t, d, e.m, "retrieve_btc_status_v2", "(record { block_index = "+strconv.FormatUint(block, 10)+" : nat64 })", startTime)[0]
+	if v.(candid.Variant).ID != candid.Hash("Reimbursed") {
+		t.Fatalf("did reply %v", v)
+	}
+	callDid(t, d, e.m, "get_events", "(record { start = 0 : nat64; length = 100 : nat64 })", startTime)
 }
