@@ -175,3 +175,84 @@ func TestBtcdRegtest(t *testing.T) {
 		t.Fatalf("main address UTXOs %+v", u)
 	}
 }
+
+// A withdrawal left unmined is replaced with a higher fee; btcd's mempool
+// takes the replacement in place of the original (BIP-125) and it confirms.
+func TestBtcdReplaceByFee(t *testing.T) {
+	if testing.Short() {
+		t.Skip("btcd regtest test skipped in -short mode (it builds and runs btcd)")
+	}
+	miner := btcdtest.NewKey(4)
+	node := btcdtest.Start(t, miner)
+	node.Generate(t, 450)
+	key := newTestKey()
+	l := newFakeLedger(minterID)
+	view := &btcdView{t: t, node: node, utxos: map[wire.OutPoint]scanned{}}
+	m, err := New(Config{Network: chain.Regtest, MinterID: minterID, KeyName: "dfx_test_key", PublicKey: key.pk,
+		MinConfirmations: 1, CheckFee: 100, RetrieveMinAmount: 10_000, ResubmitAfter: 3600 * sec}, l, view)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := &env{m: m, l: l, key: key}
+	addr, _ := m.GetBtcAddress(alice, nil, nil)
+	depScript, _, _ := ParseAddress(chain.Regtest, addr)
+	h1, _ := node.RPC.GetBlockHash(1)
+	b1, err := node.RPC.GetBlock(h1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mk := &regtest.Key{Priv: miner.Priv, Addr: miner.Addr}
+	mk.Script, _ = txscript.PayToAddrScript(miner.Addr)
+	cb := b1.Transactions[0]
+	pay, _ := regtest.SpendP2PKH(mk, []wire.OutPoint{{Hash: cb.TxHash()}},
+		[]regtest.Output{{Script: depScript, Value: 1e8}, {Script: mk.Script, Value: cb.TxOut[0].Value - 1e8 - 10_000}})
+	if _, err := node.RPC.SendRawTransaction(pay, false); err != nil {
+		t.Fatal(err)
+	}
+	node.Generate(t, 1)
+	if st, err := m.UpdateBalance(alice, nil, nil, startTime); err != nil || st[0].Minted == nil {
+		t.Fatalf("%+v, %v", st, err)
+	}
+	e.fundWithdrawal(Account{Owner: alice}, 40_000_000)
+	block, err := m.RetrieveBtc(alice, RetrieveBtcArgs{Address: miner.Addr.EncodeAddress(), Amount: 40_000_000}, startTime)
+	if err != nil {
+		t.Fatal(err)
+	}
+	send := func(now uint64) *wire.MsgTx {
+		t.Helper()
+		sends := e.signAll(t)
+		if len(sends) != 1 {
+			t.Fatalf("%d sends", len(sends))
+		}
+		var tx wire.MsgTx
+		if err := tx.Deserialize(bytes.NewReader(sends[0].Transaction)); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := node.RPC.SendRawTransaction(&tx, false); err != nil {
+			t.Fatalf("btcd refused: %v", err)
+		}
+		if err := m.DeliverSendResult(sends[0].Txid, nil, now); err != nil {
+			t.Fatal(err)
+		}
+		return &tx
+	}
+	now := startTime + DefaultMaxTimeInQueue
+	m.Tick(now)
+	orig := send(now)
+	later := now + 3600*sec
+	m.Tick(later)
+	repl := send(later)
+	pool, err := node.RPC.GetRawMempool()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(pool) != 1 || *pool[0] != repl.TxHash() {
+		t.Fatalf("mempool %v, want only the replacement %v (original %v)", pool, repl.TxHash(), orig.TxHash())
+	}
+	node.Generate(t, 1)
+	m.Tick(later + sec)
+	s := m.RetrieveBtcStatusV2(block)
+	if s.Confirmed == nil || !bytes.Equal(s.Confirmed.Txid, func() []byte { h := repl.TxHash(); return h[:] }()) {
+		t.Fatalf("status %+v", s)
+	}
+}
