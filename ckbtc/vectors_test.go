@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/chainkey/chainkey/bitcoin/chain"
+	"github.com/chainkey/chainkey/idkg/derivation"
 	"github.com/chainkey/chainkey/principal"
 )
 
@@ -107,5 +108,30 @@ func TestDepositAddressMainnetVectors(t *testing.T) {
 		if err != nil || got != v.addr {
 			t.Errorf("%s/%s: got %q, %v; want %q", v.owner, v.user, got, err, v.addr)
 		}
+	}
+}
+
+// The minter derives from ecdsa_public_key(minter, []) what the subnet
+// signs for with sign_with_ecdsa(caller = minter, path): derivation is
+// incremental, so both are the master key at [minter, 0x01, owner, sub].
+func TestDerivationMatchesSignWithEcdsa(t *testing.T) {
+	master := newTestKey().priv.PubKey().SerializeCompressed()
+	canisterKey, err := derivation.Secp256k1(master, derivation.ZeroChainCode(), derivation.CanisterPath(minterID.Bytes(), nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pk := PublicKey{Key: canisterKey.PublicKey, ChainCode: canisterKey.ChainCode}
+	sub := [32]byte{0: 9, 31: 3}
+	a := Account{Owner: alice, Subaccount: &sub}
+	got, err := DeriveAccountKey(pk, a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	signer, err := derivation.Secp256k1(master, derivation.ZeroChainCode(), derivation.CanisterPath(minterID.Bytes(), DerivationPath(a)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, signer.PublicKey) {
+		t.Fatal("the deposit key is not the key sign_with_ecdsa signs with")
 	}
 }
