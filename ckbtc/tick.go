@@ -332,11 +332,11 @@ func (m *Minter) DeliverSendResult(txid [32]byte, callErr error, now uint64) err
 			reqs[i] = r.BlockIndex
 		}
 		fee := t.Fee
-		m.event(now, EventType{SentTransaction: &EvSent{Requests: reqs, Txid: t.Txid[:], Utxos: utxos, ChangeOutput: &change, SubmittedAt: now, Fee: &fee, WithdrawalFee: &wf}})
+		m.event(now, EventType{SentTransaction: &EvSent{Requests: reqs, Txid: slices.Clone(t.Txid[:]), Utxos: utxos, ChangeOutput: &change, SubmittedAt: now, Fee: &fee, WithdrawalFee: &wf}})
 		return nil
 	}
 	old.Replaced = true
-	m.event(now, EventType{ReplacedTransaction: &EvReplaced{NewTxid: t.Txid[:], OldTxid: old.Txid[:], ChangeOutput: change, SubmittedAt: now, Fee: t.Fee, WithdrawalFee: &wf, Reason: &ReplacedReason{ToRetry: null()}}})
+	m.event(now, EventType{ReplacedTransaction: &EvReplaced{NewTxid: slices.Clone(t.Txid[:]), OldTxid: slices.Clone(old.Txid[:]), ChangeOutput: change, SubmittedAt: now, Fee: t.Fee, WithdrawalFee: &wf, Reason: &ReplacedReason{ToRetry: null()}}})
 	return nil
 }
 
@@ -363,7 +363,7 @@ func (m *Minter) finalize(now uint64) {
 		if !ok {
 			continue
 		}
-		m.event(now, EventType{ConfirmedTransaction: &EvConfirmed{Txid: t.Txid[:]}})
+		m.event(now, EventType{ConfirmedTransaction: &EvConfirmed{Txid: slices.Clone(t.Txid[:])}})
 		for _, w := range t.Requests {
 			m.finalizeRequest(now, w, finalConfirmed, t.Txid)
 		}
