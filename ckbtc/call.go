@@ -44,6 +44,7 @@ var Methods = []Method{
 	{"retrieve_btc_status_v2_by_account", true},
 	{"get_minter_info", true},
 	{"get_events", true},
+	{"decode_ledger_memo", true},
 }
 
 type updateBalanceResult struct {
@@ -231,6 +232,12 @@ func (m *Minter) call(method string, arg []byte, caller principal.Principal, now
 			return nil, err
 		}
 		return []any{m.GetMinterInfo()}, nil
+	case "decode_ledger_memo":
+		var a decodeMemoArgs
+		if err := decodeArg(arg, &a); err != nil {
+			return nil, err
+		}
+		return []any{decodeLedgerMemo(a)}, nil
 	case "get_events":
 		var a eventsArg
 		if err := decodeArg(arg, &a); err != nil {

@@ -382,7 +382,8 @@ func (m *Minter) GetKnownUtxos(caller principal.Principal, owner *principal.Prin
 	return out
 }
 
-// GetEvents is get_events.
+// GetEvents is get_events: at most length events from start. The events
+// share memory with the minter's state and must not be modified.
 func (m *Minter) GetEvents(start, length uint64) []Event {
 	n := uint64(len(m.st.Events))
 	if start >= n {

@@ -118,6 +118,16 @@ func checkState(st *state) error {
 			return errors.New("unknown final status")
 		}
 	}
+	reimbursed := map[uint64]bool{}
+	for _, r := range st.Reimbursements {
+		if reimbursed[r.BlockIndex] {
+			return errors.New("a withdrawal is reimbursed twice")
+		}
+		reimbursed[r.BlockIndex] = true
+		if !r.Done && r.MintBlock != 0 {
+			return errors.New("pending reimbursement with a mint block")
+		}
+	}
 	if len(st.Finalized) > MaxFinalizedRequests {
 		return errors.New("too many final statuses")
 	}
