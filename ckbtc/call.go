@@ -30,21 +30,23 @@ type Method struct {
 }
 
 // Methods lists the methods Call serves, as ckbtc_minter.did declares them.
-var Methods = []Method{
-	{"get_btc_address", false},
-	{"get_known_utxos", true},
-	{"update_balance", false},
-	{"estimate_withdrawal_fee", true},
-	{"get_deposit_fee", true},
-	{"get_withdrawal_account", false},
-	{"retrieve_btc", false},
-	{"retrieve_btc_with_approval", false},
-	{"retrieve_btc_status", true},
-	{"retrieve_btc_status_v2", true},
-	{"retrieve_btc_status_v2_by_account", true},
-	{"get_minter_info", true},
-	{"get_events", true},
-	{"decode_ledger_memo", true},
+func Methods() []Method {
+	return []Method{
+		{"get_btc_address", false},
+		{"get_known_utxos", true},
+		{"update_balance", false},
+		{"estimate_withdrawal_fee", true},
+		{"get_deposit_fee", true},
+		{"get_withdrawal_account", false},
+		{"retrieve_btc", false},
+		{"retrieve_btc_with_approval", false},
+		{"retrieve_btc_status", true},
+		{"retrieve_btc_status_v2", true},
+		{"retrieve_btc_status_v2_by_account", true},
+		{"get_minter_info", true},
+		{"get_events", true},
+		{"decode_ledger_memo", true},
+	}
 }
 
 type updateBalanceResult struct {

@@ -53,7 +53,7 @@ func callDid(t *testing.T, d *candid.Description, m *Minter, method, args string
 // the states that make each variant appear.
 func TestCallMatchesDid(t *testing.T) {
 	d := loadDid(t)
-	for _, meth := range Methods {
+	for _, meth := range Methods() {
 		ft, err := d.Method(meth.Name)
 		if err != nil {
 			t.Fatalf("%s not in the did: %v", meth.Name, err)
@@ -115,7 +115,7 @@ func TestCallMatchesDid(t *testing.T) {
 	}
 	// Queries leave the state alone.
 	h := m.Hash()
-	for _, meth := range Methods {
+	for _, meth := range Methods() {
 		if meth.Query && meth.Name != "retrieve_btc_status_v2_by_account" {
 			m.Call(meth.Name, arg, alice, startTime)
 		}

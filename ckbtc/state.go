@@ -11,7 +11,7 @@ import (
 )
 
 // stateMagic starts every state encoding.
-var stateMagic = []byte("CKBTCMT\x01")
+const stateMagic = "CKBTCMT\x01"
 
 // Marshal encodes the minter's state (not its Config): the magic
 // "CKBTCMT\x01" followed by one Candid message holding every deposit,
@@ -23,7 +23,7 @@ func (m *Minter) Marshal() []byte {
 	if err != nil {
 		panic(fmt.Sprintf("ckbtc: encode state: %v", err))
 	}
-	return append(slices.Clone(stateMagic), b...)
+	return append([]byte(stateMagic), b...)
 }
 
 // Hash returns SHA-256 of Marshal's output.
@@ -37,7 +37,7 @@ func (m *Minter) Hash() [32]byte { return sha256.Sum256(m.Marshal()) }
 // UTXO both available and spent by a transaction. On error the minter is
 // unchanged.
 func (m *Minter) Restore(data []byte) error {
-	if !bytes.HasPrefix(data, stateMagic) {
+	if !bytes.HasPrefix(data, []byte(stateMagic)) {
 		return errors.New("ckbtc: state: bad magic")
 	}
 	var st state
