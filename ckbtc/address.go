@@ -60,6 +60,14 @@ func compareAccountKeys(a, b accountKey) int {
 	return bytes.Compare(a.sub[:], b.sub[:])
 }
 
+// FeeCollectorSubaccount is the minter's subaccount that collects the
+// ledger's fees; consolidation fees are burned from it.
+func FeeCollectorSubaccount() [SubaccountLen]byte {
+	var s [SubaccountLen]byte
+	s[30], s[31] = 0x0f, 0xee
+	return s
+}
+
 // schemaV1 is the first element of every derivation path the minter uses.
 const schemaV1 = 0x01
 

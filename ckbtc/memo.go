@@ -64,3 +64,8 @@ func MintReimburseWithdrawalMemo(withdrawalID uint64) []byte {
 func BurnConvertMemo(address string) []byte {
 	return cborEnum(0, cborText(address), nil, cborUint(0))
 }
+
+// BurnConsolidateMemo is BurnMemo::Consolidate{value, inputs}.
+func BurnConsolidateMemo(value, inputs uint64) []byte {
+	return cborEnum(1, cborUint(value), cborUint(inputs))
+}

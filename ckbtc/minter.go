@@ -32,6 +32,11 @@ const (
 	MaxConcurrentPendingRequests = 5000
 	// MaxFinalizedRequests is how many final withdrawals keep a status.
 	MaxFinalizedRequests = 100
+	// DefaultConsolidationThreshold is the number of available UTXOs
+	// from which the minter consolidates.
+	DefaultConsolidationThreshold = 10_000
+	// MinConsolidationInterval separates consolidations (ns).
+	MinConsolidationInterval = 24 * 60 * 60 * 1_000_000_000
 	// ErrorCodeTaintedAddress is GenericError's code for a blocked
 	// destination.
 	ErrorCodeTaintedAddress = 1
@@ -101,7 +106,11 @@ type Config struct {
 	ResubmitAfter uint64
 	// MaxInputs per transaction (DefaultMaxInputs if 0).
 	MaxInputs int
-	Mode      Mode
+	// ConsolidationThreshold is the number of available UTXOs from which
+	// the minter merges its smallest ones (DefaultConsolidationThreshold
+	// if 0).
+	ConsolidationThreshold int
+	Mode                   Mode
 	// Policy is the deposit and destination check (allow all if nil).
 	Policy Policy
 }
@@ -176,6 +185,10 @@ type txRec struct {
 	Hashes      [][32]byte   `candid:"hashes"`
 	Sigs        [][]byte     `candid:"sigs"`
 	SubmittedAt uint64       `candid:"submitted_at"`
+	// Consolidation marks a transaction that merges the minter's own
+	// UTXOs: its one request is the fee burn, and every output is the
+	// minter's.
+	Consolidation bool `candid:"consolidation"`
 }
 
 // final statuses.
@@ -194,17 +207,18 @@ type finalized struct {
 
 // state is everything the minter keeps; its encoding is Marshal's.
 type state struct {
-	Deposits       []deposit       `candid:"deposits"` // sorted by outpoint
-	Available      []ownedUtxo     `candid:"available"`
-	Pending        []withdrawal    `candid:"pending"`
-	Txs            []txRec         `candid:"txs"`
-	Finalized      []finalized     `candid:"finalized"`
-	FeePercentiles []uint64        `candid:"fee_percentiles"`
-	LastSubmission uint64          `candid:"last_submission"`
-	NextID         uint64          `candid:"next_id"`
-	Outbox         []outReq        `candid:"outbox"`
-	Reimbursements []reimbursement `candid:"reimbursements"`
-	Events         []Event         `candid:"events"`
+	Deposits          []deposit       `candid:"deposits"` // sorted by outpoint
+	Available         []ownedUtxo     `candid:"available"`
+	Pending           []withdrawal    `candid:"pending"`
+	Txs               []txRec         `candid:"txs"`
+	Finalized         []finalized     `candid:"finalized"`
+	FeePercentiles    []uint64        `candid:"fee_percentiles"`
+	LastSubmission    uint64          `candid:"last_submission"`
+	NextID            uint64          `candid:"next_id"`
+	Outbox            []outReq        `candid:"outbox"`
+	Reimbursements    []reimbursement `candid:"reimbursements"`
+	LastConsolidation uint64          `candid:"last_consolidation"`
+	Events            []Event         `candid:"events"`
 }
 
 // reimbursement gives back a withdrawal that cannot be paid (its batch
@@ -245,6 +259,9 @@ func New(cfg Config, ledger Ledger, btc Bitcoin) (*Minter, error) {
 	}
 	if cfg.MaxInputs == 0 {
 		cfg.MaxInputs = DefaultMaxInputs
+	}
+	if cfg.ConsolidationThreshold == 0 {
+		cfg.ConsolidationThreshold = DefaultConsolidationThreshold
 	}
 	if cfg.Policy == nil {
 		cfg.Policy = Blocklist{}

@@ -8,6 +8,8 @@ import (
 
 	"github.com/btcsuite/btcd/chaincfg/chainhash"
 	"github.com/btcsuite/btcd/wire"
+
+	"github.com/chainkey/chainkey/bitcoin/chain"
 )
 
 // Tick runs the minter's periodic work at time now (nanoseconds since the
@@ -25,6 +27,7 @@ func (m *Minter) Tick(now uint64) {
 	m.reimburse(now)
 	m.resubmit(now)
 	m.submitBatch(now)
+	m.consolidate(now)
 }
 
 // TakeRequests returns the requests handed out since the last call and
@@ -289,6 +292,10 @@ func (m *Minter) abort(ti int) {
 		set.insert(in)
 	}
 	m.st.Available = set.s
+	if t.Consolidation {
+		// The fee burn stays burned: the ckBTC supply only shrinks.
+		return
+	}
 	m.st.Pending = mergeQueue(t.Requests, m.st.Pending)
 }
 
@@ -370,6 +377,10 @@ func (m *Minter) finalize(now uint64) {
 		m.st.Txs = slices.DeleteFunc(m.st.Txs, func(o txRec) bool { return o.Family == t.Family })
 		set := utxoSet{s: m.st.Available}
 		set.insert(ownedUtxo{Utxo: u, Owner: m.cfg.MinterID, Pubkey: m.mainPubkey})
+		if t.Consolidation {
+			// The first output is the minter's too; it is in the same block.
+			set.insert(ownedUtxo{Utxo: Utxo{Txid: t.Txid, Vout: 0, Value: t.Outputs[0].Value, Height: u.Height}, Owner: m.cfg.MinterID, Pubkey: m.mainPubkey})
+		}
 		m.st.Available = set.s
 		i = -1
 	}
@@ -420,7 +431,7 @@ func (m *Minter) resubmit(now uint64) {
 			// The fees grew beyond what the requests can pay: wait.
 			continue
 		}
-		rec := txRec{Family: old.Family, Requests: old.Requests, Inputs: old.Inputs, FeeRate: rate}
+		rec := txRec{Family: old.Family, Requests: old.Requests, Inputs: old.Inputs, FeeRate: rate, Consolidation: old.Consolidation}
 		m.startSigning(&rec, b)
 		fresh = append(fresh, rec)
 	}
@@ -456,4 +467,58 @@ func (m *Minter) reimburse(now uint64) {
 		r.Done, r.MintBlock = true, block
 		m.event(now, EventType{ReimbursedWithdrawal: &EvReimbursed{BurnBlockIndex: r.BlockIndex, MintBlockIndex: block}})
 	}
+}
+
+// NthFeeRate is the n-th of the Bitcoin canister's fee percentiles with the
+// floors of MedianFeeRate (consolidation uses the 25th).
+func NthFeeRate(net chain.Network, percentiles []uint64, n int) (uint64, bool) {
+	if len(percentiles) < 101 {
+		return MedianFeeRate(net, percentiles)
+	}
+	p := slices.Clone(percentiles)
+	p[50] = percentiles[n]
+	return MedianFeeRate(net, p)
+}
+
+// consolidate merges the smallest available UTXOs into two outputs to the
+// main address once ConsolidationThreshold UTXOs are available, at most
+// every MinConsolidationInterval, one at a time. The Bitcoin fee is burned
+// from the fee collector subaccount (where the ledger's fees go).
+func (m *Minter) consolidate(now uint64) {
+	if len(m.st.Available) < m.cfg.ConsolidationThreshold {
+		return
+	}
+	if now < m.st.LastConsolidation+MinConsolidationInterval && m.st.LastConsolidation != 0 {
+		return
+	}
+	if slices.ContainsFunc(m.st.Txs, func(t txRec) bool { return t.Consolidation }) {
+		return
+	}
+	rate, ok := NthFeeRate(m.cfg.Network, m.st.FeePercentiles, 25)
+	if !ok {
+		return
+	}
+	n := min(m.cfg.MaxInputs, len(m.st.Available))
+	inputs := slices.Clone(m.st.Available[:n])
+	var total uint64
+	for _, in := range inputs {
+		total += in.Utxo.Value
+	}
+	outs := []txOut{{Script: m.mainScript, Value: total / 2}}
+	b, err := buildFromInputs(inputs, outs, m.mainScript, m.cfg.MaxInputs, rate)
+	if err != nil {
+		return
+	}
+	block, err := m.ledger.Burn(FeeCollectorSubaccount(), b.fee, BurnConsolidateMemo(total, uint64(n)))
+	if err != nil {
+		return
+	}
+	m.st.Available = slices.Delete(m.st.Available, 0, n)
+	m.st.LastConsolidation = now
+	m.event(now, EventType{CreatedConsolidateUtxosRequest: &EvConsolidate{Amount: total, Address: candidAddress(P2WPKHv0, m.mainScript), BlockIndex: block, ReceivedAt: now}})
+	m.st.NextID++
+	req := withdrawal{BlockIndex: block, Amount: total / 2, Address: m.mainAddress, Script: m.mainScript, Kind: uint8(P2WPKHv0), ReceivedAt: now, Owner: m.cfg.MinterID}
+	rec := txRec{Family: m.st.NextID, Requests: []withdrawal{req}, Inputs: inputs, FeeRate: rate, Consolidation: true}
+	m.startSigning(&rec, b)
+	m.st.Txs = append(m.st.Txs, rec)
 }

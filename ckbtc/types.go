@@ -288,6 +288,15 @@ type EventType struct {
 	SuspendedUtxo                   *EvSuspended             `candid:"suspended_utxo"`
 	ScheduleWithdrawalReimbursement *EvScheduleReimbursement `candid:"schedule_withdrawal_reimbursement"`
 	ReimbursedWithdrawal            *EvReimbursed            `candid:"reimbursed_withdrawal"`
+	CreatedConsolidateUtxosRequest  *EvConsolidate           `candid:"created_consolidate_utxos_request"`
+}
+
+// EvConsolidate is created_consolidate_utxos_request.
+type EvConsolidate struct {
+	Amount     uint64         `candid:"amount"`
+	Address    BitcoinAddress `candid:"address"`
+	BlockIndex uint64         `candid:"block_index"`
+	ReceivedAt uint64         `candid:"received_at"`
 }
 
 // TooManyInputs is InvalidTransactionError::too_many_inputs.

@@ -524,3 +524,59 @@ func TestTooManyInputsReimburses(t *testing.T) {
 	}
 	callDid(t, d, e.m, "get_events", "(record { start = 0 : nat64; length = 100 : nat64 })", startTime)
 }
+
+func TestConsolidation(t *testing.T) {
+	e := newEnv(t, func(c *Config) { c.ConsolidationThreshold = 5; c.MaxInputs = 4 })
+	for i := 0; i < 6; i++ {
+		e.deposit(t, Account{Owner: bob, Subaccount: &[32]byte{31: byte(i)}}, byte(i+1), 10_000+uint64(i)*1_000)
+	}
+	prev := e.prevOuts(t)
+	fc := FeeCollectorSubaccount()
+	feeAcc := Account{Owner: minterID, Subaccount: &fc}
+	e.m.Tick(startTime)
+	if n := len(e.m.TakeRequests()); n != 0 {
+		t.Fatalf("consolidated without fees in the collector: %d requests", n)
+	}
+	e.l.balances[feeAcc.key()] = 100_000
+	e.m.Tick(startTime)
+	sends := e.signAll(t)
+	if len(sends) != 1 {
+		t.Fatalf("%d sends", len(sends))
+	}
+	tx := verifyTx(t, sends[0].Transaction, prev)
+	mainScript, _, _ := ParseAddress(e.m.cfg.Network, e.m.MainAddress())
+	if len(tx.TxIn) != 4 || len(tx.TxOut) != 2 || !bytes.Equal(tx.TxOut[0].PkScript, mainScript) || !bytes.Equal(tx.TxOut[1].PkScript, mainScript) {
+		t.Fatalf("consolidation %d inputs, outputs %+v", len(tx.TxIn), tx.TxOut)
+	}
+	// The four smallest UTXOs, and the Bitcoin fee burned from the collector.
+	var out int64
+	for _, o := range tx.TxOut {
+		out += o.Value
+	}
+	fee := uint64(10_000 + 11_000 + 12_000 + 13_000 - out)
+	if bal, _ := e.l.Balance(feeAcc); bal != 100_000-fee {
+		t.Fatalf("collector %d after a fee of %d", bal, fee)
+	}
+	if !bytes.Equal(e.l.burns[0].memo, BurnConsolidateMemo(46_000, 4)) {
+		t.Fatal("burn memo")
+	}
+	_ = e.m.DeliverSendResult(sends[0].Txid, nil, startTime)
+	// No second consolidation while one is in flight or within a day.
+	e.m.Tick(startTime + sec)
+	if len(e.m.TakeRequests()) != 0 {
+		t.Fatal("second consolidation")
+	}
+	e.b.add(e.m.MainAddress(), Utxo{Txid: sends[0].Txid, Vout: 1, Value: uint64(tx.TxOut[1].Value), Height: 95})
+	e.m.Tick(startTime + 2*sec)
+	if len(e.m.st.Txs) != 0 || len(e.m.st.Available) != 4 {
+		t.Fatalf("after confirmation: %d txs, %d available", len(e.m.st.Txs), len(e.m.st.Available))
+	}
+	var got uint64
+	for _, o := range e.m.st.Available {
+		got += o.Utxo.Value
+	}
+	if got != 14_000+15_000+uint64(out) {
+		t.Fatalf("available value %d", got)
+	}
+	callDid(t, loadDid(t), e.m, "get_events", "(record { start = 0 : nat64; length = 100 : nat64 })", startTime)
+}
