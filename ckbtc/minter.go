@@ -94,7 +94,8 @@ type Config struct {
 	PublicKey PublicKey
 	// MinConfirmations for deposits and change (DefaultMinConfirmations if 0).
 	MinConfirmations uint32
-	// CheckFee is the deposit fee (get_deposit_fee, kyt_fee).
+	// CheckFee is the deposit fee (get_deposit_fee, kyt_fee); zero is
+	// allowed (the Internet Computer's default is DefaultCheckFee).
 	CheckFee uint64
 	// DepositMinAmount: smaller deposits are ValueTooSmall.
 	DepositMinAmount uint64
