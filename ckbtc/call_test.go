@@ -124,3 +124,29 @@ func TestCallMatchesDid(t *testing.T) {
 		t.Fatal("a query changed the state")
 	}
 }
+
+// Any message to any method answers or rejects without panicking, and a
+// query never changes the state.
+func FuzzCall(f *testing.F) {
+	arg, _ := candid.Encode(AccountArg{})
+	f.Add(uint8(0), arg)
+	r, _ := candid.Encode(RetrieveBtcArgs{Address: dest, Amount: 20_000})
+	f.Add(uint8(6), r)
+	f.Add(uint8(13), []byte("DIDL\x00\x00"))
+	methods := Methods()
+	f.Fuzz(func(t *testing.T, mi uint8, arg []byte) {
+		e := newEnv(t, nil)
+		e.deposit(t, Account{Owner: alice}, 1, 60_000)
+		e.fundWithdrawal(Account{Owner: alice}, 60_000)
+		meth := methods[int(mi)%len(methods)]
+		h := e.m.Hash()
+		_, _ = e.m.Call(meth.Name, arg, alice, startTime)
+		if meth.Query && e.m.Hash() != h {
+			t.Fatalf("query %s changed the state", meth.Name)
+		}
+		e.m.Tick(startTime + DefaultMaxTimeInQueue)
+		if err := e.m.Restore(e.m.Marshal()); err != nil {
+			t.Fatalf("after %s: %v", meth.Name, err)
+		}
+	})
+}
