@@ -48,29 +48,47 @@ type handler struct {
 
 // handlers are the implemented methods. The table is never modified.
 var handlers = map[string]handler{
-	"icrc1_transfer":              {true, (*Ledger).callTransfer},
-	"icrc2_approve":               {true, (*Ledger).callApprove},
-	"icrc2_transfer_from":         {true, (*Ledger).callTransferFrom},
-	"icrc1_name":                  {false, func(l *Ledger, _ []candid.Value, _ principal.Principal, _ uint64, _ bool) (candid.Value, error) { return l.name, nil }},
-	"icrc1_symbol":                {false, func(l *Ledger, _ []candid.Value, _ principal.Principal, _ uint64, _ bool) (candid.Value, error) { return l.symbol, nil }},
-	"icrc1_decimals":              {false, func(l *Ledger, _ []candid.Value, _ principal.Principal, _ uint64, _ bool) (candid.Value, error) { return l.decimals, nil }},
-	"icrc1_fee":                   {false, func(l *Ledger, _ []candid.Value, _ principal.Principal, _ uint64, _ bool) (candid.Value, error) { return nat(l.fee), nil }},
-	"icrc1_total_supply":          {false, func(l *Ledger, _ []candid.Value, _ principal.Principal, _ uint64, _ bool) (candid.Value, error) { return nat(l.supply), nil }},
-	"icrc1_minting_account":       {false, func(l *Ledger, _ []candid.Value, _ principal.Principal, _ uint64, _ bool) (candid.Value, error) { return candid.Some(accountRecord(l.minting)), nil }},
-	"icrc1_metadata":              {false, (*Ledger).callMetadata},
-	"icrc1_balance_of":            {false, (*Ledger).callBalanceOf},
-	"icrc1_supported_standards":   {false, callStandards},
-	"icrc10_supported_standards":  {false, callStandards},
-	"icrc2_allowance":             {false, (*Ledger).callAllowance},
-	"icrc3_get_archives":          {false, func(*Ledger, []candid.Value, principal.Principal, uint64, bool) (candid.Value, error) { return []candid.Value{}, nil }},
-	"archives":                    {false, func(*Ledger, []candid.Value, principal.Principal, uint64, bool) (candid.Value, error) { return []candid.Value{}, nil }},
+	"icrc1_transfer":      {true, (*Ledger).callTransfer},
+	"icrc2_approve":       {true, (*Ledger).callApprove},
+	"icrc2_transfer_from": {true, (*Ledger).callTransferFrom},
+	"icrc1_name": {false, func(l *Ledger, _ []candid.Value, _ principal.Principal, _ uint64, _ bool) (candid.Value, error) {
+		return l.name, nil
+	}},
+	"icrc1_symbol": {false, func(l *Ledger, _ []candid.Value, _ principal.Principal, _ uint64, _ bool) (candid.Value, error) {
+		return l.symbol, nil
+	}},
+	"icrc1_decimals": {false, func(l *Ledger, _ []candid.Value, _ principal.Principal, _ uint64, _ bool) (candid.Value, error) {
+		return l.decimals, nil
+	}},
+	"icrc1_fee": {false, func(l *Ledger, _ []candid.Value, _ principal.Principal, _ uint64, _ bool) (candid.Value, error) {
+		return nat(l.fee), nil
+	}},
+	"icrc1_total_supply": {false, func(l *Ledger, _ []candid.Value, _ principal.Principal, _ uint64, _ bool) (candid.Value, error) {
+		return nat(l.supply), nil
+	}},
+	"icrc1_minting_account": {false, func(l *Ledger, _ []candid.Value, _ principal.Principal, _ uint64, _ bool) (candid.Value, error) {
+		return candid.Some(accountRecord(l.minting)), nil
+	}},
+	"icrc1_metadata":             {false, (*Ledger).callMetadata},
+	"icrc1_balance_of":           {false, (*Ledger).callBalanceOf},
+	"icrc1_supported_standards":  {false, callStandards},
+	"icrc10_supported_standards": {false, callStandards},
+	"icrc2_allowance":            {false, (*Ledger).callAllowance},
+	"icrc3_get_archives": {false, func(*Ledger, []candid.Value, principal.Principal, uint64, bool) (candid.Value, error) {
+		return []candid.Value{}, nil
+	}},
+	"archives": {false, func(*Ledger, []candid.Value, principal.Principal, uint64, bool) (candid.Value, error) {
+		return []candid.Value{}, nil
+	}},
 	"icrc3_get_tip_certificate":   {false, (*Ledger).callTipCertificate},
 	"icrc3_get_blocks":            {false, (*Ledger).callICRC3GetBlocks},
 	"icrc3_supported_block_types": {false, callBlockTypes},
 	"get_blocks":                  {false, (*Ledger).callGetBlocks},
 	"get_transactions":            {false, (*Ledger).callGetTransactions},
 	"get_data_certificate":        {false, (*Ledger).callDataCertificate},
-	"is_ledger_ready":             {false, func(*Ledger, []candid.Value, principal.Principal, uint64, bool) (candid.Value, error) { return true, nil }},
+	"is_ledger_ready": {false, func(*Ledger, []candid.Value, principal.Principal, uint64, bool) (candid.Value, error) {
+		return true, nil
+	}},
 	"icrc106_get_index_principal": {false, func(*Ledger, []candid.Value, principal.Principal, uint64, bool) (candid.Value, error) {
 		return candid.Variant{ID: candid.Hash("Err"), Value: candid.Variant{ID: candid.Hash("IndexPrincipalNotSet"), Value: candid.Null{}}}, nil
 	}},

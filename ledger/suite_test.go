@@ -55,17 +55,33 @@ type wTransferFromArgs struct {
 // ApproveError.
 type wError struct {
 	candid.IsVariant
-	BadFee                 *struct{ ExpectedFee *big.Int `candid:"expected_fee"` }          `candid:"BadFee"`
-	BadBurn                *struct{ MinBurnAmount *big.Int `candid:"min_burn_amount"` }     `candid:"BadBurn"`
-	InsufficientFunds      *struct{ Balance *big.Int `candid:"balance"` }                   `candid:"InsufficientFunds"`
-	InsufficientAllowance  *struct{ Allowance *big.Int `candid:"allowance"` }               `candid:"InsufficientAllowance"`
-	AllowanceChanged       *struct{ CurrentAllowance *big.Int `candid:"current_allowance"` } `candid:"AllowanceChanged"`
-	TooOld                 *candid.Null                                                     `candid:"TooOld"`
-	CreatedInFuture        *struct{ LedgerTime uint64 `candid:"ledger_time"` }              `candid:"CreatedInFuture"`
-	Expired                *struct{ LedgerTime uint64 `candid:"ledger_time"` }              `candid:"Expired"`
-	TemporarilyUnavailable *candid.Null                                                     `candid:"TemporarilyUnavailable"`
-	Duplicate              *struct{ DuplicateOf *big.Int `candid:"duplicate_of"` }          `candid:"Duplicate"`
-	GenericError           *struct {
+	BadFee *struct {
+		ExpectedFee *big.Int `candid:"expected_fee"`
+	} `candid:"BadFee"`
+	BadBurn *struct {
+		MinBurnAmount *big.Int `candid:"min_burn_amount"`
+	} `candid:"BadBurn"`
+	InsufficientFunds *struct {
+		Balance *big.Int `candid:"balance"`
+	} `candid:"InsufficientFunds"`
+	InsufficientAllowance *struct {
+		Allowance *big.Int `candid:"allowance"`
+	} `candid:"InsufficientAllowance"`
+	AllowanceChanged *struct {
+		CurrentAllowance *big.Int `candid:"current_allowance"`
+	} `candid:"AllowanceChanged"`
+	TooOld          *candid.Null `candid:"TooOld"`
+	CreatedInFuture *struct {
+		LedgerTime uint64 `candid:"ledger_time"`
+	} `candid:"CreatedInFuture"`
+	Expired *struct {
+		LedgerTime uint64 `candid:"ledger_time"`
+	} `candid:"Expired"`
+	TemporarilyUnavailable *candid.Null `candid:"TemporarilyUnavailable"`
+	Duplicate              *struct {
+		DuplicateOf *big.Int `candid:"duplicate_of"`
+	} `candid:"Duplicate"`
+	GenericError *struct {
 		ErrorCode *big.Int `candid:"error_code"`
 		Message   string   `candid:"message"`
 	} `candid:"GenericError"`
@@ -245,7 +261,9 @@ func fail(t *testing.T, r wResult) *wError {
 	return r.Err
 }
 
-func amountTo(amount uint64, to wAccount) wTransferArg { return wTransferArg{To: to, Amount: n(amount)} }
+func amountTo(amount uint64, to wAccount) wTransferArg {
+	return wTransferArg{To: to, Amount: n(amount)}
+}
 
 // setupTestAccount funds a fresh principal from the root account.
 func (e *env) setupTestAccount(amount uint64) principal.Principal {

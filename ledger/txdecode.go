@@ -176,7 +176,9 @@ func transactionCandid(b Value) (candid.Value, error) {
 	if fee == nil {
 		fee = effFee
 	}
-	f := func(name string, v candid.Value) candid.FieldValue { return candid.FieldValue{ID: candid.Hash(name), Value: v} }
+	f := func(name string, v candid.Value) candid.FieldValue {
+		return candid.FieldValue{ID: candid.Hash(name), Value: v}
+	}
 	common := []candid.FieldValue{f("memo", optBlob(t.memo)), f("created_at_time", optNat64(t.createdAt)), f("amount", nat(t.amount))}
 	rec := func(fs ...candid.FieldValue) candid.Opt {
 		return candid.Some(candid.Record{Fields: append(fs, common...)})
