@@ -41,57 +41,58 @@ func methodType(name string) (*candid.Type, error) {
 	return t, nil
 }
 
+// callCtx is one call: its decoded arguments, caller, time and whether it
+// runs as a (non-replicated) query.
+type callCtx struct {
+	args   []candid.Value
+	caller principal.Principal
+	now    uint64
+	query  bool
+}
+
 type handler struct {
 	update bool
-	fn     func(l *Ledger, args []candid.Value, caller principal.Principal, now uint64, query bool) (candid.Value, error)
+	fn     func(l *Ledger, c *callCtx) (candid.Value, error)
 }
 
 // handlers are the implemented methods. The table is never modified.
 var handlers = map[string]handler{
-	"icrc1_transfer":      {true, (*Ledger).callTransfer},
-	"icrc2_approve":       {true, (*Ledger).callApprove},
-	"icrc2_transfer_from": {true, (*Ledger).callTransferFrom},
-	"icrc1_name": {false, func(l *Ledger, _ []candid.Value, _ principal.Principal, _ uint64, _ bool) (candid.Value, error) {
-		return l.name, nil
-	}},
-	"icrc1_symbol": {false, func(l *Ledger, _ []candid.Value, _ principal.Principal, _ uint64, _ bool) (candid.Value, error) {
-		return l.symbol, nil
-	}},
-	"icrc1_decimals": {false, func(l *Ledger, _ []candid.Value, _ principal.Principal, _ uint64, _ bool) (candid.Value, error) {
-		return l.decimals, nil
-	}},
-	"icrc1_fee": {false, func(l *Ledger, _ []candid.Value, _ principal.Principal, _ uint64, _ bool) (candid.Value, error) {
-		return nat(l.fee), nil
-	}},
-	"icrc1_total_supply": {false, func(l *Ledger, _ []candid.Value, _ principal.Principal, _ uint64, _ bool) (candid.Value, error) {
-		return nat(l.supply), nil
-	}},
-	"icrc1_minting_account": {false, func(l *Ledger, _ []candid.Value, _ principal.Principal, _ uint64, _ bool) (candid.Value, error) {
-		return candid.Some(accountRecord(l.minting)), nil
-	}},
-	"icrc1_metadata":             {false, (*Ledger).callMetadata},
-	"icrc1_balance_of":           {false, (*Ledger).callBalanceOf},
-	"icrc1_supported_standards":  {false, callStandards},
-	"icrc10_supported_standards": {false, callStandards},
-	"icrc2_allowance":            {false, (*Ledger).callAllowance},
-	"icrc3_get_archives": {false, func(*Ledger, []candid.Value, principal.Principal, uint64, bool) (candid.Value, error) {
-		return []candid.Value{}, nil
-	}},
-	"archives": {false, func(*Ledger, []candid.Value, principal.Principal, uint64, bool) (candid.Value, error) {
-		return []candid.Value{}, nil
-	}},
+	"icrc1_transfer":              {true, (*Ledger).callTransfer},
+	"icrc2_approve":               {true, (*Ledger).callApprove},
+	"icrc2_transfer_from":         {true, (*Ledger).callTransferFrom},
+	"icrc1_name":                  {false, func(l *Ledger, _ *callCtx) (candid.Value, error) { return l.name, nil }},
+	"icrc1_symbol":                {false, func(l *Ledger, _ *callCtx) (candid.Value, error) { return l.symbol, nil }},
+	"icrc1_decimals":              {false, func(l *Ledger, _ *callCtx) (candid.Value, error) { return l.decimals, nil }},
+	"icrc1_fee":                   {false, func(l *Ledger, _ *callCtx) (candid.Value, error) { return nat(l.fee), nil }},
+	"icrc1_total_supply":          {false, func(l *Ledger, _ *callCtx) (candid.Value, error) { return nat(l.supply), nil }},
+	"icrc1_minting_account":       {false, (*Ledger).callMintingAccount},
+	"icrc1_metadata":              {false, (*Ledger).callMetadata},
+	"icrc1_balance_of":            {false, (*Ledger).callBalanceOf},
+	"icrc1_supported_standards":   {false, callStandards},
+	"icrc10_supported_standards":  {false, callStandards},
+	"icrc2_allowance":             {false, (*Ledger).callAllowance},
+	"icrc3_get_archives":          {false, emptyVec},
+	"archives":                    {false, emptyVec},
 	"icrc3_get_tip_certificate":   {false, (*Ledger).callTipCertificate},
 	"icrc3_get_blocks":            {false, (*Ledger).callICRC3GetBlocks},
 	"icrc3_supported_block_types": {false, callBlockTypes},
 	"get_blocks":                  {false, (*Ledger).callGetBlocks},
 	"get_transactions":            {false, (*Ledger).callGetTransactions},
 	"get_data_certificate":        {false, (*Ledger).callDataCertificate},
-	"is_ledger_ready": {false, func(*Ledger, []candid.Value, principal.Principal, uint64, bool) (candid.Value, error) {
-		return true, nil
-	}},
-	"icrc106_get_index_principal": {false, func(*Ledger, []candid.Value, principal.Principal, uint64, bool) (candid.Value, error) {
-		return candid.Variant{ID: candid.Hash("Err"), Value: candid.Variant{ID: candid.Hash("IndexPrincipalNotSet"), Value: candid.Null{}}}, nil
-	}},
+	"is_ledger_ready":             {false, func(*Ledger, *callCtx) (candid.Value, error) { return true, nil }},
+	"icrc106_get_index_principal": {false, callIndexPrincipal},
+}
+
+func emptyVec(*Ledger, *callCtx) (candid.Value, error) { return []candid.Value{}, nil }
+
+func (l *Ledger) callMintingAccount(*callCtx) (candid.Value, error) {
+	return candid.Some(accountRecord(l.minting)), nil
+}
+
+// callIndexPrincipal answers that no index canister is known.
+func callIndexPrincipal(*Ledger, *callCtx) (candid.Value, error) {
+	notSet := candid.Variant{ID: candid.Hash("IndexPrincipalNotSet"), Value: candid.Null{}}
+	return candid.Variant{ID: idErr, Value: notSet}, nil
 }
 
 // Call executes a method as an update call (replicated): the Candid
@@ -134,7 +135,7 @@ func (l *Ledger) dispatch(method string, arg []byte, caller principal.Principal,
 	if err != nil {
 		return nil, fmt.Errorf("%w: %s: decoding the argument: %w", ErrRejected, method, err)
 	}
-	res, err := h.fn(l, args, caller, now, query)
+	res, err := h.fn(l, &callCtx{args: args, caller: caller, now: now, query: query})
 	if err != nil {
 		return nil, err
 	}
@@ -334,8 +335,8 @@ func commonArgs(a candid.Value, r *xferReq) error {
 	return err
 }
 
-func (l *Ledger) callTransfer(args []candid.Value, caller principal.Principal, now uint64, _ bool) (candid.Value, error) {
-	a := args[0]
+func (l *Ledger) callTransfer(c *callCtx) (candid.Value, error) {
+	a, caller, now := c.args[0], c.caller, c.now
 	sub, err := subaccountArg(field(a, "from_subaccount"))
 	if err != nil {
 		return nil, err
@@ -351,8 +352,8 @@ func (l *Ledger) callTransfer(args []candid.Value, caller principal.Principal, n
 	return result(h, err, transferErrors...)
 }
 
-func (l *Ledger) callTransferFrom(args []candid.Value, caller principal.Principal, now uint64, _ bool) (candid.Value, error) {
-	a := args[0]
+func (l *Ledger) callTransferFrom(c *callCtx) (candid.Value, error) {
+	a, caller, now := c.args[0], c.caller, c.now
 	sub, err := subaccountArg(field(a, "spender_subaccount"))
 	if err != nil {
 		return nil, err
@@ -371,8 +372,8 @@ func (l *Ledger) callTransferFrom(args []candid.Value, caller principal.Principa
 	return result(h, err, transferFromErrors...)
 }
 
-func (l *Ledger) callApprove(args []candid.Value, caller principal.Principal, now uint64, _ bool) (candid.Value, error) {
-	a := args[0]
+func (l *Ledger) callApprove(c *callCtx) (candid.Value, error) {
+	a, caller, now := c.args[0], c.caller, c.now
 	sub, err := subaccountArg(field(a, "from_subaccount"))
 	if err != nil {
 		return nil, err
@@ -408,15 +409,16 @@ func (l *Ledger) callApprove(args []candid.Value, caller principal.Principal, no
 	return result(h, err, approveErrors...)
 }
 
-func (l *Ledger) callBalanceOf(args []candid.Value, _ principal.Principal, _ uint64, _ bool) (candid.Value, error) {
-	a, err := accountArg(args[0])
+func (l *Ledger) callBalanceOf(c *callCtx) (candid.Value, error) {
+	a, err := accountArg(c.args[0])
 	if err != nil {
 		return nil, err
 	}
 	return nat(l.BalanceOf(a)), nil
 }
 
-func (l *Ledger) callAllowance(args []candid.Value, _ principal.Principal, now uint64, _ bool) (candid.Value, error) {
+func (l *Ledger) callAllowance(c *callCtx) (candid.Value, error) {
+	args, now := c.args, c.now
 	from, err := accountArg(field(args[0], "account"))
 	if err != nil {
 		return nil, err
@@ -450,7 +452,7 @@ func (l *Ledger) Metadata() []MetadataEntry {
 	)
 }
 
-func (l *Ledger) callMetadata(_ []candid.Value, _ principal.Principal, _ uint64, _ bool) (candid.Value, error) {
+func (l *Ledger) callMetadata(*callCtx) (candid.Value, error) {
 	md := l.Metadata()
 	out := make([]candid.Value, len(md))
 	for i, m := range md {
@@ -484,7 +486,7 @@ func SupportedStandards() []Standard {
 	}
 }
 
-func callStandards(*Ledger, []candid.Value, principal.Principal, uint64, bool) (candid.Value, error) {
+func callStandards(*Ledger, *callCtx) (candid.Value, error) {
 	var out []candid.Value
 	for _, s := range SupportedStandards() {
 		out = append(out, candid.Record{Fields: []candid.FieldValue{
@@ -494,7 +496,7 @@ func callStandards(*Ledger, []candid.Value, principal.Principal, uint64, bool) (
 	return out, nil
 }
 
-func callBlockTypes(*Ledger, []candid.Value, principal.Principal, uint64, bool) (candid.Value, error) {
+func callBlockTypes(*Ledger, *callCtx) (candid.Value, error) {
 	const icrc1 = "https://github.com/dfinity/ICRC-1/blob/main/standards/ICRC-1/README.md"
 	const icrc2 = "https://github.com/dfinity/ICRC-1/blob/main/standards/ICRC-2/README.md"
 	var out []candid.Value
@@ -522,8 +524,8 @@ func (l *Ledger) dataCertificate(query bool) []byte {
 	return l.certificate()
 }
 
-func (l *Ledger) callTipCertificate(_ []candid.Value, _ principal.Principal, _ uint64, query bool) (candid.Value, error) {
-	cert := l.dataCertificate(query)
+func (l *Ledger) callTipCertificate(c *callCtx) (candid.Value, error) {
+	cert := l.dataCertificate(c.query)
 	if cert == nil {
 		return candid.None(), nil
 	}
@@ -537,14 +539,14 @@ func (l *Ledger) callTipCertificate(_ []candid.Value, _ principal.Principal, _ u
 	}}), nil
 }
 
-func (l *Ledger) callDataCertificate(_ []candid.Value, _ principal.Principal, _ uint64, query bool) (candid.Value, error) {
+func (l *Ledger) callDataCertificate(c *callCtx) (candid.Value, error) {
 	tree, err := l.encodedTree()
 	if err != nil {
 		return nil, err
 	}
 	cert := candid.None()
-	if c := l.dataCertificate(query); c != nil {
-		cert = candid.Some(c)
+	if b := l.dataCertificate(c.query); b != nil {
+		cert = candid.Some(b)
 	}
 	return candid.Record{Fields: []candid.FieldValue{
 		{ID: candid.Hash("certificate"), Value: cert},
@@ -577,8 +579,8 @@ func (l *Ledger) rangeArg(v candid.Value, limit uint64) (start, end uint64, err 
 	return start, end, nil
 }
 
-func (l *Ledger) callICRC3GetBlocks(args []candid.Value, _ principal.Principal, _ uint64, _ bool) (candid.Value, error) {
-	reqs, _ := args[0].([]candid.Value)
+func (l *Ledger) callICRC3GetBlocks(c *callCtx) (candid.Value, error) {
+	reqs, _ := c.args[0].([]candid.Value)
 	var blocks []candid.Value
 	for _, req := range reqs {
 		room := maxICRC3Blocks - uint64(len(blocks))
@@ -606,8 +608,8 @@ func (l *Ledger) callICRC3GetBlocks(args []candid.Value, _ principal.Principal, 
 	}}, nil
 }
 
-func (l *Ledger) callGetBlocks(args []candid.Value, _ principal.Principal, _ uint64, query bool) (candid.Value, error) {
-	start, end, err := l.rangeArg(args[0], maxBlocksPerQuery)
+func (l *Ledger) callGetBlocks(c *callCtx) (candid.Value, error) {
+	start, end, err := l.rangeArg(c.args[0], maxBlocksPerQuery)
 	if err != nil {
 		return nil, err
 	}
@@ -616,8 +618,8 @@ func (l *Ledger) callGetBlocks(args []candid.Value, _ principal.Principal, _ uin
 		blocks = append(blocks, legacyCandid(l.blocks[i]))
 	}
 	cert := candid.None()
-	if c := l.dataCertificate(query); c != nil {
-		cert = candid.Some(c)
+	if b := l.dataCertificate(c.query); b != nil {
+		cert = candid.Some(b)
 	}
 	return candid.Record{Fields: []candid.FieldValue{
 		{ID: candid.Hash("first_index"), Value: nat(start)},
@@ -628,8 +630,8 @@ func (l *Ledger) callGetBlocks(args []candid.Value, _ principal.Principal, _ uin
 	}}, nil
 }
 
-func (l *Ledger) callGetTransactions(args []candid.Value, _ principal.Principal, _ uint64, _ bool) (candid.Value, error) {
-	start, end, err := l.rangeArg(args[0], maxBlocksPerQuery)
+func (l *Ledger) callGetTransactions(c *callCtx) (candid.Value, error) {
+	start, end, err := l.rangeArg(c.args[0], maxBlocksPerQuery)
 	if err != nil {
 		return nil, err
 	}
