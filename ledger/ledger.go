@@ -411,7 +411,6 @@ func (l *Ledger) apply(t *txn, now uint64, effFee uint64) (uint64, error) {
 			return 0, reject("time %d is before the last block's time %d", now, last.U64)
 		}
 	}
-	l.purge(now)
 	tx := t.value()
 	var txHash [32]byte
 	if t.createdAt != nil {
@@ -430,6 +429,10 @@ func (l *Ledger) apply(t *txn, now uint64, effFee uint64) (uint64, error) {
 	if err := l.applyBalances(t, now, effFee); err != nil {
 		return 0, err
 	}
+	// Purging only when a block is added keeps the state a function of the
+	// blocks. A transaction whose entry is stale is refused as TooOld
+	// before its entry is looked at, so purging later changes no outcome.
+	l.purge(now)
 	height := l.appendBlock(t, tx, now, effFee)
 	if t.createdAt != nil {
 		l.dedup[txHash] = height
