@@ -38,8 +38,10 @@ func FuzzUnmarshal(f *testing.F) {
 // or is rejected without a change of state, and never panics.
 func FuzzCall(f *testing.F) {
 	tr, _ := candid.Encode(struct {
-		To     struct{ Owner principal.Principal `candid:"owner"` } `candid:"to"`
-		Amount uint64                                              `candid:"amount"`
+		To struct {
+			Owner principal.Principal `candid:"owner"`
+		} `candid:"to"`
+		Amount uint64 `candid:"amount"`
 	}{})
 	f.Add("icrc1_transfer", tr)
 	f.Add("icrc2_approve", tr)
