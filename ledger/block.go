@@ -1,6 +1,8 @@
 package ledger
 
 import (
+	"fmt"
+
 	"github.com/chainkey/chainkey/certification"
 )
 
@@ -84,21 +86,31 @@ func (l *Ledger) appendBlock(t *txn, tx Value, now, effFee uint64) uint64 {
 		}
 	}
 	b := mapOf(es)
-	l.blocks = append(l.blocks, b)
+	l.blocks = append(l.blocks, appendValue(nil, b))
 	l.hashes = append(l.hashes, b.Hash())
+	l.lastTS = now
 	return height
 }
 
 // Len returns the number of blocks.
 func (l *Ledger) Len() uint64 { return uint64(len(l.blocks)) }
 
-// Block returns block i as an ICRC-3 value. The value shares memory with the
-// ledger and must not be modified.
+// Block returns block i as an ICRC-3 value.
 func (l *Ledger) Block(i uint64) (Value, bool) {
 	if i >= uint64(len(l.blocks)) {
 		return Value{}, false
 	}
-	return l.blocks[i], true
+	return l.block(i), true
+}
+
+// block decodes a stored block; the ledger encoded it, so it decodes.
+func (l *Ledger) block(i uint64) Value {
+	r := stateReader{b: l.blocks[i]}
+	v := r.value(0)
+	if r.err != nil || len(r.b) != 0 {
+		panic(fmt.Sprintf("ledger: stored block %d does not decode: %v", i, r.err))
+	}
+	return v
 }
 
 // BlockHash returns the ICRC-3 hash of block i.

@@ -594,7 +594,7 @@ func (l *Ledger) callICRC3GetBlocks(c *callCtx) (candid.Value, error) {
 		for i := start; i < end; i++ {
 			blocks = append(blocks, candid.Record{Fields: []candid.FieldValue{
 				{ID: candid.Hash("id"), Value: nat(i)},
-				{ID: candid.Hash("block"), Value: icrc3Candid(l.blocks[i])},
+				{ID: candid.Hash("block"), Value: icrc3Candid(l.block(i))},
 			}})
 		}
 	}
@@ -615,7 +615,7 @@ func (l *Ledger) callGetBlocks(c *callCtx) (candid.Value, error) {
 	}
 	blocks := make([]candid.Value, 0, end-start)
 	for i := start; i < end; i++ {
-		blocks = append(blocks, legacyCandid(l.blocks[i]))
+		blocks = append(blocks, legacyCandid(l.block(i)))
 	}
 	cert := candid.None()
 	if b := l.dataCertificate(c.query); b != nil {
@@ -637,7 +637,7 @@ func (l *Ledger) callGetTransactions(c *callCtx) (candid.Value, error) {
 	}
 	txs := make([]candid.Value, 0, end-start)
 	for i := start; i < end; i++ {
-		t, err := transactionCandid(l.blocks[i])
+		t, err := transactionCandid(l.block(i))
 		if err != nil {
 			return nil, err
 		}

@@ -104,8 +104,12 @@ type Ledger struct {
 	allowances map[allowanceKey]allowance
 	supply     uint64
 
-	blocks []Value
+	// blocks holds each block in the state encoding of its value (about
+	// a quarter of the memory of the decoded value); hashes their ICRC-3
+	// hashes; lastTS the time of the last block.
+	blocks [][]byte
 	hashes [][32]byte
+	lastTS uint64
 
 	dedup  map[[32]byte]uint64 // transaction hash -> block index
 	window []windowEntry       // transactions with created_at_time, oldest first
@@ -406,10 +410,8 @@ func (l *Ledger) approve(r approveReq, now uint64) (uint64, error) {
 // apply checks deduplication, applies the transaction to balances and
 // allowances and appends its block. Nothing changes when it fails.
 func (l *Ledger) apply(t *txn, now uint64, effFee uint64) (uint64, error) {
-	if n := len(l.blocks); n > 0 {
-		if last, _ := l.blocks[n-1].Get("ts"); now < last.U64 {
-			return 0, reject("time %d is before the last block's time %d", now, last.U64)
-		}
+	if len(l.blocks) > 0 && now < l.lastTS {
+		return 0, reject("time %d is before the last block's time %d", now, l.lastTS)
 	}
 	tx := t.value()
 	var txHash [32]byte

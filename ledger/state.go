@@ -52,7 +52,7 @@ func (l *Ledger) Marshal() []byte {
 	}
 	b = binary.AppendUvarint(b, uint64(len(l.blocks)))
 	for _, v := range l.blocks {
-		b = appendValue(b, v)
+		b = append(b, v...)
 	}
 	return b
 }
@@ -326,11 +326,12 @@ func Unmarshal(data []byte) (*Ledger, error) {
 	}
 	nblocks := r.count()
 	for i := 0; i < nblocks && r.err == nil; i++ {
+		rest := r.b
 		b := r.value(0)
 		if r.err != nil {
 			break
 		}
-		if err := l.replay(b); err != nil {
+		if err := l.replay(b, rest[:len(rest)-len(r.b)]); err != nil {
 			return nil, fmt.Errorf("%w: block %d: %w", errState, i, err)
 		}
 	}
@@ -346,8 +347,8 @@ func Unmarshal(data []byte) (*Ledger, error) {
 	return l, nil
 }
 
-// replay applies one block of a decoded state.
-func (l *Ledger) replay(b Value) error {
+// replay applies one block of a decoded state; raw is its encoding.
+func (l *Ledger) replay(b Value, raw []byte) error {
 	txv, _ := b.Get("tx")
 	t, err := decodeTxn(txv)
 	if err != nil {
@@ -376,7 +377,7 @@ func (l *Ledger) replay(b Value) error {
 	if _, err := l.apply(t, *ts, effFee); err != nil {
 		return err
 	}
-	if last := l.blocks[len(l.blocks)-1]; !last.Equal(b) {
+	if !bytes.Equal(l.blocks[len(l.blocks)-1], raw) {
 		return fmt.Errorf("%w: differs from the block the ledger makes", errBlock)
 	}
 	return nil
