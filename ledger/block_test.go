@@ -243,3 +243,25 @@ func TestCertifiedTip(t *testing.T) {
 		}
 	}
 }
+
+func TestOkReplyPrefix(t *testing.T) {
+	prefixes, err := okReplyPrefixes()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(prefixes) != 3 {
+		t.Fatalf("%d update methods", len(prefixes))
+	}
+	for name, p := range prefixes {
+		ft, _ := methodType(name)
+		for _, n := range []*big.Int{big.NewInt(0), big.NewInt(127), big.NewInt(128), new(big.Int).Lsh(big.NewInt(1), 80)} {
+			want, err := candid.Marshal(ft.Results, []candid.Value{candid.Variant{ID: idOk, Value: n}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := appendBigLEB(bytes.Clone(p), n); !bytes.Equal(got, want) {
+				t.Fatalf("%s Ok(%v): %x, want %x", name, n, got, want)
+			}
+		}
+	}
+}

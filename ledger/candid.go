@@ -1,6 +1,7 @@
 package ledger
 
 import (
+	"bytes"
 	_ "embed"
 	"errors"
 	"fmt"
@@ -131,13 +132,20 @@ func (l *Ledger) dispatch(method string, arg []byte, caller principal.Principal,
 	if err != nil {
 		return nil, err
 	}
-	args, err := candid.Decoder{}.Unmarshal(arg, ft.Args)
+	args, err := candid.Decoder{Cache: l.tables}.Unmarshal(arg, ft.Args)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %s: decoding the argument: %w", ErrRejected, method, err)
 	}
 	res, err := h.fn(l, &callCtx{args: args, caller: caller, now: now, query: query})
 	if err != nil {
 		return nil, err
+	}
+	if h.update {
+		if v, ok := res.(candid.Variant); ok && v.ID == idOk {
+			if prefixes, err := okReplyPrefixes(); err == nil {
+				return appendBigLEB(bytes.Clone(prefixes[method]), v.Value.(*big.Int)), nil
+			}
+		}
 	}
 	out, err := candid.Marshal(ft.Results, []candid.Value{res})
 	if err != nil {
@@ -146,7 +154,32 @@ func (l *Ledger) dispatch(method string, arg []byte, caller principal.Principal,
 	return out, nil
 }
 
-var bigMaxU64 = new(big.Int).SetUint64(^uint64(0))
+// okReplyPrefixes holds, for each update method, its reply message of
+// variant { Ok = n } without the LEB128 of n, which comes last: the type
+// table of the large result type is then encoded once, not per call.
+var okReplyPrefixes = sync.OnceValues(func() (map[string][]byte, error) {
+	out := make(map[string][]byte)
+	for name, h := range handlers {
+		if !h.update {
+			continue
+		}
+		ft, err := methodType(name)
+		if err != nil {
+			return nil, err
+		}
+		m0, err0 := candid.Marshal(ft.Results, []candid.Value{candid.Variant{ID: idOk, Value: nat(0)}})
+		m1, err1 := candid.Marshal(ft.Results, []candid.Value{candid.Variant{ID: idOk, Value: nat(1)}})
+		if err := errors.Join(err0, err1); err != nil {
+			return nil, err
+		}
+		n := len(m0)
+		if n == 0 || len(m1) != n || m0[n-1] != 0 || m1[n-1] != 1 || !bytes.Equal(m0[:n-1], m1[:n-1]) {
+			return nil, fmt.Errorf("ledger: %s: the Ok reply does not end with its nat", name)
+		}
+		out[name] = m0[:n-1]
+	}
+	return out, nil
+})
 
 func nat(x uint64) *big.Int { return new(big.Int).SetUint64(x) }
 

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 
+	"github.com/chainkey/chainkey/candid"
 	"github.com/chainkey/chainkey/principal"
 )
 
@@ -115,6 +116,8 @@ type Ledger struct {
 	window []windowEntry       // transactions with created_at_time, oldest first
 
 	certificate func() []byte
+	// tables remembers Candid type tables of recent arguments.
+	tables *candid.TableCache
 }
 
 // reservedMetadata are the keys the ledger computes itself.
@@ -137,6 +140,7 @@ func New(cfg Config, now uint64) (*Ledger, error) {
 		balances:   make(map[accountKey]uint64),
 		allowances: make(map[allowanceKey]allowance),
 		dedup:      make(map[[32]byte]uint64),
+		tables:     new(candid.TableCache),
 	}
 	if l.maxMemo == 0 {
 		l.maxMemo = DefaultMaxMemoLength
