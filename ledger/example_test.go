@@ -3,7 +3,9 @@ package ledger_test
 import (
 	"errors"
 	"fmt"
+	"math/big"
 
+	"github.com/chainkey/chainkey/candid"
 	"github.com/chainkey/chainkey/ledger"
 	"github.com/chainkey/chainkey/principal"
 )
@@ -46,4 +48,34 @@ func Example() {
 	// Output:
 	// burn block 3 alice 9980 bob 40000 supply 49990
 	// InsufficientFunds 40000
+}
+
+func ExampleLedger_Call() {
+	const now = 1_700_000_000_000_000_000
+	minter := principal.FromCanisterIndex(1)
+	alice := principal.FromCanisterIndex(100)
+	l, _ := ledger.New(ledger.CkBTCConfig(minter), now)
+	l.Mint(ledger.Account{Owner: alice}, 5_000, nil, now)
+
+	// icrc1_balance_of(record { owner = alice }) as a client sends it.
+	type account struct {
+		Owner principal.Principal `candid:"owner"`
+	}
+	arg, _ := candid.Encode(account{Owner: alice})
+	reply, err := l.Query("icrc1_balance_of", arg, principal.Anonymous(), now)
+	if err != nil {
+		panic(err)
+	}
+	var balance *big.Int
+	if err := candid.Decode(reply, &balance); err != nil {
+		panic(err)
+	}
+	fmt.Println(balance)
+	// Output: 5000
+}
+
+func ExampleValue_Hash() {
+	h := ledger.NatValue(42).Hash()
+	fmt.Printf("%x\n", h)
+	// Output: 684888c0ebb17f374298b65ee2807526c066094c701bcc7ebbe1c1095f494fc1
 }
