@@ -33,6 +33,19 @@ const maxValueDepth = 16
 // LEB128 magnitude, Array and Map a count and the elements, Map entries
 // sorted by key.
 func (l *Ledger) Marshal() []byte {
+	b := l.MarshalConfig()
+	b = binary.AppendUvarint(b, uint64(len(l.blocks)))
+	for _, v := range l.blocks {
+		b = append(b, v...)
+	}
+	return b
+}
+
+// MarshalConfig returns the part of Marshal before the blocks. With
+// EncodedBlock it lets a host persist the ledger incrementally: Marshal is
+// MarshalConfig, the LEB128 block count, then EncodedBlock(0), EncodedBlock(1),
+// ... (see UnmarshalParts).
+func (l *Ledger) MarshalConfig() []byte {
 	b := []byte(stateMagic)
 	b = appendString(b, l.name)
 	b = appendString(b, l.symbol)
@@ -50,11 +63,30 @@ func (l *Ledger) Marshal() []byte {
 		b = appendString(b, m.Key)
 		b = appendValue(b, m.Value)
 	}
-	b = binary.AppendUvarint(b, uint64(len(l.blocks)))
-	for _, v := range l.blocks {
-		b = append(b, v...)
-	}
 	return b
+}
+
+// EncodedBlock returns block i in the state encoding. The bytes belong to
+// the ledger and must not be modified.
+func (l *Ledger) EncodedBlock(i uint64) ([]byte, bool) {
+	if i >= uint64(len(l.blocks)) {
+		return nil, false
+	}
+	return l.blocks[i], true
+}
+
+// UnmarshalParts is Unmarshal of MarshalConfig and the encoded blocks, as a
+// host that persists them separately keeps them.
+func UnmarshalParts(config []byte, blocks [][]byte) (*Ledger, error) {
+	size := len(config) + binary.MaxVarintLen64
+	for _, b := range blocks {
+		size += len(b)
+	}
+	data := binary.AppendUvarint(append(make([]byte, 0, size), config...), uint64(len(blocks)))
+	for _, b := range blocks {
+		data = append(data, b...)
+	}
+	return Unmarshal(data)
 }
 
 // StateHash returns SHA-256 of Marshal: equal on two nodes exactly when the

@@ -95,3 +95,27 @@ func TestUnmarshalRejects(t *testing.T) {
 		}
 	}
 }
+
+func TestUnmarshalParts(t *testing.T) {
+	l := busyLedger(t)
+	var blocks [][]byte
+	for i := uint64(0); i < l.Len(); i++ {
+		b, _ := l.EncodedBlock(i)
+		blocks = append(blocks, b)
+	}
+	l2, err := UnmarshalParts(l.MarshalConfig(), blocks)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l2.StateHash() != l.StateHash() {
+		t.Fatal("parts do not rebuild the state")
+	}
+	// A prefix of the blocks is an earlier state of the same ledger.
+	l3, err := UnmarshalParts(l.MarshalConfig(), blocks[:3])
+	if err != nil || l3.Len() != 3 {
+		t.Fatalf("prefix: %v", err)
+	}
+	if _, err := UnmarshalParts(l.MarshalConfig(), [][]byte{blocks[1]}); err == nil {
+		t.Fatal("a block without its parent accepted")
+	}
+}
