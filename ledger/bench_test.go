@@ -9,6 +9,17 @@ import (
 	"github.com/chainkey/chainkey/principal"
 )
 
+// cpuPerOp reports the process CPU time per operation next to ns/op.
+func cpuPerOp(b *testing.B) func() {
+	b.Helper()
+	start := processCPU()
+	return func() {
+		if start != 0 && b.N > 0 {
+			b.ReportMetric(float64(processCPU()-start)/float64(b.N), "cpu-ns/op")
+		}
+	}
+}
+
 // benchLedger returns a ckBTC ledger with a funded account and 10,000 other
 // accounts holding balances.
 func benchLedger(b *testing.B) (*ledger.Ledger, principal.Principal) {
@@ -50,6 +61,7 @@ func BenchmarkTransferCall(b *testing.B) {
 	}
 	b.ReportAllocs()
 	b.ResetTimer()
+	defer cpuPerOp(b)()
 	for i := 0; i < b.N; i++ {
 		if _, err := l.Call("icrc1_transfer", args[i], payer, uint64(t0+i)); err != nil {
 			b.Fatal(err)
@@ -63,6 +75,7 @@ func BenchmarkTransfer(b *testing.B) {
 	now := uint64(t0 + 1)
 	memo := []byte("bench")
 	b.ReportAllocs()
+	defer cpuPerOp(b)()
 	for i := 0; b.Loop(); i++ {
 		ts := now + uint64(i)
 		to := ledger.Account{Owner: principal.FromCanisterIndex(uint64(1000 + i%10_000))}
@@ -80,6 +93,7 @@ func BenchmarkBalanceOfQuery(b *testing.B) {
 		b.Fatal(err)
 	}
 	b.ReportAllocs()
+	defer cpuPerOp(b)()
 	for b.Loop() {
 		if _, err := l.Query("icrc1_balance_of", arg, principal.Anonymous(), t0); err != nil {
 			b.Fatal(err)
@@ -91,6 +105,7 @@ func BenchmarkBalanceOfQuery(b *testing.B) {
 func BenchmarkMarshal(b *testing.B) {
 	l, _ := benchLedger(b)
 	b.ReportAllocs()
+	defer cpuPerOp(b)()
 	for b.Loop() {
 		_ = l.Marshal()
 	}
@@ -102,6 +117,7 @@ func BenchmarkUnmarshal(b *testing.B) {
 	enc := l.Marshal()
 	b.SetBytes(int64(len(enc)))
 	b.ReportAllocs()
+	defer cpuPerOp(b)()
 	for b.Loop() {
 		if _, err := ledger.Unmarshal(enc); err != nil {
 			b.Fatal(err)
