@@ -81,5 +81,13 @@ func (a Account) value() Value {
 	return ArrayValue(BlobValue(a.Owner.Bytes()), BlobValue(a.Subaccount[:]))
 }
 
+// clone returns a with its own copy of the subaccount.
+func (a Account) clone() Account {
+	if a.Subaccount != nil {
+		a.Subaccount = Subaccount(*a.Subaccount)
+	}
+	return a
+}
+
 // Subaccount returns a pointer to a copy of b as a subaccount.
 func Subaccount(b [32]byte) *[32]byte { return &b }

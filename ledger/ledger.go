@@ -1,6 +1,7 @@
 package ledger
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"math"
@@ -87,8 +88,10 @@ type windowEntry struct {
 	hash [32]byte
 }
 
-// Ledger is the state of an ICRC-1/2/3 ledger. It is not safe for
-// concurrent use.
+// Ledger is the state of an ICRC-1/2/3 ledger. Query and the read-only
+// methods may run concurrently with each other but not with Call or the
+// methods that add blocks (New, Mint, Burn, BurnFrom, Transfer,
+// TransferFrom, Approve).
 type Ledger struct {
 	name, symbol string
 	decimals     uint8
@@ -136,7 +139,7 @@ func New(cfg Config, now uint64) (*Ledger, error) {
 		decimals:   cfg.Decimals,
 		fee:        cfg.Fee,
 		maxMemo:    cfg.MaxMemoLength,
-		minting:    cfg.MintingAccount,
+		minting:    cfg.MintingAccount.clone(),
 		balances:   make(map[accountKey]uint64),
 		allowances: make(map[allowanceKey]allowance),
 		dedup:      make(map[[32]byte]uint64),
@@ -146,7 +149,7 @@ func New(cfg Config, now uint64) (*Ledger, error) {
 		l.maxMemo = DefaultMaxMemoLength
 	}
 	if cfg.FeeCollector != nil {
-		fc := *cfg.FeeCollector
+		fc := cfg.FeeCollector.clone()
 		if fc.Same(cfg.MintingAccount) {
 			return nil, errors.New("ledger: the fee collector cannot be the minting account")
 		}
@@ -157,7 +160,16 @@ func New(cfg Config, now uint64) (*Ledger, error) {
 			return nil, fmt.Errorf("ledger: metadata key %q is reserved", m.Key)
 		}
 		switch m.Value.Kind {
-		case KindNat, KindInt, KindText, KindBlob:
+		case KindNat:
+			if m.Value.BigInt().Sign() < 0 {
+				return nil, fmt.Errorf("ledger: metadata %q: negative Nat", m.Key)
+			}
+			m.Value = BigNatValue(m.Value.BigInt())
+		case KindInt:
+			m.Value = IntValue(m.Value.BigInt())
+		case KindBlob:
+			m.Value = BlobValue(bytes.Clone(m.Value.Blob))
+		case KindText:
 		default:
 			return nil, fmt.Errorf("ledger: metadata %q: value must be Nat, Int, Text or Blob", m.Key)
 		}
@@ -192,14 +204,14 @@ func (l *Ledger) Fee() uint64 { return l.fee }
 func (l *Ledger) MaxMemoLength() int { return int(l.maxMemo) }
 
 // MintingAccount returns the minting account.
-func (l *Ledger) MintingAccount() Account { return l.minting }
+func (l *Ledger) MintingAccount() Account { return l.minting.clone() }
 
 // FeeCollector returns the fee collector account, if any.
 func (l *Ledger) FeeCollector() (Account, bool) {
 	if l.feeCollector == nil {
 		return Account{}, false
 	}
-	return *l.feeCollector, true
+	return l.feeCollector.clone(), true
 }
 
 // TotalSupply returns the tokens in circulation.
