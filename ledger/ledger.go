@@ -117,6 +117,8 @@ type Ledger struct {
 
 	dedup  map[[32]byte]uint64 // transaction hash -> block index
 	window []windowEntry       // transactions with created_at_time, oldest first
+	// windowCap is MaxTransactionsInWindow (smaller in tests).
+	windowCap uint64
 
 	certificate func() []byte
 	// tables remembers Candid type tables of recent arguments.
@@ -144,6 +146,7 @@ func New(cfg Config, now uint64) (*Ledger, error) {
 		allowances: make(map[allowanceKey]allowance),
 		dedup:      make(map[[32]byte]uint64),
 		tables:     new(candid.TableCache),
+		windowCap:  MaxTransactionsInWindow,
 	}
 	if l.maxMemo == 0 {
 		l.maxMemo = DefaultMaxMemoLength
@@ -429,6 +432,9 @@ func (l *Ledger) apply(t *txn, now uint64, effFee uint64) (uint64, error) {
 	if len(l.blocks) > 0 && now < l.lastTS {
 		return 0, reject("time %d is before the last block's time %d", now, l.lastTS)
 	}
+	if l.throttled(now) {
+		return 0, &Error{Kind: TemporarilyUnavailable}
+	}
 	tx := t.value()
 	var txHash [32]byte
 	if t.createdAt != nil {
@@ -468,14 +474,45 @@ func satAdd(a, b uint64) uint64 {
 
 // purge forgets the transactions that left the deduplication window.
 func (l *Ledger) purge(now uint64) {
+	n := l.stale(now)
+	for _, e := range l.window[:n] {
+		delete(l.dedup, e.hash)
+	}
+	l.window = l.window[n:]
+}
+
+// stale returns how many of the oldest window entries have expired at now.
+func (l *Ledger) stale(now uint64) int {
 	n := 0
 	for n < len(l.window) && satAdd(satAdd(l.window[n].ts, TransactionWindow), PermittedDrift) < now {
-		delete(l.dedup, l.window[n].hash)
 		n++
 	}
-	if n > 0 {
-		l.window = append(l.window[:0], l.window[n:]...)
+	return n
+}
+
+// MaxTransactionsInWindow bounds the transactions with a created_at_time
+// that the ledger accepts in one TransactionWindow, as the IC ledger does:
+// once the window is half full, at most MaxTransactionsInWindow/2 per window
+// (18 a second) get through, and other transactions are refused with
+// TemporarilyUnavailable.
+const MaxTransactionsInWindow = 3_000_000
+
+// throttled is the IC ledger's throttle: nothing is throttled in a call
+// that purges expired window entries; otherwise, with the window at least
+// half full, a transaction waits until the window holds fewer than maxRate
+// entries from the last second.
+func (l *Ledger) throttled(now uint64) bool {
+	n := len(l.window)
+	if uint64(n) < l.windowCap/2 || l.stale(now) > 0 {
+		return false
 	}
+	windowSecs := TransactionWindow / 1e9
+	maxRate := (l.windowCap/2 + windowSecs - 1) / windowSecs
+	i := 0
+	if uint64(n) > maxRate {
+		i = n - int(maxRate)
+	}
+	return satAdd(l.window[i].ts, 1e9) > now
 }
 
 func (l *Ledger) debit(k accountKey, amount uint64) {

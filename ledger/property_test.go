@@ -160,3 +160,56 @@ func TestPropertyConservation(t *testing.T) {
 		t.Logf("collector=%v: %d ok, %d failed, %d blocks, supply %d", withCollector, ok, failed, l.Len(), l.supply)
 	}
 }
+
+func TestThrottle(t *testing.T) {
+	minter := principal.FromCanisterIndex(1)
+	now := uint64(1_700_000_000_000_000_000)
+	l, err := New(CkBTCConfig(minter), now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l.windowCap = 40 // half full at 20; at most one a second then
+	a := Account{Owner: principal.FromCanisterIndex(10)}
+	if _, err := l.Mint(a, 1_000_000, nil, now); err != nil {
+		t.Fatal(err)
+	}
+	send := func(i int, at uint64) error {
+		ts := at
+		_, err := l.Transfer(a.Owner, TransferArgs{To: Account{Owner: minter, Subaccount: Subaccount([32]byte{1})}, Amount: uint64(1 + i), CreatedAtTime: &ts}, at)
+		return err
+	}
+	for i := range 20 {
+		if err := send(i, now); err != nil {
+			t.Fatalf("transfer %d: %v", i, err)
+		}
+	}
+	if err := send(20, now); kindOf(err) != TemporarilyUnavailable {
+		t.Fatalf("got %v, want TemporarilyUnavailable", err)
+	}
+	// Mints are throttled too, as in the IC ledger.
+	if _, err := l.Mint(a, 1, nil, now); kindOf(err) != TemporarilyUnavailable {
+		t.Fatalf("mint: got %v, want TemporarilyUnavailable", err)
+	}
+	if err := send(21, now+1e9); err != nil {
+		t.Fatalf("a second later: %v", err)
+	}
+	if err := send(22, now+1e9); kindOf(err) != TemporarilyUnavailable {
+		t.Fatalf("got %v, want TemporarilyUnavailable", err)
+	}
+	// Once the first entries leave the window, everything passes again.
+	later := now + TransactionWindow + PermittedDrift + 1
+	if err := send(23, later); err != nil {
+		t.Fatalf("after the window: %v", err)
+	}
+	if len(l.window) != 2 {
+		t.Fatalf("window holds %d entries, want 2", len(l.window))
+	}
+}
+
+func kindOf(err error) ErrorKind {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Kind
+	}
+	return 0
+}
