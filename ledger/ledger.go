@@ -162,6 +162,11 @@ func New(cfg Config, now uint64) (*Ledger, error) {
 		if reservedMetadata[m.Key] {
 			return nil, fmt.Errorf("ledger: metadata key %q is reserved", m.Key)
 		}
+		if m.Value.Kind == KindNat || m.Value.Kind == KindInt {
+			if m.Value.BigInt().BitLen() > 256 {
+				return nil, fmt.Errorf("ledger: metadata %q: number over 256 bits", m.Key)
+			}
+		}
 		switch m.Value.Kind {
 		case KindNat:
 			if m.Value.BigInt().Sign() < 0 {

@@ -237,12 +237,20 @@ func (r *stateReader) account() Account {
 	return a
 }
 
-// bigLEB reads a shortest-form LEB128 natural number of any size.
+// maxLEBDigits bounds decoded numbers to 448 bits (metadata numbers are
+// at most 256 bits, everything else 64).
+const maxLEBDigits = 64
+
+// bigLEB reads a shortest-form LEB128 natural number.
 func (r *stateReader) bigLEB() *big.Int {
 	var digits []byte
 	for {
 		c := r.byte()
 		if r.err != nil {
+			return nil
+		}
+		if len(digits) == maxLEBDigits {
+			r.fail("number too large")
 			return nil
 		}
 		digits = append(digits, c&0x7f)
