@@ -318,3 +318,37 @@ func TestCandidBlockQueries(t *testing.T) {
 		t.Fatalf("range past the end: %v", err)
 	}
 }
+
+func TestDeduplicationOfApprovalsAndTransferFrom(t *testing.T) {
+	l, minter, a := newLedger(t)
+	spender := ledger.Account{Owner: principal.FromCanisterIndex(20)}
+	ts := uint64(t0)
+	args := ledger.ApproveArgs{Spender: spender, Amount: 10_000, CreatedAtTime: &ts}
+	i, err := l.Approve(a.Owner, args, t0+1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var e *ledger.Error
+	if _, err := l.Approve(a.Owner, args, t0+2); !errors.As(err, &e) || e.Kind != ledger.Duplicate || e.DuplicateOf != i {
+		t.Fatalf("approval: got %v, want Duplicate of %d", err, i)
+	}
+	tf := ledger.TransferFromArgs{From: a, To: ledger.Account{Owner: minter}, Amount: 1000, CreatedAtTime: &ts}
+	j, err := l.TransferFrom(spender.Owner, tf, t0+3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := l.TransferFrom(spender.Owner, tf, t0+4); !errors.As(err, &e) || e.Kind != ledger.Duplicate || e.DuplicateOf != j {
+		t.Fatalf("burn by transfer_from: got %v, want Duplicate of %d", err, j)
+	}
+	// The same arguments from another spender are another transaction.
+	other := ledger.Account{Owner: principal.FromCanisterIndex(21)}
+	if _, err := l.Approve(a.Owner, ledger.ApproveArgs{Spender: other, Amount: 5000}, t0+5); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := l.TransferFrom(other.Owner, tf, t0+6); err != nil {
+		t.Fatalf("another spender: %v", err)
+	}
+	if amt, _ := l.Allowance(a, spender, t0+6); amt != 9000 {
+		t.Fatalf("allowance %d, want 9000", amt)
+	}
+}
