@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"fmt"
+	"os"
 	"testing"
 
 	"github.com/bytecodealliance/wasmtime-go/v39"
@@ -19,94 +20,27 @@ var (
 	alice      = principal.SelfAuthenticating([]byte("alice"))
 )
 
-// counterWAT counts: inc adds one, sets the certified data to the value,
+// The test canisters (testdata):
+//
+// counter.wat counts: inc adds one, sets the certified data to the value,
 // writes it into one of 16 memory pages and replies with it; boom traps
 // after changing it, spin loops forever, arm sets the global timer, whose
 // firings ticks counts; the value survives upgrades in stable memory.
-const counterWAT = `(module
-  (import "ic0" "msg_reply_data_append" (func $append (param i32 i32)))
-  (import "ic0" "msg_reply" (func $reply))
-  (import "ic0" "stable64_grow" (func $sgrow (param i64) (result i64)))
-  (import "ic0" "stable64_write" (func $swrite (param i64 i64 i64)))
-  (import "ic0" "stable64_read" (func $sread (param i64 i64 i64)))
-  (import "ic0" "trap" (func $trap (param i32 i32)))
-  (import "ic0" "certified_data_set" (func $cds (param i32 i32)))
-  (import "ic0" "global_timer_set" (func $timer_set (param i64) (result i64)))
-  (memory (export "memory") 2)
-  (global $n (mut i64) (i64.const 0))
-  (global $ticks (mut i64) (i64.const 0))
-  (func $answer (param $v i64) (i64.store (i32.const 0) (local.get $v)) (call $append (i32.const 0) (i32.const 8)) (call $reply))
-  (func (export "canister_update inc")
-    (global.set $n (i64.add (global.get $n) (i64.const 1)))
-    (i64.store (i32.const 0) (global.get $n))
-    (call $cds (i32.const 0) (i32.const 8))
-    (i64.store (i32.add (i32.const 4096) (i32.mul (i32.const 4096) (i32.wrap_i64 (i64.rem_u (global.get $n) (i64.const 16))))) (global.get $n))
-    (call $answer (global.get $n)))
-  (func (export "canister_update boom") (global.set $n (i64.const 999)) (call $trap (i32.const 0) (i32.const 0)))
-  (func (export "canister_update spin") (loop $l (br $l)))
-  (func (export "canister_update arm") (drop (call $timer_set (i64.const 1))) (call $answer (global.get $n)))
-  (func (export "canister_global_timer") (global.set $ticks (i64.add (global.get $ticks) (i64.const 1))))
-  (func (export "canister_query get") (call $answer (global.get $n)))
-  (func (export "canister_query ticks") (call $answer (global.get $ticks)))
-  (func (export "canister_pre_upgrade")
-    (drop (call $sgrow (i64.const 1)))
-    (i64.store (i32.const 0) (global.get $n))
-    (call $swrite (i64.const 0) (i64.const 0) (i64.const 8)))
-  (func (export "canister_post_upgrade")
-    (call $sread (i64.const 0) (i64.const 0) (i64.const 8))
-    (global.set $n (i64.load (i32.const 0))))
-)`
-
-// proxyWAT forwards: the argument of forward is
+//
+// proxy.wat forwards: the argument of forward is
 // len(callee) ‖ callee ‖ len(method) ‖ method ‖ payload; it calls
 // callee.method(payload) and replies with the reply, or with 0xee, the
 // reject code and message. forward_trap traps in its reply callback.
-const proxyWAT = `(module
-  (import "ic0" "msg_arg_data_size" (func $arg_size (result i32)))
-  (import "ic0" "msg_arg_data_copy" (func $arg_copy (param i32 i32 i32)))
-  (import "ic0" "msg_reply_data_append" (func $append (param i32 i32)))
-  (import "ic0" "msg_reply" (func $reply))
-  (import "ic0" "msg_reject_code" (func $reject_code (result i32)))
-  (import "ic0" "msg_reject_msg_size" (func $reject_size (result i32)))
-  (import "ic0" "msg_reject_msg_copy" (func $reject_copy (param i32 i32 i32)))
-  (import "ic0" "call_new" (func $call_new (param i32 i32 i32 i32 i32 i32 i32 i32)))
-  (import "ic0" "call_data_append" (func $call_append (param i32 i32)))
-  (import "ic0" "call_perform" (func $call_perform (result i32)))
-  (memory (export "memory") 1)
-  (table 3 funcref)
-  (elem (i32.const 0) $on_reply $on_reject $on_reply_trap)
-  (func $forward (param $replyfun i32)
-    (local $n i32) (local $clen i32) (local $mlen i32) (local $moff i32) (local $poff i32)
-    (local.set $n (call $arg_size))
-    (call $arg_copy (i32.const 0) (i32.const 0) (local.get $n))
-    (local.set $clen (i32.load8_u (i32.const 0)))
-    (local.set $mlen (i32.load8_u (i32.add (i32.const 1) (local.get $clen))))
-    (local.set $moff (i32.add (i32.const 2) (local.get $clen)))
-    (local.set $poff (i32.add (local.get $moff) (local.get $mlen)))
-    (call $call_new (i32.const 1) (local.get $clen) (local.get $moff) (local.get $mlen)
-      (local.get $replyfun) (i32.const 0) (i32.const 1) (i32.const 0))
-    (call $call_append (local.get $poff) (i32.sub (local.get $n) (local.get $poff)))
-    (drop (call $call_perform)))
-  (func (export "canister_update forward") (call $forward (i32.const 0)))
-  (func (export "canister_update forward_trap") (call $forward (i32.const 2)))
-  (func $on_reply (param i32)
-    (local $n i32)
-    (local.set $n (call $arg_size))
-    (call $arg_copy (i32.const 0) (i32.const 0) (local.get $n))
-    (call $append (i32.const 0) (local.get $n))
-    (call $reply))
-  (func $on_reject (param i32)
-    (i32.store8 (i32.const 0) (i32.const 0xee))
-    (i32.store8 (i32.const 1) (call $reject_code))
-    (call $reject_copy (i32.const 2) (i32.const 0) (call $reject_size))
-    (call $append (i32.const 0) (i32.add (i32.const 2) (call $reject_size)))
-    (call $reply))
-  (func $on_reply_trap (param i32) unreachable)
-)`
+func counterWasm(t testing.TB) []byte { return watFile(t, "testdata/counter.wat") }
+func proxyWasm(t testing.TB) []byte   { return watFile(t, "testdata/proxy.wat") }
 
-func wat(t testing.TB, src string) []byte {
+func watFile(t testing.TB, name string) []byte {
 	t.Helper()
-	b, err := wasmtime.Wat2Wasm(src)
+	src, err := os.ReadFile(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := wasmtime.Wat2Wasm(string(src))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -254,8 +188,8 @@ func TestCanisterIDs(t *testing.T) {
 		t.Fatalf("canister 16 is %x", id.Bytes())
 	}
 	h := newHarness(t)
-	a := h.create(wat(t, counterWAT))
-	b := h.create(wat(t, counterWAT))
+	a := h.create(counterWasm(t))
+	b := h.create(counterWasm(t))
 	if a != CanisterID(16) || b != CanisterID(17) {
 		t.Fatalf("ids %s %s", a, b)
 	}
@@ -263,7 +197,7 @@ func TestCanisterIDs(t *testing.T) {
 
 func TestCounterLifecycle(t *testing.T) {
 	h := newHarness(t)
-	can := h.create(wat(t, counterWAT))
+	can := h.create(counterWasm(t))
 	ids := h.block(h.call(can, "inc", nil), h.call(can, "inc", nil), h.call(can, "boom", nil), h.call(can, "spin", nil), h.call(can, "inc", nil),
 		h.call(can, "nope", nil), h.call(CanisterID(99), "inc", nil))
 	for i, want := range []uint64{1, 2} {
@@ -287,8 +221,8 @@ func TestCounterLifecycle(t *testing.T) {
 	}
 	// Upgrade keeps the value through stable memory; only controllers
 	// may upgrade.
-	ids = h.block(h.msg(Message{Kind: KindUpgrade, Sender: alice.Bytes(), Canister: can.Bytes(), Wasm: wat(t, counterWAT)}),
-		h.msg(Message{Kind: KindUpgrade, Sender: ctrl.Bytes(), Canister: can.Bytes(), Wasm: wat(t, counterWAT)}))
+	ids = h.block(h.msg(Message{Kind: KindUpgrade, Sender: alice.Bytes(), Canister: can.Bytes(), Wasm: counterWasm(t)}),
+		h.msg(Message{Kind: KindUpgrade, Sender: ctrl.Bytes(), Canister: can.Bytes(), Wasm: counterWasm(t)}))
 	h.rejected(ids[0], execution.RejectCanisterError)
 	h.replied(ids[1])
 	if h.query(can, "get") != 4 {
@@ -307,7 +241,7 @@ func TestCounterLifecycle(t *testing.T) {
 		t.Fatal("the global timer did not fire once")
 	}
 	// Reinstall clears the state.
-	ids = h.block(h.msg(Message{Kind: KindReinstall, Sender: ctrl.Bytes(), Canister: can.Bytes(), Wasm: wat(t, counterWAT)}))
+	ids = h.block(h.msg(Message{Kind: KindReinstall, Sender: ctrl.Bytes(), Canister: can.Bytes(), Wasm: counterWasm(t)}))
 	h.replied(ids[0])
 	if h.query(can, "get") != 0 {
 		t.Fatal("reinstall kept the counter")
@@ -327,8 +261,8 @@ func TestCounterLifecycle(t *testing.T) {
 
 func TestInterCanisterCalls(t *testing.T) {
 	h := newHarness(t)
-	counter := h.create(wat(t, counterWAT))
-	proxy := h.create(wat(t, proxyWAT))
+	counter := h.create(counterWasm(t))
+	proxy := h.create(proxyWasm(t))
 	ids := h.block(
 		h.call(proxy, "forward", forwardArg(counter, "inc", nil)),
 		h.call(proxy, "forward", forwardArg(counter, "boom", nil)),
@@ -361,8 +295,8 @@ func TestInterCanisterCalls(t *testing.T) {
 func TestRoundBudget(t *testing.T) {
 	h := newHarness(t)
 	h.c.cfg.MaxRoundCalls = 2
-	counter := h.create(wat(t, counterWAT))
-	proxy := h.create(wat(t, proxyWAT))
+	counter := h.create(counterWasm(t))
+	proxy := h.create(proxyWasm(t))
 	var msgs []*Message
 	for range 3 {
 		msgs = append(msgs, h.call(proxy, "forward", forwardArg(counter, "inc", nil)))
@@ -386,7 +320,7 @@ func TestRoundBudget(t *testing.T) {
 
 func TestManagementCanister(t *testing.T) {
 	h := newHarness(t)
-	proxy := h.create(wat(t, proxyWAT))
+	proxy := h.create(proxyWasm(t))
 	key := ecdsaKeyID{Name: "dfx_test_key", Curve: ecdsaCurve{Secp256k1: &candid.Null{}}}
 	pkArg, err := candid.Encode(ecdsaPublicKeyArgs{DerivationPath: [][]byte{[]byte("a"), []byte("b")}, KeyID: key})
 	if err != nil {
@@ -447,13 +381,13 @@ func TestManagementCanister(t *testing.T) {
 
 // workload runs calls, traps, inter-canister calls and an upgrade.
 func workload(h *harness) (counter, proxy principal.Principal) {
-	counter = h.create(wat(h.t, counterWAT))
-	proxy = h.create(wat(h.t, proxyWAT))
+	counter = h.create(counterWasm(h.t))
+	proxy = h.create(proxyWasm(h.t))
 	for i := range 5 {
 		h.block(h.call(counter, "inc", nil), h.call(counter, "boom", nil),
 			h.call(proxy, "forward", forwardArg(counter, "inc", nil)), h.call(proxy, "forward_trap", forwardArg(counter, "inc", nil)))
 		if i == 2 {
-			h.block(h.msg(Message{Kind: KindUpgrade, Sender: ctrl.Bytes(), Canister: counter.Bytes(), Wasm: wat(h.t, counterWAT)}))
+			h.block(h.msg(Message{Kind: KindUpgrade, Sender: ctrl.Bytes(), Canister: counter.Bytes(), Wasm: counterWasm(h.t)}))
 		}
 	}
 	return counter, proxy
@@ -501,7 +435,7 @@ func TestPersistAndLoad(t *testing.T) {
 // are written.
 func TestPagesWritten(t *testing.T) {
 	h := newHarness(t)
-	counter := h.create(wat(t, counterWAT))
+	counter := h.create(counterWasm(t))
 	h.block(h.call(counter, "inc", nil))
 	before := h.c.PagesWritten()
 	h.block(h.call(counter, "inc", nil))
