@@ -12,6 +12,7 @@ import (
 
 	"github.com/chainkey/chainkey/candid"
 	"github.com/chainkey/chainkey/certification"
+	"github.com/chainkey/chainkey/ingress"
 	"github.com/chainkey/chainkey/principal"
 	"github.com/chainkey/chainkey/replica/canisters"
 	"github.com/chainkey/chainkey/replica/subnet"
@@ -30,10 +31,21 @@ func canisterWasm(t testing.TB, name string) []byte {
 	return b
 }
 
+// The test's canister users: a controller and a caller.
+var simCtrlKey, simAliceKey = mustEd25519(), mustEd25519()
+
 var (
-	simCtrl  = principal.SelfAuthenticating([]byte("sim controller"))
-	simAlice = principal.SelfAuthenticating([]byte("sim alice"))
+	simCtrl  = ingress.Sender(simCtrlKey)
+	simAlice = ingress.Sender(simAliceKey)
 )
+
+func mustEd25519() *ingress.Ed25519Signer {
+	k, err := ingress.GenerateEd25519()
+	if err != nil {
+		panic(err)
+	}
+	return k
+}
 
 // canClient submits canister messages to a simulated subnet.
 type canClient struct {
@@ -45,6 +57,13 @@ func (c *canClient) msg(m canisters.Message) *canisters.Message {
 	c.nonce++
 	m.Nonce = binary.BigEndian.AppendUint64(nil, c.nonce)
 	m.Expiry = uint64(time.Now().Add(4 * time.Minute).UnixNano())
+	key := simAliceKey
+	if bytes.Equal(m.Sender, simCtrl.Bytes()) {
+		key = simCtrlKey
+	}
+	if err := m.Sign(key); err != nil {
+		c.s.t.Fatal(err)
+	}
 	return &m
 }
 

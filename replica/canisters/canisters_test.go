@@ -3,6 +3,7 @@ package canisters
 import (
 	"bytes"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"os"
 	"testing"
@@ -11,14 +12,25 @@ import (
 
 	"github.com/chainkey/chainkey/candid"
 	"github.com/chainkey/chainkey/execution"
+	"github.com/chainkey/chainkey/ingress"
 	"github.com/chainkey/chainkey/principal"
 )
 
 var (
 	testEngine = execution.NewWasmtime(execution.EngineConfig{MaxMemory: 64 << 20})
-	ctrl       = principal.SelfAuthenticating([]byte("controller"))
-	alice      = principal.SelfAuthenticating([]byte("alice"))
+	ctrlKey    = mustKey()
+	aliceKey   = mustKey()
+	ctrl       = ingress.Sender(ctrlKey)
+	alice      = ingress.Sender(aliceKey)
 )
+
+func mustKey() *ingress.Ed25519Signer {
+	k, err := ingress.GenerateEd25519()
+	if err != nil {
+		panic(err)
+	}
+	return k
+}
 
 // The test canisters (testdata):
 //
@@ -85,11 +97,19 @@ const startNS = 1_700_000_000_000_000_000
 
 func (h *harness) now() uint64 { return startNS + h.height*1_000_000_000 }
 
-// msg fills in expiry and a fresh nonce.
+// msg fills in expiry and a fresh nonce and signs the message with the
+// key of its sender.
 func (h *harness) msg(m Message) *Message {
 	h.nonce++
 	m.Nonce = binary.BigEndian.AppendUint64(nil, h.nonce)
 	m.Expiry = h.now() + 60_000_000_000
+	key := aliceKey
+	if bytes.Equal(m.Sender, ctrl.Bytes()) {
+		key = ctrlKey
+	}
+	if err := m.Sign(key); err != nil {
+		h.t.Fatal(err)
+	}
 	return &m
 }
 
@@ -460,5 +480,38 @@ func TestDeterministic(t *testing.T) {
 		if !bytes.Equal(b.st.kv[k], v) {
 			t.Fatalf("key %q differs", k)
 		}
+	}
+}
+
+func TestMessageAuthentication(t *testing.T) {
+	h := newHarness(t)
+	can := h.create(counterWasm(t))
+	good := h.call(can, "inc", nil)
+	if err := good.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	forged := *good
+	forged.Sender = ctrl.Bytes() // alice's signature, the controller's name
+	if err := forged.Validate(); !errors.Is(err, ingress.ErrBadSignature) {
+		t.Fatalf("forged sender: %v", err)
+	}
+	changed := *good
+	changed.Method = "boom"
+	if err := changed.Validate(); !errors.Is(err, ingress.ErrBadSignature) {
+		t.Fatalf("changed message: %v", err)
+	}
+	unsigned := *good
+	unsigned.SenderSig = nil
+	tx, _ := EncodeBatch([]*Message{&unsigned})
+	if err := h.c.Check(tx); err == nil {
+		t.Fatal("a block with an unsigned message passes")
+	}
+	anon := Message{Kind: KindCall, Sender: principal.Anonymous().Bytes(), Canister: can.Bytes(), Method: "inc", Expiry: h.now() + 1e9}
+	if err := anon.Validate(); err != nil {
+		t.Fatalf("anonymous call: %v", err)
+	}
+	ids := h.block(&anon)
+	if !bytes.Equal(h.replied(ids[0]), le64(1)) {
+		t.Fatal("anonymous call")
 	}
 }

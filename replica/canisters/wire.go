@@ -51,15 +51,51 @@ type Message struct {
 	Controllers [][]byte `cbor:"9,keyasint,omitempty"`
 	Cycles      uint64   `cbor:"10,keyasint,omitempty"`
 	KeepMemory  bool     `cbor:"11,keyasint,omitempty"`
+	// SenderPubKey and SenderSig authenticate a sender other than the
+	// anonymous principal: the DER public key whose self-authenticating
+	// principal Sender is, and its signature of "\x0Aic-request" ‖ ID(),
+	// as an IC request envelope carries them.
+	SenderPubKey []byte `cbor:"12,keyasint,omitempty"`
+	SenderSig    []byte `cbor:"13,keyasint,omitempty"`
+}
+
+// Sign sets the message's sender to key's principal and signs it.
+func (m *Message) Sign(key ingress.Signer) error {
+	m.Sender = ingress.Sender(key).Bytes()
+	m.SenderPubKey, m.SenderSig = key.PublicKeyDER(), nil
+	sig, err := ingress.SignRequestID(key, m.ID())
+	if err != nil {
+		return fmt.Errorf("canisters: sign message: %w", err)
+	}
+	m.SenderSig = sig
+	return nil
 }
 
 var kindNames = map[uint8]string{KindCreate: "create_canister", KindInstall: "install_code", KindReinstall: "reinstall_code",
 	KindUpgrade: "upgrade_code", KindUninstall: "uninstall_code", KindStop: "stop_canister", KindStart: "start_canister",
 	KindDelete: "delete_canister"}
 
-// Validate checks a message's shape (not its authorization, which the
-// round checks against the state).
+// Validate checks a message's shape and its sender's signature (not its
+// authorization, which the round checks against the state). A message of
+// the anonymous principal carries no signature.
 func (m *Message) Validate() error {
+	if err := m.validateShape(); err != nil {
+		return err
+	}
+	sender, _ := principal.FromBytes(m.Sender)
+	if sender == principal.Anonymous() {
+		if m.SenderPubKey != nil || m.SenderSig != nil {
+			return errors.New("canisters: anonymous message with a signature")
+		}
+		return nil
+	}
+	if err := ingress.VerifySender(sender, m.SenderPubKey, m.ID(), m.SenderSig); err != nil {
+		return fmt.Errorf("canisters: message of %s: %w", sender, err)
+	}
+	return nil
+}
+
+func (m *Message) validateShape() error {
 	if m.Kind < KindCall || m.Kind > KindDelete {
 		return fmt.Errorf("canisters: message kind %d", m.Kind)
 	}
@@ -107,7 +143,9 @@ func (m *Message) ID() [32]byte {
 		content["canister_id"], content["method_name"] = m.Canister, m.Method
 		content["arg"] = nonNil(m.Arg)
 	} else {
-		enc, _ := subnet.Marshal(m)
+		c := *m
+		c.SenderPubKey, c.SenderSig = nil, nil
+		enc, _ := subnet.Marshal(&c)
 		content["canister_id"], content["method_name"], content["arg"] = []byte{}, kindNames[m.Kind], enc
 	}
 	id, err := ingress.HashOfMap(content)
