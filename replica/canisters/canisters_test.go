@@ -170,12 +170,18 @@ func (h *harness) rejected(id [32]byte, code uint64) string {
 // create creates and installs a canister and returns its id.
 func (h *harness) create(wasm []byte) principal.Principal {
 	h.t.Helper()
+	return h.createArg(wasm, nil)
+}
+
+// createArg is create with an init argument.
+func (h *harness) createArg(wasm, arg []byte) principal.Principal {
+	h.t.Helper()
 	ids := h.block(h.msg(Message{Kind: KindCreate, Sender: ctrl.Bytes()}))
 	var res createResult
 	if err := candid.Decode(h.replied(ids[0]), &res); err != nil {
 		h.t.Fatal(err)
 	}
-	ids = h.block(h.msg(Message{Kind: KindInstall, Sender: ctrl.Bytes(), Canister: res.CanisterID.Bytes(), Wasm: wasm}))
+	ids = h.block(h.msg(Message{Kind: KindInstall, Sender: ctrl.Bytes(), Canister: res.CanisterID.Bytes(), Wasm: wasm, Arg: arg}))
 	h.replied(ids[0])
 	return res.CanisterID
 }
