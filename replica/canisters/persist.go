@@ -53,15 +53,22 @@ type meta struct {
 	Epoch         uint64   `cbor:"11,keyasint,omitempty"`
 }
 
-// writePages writes the pages of mem whose hash differs from old and
-// deletes the pages beyond its end; it returns the new page hashes and
-// the number of pages written.
-func writePages(w subnet.Writer, id []byte, kind byte, mem []byte, old [][32]byte) ([][32]byte, int) {
+// writePages writes the pages of mem that changed and deletes the pages
+// beyond its end; it returns the new page hashes and the number of pages
+// written. A page equal to the same page of shadow (the memory as last
+// written, when kept) keeps its hash without hashing; any other page is
+// hashed and written if its hash differs from old.
+func writePages(w subnet.Writer, id []byte, kind byte, mem []byte, old [][32]byte, shadow []byte) ([][32]byte, int) {
 	n := (len(mem) + PageSize - 1) / PageSize
 	hashes := make([][32]byte, n)
 	written := 0
 	for i := range n {
-		page := mem[i*PageSize : min(len(mem), (i+1)*PageSize)]
+		lo, hi := i*PageSize, min(len(mem), (i+1)*PageSize)
+		page := mem[lo:hi]
+		if i < len(old) && hi <= len(shadow) && bytes.Equal(page, shadow[lo:hi]) {
+			hashes[i] = old[i]
+			continue
+		}
 		hashes[i] = sha256.Sum256(page)
 		if i < len(old) && old[i] == hashes[i] {
 			continue
@@ -96,8 +103,8 @@ func (c *Component) persist(w subnet.Writer) error {
 			continue
 		}
 		if e := c.deleted[k]; e != nil {
-			writePages(w, id, 'm', nil, e.pages)
-			writePages(w, id, 's', nil, e.spages)
+			writePages(w, id, 'm', nil, e.pages, nil)
+			writePages(w, id, 's', nil, e.spages, nil)
 			w.Delete(canisterKey(id, "meta"))
 			w.Delete(canisterKey(id, "wasm"))
 		}
@@ -140,8 +147,10 @@ func (c *Component) persistCanister(w subnet.Writer, e *entry) error {
 	st := e.can.State()
 	id := e.id.Bytes()
 	var n1, n2 int
-	e.pages, n1 = writePages(w, id, 'm', st.Memory, e.pages)
-	e.spages, n2 = writePages(w, id, 's', st.Stable, e.spages)
+	e.pages, n1 = writePages(w, id, 'm', st.Memory, e.pages, e.shadow)
+	e.spages, n2 = writePages(w, id, 's', st.Stable, e.spages, e.sshadow)
+	// State returned copies: they are the next round's shadows.
+	e.shadow, e.sshadow = st.Memory, st.Stable
 	c.pagesWritten += n1 + n2
 	if st.ModuleHash != e.module {
 		if st.Module == nil {
@@ -387,8 +396,8 @@ func (c *Component) restoreCanister(id []byte, m *meta, metaEnc, wasm []byte, me
 		return nil, fmt.Errorf("canisters: load canister %s: %w", pid, err)
 	}
 	e := &entry{id: pid, can: can, controllers: st.Controllers, epoch: m.Epoch, module: st.ModuleHash, certified: st.CertifiedData}
-	e.pages = pageHashes(st.Memory)
-	e.spages = pageHashes(st.Stable)
+	e.pages, e.spages = pageHashes(st.Memory), pageHashes(st.Stable)
+	e.shadow, e.sshadow = st.Memory, st.Stable
 	e.hash = canisterHash(metaEnc, e)
 	return e, nil
 }
@@ -452,7 +461,7 @@ func (c *Component) Snapshot() []byte {
 func (c *Component) writeAll(w subnet.Writer) {
 	for _, k := range c.sortedKeys() {
 		e := *c.cans[k]
-		e.pages, e.spages, e.module = nil, nil, [32]byte{}
+		e.pages, e.spages, e.shadow, e.sshadow, e.module = nil, nil, nil, nil, [32]byte{}
 		_ = c.persistCanister(w, &e)
 	}
 	for k, r := range c.records {
