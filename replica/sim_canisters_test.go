@@ -272,5 +272,54 @@ func TestSimCanisterSigns(t *testing.T) {
 	if r[2].Status != canisters.StatusReplied || candid.Decode(r[2].Reply, &rnd) != nil || len(rnd) != 32 {
 		t.Fatalf("raw_rand: %+v", r[2])
 	}
+	// Schnorr: BIP340 and Ed25519.
+	for _, alg := range []string{"bip340secp256k1", "ed25519"} {
+		type algorithm struct {
+			candid.IsVariant
+			BIP340  *candid.Null `candid:"bip340secp256k1"`
+			Ed25519 *candid.Null `candid:"ed25519"`
+		}
+		type schnorrKey struct {
+			Algorithm algorithm `candid:"algorithm"`
+			Name      string    `candid:"name"`
+		}
+		k := schnorrKey{Name: "dfx_test_key"}
+		if alg == "ed25519" {
+			k.Algorithm.Ed25519 = &candid.Null{}
+		} else {
+			k.Algorithm.BIP340 = &candid.Null{}
+		}
+		pkArg, _ := candid.Encode(struct {
+			CanisterID     *principal.Principal `candid:"canister_id"`
+			DerivationPath [][]byte             `candid:"derivation_path"`
+			KeyID          schnorrKey           `candid:"key_id"`
+		}{DerivationPath: path, KeyID: k})
+		signArg, err := candid.Encode(struct {
+			Message        []byte     `candid:"message"`
+			DerivationPath [][]byte   `candid:"derivation_path"`
+			KeyID          schnorrKey `candid:"key_id"`
+			Aux            *struct {
+				candid.IsVariant
+				BIP341 *struct {
+					MerkleRootHash []byte `candid:"merkle_root_hash"`
+				} `candid:"bip341"`
+			} `candid:"aux"`
+		}{Message: hash[:], DerivationPath: path, KeyID: k})
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := c.run(3, c.call(proxy, "forward", fwd(mgmt, "schnorr_public_key", pkArg)), c.call(proxy, "forward", fwd(mgmt, "sign_with_schnorr", signArg)))
+		if r[0].Status != canisters.StatusReplied || candid.Decode(r[0].Reply, &pk) != nil {
+			t.Fatalf("schnorr_public_key %s: %+v", alg, r[0])
+		}
+		if r[1].Status != canisters.StatusReplied || candid.Decode(r[1].Reply, &sig) != nil {
+			t.Fatalf("sign_with_schnorr %s: %+v", alg, r[1])
+		}
+		pub := pk.PublicKey
+		if alg != "ed25519" && len(pub) == 33 {
+			pub = pub[1:] // BIP340 verifies under the x-only key
+		}
+		checkSignature(t, "schnorr:"+alg+":dfx_test_key", hash[:], &subnet.RequestRecord{PublicKey: pub, Signature: sig.Signature})
+	}
 	s.sameCanisters()
 }

@@ -521,3 +521,30 @@ func TestMessageAuthentication(t *testing.T) {
 		t.Fatal("anonymous call")
 	}
 }
+
+// TestRoundInstructions: messages that loop forever use the round's
+// instructions; what does not fit waits for the next round, persisted,
+// and nothing is lost.
+func TestRoundInstructions(t *testing.T) {
+	h := newHarness(t)
+	h.c.cfg.MaxRoundInstructions = 30_000_000 // one and a half spins
+	can := h.create(counterWasm(t))
+	ids := h.block(h.call(can, "spin", nil), h.call(can, "spin", nil), h.call(can, "spin", nil), h.call(can, "inc", nil))
+	if h.record(ids[1]).Status != StatusRejected || h.record(ids[2]).Status != StatusReceived || h.record(ids[3]).Status != StatusReceived {
+		t.Fatal("the round's instructions are not bounded")
+	}
+	// A node that restarts here has the waiting messages.
+	c2, _ := New(h.c.cfg)
+	defer c2.Close()
+	if err := c2.Load(h.st); err != nil {
+		t.Fatal(err)
+	}
+	if c2.StateHash() != h.c.StateHash() || len(c2.g.Ingress) != 2 {
+		t.Fatal("waiting ingress not persisted")
+	}
+	h.block()
+	h.rejected(ids[2], execution.RejectCanisterError)
+	if !bytes.Equal(h.replied(ids[3]), le64(1)) {
+		t.Fatal("inc after the spins")
+	}
+}

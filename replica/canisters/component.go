@@ -36,13 +36,24 @@ type Config struct {
 	// MaxRoundCalls bounds the calls and responses between canisters one
 	// round executes (0: DefaultMaxRoundCalls).
 	MaxRoundCalls int
+	// MaxRoundInstructions bounds the fuel a round's executions use
+	// together (0: DefaultMaxRoundInstructions): once it is spent, the
+	// round's remaining ingress messages, timers, heartbeats and calls
+	// wait for the next round. The first execution of a round always runs.
+	MaxRoundInstructions uint64
 	// Keys gives the management canister's public keys (nil: the subnet
 	// has no threshold keys and signing calls are rejected).
 	Keys Keys
 }
 
-// DefaultMaxRoundCalls is the default of Config.MaxRoundCalls.
-const DefaultMaxRoundCalls = 10_000
+// Defaults of Config.
+const (
+	DefaultMaxRoundCalls = 10_000
+	// DefaultMaxRoundInstructions is the IC's instruction limit of a
+	// round, twice the update limit: a round runs at least two messages
+	// that use their whole limit.
+	DefaultMaxRoundInstructions = 4_000_000_000
+)
 
 // Request statuses, as the IC names them.
 const (
@@ -136,6 +147,9 @@ type global struct {
 	// management call it answers.
 	Signs map[string]uint64 `cbor:"7,keyasint"`
 	Rands []randWait        `cbor:"8,keyasint"`
+	// Ingress are the ingress messages of past blocks that wait for a
+	// round with instructions left, in block order.
+	Ingress []*Message `cbor:"9,keyasint,omitempty"`
 }
 
 // entry is one hosted canister and what persistence remembers of it.
@@ -198,6 +212,10 @@ type Component struct {
 	round     RoundInput
 	hash      [32]byte
 	hashValid bool
+	// used is the fuel the round in progress used; ran counts its
+	// executions.
+	used uint64
+	ran  int
 	// checked is the hash of the last batch that passed Check.
 	checked      [32]byte
 	pagesWritten int
@@ -221,6 +239,9 @@ func New(cfg Config) (*Component, error) {
 	}
 	if cfg.MaxRoundCalls <= 0 {
 		cfg.MaxRoundCalls = DefaultMaxRoundCalls
+	}
+	if cfg.MaxRoundInstructions == 0 {
+		cfg.MaxRoundInstructions = DefaultMaxRoundInstructions
 	}
 	c := &Component{cfg: cfg, modules: execution.NewModuleCache(cfg.Exec.Engine), cans: map[string]*entry{},
 		records: map[string]*Record{}, dirty: map[string]bool{}, recDirty: map[string]bool{}, deleted: map[string]*entry{}}

@@ -275,6 +275,7 @@ func (c *Component) operate(m *Message, sender principal.Principal) (reply []byt
 			return execution.RejectCanisterError, fmt.Sprintf("invalid module: %v", err)
 		}
 		r, err := f(p, compiled)
+		c.charge(r)
 		if err != nil {
 			return execution.RejectCanisterError, err.Error()
 		}

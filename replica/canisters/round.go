@@ -18,6 +18,7 @@ var emptyCandid = []byte("DIDL\x00\x00")
 // The shell calls it once per block, after the block's transactions.
 func (c *Component) Round(in RoundInput, w subnet.Writer) error {
 	c.round = in
+	c.used, c.ran = 0, 0
 	c.expire(in.TimeNS, w)
 	// 1. Management canister responses that became ready.
 	c.g.Queue = append(c.ready, c.g.Queue...)
@@ -26,18 +27,39 @@ func (c *Component) Round(in RoundInput, w subnet.Writer) error {
 	}
 	c.ready = nil
 	c.readyRands(in)
-	// 2. The block's ingress messages, in order.
+	// 2. The ingress messages: those waiting from earlier blocks, then
+	// the block's, in order. A message is received when its block is
+	// executed, and runs in the first round with instructions left.
 	for _, m := range c.in {
-		c.ingress(m)
+		if c.induct(m) {
+			c.g.Ingress = append(c.g.Ingress, m)
+			c.gdirty = true
+		}
 	}
 	c.in = nil
+	for len(c.g.Ingress) > 0 && c.budgetLeft() {
+		m := c.g.Ingress[0]
+		c.g.Ingress[0] = nil
+		c.g.Ingress = c.g.Ingress[1:]
+		c.gdirty = true
+		c.ingress(m)
+	}
+	if len(c.g.Ingress) == 0 {
+		c.g.Ingress = nil
+	}
 	// 3. Timers and heartbeats, in canister id order.
 	for _, k := range c.sortedKeys() {
 		e := c.cans[k]
 		msg := execution.Message{Time: in.TimeNS}
+		if !c.budgetLeft() {
+			break
+		}
 		if r := e.can.GlobalTimer(msg); r != nil {
 			c.dirty[k] = true
 			c.system(e, r)
+		}
+		if !c.budgetLeft() {
+			break
 		}
 		if r := e.can.Heartbeat(msg); r != nil {
 			c.dirty[k] = true
@@ -45,9 +67,9 @@ func (c *Component) Round(in RoundInput, w subnet.Writer) error {
 		}
 	}
 	// 4. Calls between canisters and their responses, first in, first
-	// out, within the round's budget.
+	// out, within the round's budgets.
 	n := 0
-	for len(c.g.Queue) > 0 && n < c.cfg.MaxRoundCalls {
+	for len(c.g.Queue) > 0 && n < c.cfg.MaxRoundCalls && c.budgetLeft() {
 		t := c.g.Queue[0]
 		c.g.Queue = c.g.Queue[1:]
 		c.gdirty = true
@@ -64,14 +86,37 @@ func (c *Component) Round(in RoundInput, w subnet.Writer) error {
 	return c.persist(w)
 }
 
-// ingress executes one ingress message of the block.
-func (c *Component) ingress(m *Message) {
+// budgetLeft reports whether the round may run another execution.
+func (c *Component) budgetLeft() bool { return c.ran == 0 || c.used < c.cfg.MaxRoundInstructions }
+
+// charge counts an execution's fuel against the round.
+func (c *Component) charge(r *execution.Result) {
+	c.ran++
+	if r != nil {
+		c.used += r.Fuel
+	}
+}
+
+// induct records a message of the block as received; it reports false
+// for a replay or an expired message, which is dropped.
+func (c *Component) induct(m *Message) bool {
 	id := m.ID()
 	key := string(id[:])
 	if c.records[key] != nil || expiryOK(m.Expiry, c.round.TimeNS) != nil {
-		return // a replay, or expired: the message is dropped
+		return false
 	}
 	c.setRecord(key, &Record{Status: StatusReceived, Height: c.round.Height, Expiry: m.Expiry})
+	return true
+}
+
+// ingress executes one ingress message.
+func (c *Component) ingress(m *Message) {
+	id := m.ID()
+	key := string(id[:])
+	if c.records[key] == nil {
+		return
+	}
+	c.ran++
 	sender := mustPrincipal(m.Sender)
 	if m.Kind != KindCall {
 		reply, code, msg := c.operate(m, sender)
@@ -84,6 +129,7 @@ func (c *Component) ingress(m *Message) {
 		return
 	}
 	ok, r := e.can.Inspect(execution.Message{Method: m.Method, Arg: m.Arg, Caller: sender, Time: c.round.TimeNS})
+	c.charge(r)
 	if !ok {
 		msg := "canister rejected the message"
 		if r != nil && r.RejectMessage != "" {
@@ -94,6 +140,7 @@ func (c *Component) ingress(m *Message) {
 	}
 	ctx := c.newCtx(e, &callCtx{Ingress: id[:], Caller: m.Sender})
 	res := e.can.Update(execution.Message{Method: m.Method, Arg: m.Arg, Caller: sender, Time: c.round.TimeNS})
+	c.charge(res)
 	c.dirty[string(m.Canister)] = true
 	c.handle(e, ctx, res, false)
 	if r := c.records[key]; r != nil && r.Status == StatusReceived {
@@ -176,6 +223,7 @@ func (c *Component) newCtx(e *entry, x *callCtx) *callCtx {
 // system handles the result of a timer or heartbeat: its calls get a
 // call context without an origin.
 func (c *Component) system(e *entry, r *execution.Result) {
+	c.charge(r)
 	if len(r.Calls) == 0 {
 		return
 	}
@@ -249,6 +297,7 @@ func (c *Component) deliverCall(id uint64) {
 	}
 	ctx := c.newCtx(e, &callCtx{Call: id, Caller: o.From})
 	res := e.can.Update(execution.Message{Method: o.Method, Arg: o.Arg, Caller: mustPrincipal(o.From), Time: c.round.TimeNS, Cycles: o.Cycles})
+	c.charge(res)
 	c.dirty[string(o.Callee)] = true
 	c.handle(e, ctx, res, false)
 }
@@ -280,6 +329,7 @@ func (c *Component) deliverResponse(id uint64, resp *response) {
 	orig := execution.Message{Caller: mustPrincipal(ctx.Caller), Time: c.round.TimeNS, Deadline: ctx.Deadline}
 	res := e.can.Callback(o.call(), execution.Response{RejectCode: int(resp.Code), Reply: resp.Reply,
 		RejectMessage: resp.Message, Refund: resp.Refund}, orig, ctx.Responded)
+	c.charge(res)
 	c.dirty[string(o.From)] = true
 	c.handle(e, ctx, res, true)
 }
