@@ -181,6 +181,15 @@ func (n *Node) CanisterMessage(ctx context.Context, m *canisters.Message) (*cani
 // unknown or expired).
 func (n *Node) CanisterStatus(id []byte) *canisters.Record { return n.app.canisterStatus(id) }
 
+// CanisterCertificate returns an IC certificate of the subnet's state
+// tree with the canister message's /request_status/<id> subtree, from a
+// certified height at or after since (the record's Height), if one is
+// still in memory.
+func (n *Node) CanisterCertificate(id []byte, since uint64) ([]byte, bool) {
+	cert, _, ok := n.app.certificateFor(id, since)
+	return cert, ok
+}
+
 // CanisterQuery runs a query on a canister's state as of the last block.
 func (n *Node) CanisterQuery(canister principal.Principal, sender principal.Principal, method string, arg []byte) *execution.Result {
 	return n.app.canisterQuery(canister, sender, method, arg)

@@ -16,6 +16,7 @@ import (
 	"github.com/chainkey/chainkey/principal"
 	"github.com/chainkey/chainkey/replica/canisters"
 	"github.com/chainkey/chainkey/replica/subnet"
+	"github.com/chainkey/chainkey/thresholdsig"
 )
 
 func canisterWasm(t testing.TB, name string) []byte {
@@ -49,8 +50,9 @@ func mustEd25519() *ingress.Ed25519Signer {
 
 // canClient submits canister messages to a simulated subnet.
 type canClient struct {
-	s     *simSubnet
-	nonce uint64
+	s       *simSubnet
+	nonce   uint64
+	lastIDs [][32]byte
 }
 
 func (c *canClient) msg(m canisters.Message) *canisters.Message {
@@ -102,10 +104,11 @@ func (c *canClient) final(ids [][32]byte) bool {
 }
 
 // run submits msgs through node i and steps until all are final; it
-// returns node i's records.
+// returns node i's records (lastIDs are the messages' ids).
 func (c *canClient) run(i int, msgs ...*canisters.Message) []*canisters.Record {
 	c.s.t.Helper()
 	ids := c.submit(i, msgs...)
+	c.lastIDs = ids
 	c.s.run(60, "canister messages", func() bool { return c.final(ids) })
 	out := make([]*canisters.Record, len(ids))
 	for k, id := range ids {
@@ -267,6 +270,29 @@ func TestSimCanisterSigns(t *testing.T) {
 	want, _, err := s.nodes[1].app.engines["ecdsa:secp256k1:dfx_test_key"].PublicKey(proxy, path)
 	if err != nil || !bytes.Equal(want, pk.PublicKey) {
 		t.Fatalf("public key is not the canister's: %v", err)
+	}
+	// The reply is certified: /request_status/<id>/reply under the
+	// subnet's root key.
+	id := c.lastIDs[1]
+	var cert []byte
+	s.run(10, "certified reply", func() bool {
+		var ok bool
+		cert, _, ok = s.nodes[2].app.certificateFor(id[:], r[1].Height)
+		return ok
+	})
+	parsed, err := certification.ParseCertificate(cert)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rk, err := thresholdsig.ParseDERPublicKey(s.nodes[2].app.keys(s.state(2)).rootKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := certification.Verify(parsed, rk, certification.VerifyOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if st, v := certification.Lookup(parsed.Tree, [][]byte{[]byte("request_status"), id[:], []byte("reply")}); st != certification.Found || !bytes.Equal(v, r[1].Reply) {
+		t.Fatalf("certified reply: %v", st)
 	}
 	var rnd []byte
 	if r[2].Status != canisters.StatusReplied || candid.Decode(r[2].Reply, &rnd) != nil || len(rnd) != 32 {
