@@ -64,6 +64,22 @@ func TestTreeComponentRequestStatus(t *testing.T) {
 			t.Errorf("%s: %v %q", path, st, v)
 		}
 	}
+	// A cache gives the trees built afresh as statuses change.
+	var cache TreeCache
+	for _, status := range []string{"processing", "processing", "replied"} {
+		extra[0].Value = []byte(status)
+		cached, err := cache.Build(1, []byte("subnet"), []byte("key"), recs, extra...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fresh, err := CertifiedTree(1, []byte("subnet"), []byte("key"), recs, extra...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if cached.Digest() != fresh.Digest() {
+			t.Fatalf("cached tree differs at status %s", status)
+		}
+	}
 	dup := append(extra, certification.PathValue{Path: [][]byte{[]byte("request_status"), []byte("sign-request"), []byte("status")}, Value: []byte("x")})
 	if _, err := CertifiedTree(1, []byte("subnet"), []byte("key"), recs, dup...); err == nil {
 		t.Fatal("a request id given twice builds")
