@@ -548,3 +548,14 @@ func TestRoundInstructions(t *testing.T) {
 		t.Fatal("inc after the spins")
 	}
 }
+
+// TestHeartbeat: canister_heartbeat runs once every round.
+func TestHeartbeat(t *testing.T) {
+	h := newHarness(t)
+	can := h.create(watFile(t, "testdata/beat.wat")) // installed in its block's round: one beat
+	h.block()
+	h.block()
+	if got := h.query(can, "beats"); got != 3 {
+		t.Fatalf("%d heartbeats in 3 rounds", got)
+	}
+}
