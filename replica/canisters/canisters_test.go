@@ -506,9 +506,17 @@ func TestMessageAuthentication(t *testing.T) {
 	if err := changed.Validate(); !errors.Is(err, ingress.ErrBadSignature) {
 		t.Fatalf("changed message: %v", err)
 	}
+	// A message admitted (verified) before does not vouch for another.
+	if err := h.c.Admit(good, h.now()); err != nil {
+		t.Fatal(err)
+	}
+	tx, _ := EncodeBatch([]*Message{&forged})
+	if err := h.c.Check(tx); !errors.Is(err, ingress.ErrBadSignature) {
+		t.Fatalf("forged message after the genuine one was admitted: %v", err)
+	}
 	unsigned := *good
 	unsigned.SenderSig = nil
-	tx, _ := EncodeBatch([]*Message{&unsigned})
+	tx, _ = EncodeBatch([]*Message{&unsigned})
 	if err := h.c.Check(tx); err == nil {
 		t.Fatal("a block with an unsigned message passes")
 	}

@@ -216,6 +216,10 @@ type Component struct {
 	// executions.
 	used uint64
 	ran  int
+	// verified remembers the messages whose signature Admit checked
+	// (the mempool's check): a block that carries them does not verify
+	// them again. The outcome of a check never depends on it.
+	verified map[[32]byte]bool
 	// checked is the hash of the last batch that passed Check.
 	checked      [32]byte
 	pagesWritten int
@@ -275,7 +279,7 @@ func (c *Component) ID() subnet.ComponentID { return ComponentID() }
 // Check implements subnet.Component: a block's canister transaction must
 // decode, with valid messages and no message twice.
 func (c *Component) Check(tx []byte) error {
-	if _, err := DecodeBatch(tx); err != nil {
+	if _, err := decodeBatch(tx, c.verifiedBefore); err != nil {
 		return err
 	}
 	c.checked = sha256.Sum256(tx)
@@ -287,7 +291,11 @@ func (c *Component) Check(tx []byte) error {
 func (c *Component) Apply(tx []byte, w subnet.Writer) error {
 	// The batch a node checked in its proposal check is not verified
 	// again (the outcome is the same either way).
-	msgs, err := decodeBatch(tx, sha256.Sum256(tx) != c.checked)
+	all := func(*Message) bool { return true }
+	if sha256.Sum256(tx) != c.checked {
+		all = c.verifiedBefore
+	}
+	msgs, err := decodeBatch(tx, all)
 	if err != nil {
 		return err
 	}
@@ -302,8 +310,11 @@ func (c *Component) Execute([]byte, subnet.Writer) ([]byte, error) { return nil,
 // Admit is the mempool's check of a message at time nowNS: valid, not
 // expired nor too far in the future, and not already known.
 func (c *Component) Admit(m *Message, nowNS uint64) error {
-	if err := m.Validate(); err != nil {
-		return err
+	if !c.verifiedBefore(m) {
+		if err := m.Validate(); err != nil {
+			return err
+		}
+		c.rememberVerified(m)
 	}
 	if err := expiryOK(m.Expiry, nowNS); err != nil {
 		return err
@@ -313,6 +324,30 @@ func (c *Component) Admit(m *Message, nowNS uint64) error {
 		return fmt.Errorf("canisters: message %x: duplicate", id[:6])
 	}
 	return nil
+}
+
+// maxVerified bounds the memory of verified messages.
+const maxVerified = 1 << 16
+
+// verifiedBefore reports whether this exact message (its encoding,
+// signature included) passed Validate on this node before.
+func (c *Component) verifiedBefore(m *Message) bool {
+	if len(c.verified) == 0 {
+		return false
+	}
+	enc, err := subnet.Marshal(m)
+	return err == nil && c.verified[sha256.Sum256(enc)]
+}
+
+func (c *Component) rememberVerified(m *Message) {
+	enc, err := subnet.Marshal(m)
+	if err != nil {
+		return
+	}
+	if c.verified == nil || len(c.verified) >= maxVerified {
+		c.verified = map[[32]byte]bool{}
+	}
+	c.verified[sha256.Sum256(enc)] = true
 }
 
 func expiryOK(expiry, nowNS uint64) error {

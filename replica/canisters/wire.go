@@ -229,11 +229,13 @@ func DecodeMessageTx(tx []byte) (*Message, error) {
 
 // DecodeBatch decodes and validates a block's canister transaction: every
 // message valid, no message id twice.
-func DecodeBatch(tx []byte) ([]*Message, error) { return decodeBatch(tx, true) }
+func DecodeBatch(tx []byte) ([]*Message, error) {
+	return decodeBatch(tx, func(*Message) bool { return false })
+}
 
-// decodeBatch is DecodeBatch; without verify it skips the senders'
-// signatures (of a batch verified before).
-func decodeBatch(tx []byte, verify bool) ([]*Message, error) {
+// decodeBatch is DecodeBatch; it skips the signature check of the
+// messages for which known returns true (verified before).
+func decodeBatch(tx []byte, known func(*Message) bool) ([]*Message, error) {
 	b, err := body(tx, formBatch)
 	if err != nil {
 		return nil, err
@@ -250,9 +252,9 @@ func decodeBatch(tx []byte, verify bool) ([]*Message, error) {
 		if m == nil {
 			return nil, fmt.Errorf("canisters: batch message %d is null", i)
 		}
-		check := m.validateShape
-		if verify {
-			check = m.Validate
+		check := m.Validate
+		if known(m) {
+			check = m.validateShape
 		}
 		if err := check(); err != nil {
 			return nil, fmt.Errorf("canisters: batch message %d: %w", i, err)
