@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chainkey/chainkey/execution"
 	"github.com/chainkey/chainkey/internal/nodejstest"
 )
 
@@ -30,6 +31,15 @@ const (
   public query func get() : async Nat { n };
   public func boom() : async () { n += 100; assert false };
   public func spin() : async () { var i = 0; while (true) { i += 1 } };
+}`
+	// The timer fires in every round: its deadline is long past.
+	motokoTimer = `persistent actor {
+  var ticks : Nat = 0;
+  system func timer(setGlobalTimer : (Nat64) -> ()) : async () {
+    ticks += 1;
+    setGlobalTimer(1_000_000_000_000);
+  };
+  public query func get() : async Nat { ticks };
 }`
 	motokoCaller = `persistent actor {
   transient let counter = actor ("sgymv-uiaaa-aaaaa-aaaia-cai") : actor { inc : () -> async Nat };
@@ -49,7 +59,8 @@ func motoko(t *testing.T) map[string][]byte {
 	js := nodejstest.Install(t, motokoDir, "the Motoko compiler (npm motoko)")
 	motokoOnce.Do(func() {
 		in, _ := json.Marshal(map[string]any{"actors": []map[string]any{
-			{"name": "Counter", "source": motokoCounter}, {"name": "Caller", "source": motokoCaller}}})
+			{"name": "Counter", "source": motokoCounter}, {"name": "Caller", "source": motokoCaller},
+			{"name": "Timer", "source": motokoTimer}}})
 		// The compiled modules are cached in node_modules, keyed by the
 		// compiler project and the sources.
 		var manifest []byte
@@ -139,4 +150,26 @@ func TestMotoko(t *testing.T) {
 		t.Fatal("reloaded Motoko canisters differ")
 	}
 	t.Logf("Motoko counter: %d pages written in all", h.c.PagesWritten())
+}
+
+// TestMotokoTimer: Motoko's timer (the global timer, whose body runs
+// through a call of the actor to itself) fires in every round.
+func TestMotokoTimer(t *testing.T) {
+	wasm := motoko(t)
+	h := newHarness(t)
+	h.c.cfg.Exec.UpdateLimit = 200_000_000
+	can := h.createArg(wasm["Timer"], emptyCandid)
+	ticks := func() []byte {
+		r := h.c.Query(can, execution.Message{Method: "get", Arg: emptyCandid, Caller: alice})
+		if !r.Replied {
+			t.Fatalf("get: %+v", r)
+		}
+		return r.Reply
+	}
+	first := ticks()
+	h.block()
+	h.block()
+	if got, want := ticks(), candidNat(first[len(first)-1]+2); !bytes.Equal(got, want) {
+		t.Fatalf("ticks %x after two more rounds, were %x", got, first)
+	}
 }
