@@ -19,8 +19,8 @@ import (
 )
 
 // The Motoko canisters are compiled with the official compiler (npm
-// motoko), installed by the execution package's test project.
-const motokoDir = "../../execution/testdata/motoko"
+// motoko, pinned in testdata/motoko/package.json), run through Node.js.
+const motokoDir = "testdata/motoko"
 
 // The counter is the first canister the harness creates (index 16,
 // sgymv-uiaaa-aaaaa-aaaia-cai); the caller calls it.
