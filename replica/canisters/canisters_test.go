@@ -567,3 +567,26 @@ func TestHeartbeat(t *testing.T) {
 		t.Fatalf("%d heartbeats in 3 rounds", got)
 	}
 }
+
+// TestSignQueueFull: signing calls beyond MaxPendingSigns are rejected
+// with the transient code.
+func TestSignQueueFull(t *testing.T) {
+	h := newHarness(t)
+	proxy := h.create(proxyWasm(t))
+	arg, err := candid.Encode(signWithECDSAArgs{MessageHash: make([]byte, 32),
+		KeyID: ecdsaKeyID{Name: "dfx_test_key", Curve: ecdsaCurve{Secp256k1: &candid.Null{}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var msgs []*Message
+	for range MaxPendingSigns + 1 {
+		msgs = append(msgs, h.call(proxy, "forward", forwardArg(principal.Management(), "sign_with_ecdsa", arg)))
+	}
+	ids := h.block(msgs...)
+	if n := len(h.c.TakeSignRequests()); n != MaxPendingSigns {
+		t.Fatalf("%d signing requests", n)
+	}
+	if got := h.replied(ids[MaxPendingSigns]); got[0] != 0xee || got[1] != execution.RejectSysTransient {
+		t.Fatalf("call beyond the queue: %x", got)
+	}
+}

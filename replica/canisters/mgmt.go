@@ -94,10 +94,14 @@ func (k schnorrKeyID) String() string {
 	return "schnorr:bip340secp256k1:" + k.Name
 }
 
-// Bounds of signing arguments, as the IC's.
+// Bounds of signing arguments, as the IC's, and of the signing queue.
 const (
 	maxPathElements = 255
 	maxSchnorrMsg   = 32 << 10
+	// MaxPendingSigns bounds the canisters' signing calls waiting for a
+	// signature; beyond it a call is rejected with code 2 (transient),
+	// as the IC rejects calls to a full signature queue.
+	MaxPendingSigns = 500
 )
 
 // management answers a canister's call to the management canister
@@ -197,6 +201,10 @@ func (c *Component) management(o *outCall) {
 		}
 		if keys == nil || !keys.HasKey(req.KeyID) {
 			reject(execution.RejectCanisterReject, "unknown key %s", req.KeyID)
+			return
+		}
+		if len(c.g.Signs) >= MaxPendingSigns {
+			reject(execution.RejectSysTransient, "the signature queue is full")
 			return
 		}
 		c.g.Signs[string(req.ID)] = o.ID
