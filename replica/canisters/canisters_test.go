@@ -3,9 +3,13 @@ package canisters
 import (
 	"bytes"
 	"encoding/binary"
+	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
+	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/bytecodealliance/wasmtime-go/v39"
@@ -589,4 +593,51 @@ func TestSignQueueFull(t *testing.T) {
 	if got := h.replied(ids[MaxPendingSigns]); got[0] != 0xee || got[1] != execution.RejectSysTransient {
 		t.Fatalf("call beyond the queue: %x", got)
 	}
+}
+
+// TestMessageIDIsRequestID: an update call's id is the IC request id of
+// the call content (the interface specification's example, from
+// testdata/request-id.json).
+func TestMessageIDIsRequestID(t *testing.T) {
+	raw, err := os.ReadFile("testdata/request-id.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var v struct {
+		Cases []struct {
+			Name      string         `json:"name"`
+			Map       map[string]any `json:"map"`
+			RequestID string         `json:"request_id"`
+		} `json:"cases"`
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	if err := dec.Decode(&v); err != nil {
+		t.Fatal(err)
+	}
+	blob := func(x any) []byte {
+		b, err := hex.DecodeString(strings.TrimPrefix(x.(string), "hex:"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	for _, c := range v.Cases {
+		if c.Name != "spec_example_current" {
+			continue
+		}
+		m := Message{Kind: KindCall, Sender: blob(c.Map["sender"]), Canister: blob(c.Map["canister_id"]),
+			Method: c.Map["method_name"].(string), Arg: blob(c.Map["arg"])}
+		exp, err := strconv.ParseUint(string(c.Map["ingress_expiry"].(json.Number)), 10, 64)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m.Expiry = exp
+		id := m.ID()
+		if hex.EncodeToString(id[:]) != c.RequestID {
+			t.Fatalf("id %x, want %s", id, c.RequestID)
+		}
+		return
+	}
+	t.Fatal("no spec example in the vectors")
 }
