@@ -187,8 +187,15 @@ type Canister struct {
 	compiled Compiled
 	inst     Instance
 
-	memSnap []byte   // buffer for the memory snapshot of a message
-	cur     *execCtx // the execution in progress
+	cur *execCtx // the execution in progress
+
+	// shadow is the committed Wasm memory: equal to the instance's
+	// between messages, it is what a trap restores pages from.
+	shadow  []byte
+	pageBuf []uint64
+	// Pages changed since the last checkpoint.
+	memDirty, stableDirty                pageSet
+	memReset, stableReset, moduleChanged bool
 }
 
 // New returns an empty canister.
@@ -297,6 +304,9 @@ func (c *Canister) InstallCompiled(p *Prepared, compiled Compiled, msg Message) 
 	if old.inst != nil {
 		old.inst.Close()
 	}
+	c.resync(true)
+	c.moduleChanged = true
+	c.stableDirtyAll()
 	return res, nil
 }
 
@@ -356,6 +366,8 @@ func (c *Canister) UpgradeCompiled(p *Prepared, compiled Compiled, msg Message, 
 		return r2, err
 	}
 	old.inst.Close()
+	c.resync(true)
+	c.moduleChanged = true
 	return r2, nil
 }
 
@@ -404,6 +416,7 @@ func (c *Canister) instantiate(p *Prepared, compiled Compiled, msg Message, mem 
 // saved is a canister's state kept to undo an install or upgrade.
 type saved struct {
 	st       State
+	globals  []uint64
 	prepared *Prepared
 	compiled Compiled
 	inst     Instance
@@ -413,14 +426,26 @@ func (c *Canister) saveAll() *saved {
 	st := c.st
 	st.Stable = append([]byte(nil), st.Stable...)
 	st.CertifiedData = append([]byte(nil), st.CertifiedData...)
-	return &saved{st: st, prepared: c.prepared, compiled: c.compiled, inst: c.inst}
+	s := &saved{st: st, prepared: c.prepared, compiled: c.compiled, inst: c.inst}
+	if c.inst != nil {
+		s.globals = c.inst.Globals()
+	}
+	return s
 }
 
+// restoreAll undoes a failed install or upgrade, including what a
+// canister_pre_upgrade changed in the old instance.
 func (c *Canister) restoreAll(s *saved) {
 	if c.inst != nil && c.inst != s.inst {
 		c.inst.Close()
 	}
 	c.st, c.prepared, c.compiled, c.inst = s.st, s.prepared, s.compiled, s.inst
+	if c.inst != nil {
+		if err := c.rollbackMemory(nil, s.globals); err != nil {
+			// The old instance cannot be restored: rebuild it.
+			_ = c.rebuildInstance(s.globals)
+		}
+	}
 }
 
 // Update executes an update call: "canister_update <method>", or a
@@ -492,10 +517,9 @@ func (c *Canister) execute(ctx Context, prefix string, msg Message, limit uint64
 // trap, and always when rollback is set. setup, if not nil, prepares the
 // execution's System API state.
 func (c *Canister) run(ctx Context, msg Message, limit uint64, rollback bool, setup func(*execCtx), call func() (uint64, error)) *Result {
-	// Save what a trap must restore: memory, globals and the small
-	// fields here; stable memory through the execution's undo log.
-	mem := c.inst.Memory()
-	c.memSnap = append(c.memSnap[:0], mem...)
+	// Save what a trap must restore: globals and the small fields here;
+	// memory comes back from the shadow copy (the pages the message
+	// wrote), stable memory through the execution's undo log.
 	globals := c.inst.Globals()
 	cert, cycles, timer := c.st.CertifiedData, c.st.Cycles, c.st.GlobalTimer
 
@@ -508,12 +532,14 @@ func (c *Canister) run(ctx Context, msg Message, limit uint64, rollback bool, se
 	res := &Result{Fuel: used, Log: x.log}
 	t := x.trapOf(err)
 	if t != nil || rollback {
-		if err := c.restoreInstance(globals); err != nil {
+		if err := c.rollbackMemory(x, globals); err != nil {
 			// The instance cannot be brought back; it is rebuilt.
 			t = &Trap{Kind: TrapWasm, Msg: err.Error()}
 		}
 		x.undoStable()
 		c.st.CertifiedData, c.st.Cycles, c.st.GlobalTimer = cert, cycles, timer
+	} else {
+		c.commitMemory(x)
 	}
 	if t != nil {
 		res.Trap = t
@@ -593,30 +619,6 @@ func (c *Canister) Callback(call Call, resp Response, orig Message, responded bo
 	return res
 }
 
-// restoreInstance puts the memory snapshot and the globals back. Memory
-// cannot shrink, so a message that grew it leaves an instance that is
-// rebuilt from the module.
-func (c *Canister) restoreInstance(globals []uint64) error {
-	if len(c.inst.Memory()) != len(c.memSnap) {
-		c.cur = &execCtx{c: c, ctx: CtxStart, stableSize: len(c.st.Stable)}
-		stable := append([]byte(nil), c.st.Stable...)
-		inst, _, err := c.compiled.Instantiate(host{c}, c.cfg.InstallLimit)
-		c.st.Stable = stable
-		c.cur = nil
-		if err != nil {
-			return fmt.Errorf("execution: rebuilding the instance: %w", err)
-		}
-		if err := inst.GrowMemory(uint64(len(c.memSnap))); err != nil {
-			inst.Close()
-			return err
-		}
-		c.inst.Close()
-		c.inst = inst
-	}
-	copy(c.inst.Memory(), c.memSnap)
-	return c.inst.SetGlobals(globals)
-}
-
 // Load returns a canister with a persisted state (from State): the module
 // is compiled (or taken from compiled, when not nil, as a compile cache
 // gives it) and instantiated, and the memory and globals are set to the
@@ -664,6 +666,7 @@ func Load(cfg Config, st State, compiled Compiled) (*Canister, error) {
 		return nil, err
 	}
 	c.inst, c.prepared, c.compiled = inst, p, compiled
+	c.resync(false)
 	return c, nil
 }
 
@@ -711,4 +714,8 @@ func (c *Canister) Uninstall() {
 	c.st.Module, c.st.ModuleHash = nil, [32]byte{}
 	c.st.Stable, c.st.CertifiedData, c.st.GlobalTimer = nil, nil, 0
 	c.st.Version++
+	c.shadow = c.shadow[:0]
+	c.memReset, c.stableReset, c.moduleChanged = true, true, true
+	c.memDirty.clear()
+	c.stableDirty.clear()
 }

@@ -89,6 +89,8 @@ func NewWasmtime(cfg EngineConfig) Engine {
 	c.SetWasmRelaxedSIMD(true)
 	c.SetWasmRelaxedSIMDDeterministic(true)
 	c.SetWasmMemory64(true)
+	// The dirty map is a second memory (see instrument).
+	c.SetWasmMultiMemory(true)
 	c.SetWasmThreads(false)
 	c.SetEpochInterruption(false)
 	c.SetParallelCompilation(false)
@@ -233,7 +235,7 @@ func (c *wtCompiled) Instantiate(h Host, fuel uint64) (Instance, uint64, error) 
 	d := &storeData{host: h, args: make([]uint64, 0, 8)}
 	store := wasmtime.NewStoreWithData(c.e.engine, d)
 	d.store = store
-	store.Limiter(c.e.cfg.MaxMemory, 1<<20, 1, 1, 1)
+	store.Limiter(c.e.cfg.MaxMemory, 1<<20, 1, 1, 2)
 	if err := store.SetFuel(fuel); err != nil {
 		return nil, 0, err
 	}
@@ -250,6 +252,19 @@ func (c *wtCompiled) Instantiate(h Host, fuel uint64) (Instance, uint64, error) 
 	if ext := inst.GetExport(store, exportMemory); ext != nil {
 		w.mem = ext.Memory()
 		d.mem = w.mem
+	}
+	if ext := inst.GetExport(store, exportDirty); ext != nil && ext.Memory() != nil {
+		// The map has a byte for each page of the largest memory.
+		span := uint64(c.e.cfg.MaxMemory)
+		if !c.p.info.memory64 {
+			span = min(span, 4<<30)
+		}
+		pages := (span/PageSize + wasmPage - 1) / wasmPage
+		w.dirty = ext.Memory()
+		if _, err := w.dirty.Grow(store, pages); err != nil {
+			store.Close()
+			return nil, used, fmt.Errorf("execution: sizing the dirty map: %w", err)
+		}
 	}
 	if ext := inst.GetExport(store, exportTable); ext != nil {
 		w.table = ext.Table()
@@ -301,6 +316,7 @@ type wtInstance struct {
 	store   *wasmtime.Store
 	inst    *wasmtime.Instance
 	mem     *wasmtime.Memory
+	dirty   *wasmtime.Memory
 	table   *wasmtime.Table
 	globals []*wasmtime.Global
 	kinds   []byte
@@ -358,6 +374,16 @@ func (w *wtInstance) Memory() []byte {
 		return nil
 	}
 	return w.mem.UnsafeData(w.store)
+}
+
+// dirtyMap returns the instance's dirty map: a byte for each 4 KiB
+// page of memory, nonzero when a store may have written it since the
+// host last cleared it.
+func (w *wtInstance) dirtyMap() []byte {
+	if w.dirty == nil {
+		return nil
+	}
+	return w.dirty.UnsafeData(w.store)
 }
 
 func (w *wtInstance) GrowMemory(n uint64) error {

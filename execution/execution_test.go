@@ -409,9 +409,14 @@ func FuzzPrepare(f *testing.F) {
 		if err != nil {
 			return
 		}
-		// A module that passes must parse again after the rewrite.
-		if _, err := parseModule(p.info.wasm); err != nil && !strings.Contains(err.Error(), "reserved") {
-			t.Fatalf("rewritten module does not parse: %v", err)
+		// A valid module that passes must still be valid after the
+		// rewrite (exports and dirty-page tracking).
+		eng := testEngine.(*wtEngine).engine
+		if wasmtime.ModuleValidate(eng, b) != nil {
+			return
+		}
+		if err := wasmtime.ModuleValidate(eng, p.info.wasm); err != nil {
+			t.Fatalf("rewritten module is invalid: %v", err)
 		}
 	})
 }

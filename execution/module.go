@@ -47,6 +47,11 @@ func Prepare(wasm []byte) (*Prepared, error) {
 	if err != nil {
 		return nil, fmt.Errorf("execution: invalid module: %w", err)
 	}
+	if info.hasMemory {
+		if info.wasm, err = instrument(info.wasm, info.memory64); err != nil {
+			return nil, fmt.Errorf("execution: invalid module: %w", err)
+		}
+	}
 	p := &Prepared{
 		Hash:    sha256.Sum256(wasm),
 		Wasm64:  info.memory64,
