@@ -85,6 +85,9 @@ type Config struct {
 	// Stable memory is held in process memory, so the default is far
 	// below the IC's 500 GiB.
 	MaxStableMemory uint64
+	// CompositeQueryLimit is the fuel of a composite query's whole call
+	// graph (0: DefaultCompositeQueryLimit).
+	CompositeQueryLimit uint64
 }
 
 func (c *Config) fill() {
@@ -99,6 +102,9 @@ func (c *Config) fill() {
 	}
 	if c.MaxStableMemory == 0 {
 		c.MaxStableMemory = 1 << 30
+	}
+	if c.CompositeQueryLimit == 0 {
+		c.CompositeQueryLimit = DefaultCompositeQueryLimit
 	}
 }
 
@@ -187,7 +193,8 @@ type Canister struct {
 	compiled Compiled
 	inst     Instance
 
-	cur *execCtx // the execution in progress
+	cur  *execCtx // the execution in progress
+	sess *session // the composite query in progress on the canister
 
 	// shadow is the committed Wasm memory: equal to the instance's
 	// between messages, it is what a trap restores pages from.
@@ -532,12 +539,18 @@ func (c *Canister) run(ctx Context, msg Message, limit uint64, rollback bool, se
 	res := &Result{Fuel: used, Log: x.log}
 	t := x.trapOf(err)
 	if t != nil || rollback {
-		if err := c.rollbackMemory(x, globals); err != nil {
+		rb := c.rollbackMemory
+		if c.sess != nil {
+			rb = c.sess.rollbackExec
+		}
+		if err := rb(x, globals); err != nil {
 			// The instance cannot be brought back; it is rebuilt.
 			t = &Trap{Kind: TrapWasm, Msg: err.Error()}
 		}
 		x.undoStable()
 		c.st.CertifiedData, c.st.Cycles, c.st.GlobalTimer = cert, cycles, timer
+	} else if c.sess != nil {
+		c.sess.commitExec(x)
 	} else {
 		c.commitMemory(x)
 	}
@@ -590,18 +603,24 @@ func (c *Canister) Callback(call Call, resp Response, orig Message, responded bo
 		return reject(RejectDestinationInvalid, "canister %s is empty", c.st.ID)
 	}
 	c.st.Cycles += min(resp.Refund, ^uint64(0)-c.st.Cycles)
-	ctx, fun, env := CtxReply, call.ReplyFun, call.ReplyEnv
+	orig.Certificate = nil
+	return c.callback(call, resp, orig, responded, CtxReply, CtxReject, CtxCleanup, c.cfg.UpdateLimit)
+}
+
+// callback runs a reply or reject callback in the contexts given (those
+// of an update or of a composite query) and, if it traps, the cleanup.
+func (c *Canister) callback(call Call, resp Response, orig Message, responded bool, ctxReply, ctxReject, ctxCleanup Context, limit uint64) *Result {
+	ctx, fun, env := ctxReply, call.ReplyFun, call.ReplyEnv
 	msg := orig
-	msg.Cycles, msg.Arg, msg.Certificate = 0, resp.Reply, nil
+	msg.Cycles, msg.Arg = 0, resp.Reply
 	if resp.RejectCode != 0 {
-		ctx, fun, env = CtxReject, call.RejectFun, call.RejectEnv
+		ctx, fun, env = ctxReject, call.RejectFun, call.RejectEnv
 		msg.Arg = nil
 	}
 	setup := func(x *execCtx) {
 		x.rejectCode, x.rejectText, x.refunded = resp.RejectCode, resp.RejectMessage, resp.Refund
 		x.replied = responded
 	}
-	limit := c.cfg.UpdateLimit
 	res := c.run(ctx, msg, limit, false, setup, func() (uint64, error) { return c.inst.CallTable(fun, env, limit) })
 	if responded {
 		res.Replied, res.Reply = false, nil
@@ -610,7 +629,7 @@ func (c *Canister) Callback(call Call, resp Response, orig Message, responded bo
 		}
 	}
 	if res.Trap != nil && call.Cleanup {
-		cl := c.run(CtxCleanup, msg, limit, false, setup, func() (uint64, error) {
+		cl := c.run(ctxCleanup, msg, limit, false, setup, func() (uint64, error) {
 			return c.inst.CallTable(call.CleanupFun, call.CleanupEnv, limit)
 		})
 		res.Fuel += cl.Fuel
