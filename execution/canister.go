@@ -160,6 +160,11 @@ type Call struct {
 	// Timeout is the best-effort timeout in seconds (0: guaranteed
 	// response).
 	Timeout uint32
+	// Deadline is the best-effort call's deadline in nanoseconds since
+	// 1970: the time of the message that made the call plus Timeout
+	// (0 for a guaranteed response call). The callee's ic0.msg_deadline
+	// and the caller's callbacks see it.
+	Deadline uint64
 }
 
 // Result is the outcome of a message.
@@ -562,6 +567,12 @@ func (c *Canister) run(ctx Context, msg Message, limit uint64, rollback bool, se
 		return res
 	}
 	res.Refund = msg.Cycles - x.accepted
+	if x.building != nil {
+		// A call under construction that was not performed gives its
+		// cycles back.
+		c.st.Cycles += x.building.Cycles
+		x.building = nil
+	}
 	if !rollback {
 		res.Calls = x.calls
 	}
@@ -613,6 +624,9 @@ func (c *Canister) callback(call Call, resp Response, orig Message, responded bo
 	ctx, fun, env := ctxReply, call.ReplyFun, call.ReplyEnv
 	msg := orig
 	msg.Cycles, msg.Arg = 0, resp.Reply
+	// In a callback the current call is the one whose response it
+	// handles.
+	msg.Deadline = call.Deadline
 	if resp.RejectCode != 0 {
 		ctx, fun, env = ctxReject, call.RejectFun, call.RejectEnv
 		msg.Arg = nil

@@ -297,6 +297,10 @@ func (x *execCtx) call(f *SysFunc, a []uint64, caller Caller) (uint64, error) {
 		if err != nil {
 			return 0, sysErr(f, "invalid callee: %v", err)
 		}
+		if x.building != nil {
+			// The call under construction is dropped; its cycles return.
+			st.Cycles += x.building.Cycles
+		}
 		x.building = &Call{Callee: p, Method: string(name), ReplyFun: a[4], ReplyEnv: a[5], RejectFun: a[6], RejectEnv: a[7]}
 		return 0, nil
 	case sCallOnCleanup, sCallDataAppend, sCallWithBestEffortResponse, sCallCyclesAdd128, sCallCyclesAdd, sCallPerform:
@@ -320,7 +324,7 @@ func (x *execCtx) call(f *SysFunc, a []uint64, caller Caller) (uint64, error) {
 			if b.Timeout != 0 {
 				return 0, sysErr(f, "timeout already set")
 			}
-			b.Timeout = max(1, min(uint32(a[0]), 300))
+			b.Timeout = max(1, min(uint32(a[0]), MaxCallTimeout))
 		case sCallCyclesAdd128, sCallCyclesAdd:
 			n := a[0]
 			if f.id == sCallCyclesAdd128 {
@@ -335,6 +339,9 @@ func (x *execCtx) call(f *SysFunc, a []uint64, caller Caller) (uint64, error) {
 			st.Cycles -= n
 			b.Cycles += n
 		case sCallPerform:
+			if b.Timeout != 0 {
+				b.Deadline = x.msg.Time + uint64(b.Timeout)*1_000_000_000
+			}
 			x.calls = append(x.calls, *b)
 			x.building = nil
 		}
