@@ -88,6 +88,8 @@ type Config struct {
 	// CompositeQueryLimit is the fuel of a composite query's whole call
 	// graph (0: DefaultCompositeQueryLimit).
 	CompositeQueryLimit uint64
+	// Fees is the cycles fee table (the zero Fees: everything is free).
+	Fees Fees
 }
 
 func (c *Config) fill() {
@@ -128,6 +130,9 @@ type State struct {
 	Version       uint64
 	// GlobalTimer is the time (ns) of the global timer, 0 when unset.
 	GlobalTimer uint64
+	// FreezingThreshold is the canister setting, in seconds: the
+	// canister keeps enough cycles to pay for its storage that long.
+	FreezingThreshold uint64
 }
 
 // Message is an incoming call.
@@ -218,6 +223,7 @@ func New(cfg Config, id principal.Principal, controllers []principal.Principal, 
 	cfg.fill()
 	return &Canister{cfg: cfg, st: State{
 		ID: id, Controllers: append([]principal.Principal(nil), controllers...), Cycles: cycles, Status: Running,
+		FreezingThreshold: DefaultFreezingThreshold,
 	}}, nil
 }
 
@@ -271,6 +277,7 @@ func (s *State) Encode() []byte {
 	num(uint64(s.Status))
 	num(s.Version)
 	num(s.GlobalTimer)
+	num(s.FreezingThreshold)
 	return b
 }
 
@@ -302,13 +309,25 @@ func (c *Canister) Install(wasm []byte, msg Message) (*Result, error) {
 
 // InstallCompiled is Install with a module compiled before (from a
 // compile cache).
-func (c *Canister) InstallCompiled(p *Prepared, compiled Compiled, msg Message) (*Result, error) {
+func (c *Canister) InstallCompiled(p *Prepared, compiled Compiled, msg Message) (res *Result, err error) {
+	paid, ok := c.prepay(c.cfg.InstallLimit, p.Wasm64)
+	if !ok {
+		r := c.outOfCycles(paid)
+		return r, errors.New("execution: " + r.RejectMessage)
+	}
+	defer func() {
+		if res != nil {
+			c.settle(paid, res.Fuel, p.Wasm64)
+		} else {
+			c.settle(paid, 0, p.Wasm64)
+		}
+	}()
 	old := c.saveAll()
 	c.st.Stable = nil
 	c.st.CertifiedData = nil
 	c.st.GlobalTimer = 0
 	c.inst = nil
-	res, err := c.instantiate(p, compiled, msg, nil, "canister_init")
+	res, err = c.instantiate(p, compiled, msg, nil, "canister_init")
 	if err != nil {
 		c.restoreAll(old)
 		return res, err
@@ -343,13 +362,25 @@ func (c *Canister) Upgrade(wasm []byte, msg Message, keepMemory bool) (*Result, 
 }
 
 // UpgradeCompiled is Upgrade with a module compiled before.
-func (c *Canister) UpgradeCompiled(p *Prepared, compiled Compiled, msg Message, keepMemory bool) (*Result, error) {
+func (c *Canister) UpgradeCompiled(p *Prepared, compiled Compiled, msg Message, keepMemory bool) (result *Result, err error) {
 	if c.inst == nil {
 		return nil, errors.New("execution: upgrade of an empty canister")
 	}
 	if keepMemory && p.Wasm64 != c.prepared.Wasm64 {
 		return nil, errors.New("execution: keeping the main memory needs the same memory type")
 	}
+	paid, ok := c.prepay(c.cfg.InstallLimit, p.Wasm64)
+	if !ok {
+		r := c.outOfCycles(paid)
+		return r, errors.New("execution: " + r.RejectMessage)
+	}
+	defer func() {
+		if result != nil {
+			c.settle(paid, result.Fuel, p.Wasm64)
+		} else {
+			c.settle(paid, 0, p.Wasm64)
+		}
+	}()
 	old := c.saveAll()
 	res := &Result{}
 	if c.prepared.HasExport("canister_pre_upgrade") {
@@ -532,6 +563,17 @@ func (c *Canister) run(ctx Context, msg Message, limit uint64, rollback bool, se
 	// Save what a trap must restore: globals and the small fields here;
 	// memory comes back from the shadow copy (the pages the message
 	// wrote), stable memory through the execution's undo log.
+	var paid uint64
+	charged := ctx&(CtxUpdate|CtxReplQuery|CtxSystemTask|CtxReply|CtxReject|CtxCleanup) != 0
+	if charged && ctx&(CtxReply|CtxReject|CtxCleanup) == 0 {
+		var ok bool
+		if paid, ok = c.prepay(limit, c.prepared.Wasm64); !ok {
+			res := c.outOfCycles(paid)
+			res.Refund = msg.Cycles
+			return res
+		}
+	}
+	wasm64 := c.prepared.Wasm64
 	globals := c.inst.Globals()
 	cert, cycles, timer := c.st.CertifiedData, c.st.Cycles, c.st.GlobalTimer
 
@@ -543,6 +585,9 @@ func (c *Canister) run(ctx Context, msg Message, limit uint64, rollback bool, se
 	c.cur = nil
 	res := &Result{Fuel: used, Log: x.log}
 	t := x.trapOf(err)
+	if charged {
+		defer c.settle(paid, used, wasm64)
+	}
 	if t != nil || rollback {
 		rb := c.rollbackMemory
 		if c.sess != nil {
@@ -614,6 +659,9 @@ func (c *Canister) Callback(call Call, resp Response, orig Message, responded bo
 		return reject(RejectDestinationInvalid, "canister %s is empty", c.st.ID)
 	}
 	c.st.Cycles += min(resp.Refund, ^uint64(0)-c.st.Cycles)
+	// The call prepaid the transmission of the largest response.
+	size := uint64(len(resp.Reply) + len(resp.RejectMessage))
+	c.AddCycles(c.cfg.Fees.responseBytes(maxResponseBytes - min(size, maxResponseBytes)))
 	orig.Certificate = nil
 	return c.callback(call, resp, orig, responded, CtxReply, CtxReject, CtxCleanup, c.cfg.UpdateLimit)
 }

@@ -255,15 +255,17 @@ func (x *execCtx) call(f *SysFunc, a []uint64, caller Caller) (uint64, error) {
 		if a[0] != 0 {
 			want = ^uint64(0)
 		}
-		n := min(want, st.Cycles)
+		n := min(want, c.liquid())
 		st.Cycles -= n
 		return 0, x.write128(f, mem, a[2], 0, n)
 	case sCanisterSelfSize:
 		return uint64(st.ID.Len()), nil
 	case sCanisterSelfCopy:
 		return 0, x.copyOut(f, mem, st.ID.Bytes(), a[0], a[1], a[2])
-	case sCanisterCycleBalance128, sCanisterLiquidCycleBalance128:
+	case sCanisterCycleBalance128:
 		return 0, x.write128(f, mem, a[0], 0, st.Cycles)
+	case sCanisterLiquidCycleBalance128:
+		return 0, x.write128(f, mem, a[0], 0, c.liquid())
 	case sCanisterCycleBalance:
 		return st.Cycles, nil
 	case sCanisterStatus:
@@ -333,17 +335,29 @@ func (x *execCtx) call(f *SysFunc, a []uint64, caller Caller) (uint64, error) {
 				}
 				n = a[1]
 			}
-			if n > st.Cycles {
-				return 0, sysErr(f, "not enough cycles (%d > %d)", n, st.Cycles)
+			if n > c.liquid() {
+				return 0, sysErr(f, "not enough cycles (%d > %d)", n, c.liquid())
 			}
 			st.Cycles -= n
 			b.Cycles += n
 		case sCallPerform:
+			x.building = nil
+			var cost uint64
+			if x.ctx&(CtxCompositeQuery|CtxCQReply|CtxCQReject) == 0 {
+				// Queries are free; other calls pay for the request and
+				// prepay the largest response.
+				cost = satAdd(c.cfg.Fees.Call(uint64(len(b.Method)), uint64(len(b.Arg))), c.cfg.Fees.responseBytes(maxResponseBytes))
+			}
+			if cost > c.liquid() {
+				// The call is not made; its cycles return.
+				st.Cycles += b.Cycles
+				return RejectSysTransient, nil
+			}
+			st.Cycles -= cost
 			if b.Timeout != 0 {
 				b.Deadline = x.msg.Time + uint64(b.Timeout)*1_000_000_000
 			}
 			x.calls = append(x.calls, *b)
-			x.building = nil
 		}
 		return 0, nil
 	case sStable64Size:
@@ -459,15 +473,24 @@ func (x *execCtx) call(f *SysFunc, a []uint64, caller Caller) (uint64, error) {
 			return 0, nil
 		}
 		return 1, nil
-	case sCostCall, sCostCreateCanister, sCostHTTPRequest:
-		// A local subnet's fee scale is 0: every cost is 0.
-		dst := a[len(a)-1]
-		return 0, x.write128(f, mem, dst, 0, 0)
+	case sCostCall:
+		return 0, x.write128(f, mem, a[2], 0, c.cfg.Fees.Call(a[0], a[1]))
+	case sCostCreateCanister:
+		return 0, x.write128(f, mem, a[0], 0, c.cfg.Fees.scale(c.cfg.Fees.CanisterCreation))
+	case sCostHTTPRequest:
+		return 0, x.write128(f, mem, a[2], 0, c.cfg.Fees.HTTPRequest(a[0], a[1]))
 	case sCostSignWithECDSA, sCostSignWithSchnorr, sCostVetKDDeriveKey:
 		if _, err := memRange(f, mem, a[0], a[1]); err != nil {
 			return 0, err
 		}
-		return 0, x.write128(f, mem, a[3], 0, 0)
+		fee := c.cfg.Fees.ECDSASignature
+		switch f.id {
+		case sCostSignWithSchnorr:
+			fee = c.cfg.Fees.SchnorrSignature
+		case sCostVetKDDeriveKey:
+			fee = c.cfg.Fees.VetKD
+		}
+		return 0, x.write128(f, mem, a[3], 0, c.cfg.Fees.scale(fee))
 	case sEnvVarCount:
 		return 0, nil
 	case sEnvVarNameSize, sEnvVarNameCopy:

@@ -384,6 +384,11 @@ func TestSystemAPIRest(t *testing.T) {
 				t.Errorf("env: %+v", r)
 			}
 			if r := c.Update(Message{Method: "cost"}); u64(r.Reply) != 0 {
+				t.Errorf("cost on a free subnet: %+v", r)
+			}
+			c.cfg.Fees = ApplicationSubnetFees(13)
+			c.st.Cycles = 1 << 40
+			if r := c.Update(Message{Method: "cost"}); u64(r.Reply) != 260_000+3*1_000 {
 				t.Errorf("cost: %+v", r)
 			}
 			c.Uninstall()
