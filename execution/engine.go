@@ -3,6 +3,7 @@ package execution
 import (
 	"errors"
 	"fmt"
+	"runtime"
 	"strings"
 
 	"github.com/bytecodealliance/wasmtime-go/v39"
@@ -16,6 +17,24 @@ type Engine interface {
 	// Load turns bytes from Compiled.Serialize (of the same engine
 	// version and configuration) back into a compiled module.
 	Load(p *Prepared, serialized []byte) (Compiled, error)
+}
+
+// A Fingerprinter is an Engine that names its code generation: the
+// compiled modules of two engines with the same fingerprint are
+// interchangeable (Compiled.Serialize of one loads into the other).
+type Fingerprinter interface {
+	Fingerprint() string
+}
+
+// wasmtimeVersion is the version of wasmtime-go the package is built
+// with (its go.mod requirement).
+const wasmtimeVersion = "wasmtime-go/v39.0.1"
+
+// Fingerprint names the wasmtime version, the target and the settings
+// that shape compiled code.
+func (e *wtEngine) Fingerprint() string {
+	return fmt.Sprintf("%s %s/%s stack=%d memory=%d", wasmtimeVersion, runtime.GOOS, runtime.GOARCH,
+		e.cfg.MaxWasmStack, e.cfg.MaxMemory)
 }
 
 // Compiled is a compiled module.

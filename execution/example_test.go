@@ -41,3 +41,46 @@ func Example() {
 	// 1 true
 	// 2 true
 }
+
+// The node persists a canister per height as a base state and the pages
+// each height changed.
+func ExampleCanister_Checkpoint() {
+	wasm, err := wasmtime.Wat2Wasm(`(module
+  (import "ic0" "msg_reply" (func $reply))
+  (memory (export "memory") 16)
+  (func (export "canister_update write")
+    (i32.store (i32.const 70000) (i32.const 7))
+    (call $reply)))`)
+	if err != nil {
+		panic(err)
+	}
+	cfg := execution.Config{Engine: execution.NewWasmtime(execution.EngineConfig{})}
+	c, err := execution.New(cfg, principal.FromCanisterIndex(1), nil, 0)
+	if err != nil {
+		panic(err)
+	}
+	defer c.Close()
+	if _, err := c.Install(wasm, execution.Message{}); err != nil {
+		panic(err)
+	}
+	base := c.State() // written whole once
+	c.Checkpoint()
+
+	c.Update(execution.Message{Method: "write"})
+	cp := c.Checkpoint() // the next height: only what changed
+	fmt.Println(len(cp.MemoryPages), cp.MemoryPages[0].Index, cp.MemorySize/execution.PageSize)
+
+	// A restarted node: the base state plus the checkpoints.
+	if err := base.Apply(cp); err != nil {
+		panic(err)
+	}
+	d, err := execution.Load(cfg, base, nil)
+	if err != nil {
+		panic(err)
+	}
+	defer d.Close()
+	fmt.Println(d.StateHash() == c.StateHash())
+	// Output:
+	// 1 17 256
+	// true
+}

@@ -137,6 +137,11 @@ func Prepare(wasm []byte) (*Prepared, error) {
 	return p, nil
 }
 
+// CodeHash is the SHA-256 of the module as the engine compiles it (after
+// Prepare's rewriting): compiled code is a function of it and of the
+// engine's Fingerprint.
+func (p *Prepared) CodeHash() [32]byte { return sha256.Sum256(p.info.wasm) }
+
 // Wasm returns the module as installed.
 func (p *Prepared) Wasm() []byte { return p.wasm }
 
