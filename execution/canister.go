@@ -512,9 +512,15 @@ func (c *Canister) GlobalTimer(msg Message) *Result {
 		!c.prepared.HasExport("canister_global_timer") {
 		return nil
 	}
+	timer := c.st.GlobalTimer
 	c.st.GlobalTimer = 0
 	msg.Method, msg.Arg, msg.Caller = "", nil, principal.Management()
-	return c.execute(CtxSystemTask, "canister_global_timer", msg, c.cfg.UpdateLimit, false)
+	r := c.execute(CtxSystemTask, "canister_global_timer", msg, c.cfg.UpdateLimit, false)
+	if r.RejectCode == RejectSysTransient && r.Trap == nil {
+		// Out of cycles: the timer did not run and stays set.
+		c.st.GlobalTimer = timer
+	}
+	return r
 }
 
 func reject(code int, format string, a ...any) *Result {

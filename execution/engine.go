@@ -1,6 +1,7 @@
 package execution
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"runtime"
@@ -273,13 +274,16 @@ func (c *wtCompiled) Instantiate(h Host, fuel uint64) (Instance, uint64, error) 
 		d.mem = w.mem
 	}
 	if ext := inst.GetExport(store, exportDirty); ext != nil && ext.Memory() != nil {
-		// The map has a byte for each page of the largest memory.
+		// The globals, then a byte for each page of the largest memory.
 		span := uint64(c.e.cfg.MaxMemory)
 		if !c.p.info.memory64 {
 			span = min(span, 4<<30)
 		}
-		pages := (span/PageSize + wasmPage - 1) / wasmPage
+		w.mapOff = dirtyMapOffset(len(c.p.info.mutableGlobs))
+		pages := (w.mapOff + span/PageSize + wasmPage - 1) / wasmPage
 		w.dirty = ext.Memory()
+		w.saveGlobals = inst.GetFunc(store, exportGlobalsSave)
+		w.loadGlobals = inst.GetFunc(store, exportGlobalsLoad)
 		if _, err := w.dirty.Grow(store, pages); err != nil {
 			store.Close()
 			return nil, used, fmt.Errorf("execution: sizing the dirty map: %w", err)
@@ -336,7 +340,11 @@ type wtInstance struct {
 	inst    *wasmtime.Instance
 	mem     *wasmtime.Memory
 	dirty   *wasmtime.Memory
-	table   *wasmtime.Table
+	mapOff  uint64
+	// saveGlobals and loadGlobals copy the mutable globals into the
+	// second memory and back (nil without one).
+	saveGlobals, loadGlobals *wasmtime.Func
+	table                    *wasmtime.Table
 	globals []*wasmtime.Global
 	kinds   []byte
 	funcs   map[string]*wasmtime.Func
@@ -402,8 +410,11 @@ func (w *wtInstance) dirtyMap() []byte {
 	if w.dirty == nil {
 		return nil
 	}
-	return w.dirty.UnsafeData(w.store)
+	return w.dirty.UnsafeData(w.store)[w.mapOff:]
 }
+
+// globalsCallFuel is the fuel of a call of saveGlobals or loadGlobals.
+func globalsCallFuel(n int) uint64 { return uint64(8*n + 8) }
 
 func (w *wtInstance) GrowMemory(n uint64) error {
 	if w.mem == nil {
@@ -422,6 +433,20 @@ func (w *wtInstance) GrowMemory(n uint64) error {
 
 func (w *wtInstance) Globals() []uint64 {
 	v := make([]uint64, len(w.globals))
+	if len(v) == 0 {
+		return v
+	}
+	if w.saveGlobals != nil {
+		if err := w.store.SetFuel(globalsCallFuel(len(v))); err == nil {
+			if _, err := w.saveGlobals.Call(w.store); err == nil {
+				m := w.dirty.UnsafeData(w.store)
+				for i := range v {
+					v[i] = binary.LittleEndian.Uint64(m[8*i:])
+				}
+				return v
+			}
+		}
+	}
 	for i, g := range w.globals {
 		x := g.Get(w.store)
 		switch x.Kind() {
@@ -441,6 +466,26 @@ func (w *wtInstance) Globals() []uint64 {
 func (w *wtInstance) SetGlobals(v []uint64) error {
 	if len(v) != len(w.globals) {
 		return fmt.Errorf("execution: %d global values for %d mutable globals", len(v), len(w.globals))
+	}
+	if len(v) == 0 {
+		return nil
+	}
+	if w.loadGlobals != nil {
+		m := w.dirty.UnsafeData(w.store)
+		for i, x := range v {
+			switch w.kinds[i] {
+			case valI32, valF32:
+				x = uint64(uint32(x))
+			}
+			binary.LittleEndian.PutUint64(m[8*i:], x)
+		}
+		if err := w.store.SetFuel(globalsCallFuel(len(v))); err != nil {
+			return fmt.Errorf("execution: restoring globals: %w", err)
+		}
+		if _, err := w.loadGlobals.Call(w.store); err != nil {
+			return fmt.Errorf("execution: restoring globals: %w", err)
+		}
+		return nil
 	}
 	for i, g := range w.globals {
 		var x wasmtime.Val

@@ -15,8 +15,15 @@ import (
 // message cost in proportion to the pages it wrote, and clears the
 // entries it read.
 const (
-	// exportDirty is the export name of the dirty map.
+	// exportDirty is the export name of the second memory: the values of
+	// the mutable globals (8 bytes each) followed by the dirty map.
 	exportDirty = "chainkey#dirty"
+	// exportGlobalsSave and exportGlobalsLoad are added functions that
+	// copy all mutable globals into the second memory and back, so that
+	// the host reads or sets them with one call instead of one per
+	// global.
+	exportGlobalsSave = "chainkey#globals_save"
+	exportGlobalsLoad = "chainkey#globals_load"
 	// dirtyPageShift is log2 of the tracked page size (4 KiB).
 	dirtyPageShift = 12
 	// PageSize is the size of the pages execution tracks and persists.
@@ -30,7 +37,19 @@ type instrumenter struct {
 	importFuncs int
 	defined     []uint32 // type index of each defined function
 	markFunc    uint32   // index of the added range-marking function
+	globals     []mutGlobal
+	mapOff      uint64 // offset of the dirty map in the second memory
 }
+
+// mutGlobal is a mutable global: its index and value type.
+type mutGlobal struct {
+	index   uint32
+	valType byte
+}
+
+// dirtyMapOffset is where the dirty map starts in the second memory of a
+// module with n mutable globals.
+func dirtyMapOffset(n int) uint64 { return uint64(8 * n) }
 
 // New locals appended to every function, after its own.
 const (
@@ -47,8 +66,8 @@ const (
 
 // instrument returns wasm (a module parseModule produced, with one
 // memory) with dirty-page tracking added.
-func instrument(wasm []byte, mem64 bool) ([]byte, error) {
-	in := &instrumenter{mem64: mem64}
+func instrument(wasm []byte, mem64 bool, globals []mutGlobal) ([]byte, error) {
+	in := &instrumenter{mem64: mem64, globals: globals, mapOff: dirtyMapOffset(len(globals))}
 	// First pass: types, imported and defined functions.
 	r := &reader{b: wasm, off: 8}
 	for r.err == nil && r.off < len(wasm) {
@@ -129,24 +148,28 @@ func instrument(wasm []byte, mem64 bool) ([]byte, error) {
 		pos := sectionOrder[id]
 		if id != secCustom {
 			if !seen[secType] && pos > sectionOrder[secType] {
-				section(secType, in.markTypeEntry(appendULEB(nil, 1), ptr))
+				section(secType, in.typeEntries(appendULEB(nil, 2), ptr))
 				seen[secType] = true
 			}
 			if !seen[secFunction] && pos > sectionOrder[secFunction] {
-				section(secFunction, appendULEB(appendULEB(nil, 1), uint64(markType)))
+				section(secFunction, in.funcEntries(appendULEB(nil, 3), markType))
 				seen[secFunction] = true
 			}
+			if !seen[secExport] && pos > sectionOrder[secExport] {
+				section(secExport, in.exportEntries(appendULEB(nil, 3)))
+				seen[secExport] = true
+			}
 			if !seen[secCode] && pos > sectionOrder[secCode] {
-				section(secCode, append(appendULEB(nil, 1), in.markBody()...))
+				section(secCode, in.addedBodies(appendULEB(nil, 3)))
 				seen[secCode] = true
 			}
 		}
 		var err error
 		switch id {
 		case secType:
-			body, err = vecAppend(body, 1, in.markTypeEntry(nil, ptr))
+			body, err = vecAppend(body, 2, in.typeEntries(nil, ptr))
 		case secFunction:
-			body, err = vecAppend(body, 1, appendULEB(nil, uint64(markType)))
+			body, err = vecAppend(body, 3, in.funcEntries(nil, markType))
 		case secMemory:
 			lim := []byte{0, 0}
 			if mem64 {
@@ -154,8 +177,7 @@ func instrument(wasm []byte, mem64 bool) ([]byte, error) {
 			}
 			body, err = vecAppend(body, 1, lim)
 		case secExport:
-			e := append(appendName(nil, exportDirty), 2, 1)
-			body, err = vecAppend(body, 1, e)
+			body, err = vecAppend(body, 3, in.exportEntries(nil))
 		case secCode:
 			body, err = in.code(body)
 		default:
@@ -172,17 +194,76 @@ func instrument(wasm []byte, mem64 bool) ([]byte, error) {
 		return nil, r.err
 	}
 	if !seen[secCode] {
-		if !seen[secType] {
-			return nil, errors.New("module has no type section")
+		if !seen[secType] || !seen[secExport] {
+			return nil, errors.New("module has no type or export section")
 		}
-		section(secCode, append(appendULEB(nil, 1), in.markBody()...))
+		section(secCode, in.addedBodies(appendULEB(nil, 3)))
 	}
 	return out, nil
 }
 
-// markTypeEntry appends the type (ptr, ptr) -> () to b.
-func (in *instrumenter) markTypeEntry(b []byte, ptr byte) []byte {
-	return append(b, 0x60, 2, ptr, ptr, 0)
+// typeEntries appends the added types: (ptr, ptr) -> () and () -> ().
+func (in *instrumenter) typeEntries(b []byte, ptr byte) []byte {
+	return append(b, 0x60, 2, ptr, ptr, 0, 0x60, 0, 0)
+}
+
+// funcEntries appends the added functions' types: mark, globals_save,
+// globals_load.
+func (in *instrumenter) funcEntries(b []byte, markType uint32) []byte {
+	b = appendULEB(b, uint64(markType))
+	b = appendULEB(b, uint64(markType+1))
+	return appendULEB(b, uint64(markType+1))
+}
+
+// exportEntries appends the exports of the second memory and the
+// globals functions.
+func (in *instrumenter) exportEntries(b []byte) []byte {
+	b = append(appendName(b, exportDirty), 2, 1)
+	b = appendULEB(append(appendName(b, exportGlobalsSave), 0), uint64(in.markFunc+1))
+	return appendULEB(append(appendName(b, exportGlobalsLoad), 0), uint64(in.markFunc+2))
+}
+
+// addedBodies appends the code of the added functions.
+func (in *instrumenter) addedBodies(b []byte) []byte {
+	b = append(b, in.markBody()...)
+	b = append(b, in.globalsBody(true)...)
+	return append(b, in.globalsBody(false)...)
+}
+
+// globalsBody is the code of globals_save (each mutable global's bits
+// as an i64 at 8*k of the second memory) or globals_load.
+func (in *instrumenter) globalsBody(save bool) []byte {
+	p := in.ops()
+	c := []byte{0} // no locals
+	for k, g := range in.globals {
+		c = append(c, p.constOp)
+		c = appendSLEB(c, int64(8*k))
+		if save {
+			c = appendULEB(append(c, 0x23), uint64(g.index)) // global.get
+			switch g.valType {
+			case valI32:
+				c = append(c, 0xad) // i64.extend_i32_u
+			case valF32:
+				c = append(c, 0xbc, 0xad) // i32.reinterpret_f32, i64.extend_i32_u
+			case valF64:
+				c = append(c, 0xbd) // i64.reinterpret_f64
+			}
+			c = append(c, 0x37, 0x43, 1, 0) // i64.store align=8 memory 1
+			continue
+		}
+		c = append(c, 0x29, 0x43, 1, 0) // i64.load align=8 memory 1
+		switch g.valType {
+		case valI32:
+			c = append(c, 0xa7) // i32.wrap_i64
+		case valF32:
+			c = append(c, 0xa7, 0xbe) // i32.wrap_i64, f32.reinterpret_i32
+		case valF64:
+			c = append(c, 0xbf) // f64.reinterpret_i64
+		}
+		c = appendULEB(append(c, 0x24), uint64(g.index)) // global.set
+	}
+	c = append(c, 0x0b)
+	return append(appendULEB(nil, uint64(len(c))), c...)
 }
 
 // markBody is the code of mark(start, len): it marks every page of
@@ -207,13 +288,16 @@ func (in *instrumenter) markBody() []byte {
 	c = append(c, 0x20, 0, p.constOp)
 	c = appendSLEB(c, dirtyPageShift)
 	c = append(c, p.shrU, 0x21, 2)
-	// if last >= memory.size(1) << 16 return
-	c = append(c, 0x20, 3, 0x3f, 1, p.constOp)
+	// if last + mapOff >= memory.size(1) << 16 return
+	c = append(c, 0x20, 3, p.constOp)
+	c = appendSLEB(c, int64(in.mapOff))
+	c = append(c, p.add, 0x3f, 1, p.constOp)
 	c = appendSLEB(c, 16)
 	c = append(c, p.shl, p.geU, 0x04, 0x40, 0x0f, 0x0b)
 	// loop: map[page] = 1; page++; br_if page <= last
 	c = append(c, 0x03, 0x40)
-	c = append(c, 0x20, 2, 0x41, 1, 0x3a, 0x40, 1, 0)
+	c = append(c, 0x20, 2, 0x41, 1, 0x3a, 0x40, 1)
+	c = appendULEB(c, in.mapOff)
 	c = append(c, 0x20, 2, p.constOp)
 	c = appendSLEB(c, 1)
 	c = append(c, p.add, 0x22, 2, 0x20, 3, p.leU, 0x0d, 0, 0x0b)
@@ -254,7 +338,7 @@ func (in *instrumenter) code(body []byte) ([]byte, error) {
 	if int(n) != len(in.defined) {
 		return nil, errors.New("code and function sections differ in length")
 	}
-	out := appendULEB(nil, n+1)
+	out := appendULEB(nil, n+3)
 	for i := 0; i < int(n); i++ {
 		fb := s.bytes(s.uleb(32))
 		if s.err != nil {
@@ -274,7 +358,7 @@ func (in *instrumenter) code(body []byte) ([]byte, error) {
 	if s.off != len(body) {
 		return nil, errors.New("trailing bytes")
 	}
-	return append(out, in.markBody()...), nil
+	return in.addedBodies(out), nil
 }
 
 // function rewrites one function body with params parameters.
@@ -331,7 +415,8 @@ func (in *instrumenter) function(fb []byte, params uint64) ([]byte, error) {
 		}
 		out = append(out, p.constOp)
 		out = appendSLEB(out, dirtyPageShift)
-		out = append(out, p.shrU, 0x41, 1, 0x3a, 0x40, 1, 0)
+		out = append(out, p.shrU, 0x41, 1, 0x3a, 0x40, 1)
+		out = appendULEB(out, in.mapOff)
 	}
 	store := func(op []byte, valLocal int, offset uint64) {
 		out = local(out, 0x21, valLocal)

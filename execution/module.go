@@ -48,7 +48,11 @@ func Prepare(wasm []byte) (*Prepared, error) {
 		return nil, fmt.Errorf("execution: invalid module: %w", err)
 	}
 	if info.hasMemory {
-		if info.wasm, err = instrument(info.wasm, info.memory64); err != nil {
+		var globals []mutGlobal
+		for _, i := range info.mutableGlobs {
+			globals = append(globals, mutGlobal{uint32(i), info.globals[i].valType})
+		}
+		if info.wasm, err = instrument(info.wasm, info.memory64, globals); err != nil {
 			return nil, fmt.Errorf("execution: invalid module: %w", err)
 		}
 	}

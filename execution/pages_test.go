@@ -228,3 +228,51 @@ func TestMotokoCheckpoints(t *testing.T) {
 		t.Fatalf("inc on the loaded canister: %+v", r)
 	}
 }
+
+// TestGlobalsOfEveryType saves, rolls back and reloads mutable globals of
+// each value type, including NaN payloads, through the module's added
+// save and load functions.
+func TestGlobalsOfEveryType(t *testing.T) {
+	for _, wasm64 := range []bool{false, true} {
+		t.Run(fmt.Sprintf("wasm64=%v", wasm64), func(t *testing.T) {
+			src := `(module
+  (import "ic0" "msg_reply" (func $reply))
+  MEMORY
+  (global $a (mut i32) (i32.const -5))
+  (global $b (mut i64) (i64.const -6))
+  (global $c (mut f32) (f32.const nan:0x200001))
+  (global $d (mut f64) (f64.const -nan:0x8000000000001))
+  (global $k i32 (i32.const 1))
+  (func $change
+    (global.set $a (i32.const 1)) (global.set $b (i64.const 2))
+    (global.set $c (f32.const 3)) (global.set $d (f64.const 4)))
+  (func (export "canister_update change") (call $change) (call $reply))
+  (func (export "canister_update change_trap") (call $change) unreachable))`
+			c := newCanister(t, Config{})
+			install(t, c, wat(t, src, wasm64))
+			want := []uint64{uint64(uint32(0xfffffffb)), uint64(0xfffffffffffffffa), 0x7fa00001, 0xfff8000000000001}
+			if got := c.State().Globals; fmt.Sprint(got) != fmt.Sprint(want) {
+				t.Fatalf("globals %x, want %x", got, want)
+			}
+			if r := c.Update(Message{Method: "change_trap"}); r.Trap == nil {
+				t.Fatal("no trap")
+			}
+			if got := c.State().Globals; fmt.Sprint(got) != fmt.Sprint(want) {
+				t.Fatalf("after rollback %x, want %x", got, want)
+			}
+			st := c.State()
+			d, err := Load(c.cfg, st, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer d.Close()
+			if got := d.State().Globals; fmt.Sprint(got) != fmt.Sprint(want) {
+				t.Fatalf("loaded %x, want %x", got, want)
+			}
+			c.Update(Message{Method: "change"})
+			if got := c.State().Globals; fmt.Sprint(got) != fmt.Sprint([]uint64{1, 2, 0x40400000, 0x4010000000000000}) {
+				t.Fatalf("changed %x", got)
+			}
+		})
+	}
+}
