@@ -336,18 +336,18 @@ func trapError(err error, fuel, used uint64) error {
 }
 
 type wtInstance struct {
-	store   *wasmtime.Store
-	inst    *wasmtime.Instance
-	mem     *wasmtime.Memory
-	dirty   *wasmtime.Memory
-	mapOff  uint64
+	store  *wasmtime.Store
+	inst   *wasmtime.Instance
+	mem    *wasmtime.Memory
+	dirty  *wasmtime.Memory
+	mapOff uint64
 	// saveGlobals and loadGlobals copy the mutable globals into the
 	// second memory and back (nil without one).
 	saveGlobals, loadGlobals *wasmtime.Func
 	table                    *wasmtime.Table
-	globals []*wasmtime.Global
-	kinds   []byte
-	funcs   map[string]*wasmtime.Func
+	globals                  []*wasmtime.Global
+	kinds                    []byte
+	funcs                    map[string]*wasmtime.Func
 }
 
 func (w *wtInstance) run(fuel uint64, f *wasmtime.Func, args ...interface{}) (uint64, error) {
