@@ -404,6 +404,17 @@ func FuzzPrepare(f *testing.F) {
 	f.Add(wat(f, counterWAT, false))
 	f.Add(wat(f, counterWAT, true))
 	f.Add(wat(f, callerWAT, true))
+	f.Add(writerModule(f, false))
+	f.Add(writerModule(f, true))
+	f.Add(wat(f, `(module (memory 1) (global $g (mut f32) (f32.const 1))
+  (func (param i32 v128) (result i32)
+    (v128.store8_lane offset=3 1 (local.get 0) (local.get 1))
+    (v128.store64_lane 1 (local.get 0) (local.get 1))
+    (drop (v128.load32_lane 2 (local.get 0) (local.get 1)))
+    (drop (i8x16.shuffle 0 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 (local.get 1) (local.get 1)))
+    (block $b (result i32) (br_table $b $b (i32.const 1) (local.get 0)))
+    (drop)
+    (select (result i32) (i32.const 1) (i32.const 2) (local.get 0))))`, false))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		p, err := Prepare(b)
 		if err != nil {

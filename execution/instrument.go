@@ -100,6 +100,24 @@ func instrument(wasm []byte, mem64 bool, globals []mutGlobal) ([]byte, error) {
 			for n := s.uleb(32); n > 0 && s.err == nil; n-- {
 				in.defined = append(in.defined, uint32(s.uleb(32)))
 			}
+		case secData:
+			// The module has one memory: a segment may not name another
+			// (which would be the added one).
+			for n := s.uleb(32); n > 0 && s.err == nil; n-- {
+				switch flags := s.uleb(32); flags {
+				case 0:
+					s.constExpr()
+				case 1:
+				case 2:
+					if s.uleb(32) != 0 {
+						return nil, errors.New("data segment for a memory other than 0")
+					}
+					s.constExpr()
+				default:
+					return nil, fmt.Errorf("data segment flags %d", flags)
+				}
+				s.bytes(s.uleb(32))
+			}
 		}
 		if s.err != nil {
 			return nil, fmt.Errorf("section %d: %w", id, s.err)

@@ -4,7 +4,10 @@ import (
 	"bytes"
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
+
+	"github.com/bytecodealliance/wasmtime-go/v39"
 )
 
 // writerWAT writes memory in every way Wasm code and the host can; each
@@ -274,5 +277,24 @@ func TestGlobalsOfEveryType(t *testing.T) {
 				t.Fatalf("changed %x", got)
 			}
 		})
+	}
+}
+
+// TestOnlyMemoryZero rejects modules whose code or data name a memory
+// other than their own (the index of the memory execution adds).
+func TestOnlyMemoryZero(t *testing.T) {
+	for name, src := range map[string]string{
+		"data":  `(module (memory 1) (data (memory 1) (i32.const 0) "x"))`,
+		"store": `(module (memory 1) (func (i32.store8 1 (i32.const 0) (i32.const 1))))`,
+		"size":  `(module (memory 1) (func (drop (memory.size 1))))`,
+		"fill":  `(module (memory 1) (func (memory.fill 1 (i32.const 0) (i32.const 0) (i32.const 0))))`,
+	} {
+		b, err := wasmtime.Wat2Wasm(src)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if _, err := Prepare(b); err == nil || !strings.Contains(err.Error(), "other than 0") {
+			t.Errorf("%s: %v", name, err)
+		}
 	}
 }
