@@ -208,3 +208,45 @@ func BenchmarkMotokoCheckpoint(b *testing.B) {
 	}
 	b.ReportMetric(float64(pages)/float64(b.N), "pages/op")
 }
+
+// BenchmarkMotokoLoadSerialized loads the compiled Motoko counter from
+// its serialized form (what the on-disk module cache does instead of
+// compiling).
+func BenchmarkMotokoLoadSerialized(b *testing.B) {
+	p, err := Prepare(motoko(b)["Counter"])
+	if err != nil {
+		b.Fatal(err)
+	}
+	compiled, err := testEngine.Compile(p)
+	if err != nil {
+		b.Fatal(err)
+	}
+	ser, err := compiled.Serialize()
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportMetric(float64(len(ser)), "bytes")
+	for b.Loop() {
+		if _, err := testEngine.Load(p, ser); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkCompositeQuery is a composite query that calls a query of
+// another canister (WAT).
+func BenchmarkCompositeQuery(b *testing.B) {
+	src := strings.ReplaceAll(replacePtrAdd(cqWAT, false), "PTR.sub", "i32.sub")
+	src = strings.ReplaceAll(src, "PTR.eqz", "i32.eqz")
+	a := newCanisterAt(b, Config{}, 20)
+	install(b, a, wat(b, src, false))
+	counter := newCanisterAt(b, Config{}, 21)
+	install(b, counter, wat(b, counterWAT, false))
+	set := peers{a, counter}
+	msg := Message{Method: "get_first", Arg: counter.ID().Bytes()}
+	for b.Loop() {
+		if r := a.CompositeQuery(msg, set); !r.Replied {
+			b.Fatal(r)
+		}
+	}
+}
