@@ -6,12 +6,15 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/chainkey/chainkey/internal/group/grouptest"
 )
 
 // BenchmarkMotokoCompileInstantiate compiles and installs the wasm64
 // Motoko counter (compile, instantiate, start, canister_init).
 func BenchmarkMotokoCompileInstantiate(b *testing.B) {
 	wasm := motoko(b)["Counter"]
+	defer grouptest.ReportCPU(b)()
 	for b.Loop() {
 		c := newCanister(b, Config{})
 		if _, err := c.Install(wasm, Message{Arg: candidEmpty}); err != nil {
@@ -33,6 +36,7 @@ func BenchmarkMotokoInstantiateCached(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
+	defer grouptest.ReportCPU(b)()
 	for b.Loop() {
 		c := newCanister(b, Config{})
 		if _, err := c.InstallCompiled(p, compiled, Message{Arg: candidEmpty}); err != nil {
@@ -49,6 +53,7 @@ func BenchmarkEmptyUpdate(b *testing.B) {
 	install(b, c, wat(b, `(module (import "ic0" "msg_reply" (func $reply)) MEMORY
   (func (export "canister_update nop") (call $reply)))`, false))
 	msg := Message{Method: "nop", Caller: alice}
+	defer grouptest.ReportCPU(b)()
 	for b.Loop() {
 		if r := c.Update(msg); !r.Replied {
 			b.Fatal(r)
@@ -61,6 +66,7 @@ func BenchmarkCounterIncrement(b *testing.B) {
 	c := newCanister(b, Config{})
 	install(b, c, wat(b, counterWAT, true))
 	msg := Message{Method: "inc", Caller: alice}
+	defer grouptest.ReportCPU(b)()
 	for b.Loop() {
 		if r := c.Update(msg); !r.Replied {
 			b.Fatal(r)
@@ -80,6 +86,7 @@ func BenchmarkMotokoIncrement(b *testing.B) {
 			msg := Message{Method: "inc", Arg: candidEmpty, Caller: alice}
 			b.ReportMetric(float64(len(c.State().Memory)), "memory-bytes")
 			var fuel uint64
+			defer grouptest.ReportCPU(b)()
 			for b.Loop() {
 				r := c.Update(msg)
 				if !r.Replied {
@@ -98,6 +105,7 @@ func BenchmarkFuel(b *testing.B) {
 	const limit = 10_000_000
 	c := newCanister(b, Config{UpdateLimit: limit})
 	install(b, c, wat(b, `(module MEMORY (func (export "canister_update loop") (loop $l (br $l))))`, false))
+	defer grouptest.ReportCPU(b)()
 	for b.Loop() {
 		if r := c.Update(Message{Method: "loop"}); r.Trap == nil || r.Trap.Kind != TrapOutOfInstructions {
 			b.Fatal(r)
@@ -143,6 +151,7 @@ func BenchmarkCheckpoint(b *testing.B) {
 			b.Run(fmt.Sprintf("mem=%dMiB/pages=%d", mem/16, n), func(b *testing.B) {
 				c := touchCanister(b, mem)
 				msg := Message{Method: "touch", Arg: binary.LittleEndian.AppendUint32(nil, n)}
+				defer grouptest.ReportCPU(b)()
 				for b.Loop() {
 					if r := c.Update(msg); !r.Replied {
 						b.Fatal(r)
@@ -166,6 +175,7 @@ func BenchmarkRollback(b *testing.B) {
 				c := touchCanister(b, mem)
 				msg := Message{Method: "touch", Arg: binary.LittleEndian.AppendUint32(nil, n)}
 				h := c.StateHash()
+				defer grouptest.ReportCPU(b)()
 				for b.Loop() {
 					if r := c.Query(msg); !r.Replied {
 						b.Fatal(r)
@@ -183,6 +193,7 @@ func BenchmarkRollback(b *testing.B) {
 func BenchmarkTrap(b *testing.B) {
 	c := touchCanister(b, 16)
 	msg := Message{Method: "touch", Arg: append(binary.LittleEndian.AppendUint32(nil, 1), 0)}
+	defer grouptest.ReportCPU(b)()
 	for b.Loop() {
 		if r := c.Update(msg); r.Trap == nil {
 			b.Fatal(r)
@@ -200,6 +211,7 @@ func BenchmarkMotokoCheckpoint(b *testing.B) {
 	c.Checkpoint()
 	msg := Message{Method: "inc", Arg: candidEmpty, Caller: alice}
 	pages := 0
+	defer grouptest.ReportCPU(b)()
 	for b.Loop() {
 		if r := c.Update(msg); !r.Replied {
 			b.Fatal(r)
@@ -226,6 +238,7 @@ func BenchmarkMotokoLoadSerialized(b *testing.B) {
 		b.Fatal(err)
 	}
 	b.ReportMetric(float64(len(ser)), "bytes")
+	defer grouptest.ReportCPU(b)()
 	for b.Loop() {
 		if _, err := testEngine.Load(p, ser); err != nil {
 			b.Fatal(err)
@@ -244,6 +257,7 @@ func BenchmarkCompositeQuery(b *testing.B) {
 	install(b, counter, wat(b, counterWAT, false))
 	set := peers{a, counter}
 	msg := Message{Method: "get_first", Arg: counter.ID().Bytes()}
+	defer grouptest.ReportCPU(b)()
 	for b.Loop() {
 		if r := a.CompositeQuery(msg, set); !r.Replied {
 			b.Fatal(r)
