@@ -208,7 +208,7 @@ type Canister struct {
 
 	// shadow is the committed Wasm memory: equal to the instance's
 	// between messages, it is what a trap restores pages from.
-	shadow  []byte
+	shadow  shadowMem
 	pageBuf []uint64
 	// Pages changed since the last checkpoint.
 	memDirty, stableDirty                pageSet
@@ -801,7 +801,7 @@ func (c *Canister) Uninstall() {
 	c.st.Module, c.st.ModuleHash = nil, [32]byte{}
 	c.st.Stable, c.st.CertifiedData, c.st.GlobalTimer = nil, nil, 0
 	c.st.Version++
-	c.shadow = c.shadow[:0]
+	c.shadow.resize(0)
 	c.memReset, c.stableReset, c.moduleChanged = true, true, true
 	c.memDirty.clear()
 	c.stableDirty.clear()

@@ -163,7 +163,7 @@ type session struct {
 
 func (c *Canister) beginSession() {
 	c.sess = &session{
-		c: c, pages: map[uint64][]byte{}, size: len(c.shadow), globals: c.inst.Globals(),
+		c: c, pages: map[uint64][]byte{}, size: int(c.shadow.size()), globals: c.inst.Globals(),
 		cert: c.st.CertifiedData, cycles: c.st.Cycles, timer: c.st.GlobalTimer,
 		stableUndo: map[uint64][]byte{}, stableSize: len(c.st.Stable),
 	}
@@ -205,8 +205,8 @@ func (s *session) page(p uint64) []byte {
 	if b, ok := s.pages[p]; ok {
 		return b
 	}
-	if lo := p * PageSize; lo < uint64(len(s.c.shadow)) {
-		return s.c.shadow[lo : lo+PageSize]
+	if p < uint64(len(s.c.shadow.pages)) {
+		return s.c.shadow.page(p)
 	}
 	return zeroPage[:]
 }
@@ -243,13 +243,13 @@ func (s *session) rollbackExec(x *execCtx, globals []uint64) error {
 func (c *Canister) endSession() {
 	s := c.sess
 	c.sess = nil
-	if len(c.inst.Memory()) != len(c.shadow) {
+	if uint64(len(c.inst.Memory())) != c.shadow.size() {
 		_ = c.rebuildInstance(s.globals)
 	} else {
 		mem := c.inst.Memory()
 		for p := range s.pages {
 			lo := p * PageSize
-			copy(mem[lo:lo+PageSize], c.shadow[lo:lo+PageSize])
+			copy(mem[lo:lo+PageSize], c.shadow.page(p))
 		}
 		_ = c.inst.SetGlobals(s.globals)
 	}

@@ -164,7 +164,7 @@ func (f *Fees) HTTPRequest(requestSize, maxResponseSize uint64) uint64 {
 func (c *Canister) memoryUsage() uint64 {
 	n := uint64(len(c.st.Stable) + len(c.st.Module))
 	if c.inst != nil {
-		n += uint64(len(c.shadow))
+		n += c.shadow.size()
 	}
 	return n
 }

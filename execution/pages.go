@@ -44,6 +44,65 @@ func (s *pageSet) clear() { clear(*s) }
 
 var zeroPage [PageSize]byte
 
+func isZero(b []byte) bool { return bytes.Equal(b, zeroPage[:len(b)]) }
+
+// shadowMem is the committed copy of a Wasm memory, by 4 KiB page; a nil
+// page is all zeros (most of a canister's memory is: 13 of the 1,296
+// pages of the Motoko counter after install), so the copy takes memory
+// and time in proportion to the pages in use.
+type shadowMem struct {
+	pages [][]byte
+}
+
+// size is the memory's size in bytes.
+func (s *shadowMem) size() uint64 { return uint64(len(s.pages)) * PageSize }
+
+// page returns page p (zeroPage when it is all zeros); p < len(pages).
+func (s *shadowMem) page(p uint64) []byte {
+	if b := s.pages[p]; b != nil {
+		return b
+	}
+	return zeroPage[:]
+}
+
+// set makes page p equal to b.
+func (s *shadowMem) set(p uint64, b []byte) {
+	if s.pages[p] == nil {
+		if isZero(b) {
+			return
+		}
+		s.pages[p] = make([]byte, PageSize)
+	}
+	copy(s.pages[p], b)
+}
+
+// load makes the copy equal to mem (a whole number of pages).
+func (s *shadowMem) load(mem []byte) {
+	s.resize(uint64(len(mem)))
+	for p := range s.pages {
+		s.pages[p] = nil
+		s.set(uint64(p), mem[p*PageSize:(p+1)*PageSize])
+	}
+}
+
+// resize sets the size (a whole number of pages); new pages are zero.
+func (s *shadowMem) resize(size uint64) {
+	n := int(size / PageSize)
+	if n <= len(s.pages) {
+		clear(s.pages[n:])
+		s.pages = s.pages[:n]
+		return
+	}
+	s.pages = append(s.pages, make([][]byte, n-len(s.pages))...)
+}
+
+// writeTo copies the whole copy into mem (of at least its size).
+func (s *shadowMem) writeTo(mem []byte) {
+	for p := range s.pages {
+		copy(mem[p*PageSize:(p+1)*PageSize], s.page(uint64(p)))
+	}
+}
+
 // memPages returns the pages of memory a message may have written: the
 // pages marked in the instance's dirty map (whose marks it clears) and
 // the page after each, plus those the host wrote in system calls, in
@@ -95,7 +154,7 @@ func (c *Canister) memPages(x *execCtx) (pages []uint64, ok bool) {
 // shadow copy and recorded for the next checkpoint.
 func (c *Canister) commitMemory(x *execCtx) {
 	mem := c.inst.Memory()
-	old := uint64(len(c.shadow))
+	old := c.shadow.size()
 	pages, ok := c.memPages(x)
 	if !ok {
 		pages = pages[:0]
@@ -108,16 +167,16 @@ func (c *Canister) commitMemory(x *execCtx) {
 		if lo >= old || lo >= uint64(len(mem)) {
 			continue
 		}
-		cur, sh := mem[lo:lo+PageSize], c.shadow[lo:lo+PageSize]
-		if !bytes.Equal(cur, sh) {
-			copy(sh, cur)
+		if cur := mem[lo : lo+PageSize]; !bytes.Equal(cur, c.shadow.page(p)) {
+			c.shadow.set(p, cur)
 			c.memDirty.add(p)
 		}
 	}
 	if uint64(len(mem)) > old {
-		c.shadow = append(c.shadow, mem[old:]...)
+		c.shadow.resize(uint64(len(mem)))
 		for lo := old; lo < uint64(len(mem)); lo += PageSize {
-			if !bytes.Equal(mem[lo:lo+PageSize], zeroPage[:]) {
+			if cur := mem[lo : lo+PageSize]; !isZero(cur) {
+				c.shadow.set(lo/PageSize, cur)
 				c.memDirty.add(lo / PageSize)
 			}
 		}
@@ -130,16 +189,16 @@ func (c *Canister) commitMemory(x *execCtx) {
 func (c *Canister) rollbackMemory(x *execCtx, globals []uint64) error {
 	mem := c.inst.Memory()
 	pages, ok := c.memPages(x)
-	if uint64(len(mem)) != uint64(len(c.shadow)) {
+	if uint64(len(mem)) != c.shadow.size() {
 		return c.rebuildInstance(globals)
 	}
 	if !ok {
-		copy(mem, c.shadow)
+		c.shadow.writeTo(mem)
 	} else {
 		for _, p := range pages {
 			lo := p * PageSize
 			if lo < uint64(len(mem)) {
-				copy(mem[lo:lo+PageSize], c.shadow[lo:lo+PageSize])
+				copy(mem[lo:lo+PageSize], c.shadow.page(p))
 			}
 		}
 	}
@@ -157,13 +216,13 @@ func (c *Canister) rebuildInstance(globals []uint64) error {
 	if err != nil {
 		return fmt.Errorf("execution: rebuilding the instance: %w", err)
 	}
-	if err := inst.GrowMemory(uint64(len(c.shadow))); err != nil {
+	if err := inst.GrowMemory(c.shadow.size()); err != nil {
 		inst.Close()
 		return err
 	}
 	c.inst.Close()
 	c.inst = inst
-	copy(c.inst.Memory(), c.shadow)
+	c.shadow.writeTo(c.inst.Memory())
 	c.clearDirtyMap()
 	return c.inst.SetGlobals(globals)
 }
@@ -179,15 +238,14 @@ func (c *Canister) clearDirtyMap() {
 // install, upgrade or load). replaced says the memory is new: the next
 // checkpoint then carries all of it.
 func (c *Canister) resync(replaced bool) {
-	mem := c.inst.Memory()
-	c.shadow = append(c.shadow[:0], mem...)
+	c.shadow.load(c.inst.Memory())
 	c.clearDirtyMap()
 	if replaced {
 		c.memReset = true
 		c.memDirty.clear()
-		for lo := 0; lo < len(mem); lo += PageSize {
-			if !bytes.Equal(mem[lo:lo+PageSize], zeroPage[:]) {
-				c.memDirty.add(uint64(lo / PageSize))
+		for p, b := range c.shadow.pages {
+			if b != nil {
+				c.memDirty.add(uint64(p))
 			}
 		}
 	}
@@ -232,13 +290,15 @@ func (c *Canister) Checkpoint() *Checkpoint {
 	}
 	if c.inst != nil {
 		cp.State.Globals = c.inst.Globals()
-		cp.MemorySize = uint64(len(c.shadow))
+		cp.MemorySize = c.shadow.size()
 	} else {
 		cp.State.Globals = nil
 	}
 	cp.StableSize = uint64(len(c.st.Stable))
-	cp.MemoryPages = collectPages(c.memDirty, c.shadow)
-	cp.StablePages = collectPages(c.stableDirty, c.st.Stable)
+	cp.MemoryPages = collectPages(c.memDirty, cp.MemorySize/PageSize, c.shadow.page)
+	cp.StablePages = collectPages(c.stableDirty, cp.StableSize/PageSize, func(p uint64) []byte {
+		return c.st.Stable[p*PageSize : (p+1)*PageSize]
+	})
 	c.memDirty.clear()
 	c.stableDirty.clear()
 	c.memReset, c.stableReset, c.moduleChanged = false, false, false
@@ -246,8 +306,7 @@ func (c *Canister) Checkpoint() *Checkpoint {
 }
 
 // collectPages copies the pages of set within mem (into one buffer).
-func collectPages(set pageSet, mem []byte) []Page {
-	limit := uint64(len(mem)) / PageSize
+func collectPages(set pageSet, limit uint64, page func(uint64) []byte) []Page {
 	n := 0
 	set.each(limit, func(uint64) { n++ })
 	if n == 0 {
@@ -258,7 +317,7 @@ func collectPages(set pageSet, mem []byte) []Page {
 	set.each(limit, func(p uint64) {
 		d := buf[:PageSize:PageSize]
 		buf = buf[PageSize:]
-		copy(d, mem[p*PageSize:])
+		copy(d, page(p))
 		pages = append(pages, Page{p, d})
 	})
 	return pages
@@ -332,7 +391,7 @@ func (c *Canister) stableDirtyAll() {
 	c.stableReset = true
 	c.stableDirty.clear()
 	for lo := 0; lo+PageSize <= len(c.st.Stable); lo += PageSize {
-		if !bytes.Equal(c.st.Stable[lo:lo+PageSize], zeroPage[:]) {
+		if !isZero(c.st.Stable[lo : lo+PageSize]) {
 			c.stableDirty.add(uint64(lo / PageSize))
 		}
 	}
