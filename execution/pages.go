@@ -42,6 +42,14 @@ func (s pageSet) each(limit uint64, f func(p uint64)) {
 
 func (s *pageSet) clear() { clear(*s) }
 
+func (s pageSet) has(p uint64) bool { return p/64 < uint64(len(s)) && s[p/64]&(1<<(p%64)) != 0 }
+
+func (s pageSet) remove(p uint64) {
+	if p/64 < uint64(len(s)) {
+		s[p/64] &^= 1 << (p % 64)
+	}
+}
+
 var zeroPage [PageSize]byte
 
 func isZero(b []byte) bool { return bytes.Equal(b, zeroPage[:len(b)]) }
@@ -52,6 +60,9 @@ func isZero(b []byte) bool { return bytes.Equal(b, zeroPage[:len(b)]) }
 // and time in proportion to the pages in use.
 type shadowMem struct {
 	pages [][]byte
+	// shared marks the pages a Checkpoint handed out: they are never
+	// written again (set replaces them), so checkpoints need no copy.
+	shared pageSet
 }
 
 // size is the memory's size in bytes.
@@ -67,8 +78,9 @@ func (s *shadowMem) page(p uint64) []byte {
 
 // set makes page p equal to b.
 func (s *shadowMem) set(p uint64, b []byte) {
-	if s.pages[p] == nil {
-		if isZero(b) {
+	if s.pages[p] == nil || s.shared.has(p) {
+		s.shared.remove(p)
+		if s.pages[p] == nil && isZero(b) {
 			return
 		}
 		s.pages[p] = make([]byte, PageSize)
@@ -76,9 +88,19 @@ func (s *shadowMem) set(p uint64, b []byte) {
 	copy(s.pages[p], b)
 }
 
+// share returns page p for a checkpoint, which may keep it.
+func (s *shadowMem) share(p uint64) []byte {
+	if s.pages[p] == nil {
+		return make([]byte, PageSize)
+	}
+	s.shared.add(p)
+	return s.pages[p]
+}
+
 // load makes the copy equal to mem (a whole number of pages).
 func (s *shadowMem) load(mem []byte) {
 	s.resize(uint64(len(mem)))
+	s.shared.clear()
 	for p := range s.pages {
 		s.pages[p] = nil
 		s.set(uint64(p), mem[p*PageSize:(p+1)*PageSize])
@@ -295,7 +317,9 @@ func (c *Canister) Checkpoint() *Checkpoint {
 		cp.State.Globals = nil
 	}
 	cp.StableSize = uint64(len(c.st.Stable))
-	cp.MemoryPages = collectPages(c.memDirty, cp.MemorySize/PageSize, c.shadow.page)
+	c.memDirty.each(cp.MemorySize/PageSize, func(p uint64) {
+		cp.MemoryPages = append(cp.MemoryPages, Page{p, c.shadow.share(p)})
+	})
 	cp.StablePages = collectPages(c.stableDirty, cp.StableSize/PageSize, func(p uint64) []byte {
 		return c.st.Stable[p*PageSize : (p+1)*PageSize]
 	})
