@@ -251,6 +251,8 @@ func BenchmarkMotokoLoadSerialized(b *testing.B) {
 func BenchmarkCompositeQuery(b *testing.B) {
 	src := strings.ReplaceAll(replacePtrAdd(cqWAT, false), "PTR.sub", "i32.sub")
 	src = strings.ReplaceAll(src, "PTR.eqz", "i32.eqz")
+	src = strings.ReplaceAll(src, "EXTEND", "i32.add (i32.const 0)")
+	src = strings.ReplaceAll(src, "WRAP", "i32.add (i32.const 0)")
 	a := newCanisterAt(b, Config{}, 20)
 	install(b, a, wat(b, src, false))
 	counter := newCanisterAt(b, Config{}, 21)

@@ -33,7 +33,8 @@ type QueryPeers interface {
 // and when the method is a composite query ("canister_composite_query
 // <method>") it delivers the calls the method and its callbacks make to
 // the query and composite query methods of the canisters peers gives,
-// one at a time in the order they were made, and runs the callbacks.
+// one at a time, the last made first (as the IC does), and runs the
+// callbacks. Only the first canister sees msg.Certificate.
 // Within the query a canister's changes persist from one callback to the
 // next; when the query ends, the state of every canister involved is as
 // before. The IC's limits apply: a graph holds at most
@@ -105,8 +106,9 @@ func (g *queryGraph) run(c *Canister, msg Message) (res *Result, abort *Result) 
 		return out, nil
 	}
 	for len(queue) > 0 {
-		call := queue[0]
-		queue = queue[1:]
+		// Last in, first out, as the IC's query context runs them.
+		call := queue[len(queue)-1]
+		queue = queue[:len(queue)-1]
 		callee := string(call.Callee.Bytes())
 		switch {
 		case callee == key || g.stack[callee]:
@@ -121,9 +123,9 @@ func (g *queryGraph) run(c *Canister, msg Message) (res *Result, abort *Result) 
 		if peer := g.peers.QueryCanister(call.Callee); peer == nil {
 			sub = reject(RejectDestinationInvalid, "canister %s not found", call.Callee)
 		} else {
-			sub, abort = g.run(peer, Message{
-				Method: call.Method, Arg: call.Arg, Caller: c.st.ID, Time: msg.Time, Certificate: msg.Certificate,
-			})
+			// A callee gets no data certificate: the one the query
+			// carries certifies the first canister's data.
+			sub, abort = g.run(peer, Message{Method: call.Method, Arg: call.Arg, Caller: c.st.ID, Time: msg.Time})
 			if abort != nil {
 				return nil, abort
 			}

@@ -34,8 +34,9 @@ const cqWAT = `(module
   (import "ic0" "msg_reply" (func $reply))
   (import "ic0" "certified_data_set" (func $cert (param PTR PTR)))
   MEMORY
-  (table 4 funcref)
-  (elem (i32.const 0) $chain_reply $passthrough $on_reject $bad_reply)
+  (table 5 funcref)
+  (elem (i32.const 0) $chain_reply $passthrough $on_reject $bad_reply $log_reply)
+  (global $count (mut i32) (i32.const 0))
   (global $mark (mut i32) (i32.const 0))
   (data (PTR.const 1000) "chainget")
   (func $load_arg (call $arg_copy (PTR.const 2000) (PTR.const 0) (call $arg_size)))
@@ -84,6 +85,20 @@ const cqWAT = `(module
   (func $bad_reply (param $env PTR)
     (global.set $mark (i32.const 9))
     (call $cert (PTR.const 0) (PTR.const 1)))
+  (func (export "canister_composite_query two")
+    (call $load_arg)
+    (call $call_new (PTR.const 2000) (PTR.const 10) (PTR.const 1005) (PTR.const 3)
+      (PTR.const 4) (PTR.const 1) (PTR.const 2) (PTR.const 0))
+    (drop (call $call_perform))
+    (call $call_new (PTR.const 2010) (PTR.const 10) (PTR.const 1005) (PTR.const 3)
+      (PTR.const 4) (PTR.const 2) (PTR.const 2) (PTR.const 0))
+    (drop (call $call_perform)))
+  (func $log_reply (param $env PTR)
+    (i32.store8 (PTR.add (PTR.const 600) (EXTEND (global.get $count))) (WRAP (local.get $env)))
+    (global.set $count (i32.add (global.get $count) (i32.const 1)))
+    (if (i32.eq (global.get $count) (i32.const 2)) (then
+      (call $append (PTR.const 600) (PTR.const 2))
+      (call $reply))))
   (func (export "canister_composite_query nocall")
     (global.set $mark (i32.const 1))
     (i32.store8 (PTR.const 0) (i32.const 42))
@@ -121,6 +136,8 @@ func TestCompositeQuery(t *testing.T) {
 			}
 			src = strings.ReplaceAll(src, "PTR.sub", ptr+".sub")
 			src = strings.ReplaceAll(src, "PTR.eqz", ptr+".eqz")
+			src = strings.ReplaceAll(src, "EXTEND", map[bool]string{false: "i32.add (i32.const 0)", true: "i64.extend_i32_u"}[wasm64])
+			src = strings.ReplaceAll(src, "WRAP", map[bool]string{false: "i32.add (i32.const 0)", true: "i32.wrap_i64"}[wasm64])
 			module := wat(t, src, wasm64)
 			var set peers
 			for i := uint64(0); i < 8; i++ {
@@ -147,6 +164,10 @@ func TestCompositeQuery(t *testing.T) {
 			// A query of another canister.
 			if r := a.CompositeQuery(Message{Method: "get_first", Arg: ids(counter)}, set); !r.Replied || u64(r.Reply) != 2 {
 				t.Fatalf("get_first: %+v", r)
+			}
+			// Two calls run the last made first.
+			if r := a.CompositeQuery(Message{Method: "two", Arg: ids(counter, counter)}, set); !r.Replied || !bytes.Equal(r.Reply, []byte{2, 1}) {
+				t.Fatalf("two: %+v", r)
 			}
 			// A chain of composite queries over five canisters (depth 5).
 			r := a.CompositeQuery(Message{Method: "chain", Arg: ids(set[1], set[2], set[3], set[4])}, set)
