@@ -571,7 +571,11 @@ func (c *Canister) run(ctx Context, msg Message, limit uint64, rollback bool, se
 	// wrote), stable memory through the execution's undo log.
 	var paid uint64
 	charged := ctx&(CtxUpdate|CtxReplQuery|CtxSystemTask|CtxReply|CtxReject|CtxCleanup) != 0
-	if charged && ctx&(CtxReply|CtxReject|CtxCleanup) == 0 {
+	switch {
+	case ctx&(CtxReply|CtxReject) != 0:
+		// call_perform prepaid the callback's execution.
+		paid = c.cfg.Fees.Execution(limit, c.prepared.Wasm64)
+	case charged && ctx != CtxCleanup:
 		var ok bool
 		if paid, ok = c.prepay(limit, c.prepared.Wasm64); !ok {
 			res := c.outOfCycles(paid)

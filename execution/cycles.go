@@ -203,7 +203,8 @@ func (c *Canister) prepay(limit uint64, wasm64 bool) (paid uint64, ok bool) {
 func (c *Canister) settle(paid, used uint64, wasm64 bool) {
 	cost := c.cfg.Fees.Execution(used, wasm64)
 	if cost > paid {
-		// A callback, which was not prepaid: it pays what it can.
+		// A cleanup callback, which was not prepaid: it pays what it
+		// can.
 		c.st.Cycles -= min(c.st.Cycles, cost-paid)
 		return
 	}

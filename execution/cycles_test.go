@@ -128,21 +128,21 @@ func TestCallCharges(t *testing.T) {
 	before := c.State().Cycles
 	orig := Message{Method: "ask"}
 	r := c.Update(orig)
-	prepaid := fees.Call(6, 0) + fees.responseBytes(maxResponseBytes)
+	prepaid := fees.Call(6, 0) + fees.responseBytes(maxResponseBytes) + fees.Execution(DefaultUpdateLimit, false)
 	if got, want := c.State().Cycles, before-fees.Execution(r.Fuel, false)-prepaid; got != want {
 		t.Fatalf("after the call: %d, want %d", got, want)
 	}
 	before = c.State().Cycles
 	cb := c.Callback(r.Calls[0], Response{Reply: []byte("pong")}, orig, false)
-	// The unused part of the response prepayment comes back; the
-	// callback pays for its execution.
-	refund := fees.responseBytes(maxResponseBytes - 4)
-	if got, want := c.State().Cycles, before+refund-fees.Execution(cb.Fuel, false); got != want {
+	// The unused parts of the prepayments come back: the response's
+	// transmission and the callback's execution.
+	refund := fees.responseBytes(maxResponseBytes-4) + fees.Execution(DefaultUpdateLimit, false) - fees.Execution(cb.Fuel, false)
+	if got, want := c.State().Cycles, before+refund; got != want {
 		t.Fatalf("after the callback: %d, want %d", got, want)
 	}
 	// A call the canister cannot pay for is not made: call_perform
 	// returns SYS_TRANSIENT and the message goes on.
-	c.st.Cycles = fees.Execution(DefaultUpdateLimit, false) + 1000
+	c.st.Cycles = fees.Execution(DefaultUpdateLimit, false) + fees.Call(6, 0) + 1000
 	c.SetFreezingThreshold(0)
 	if r := c.Update(orig); len(r.Calls) != 0 || r.RejectCode != RejectCanisterError {
 		t.Fatalf("unaffordable call: %+v", r)

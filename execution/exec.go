@@ -346,7 +346,10 @@ func (x *execCtx) call(f *SysFunc, a []uint64, caller Caller) (uint64, error) {
 			if x.ctx&(CtxCompositeQuery|CtxCQReply|CtxCQReject) == 0 {
 				// Queries are free; other calls pay for the request and
 				// prepay the largest response.
+				// prepay the largest response and the execution of its
+				// callback (refunded in part when the response comes).
 				cost = satAdd(c.cfg.Fees.Call(uint64(len(b.Method)), uint64(len(b.Arg))), c.cfg.Fees.responseBytes(maxResponseBytes))
+				cost = satAdd(cost, c.cfg.Fees.Execution(c.cfg.UpdateLimit, c.prepared.Wasm64))
 			}
 			if cost > c.liquid() {
 				// The call is not made; its cycles return.
