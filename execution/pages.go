@@ -420,3 +420,16 @@ func (c *Canister) stableDirtyAll() {
 		}
 	}
 }
+
+// LoadCheckpoints returns the canister whose state is base with the
+// checkpoints applied in order (a restarted node's path: the base state
+// it wrote once and the pages of every height since). base is changed in
+// place.
+func LoadCheckpoints(cfg Config, base State, cps []*Checkpoint, compiled Compiled) (*Canister, error) {
+	for i, cp := range cps {
+		if err := base.Apply(cp); err != nil {
+			return nil, fmt.Errorf("execution: checkpoint %d: %w", i, err)
+		}
+	}
+	return Load(cfg, base, compiled)
+}

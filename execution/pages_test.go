@@ -240,7 +240,7 @@ func TestMotokoCheckpoints(t *testing.T) {
 	if want := c.State(); !bytes.Equal(st.Encode(), want.Encode()) {
 		t.Fatal("applied state differs")
 	}
-	d, err := Load(c.cfg, st, nil)
+	d, err := LoadCheckpoints(c.cfg, st, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
