@@ -224,7 +224,9 @@ func TestMotokoCheckpoints(t *testing.T) {
 		t.Fatal(err)
 	}
 	st := c.State()
+	base := c.State()
 	c.Checkpoint()
+	var cps []*Checkpoint
 	for i := 0; i < 3; i++ {
 		c.Update(Message{Method: "inc", Arg: candidEmpty, Caller: alice, Time: uint64(10 + i)})
 		c.Update(Message{Method: "boom", Arg: candidEmpty, Caller: alice, Time: uint64(10 + i)})
@@ -233,6 +235,7 @@ func TestMotokoCheckpoints(t *testing.T) {
 			t.Fatalf("increment changed %d pages", len(cp.MemoryPages))
 		}
 		t.Logf("height %d: %d memory pages of %d", i, len(cp.MemoryPages), cp.MemorySize/PageSize)
+		cps = append(cps, cp)
 		if err := st.Apply(cp); err != nil {
 			t.Fatal(err)
 		}
@@ -240,7 +243,7 @@ func TestMotokoCheckpoints(t *testing.T) {
 	if want := c.State(); !bytes.Equal(st.Encode(), want.Encode()) {
 		t.Fatal("applied state differs")
 	}
-	d, err := LoadCheckpoints(c.cfg, st, nil, nil)
+	d, err := LoadCheckpoints(c.cfg, base, cps, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
