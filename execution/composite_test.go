@@ -2,6 +2,7 @@ package execution
 
 import (
 	"bytes"
+	"encoding/binary"
 	"fmt"
 	"strings"
 	"testing"
@@ -221,5 +222,65 @@ func TestCompositeQuery(t *testing.T) {
 				t.Fatalf("composite queries left %d dirty pages", len(cp.MemoryPages))
 			}
 		})
+	}
+}
+
+// TestCompositeQueryGrowsMemory grows the memory within a composite
+// query and its callback (one that replies and one that traps after
+// growing it again): the growth is seen by the callback and undone at
+// the end.
+func TestCompositeQueryGrowsMemory(t *testing.T) {
+	src := `(module
+  (import "ic0" "call_new" (func $call_new (param i32 i32 i32 i32 i32 i32 i32 i32)))
+  (import "ic0" "call_perform" (func $call_perform (result i32)))
+  (import "ic0" "msg_arg_data_copy" (func $arg_copy (param i32 i32 i32)))
+  (import "ic0" "msg_reply_data_append" (func $append (param i32 i32)))
+  (import "ic0" "msg_reply" (func $reply))
+  (memory (export "memory") 1)
+  (table 2 funcref)
+  (elem (i32.const 0) $ok $bad)
+  (data (i32.const 1000) "get")
+  (func $ask (param $fun i32)
+    (drop (memory.grow (i32.const 1)))
+    (i32.store8 (i32.const 70000) (i32.const 9))
+    (call $arg_copy (i32.const 2000) (i32.const 0) (i32.const 10))
+    (call $call_new (i32.const 2000) (i32.const 10) (i32.const 1000) (i32.const 3)
+      (local.get $fun) (i32.const 0) (local.get $fun) (i32.const 0))
+    (drop (call $call_perform)))
+  (func (export "canister_composite_query ok") (call $ask (i32.const 0)))
+  (func (export "canister_composite_query bad") (call $ask (i32.const 1)))
+  (func $ok (param i32)
+    (if (i32.ne (i32.load8_u (i32.const 70000)) (i32.const 9)) (then unreachable))
+    (i32.store (i32.const 0) (memory.size))
+    (call $append (i32.const 0) (i32.const 4))
+    (call $reply))
+  (func $bad (param i32)
+    (drop (memory.grow (i32.const 1)))
+    (i32.store8 (i32.const 140000) (i32.const 1))
+    unreachable))`
+	a := newCanisterAt(t, Config{}, 70)
+	install(t, a, wat(t, src, false))
+	counter := newCanisterAt(t, Config{}, 71)
+	install(t, counter, wat(t, counterWAT, false))
+	a.Checkpoint()
+	h := a.StateHash()
+	set := peers{a, counter}
+	if r := a.CompositeQuery(Message{Method: "ok", Arg: counter.ID().Bytes()}, set); !r.Replied || binary.LittleEndian.Uint32(r.Reply) != 2 {
+		t.Fatalf("ok: %+v", r)
+	}
+	if a.StateHash() != h {
+		t.Fatal("ok changed the state")
+	}
+	if r := a.CompositeQuery(Message{Method: "bad", Arg: counter.ID().Bytes()}, set); r.Trap == nil {
+		t.Fatalf("bad: %+v", r)
+	}
+	if a.StateHash() != h || len(a.State().Memory) != wasmPage {
+		t.Fatal("bad changed the state")
+	}
+	if r := a.CompositeQuery(Message{Method: "ok", Arg: counter.ID().Bytes()}, set); !r.Replied || binary.LittleEndian.Uint32(r.Reply) != 2 {
+		t.Fatalf("ok after bad: %+v", r)
+	}
+	if cp := a.Checkpoint(); len(cp.MemoryPages) != 0 || cp.MemorySize != wasmPage {
+		t.Fatalf("checkpoint after the queries: %d pages, size %d", len(cp.MemoryPages), cp.MemorySize)
 	}
 }
