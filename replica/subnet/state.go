@@ -60,6 +60,10 @@ type State struct {
 	// Live are the nodes whose votes are in the last commit (from the
 	// block, so agreed), in index order; empty at the first height.
 	Live []uint32 `cbor:"29,keyasint,omitempty"`
+	// CUP is the encoded CUPLeaf of the latest catch-up package, which
+	// the certified tree carries at CUPPath (field 40 leaves room for
+	// other fields before it).
+	CUP []byte `cbor:"40,keyasint,omitempty"`
 }
 
 // PendingRequest is an accepted signing request waiting for shares.
