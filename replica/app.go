@@ -100,6 +100,9 @@ type app struct {
 	next     *subnet.State
 	nextRec  map[string]*subnet.RequestRecord // nil value: deleted
 	nextTree certification.HashTree
+
+	// cup holds the node's snapshots and a state sync in progress.
+	cup cupNode
 }
 
 func newApp(cfg *Config, st *store, log *slog.Logger, m *metrics) (*app, error) {
@@ -130,6 +133,9 @@ func newApp(cfg *Config, st *store, log *slog.Logger, m *metrics) (*app, error) 
 		}
 	}
 	if err := a.initIDKG(); err != nil {
+		return nil, err
+	}
+	if err := a.initCUP(); err != nil {
 		return nil, err
 	}
 	meta, err := st.loadMeta()
@@ -166,7 +172,7 @@ func newApp(cfg *Config, st *store, log *slog.Logger, m *metrics) (*app, error) 
 		// Certificates need the tree of a recent height: rebuild the
 		// committed one so replies certified after a restart still work.
 		k := a.keys(a.cs)
-		t, err := subnet.CertifiedTree(a.cs.TimeNS, k.subnetID.Bytes(), k.rootKey, a.records, a.components.Leaves()...)
+		t, err := subnet.CertifiedTree(a.cs.TimeNS, k.subnetID.Bytes(), k.rootKey, a.records, a.treeLeaves(a.cs)...)
 		if err != nil {
 			return nil, err
 		}
@@ -657,7 +663,10 @@ func (a *app) Commit(context.Context, *abci.CommitRequest) (*abci.CommitResponse
 	for _, k := range a.gen.KeyIDs {
 		a.metrics.presigStock.WithLabelValues(k).Set(float64(len(next.Presigs[k])))
 	}
-	return &abci.CommitResponse{RetainHeight: 0}, nil
+	a.completeCUP(next)
+	retain := a.retainHeight(next)
+	a.cup.retain.Set(float64(retain))
+	return &abci.CommitResponse{RetainHeight: retain}, nil
 }
 
 // payloadSource is a component that proposes payloads from node-local
@@ -817,6 +826,9 @@ func (a *app) extHasBadShare(idx int, ext *subnet.VoteExt) bool {
 // endBlock prunes expired requests, builds the certified tree and computes
 // the root and app hash of the height.
 func (e *exec) endBlock(height uint64) error {
+	if err := e.recordCUP(); err != nil {
+		return err
+	}
 	return subnet.EndHeight(e.cs, height, e.now.UnixNano(), e.seen, e)
 }
 
@@ -857,7 +869,7 @@ func (e *exec) CertifiedRoot(cs *subnet.State) ([32]byte, error) {
 		}
 	}
 	k := e.a.keys(cs)
-	tree, err := e.a.treeCache.Build(cs.TimeNS, k.subnetID.Bytes(), k.rootKey, live, e.a.components.Leaves()...)
+	tree, err := e.a.treeCache.Build(cs.TimeNS, k.subnetID.Bytes(), k.rootKey, live, e.a.treeLeaves(cs)...)
 	if err != nil {
 		return [32]byte{}, err
 	}

@@ -82,6 +82,15 @@ type Config struct {
 	ReshareInterval    uint64 `json:"reshare_interval"`
 	// Bitcoin enables the Bitcoin integration (nil: off).
 	Bitcoin *BitcoinConfig `json:"bitcoin,omitempty"`
+	// RetainMargin is how many heights below the latest catch-up package
+	// CometBFT keeps its blocks (0: DefaultRetainMargin).
+	RetainMargin uint64 `json:"retain_margin,omitempty"`
+	// RPCListen is the host:port of CometBFT's RPC server, which nodes
+	// that state-sync ask for light-client headers; empty disables it.
+	RPCListen string `json:"rpc_listen,omitempty"`
+	// StateSync makes a node with an empty state store join from the
+	// latest catch-up package (nil: replay the chain from genesis).
+	StateSync *StateSyncConfig `json:"state_sync,omitempty"`
 
 	// Logger receives the node's structured logs; nil discards them.
 	Logger *slog.Logger `json:"-"`
@@ -90,6 +99,9 @@ type Config struct {
 	lie liar
 
 	bls thresholdBLS // nil: package thresholdsig
+	// snapChunk overrides subnet.SnapshotChunkSize in tests (every node
+	// of a test subnet alike).
+	snapChunk int
 }
 
 // File names inside a node's home directory.
@@ -151,6 +163,9 @@ type genesisState struct {
 	KeyIDs             []string `json:"key_ids"`
 	PresignatureTarget int      `json:"presignature_target"`
 	ReshareInterval    uint64   `json:"reshare_interval"`
+	// CUPInterval is the number of heights between catch-up packages
+	// (0: subnet.DefaultCUPInterval).
+	CUPInterval uint64 `json:"cup_interval,omitempty"`
 }
 
 type genesisMember struct {
@@ -192,6 +207,7 @@ type subnetOptions struct {
 	presignatureTarget int
 	reshareInterval    uint64
 	bls                thresholdBLS
+	cupInterval        uint64
 }
 
 // endpoint is where a node listens and is reached.
@@ -223,6 +239,7 @@ func writeSubnetConfig(dir string, n int, hosts []string, opt subnetOptions) err
 		KeyIDs:             GenesisKeyIDs,
 		PresignatureTarget: opt.presignatureTarget,
 		ReshareInterval:    opt.reshareInterval,
+		CUPInterval:        opt.cupInterval,
 	}
 	var certShares, beaconShares [][]byte
 	if opt.dealer {
@@ -503,4 +520,22 @@ func checkCometKeyFiles(c *Config) error {
 		}
 	}
 	return nil
+}
+
+// StateSyncConfig is how a node with an empty state store finds and trusts
+// a catch-up package.
+type StateSyncConfig struct {
+	// RPCServers are at least two CometBFT RPC addresses (host:port) of
+	// other nodes for the light client.
+	RPCServers []string `json:"rpc_servers"`
+	// TrustHeight and TrustHash are a block height and its hash (hex)
+	// taken from a node the operator trusts; TrustPeriodSeconds is how
+	// long a header stays trusted (0: one week).
+	TrustHeight        int64  `json:"trust_height"`
+	TrustHash          string `json:"trust_hash"`
+	TrustPeriodSeconds int64  `json:"trust_period_seconds,omitempty"`
+	// RootKey is the subnet's root public key (hex DER) the CUP must be
+	// certified under; empty: the key of the CUP's own state, trusted
+	// through the light client's app hash.
+	RootKey string `json:"root_key,omitempty"`
 }
