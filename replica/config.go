@@ -83,7 +83,7 @@ type Config struct {
 	// Bitcoin enables the Bitcoin integration (nil: off).
 	Bitcoin *BitcoinConfig `json:"bitcoin,omitempty"`
 	// RetainMargin is how many heights below the latest catch-up package
-	// CometBFT keeps its blocks (0: DefaultRetainMargin).
+	// CometBFT keeps its blocks (0: one CUP interval).
 	RetainMargin uint64 `json:"retain_margin,omitempty"`
 	// RPCListen is the host:port of CometBFT's RPC server, which nodes
 	// that state-sync ask for light-client headers; empty disables it.

@@ -38,9 +38,6 @@ const (
 	snapshotFormat = 1
 	// keepSnapshots is how many snapshots a node keeps on disk.
 	keepSnapshots = 2
-	// DefaultRetainMargin is how many heights below the latest CUP
-	// CometBFT keeps its blocks by default.
-	DefaultRetainMargin = 200
 	snapManifestFile    = "manifest"
 	snapCUPFile         = "cup"
 )
@@ -85,9 +82,13 @@ func (a *app) cupInterval() uint64 {
 	return a.gen.CUPInterval
 }
 
+// retainMargin is how many heights below the latest CUP CometBFT keeps
+// its blocks: by default one CUP interval, so the blocks after the
+// previous CUP stay until the next CUP is agreed and a node that chose
+// the previous snapshot can still finish its state sync.
 func (a *app) retainMargin() uint64 {
 	if a.cfg.RetainMargin == 0 {
-		return DefaultRetainMargin
+		return a.cupInterval()
 	}
 	return a.cfg.RetainMargin
 }

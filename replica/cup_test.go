@@ -139,8 +139,8 @@ func TestCUPStateSync(t *testing.T) {
 	if len(cup.Manifest.Chunks) < 2 {
 		t.Fatalf("snapshot of %d chunks; the test wants several", len(cup.Manifest.Chunks))
 	}
-	if got, want := s.nodes[0].app.retainHeight(cs), int64(0); leaf.Height <= DefaultRetainMargin && got != want {
-		t.Fatalf("retain height %d below the margin", got)
+	if got, want := s.nodes[0].app.retainHeight(cs), int64(leaf.Height)-interval; got != max(want, 0) {
+		t.Fatalf("retain height %d, want %d", got, want)
 	}
 
 	// Node 3 loses its disk (secrets kept). A state sync killed after

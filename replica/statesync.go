@@ -36,7 +36,12 @@ import (
 // ListSnapshots lists the node's complete CUP snapshots.
 func (a *app) ListSnapshots(context.Context, *abci.ListSnapshotsRequest) (*abci.ListSnapshotsResponse, error) {
 	resp := &abci.ListSnapshotsResponse{}
+	cs, _ := a.committed()
+	retain := uint64(max(a.retainHeight(cs), 0))
 	for _, h := range a.snapshotHeights(true) {
+		if h < retain {
+			continue // the blocks after it are pruned: a light client could not check it
+		}
 		c, err := a.readCUP(h)
 		if err != nil {
 			continue

@@ -1,0 +1,88 @@
+package replica
+
+import (
+	"encoding/hex"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"testing"
+	"time"
+)
+
+// TestStateSyncRejoin runs a CometBFT subnet whose CUPs come every 20
+// heights: blocks below the latest CUP minus the margin are pruned; then a
+// node loses its disk (secrets and validator key kept), restarts with
+// state sync, restores the latest CUP from its peers, catches up and signs
+// again: with another node down, certification needs its shares.
+func TestStateSyncRejoin(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a CometBFT subnet")
+	}
+	ports, err := freePorts(4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rpc := func(i int) string { return net.JoinHostPort("127.0.0.1", strconv.Itoa(ports[i])) }
+	var sync *StateSyncConfig
+	tweak := func(c *Config) {
+		c.RPCListen = rpc(c.Index)
+		if c.Index == 3 && sync != nil {
+			c.StateSync = sync
+		}
+	}
+	ts := newTestSubnetOpts(t, 4, tweak, subnetOptions{cupInterval: 20, dealer: true})
+	deadline := time.Now().Add(90 * time.Second)
+	for ts.nodes[0].app.cup.latestHeight() < 60 {
+		if time.Now().After(deadline) {
+			t.Fatalf("no second CUP: height %d, CUP %d", ts.nodes[0].Height(), ts.nodes[0].app.cup.latestHeight())
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	// Bounded disk: CometBFT prunes below the retain height.
+	for ts.nodes[0].comet.BlockStore().Base() <= 1 {
+		if time.Now().After(deadline) {
+			t.Fatalf("blocks not pruned: base %d at height %d", ts.nodes[0].comet.BlockStore().Base(), ts.nodes[0].Height())
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Logf("height %d: block store base %d, CUP %d", ts.nodes[0].Height(), ts.nodes[0].comet.BlockStore().Base(), ts.nodes[0].app.cup.latestHeight())
+
+	// Node 3 loses its data directory.
+	home := ts.cfgs[3].Home
+	ts.stop(3)
+	for _, d := range []string{filepath.Join(home, stateDir), filepath.Join(home, snapshotsDir)} {
+		if err := os.RemoveAll(d); err != nil {
+			t.Fatal(err)
+		}
+	}
+	data := filepath.Join(home, cometDir, "data")
+	ents, _ := os.ReadDir(data)
+	for _, e := range ents {
+		if e.Name() != "priv_validator_state.json" {
+			os.RemoveAll(filepath.Join(data, e.Name()))
+		}
+	}
+	bs := ts.nodes[0].comet.BlockStore()
+	th := bs.Height() - 2
+	meta := bs.LoadBlockMeta(th)
+	sync = &StateSyncConfig{RPCServers: []string{rpc(0), rpc(1)}, TrustHeight: th, TrustHash: hex.EncodeToString(meta.BlockID.Hash),
+		RootKey: hex.EncodeToString(ts.nodes[0].RootKeyDER())}
+	start := time.Now()
+	ts.start(3)
+	target := ts.nodes[0].Height()
+	for ts.nodes[3].Height() < target {
+		if time.Since(start) > 60*time.Second {
+			t.Fatalf("node 3 at height %d after state sync, want %d", ts.nodes[3].Height(), target)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Logf("node 3 rejoined at height %d in %v (CUP %d)", ts.nodes[3].Height(), time.Since(start), ts.nodes[0].app.cup.latestHeight())
+	if b := ts.nodes[3].comet.BlockStore().Base(); b <= 1 {
+		t.Fatalf("node 3 replayed the chain from genesis (block store base %d)", b)
+	}
+	// Without node 1 the subnet certifies only with node 3's shares.
+	ts.stop(1)
+	c := ts.nodes[0].CertifiedHeight()
+	ts.waitCertified(c+5, 30*time.Second)
+}
