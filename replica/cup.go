@@ -37,9 +37,9 @@ const (
 	// snapshotFormat is the ABCI snapshot format of a CUP snapshot.
 	snapshotFormat = 1
 	// keepSnapshots is how many snapshots a node keeps on disk.
-	keepSnapshots = 2
-	snapManifestFile    = "manifest"
-	snapCUPFile         = "cup"
+	keepSnapshots    = 2
+	snapManifestFile = "manifest"
+	snapCUPFile      = "cup"
 )
 
 // keyRestoring marks a state sync in progress: a node that finds it at
