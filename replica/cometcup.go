@@ -1,6 +1,12 @@
 package replica
 
 import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
 	"time"
 
 	cmtcfg "github.com/cometbft/cometbft/config"
@@ -36,3 +42,44 @@ func cometStorage(c *cmtcfg.Config, cfg *Config, a *app) {
 	c.StateSync.ChunkRequestTimeout = 5 * time.Second
 	a.startSync()
 }
+
+// walKeep is how many rotated files of CometBFT's consensus WAL (10 MB
+// each) a node keeps beside the head. CometBFT replays the WAL only from
+// the end of the last committed height, which a few files hold; left
+// alone the WAL grows to 1 GB per node before CometBFT trims it.
+const walKeep = 4
+
+// walTrimEvery is how often (in heights) the WAL is trimmed.
+const walTrimEvery = 50
+
+// trimWAL deletes all but the newest keep rotated files (wal.NNN) of the
+// consensus WAL in dir.
+func trimWAL(dir string, keep int) (removed int) {
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return 0
+	}
+	var idx []int
+	for _, e := range ents {
+		name := e.Name()
+		if !strings.HasPrefix(name, "wal.") {
+			continue
+		}
+		n, err := strconv.Atoi(strings.TrimPrefix(name, "wal."))
+		if err != nil {
+			continue
+		}
+		idx = append(idx, n)
+	}
+	slices.Sort(idx)
+	for len(idx) > keep {
+		if os.Remove(filepath.Join(dir, fmt.Sprintf("wal.%03d", idx[0]))) == nil {
+			removed++
+		}
+		idx = idx[1:]
+	}
+	return removed
+}
+
+// walDir is the directory of the node's consensus WAL.
+func (c *Config) walDir() string { return filepath.Join(c.cometRoot(), "data", "cs.wal") }

@@ -350,6 +350,9 @@ func (e *exec) recordCUP() error {
 // the latest CUP leaf (or a later one) is certified, it writes the CUP
 // beside its snapshot, and it drops older snapshots.
 func (a *app) completeCUP(cs *subnet.State) {
+	if cs.Height%walTrimEvery == 0 {
+		trimWAL(a.cfg.walDir(), walKeep)
+	}
 	if len(cs.CUP) == 0 || cs.LastCertified == 0 {
 		return
 	}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 
 	abci "github.com/cometbft/cometbft/abci/types"
@@ -215,5 +216,23 @@ func TestCUPSnapshotCrash(t *testing.T) {
 	}
 	if !bytes.Equal(subnet.ManifestHash(&a.Manifest), subnet.ManifestHash(&b.Manifest)) {
 		t.Fatal("the snapshot cut again differs")
+	}
+}
+
+func TestTrimWAL(t *testing.T) {
+	dir := t.TempDir()
+	for _, n := range []string{"wal", "wal.000", "wal.001", "wal.002", "wal.010", "wal.011", "other"} {
+		os.WriteFile(filepath.Join(dir, n), []byte("x"), 0o600)
+	}
+	if got := trimWAL(dir, 2); got != 3 {
+		t.Fatalf("removed %d files, want 3", got)
+	}
+	ents, _ := os.ReadDir(dir)
+	var names []string
+	for _, e := range ents {
+		names = append(names, e.Name())
+	}
+	if want := []string{"other", "wal", "wal.010", "wal.011"}; !slices.Equal(names, want) {
+		t.Fatalf("left %v, want %v", names, want)
 	}
 }
