@@ -17,6 +17,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/chainkey/chainkey/certification"
+	"github.com/chainkey/chainkey/replica/api"
 	"github.com/chainkey/chainkey/replica/subnet"
 )
 
@@ -448,4 +449,19 @@ func dirSize(dir string) int64 {
 		return nil
 	})
 	return n
+}
+
+// storageStatus fills the catch-up and disk fields of a status.
+func (n *Node) storageStatus(s *api.Status, cs *subnet.State) {
+	a := n.app
+	s.CUPHeight = a.cup.latestHeight()
+	s.RetainHeight = uint64(max(a.retainHeight(cs), 0))
+	if n.comet != nil {
+		s.BlockBase = uint64(max(n.comet.BlockStore().Base(), 0))
+	}
+	s.DiskBytes = map[string]int64{
+		"state":     dirSize(a.cfg.stateDir()),
+		"blocks":    dirSize(filepath.Join(a.cfg.cometRoot(), "data")),
+		"snapshots": dirSize(a.cup.dir),
+	}
 }

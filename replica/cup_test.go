@@ -144,6 +144,19 @@ func TestCUPStateSync(t *testing.T) {
 		t.Fatalf("retain height %d, want %d", got, want)
 	}
 
+	mfs, err := s.nodes[0].app.metrics.reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]float64{}
+	for _, mf := range mfs {
+		if len(mf.GetMetric()) > 0 && mf.GetMetric()[0].GetGauge() != nil {
+			seen[mf.GetName()] = mf.GetMetric()[0].GetGauge().GetValue()
+		}
+	}
+	if seen["chainkey_cup_height"] != float64(leaf.Height) || seen["chainkey_disk_bytes"] == 0 {
+		t.Fatalf("metrics: %v", seen)
+	}
 	// Node 3 loses its disk (secrets kept). A state sync killed after
 	// the offer leaves a store the next start clears.
 	s.wipe(3)

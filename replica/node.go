@@ -408,6 +408,7 @@ func (n *Node) Status(ctx context.Context) (*api.Status, error) {
 		}
 		s.Members = append(s.Members, api.Member{Index: m.index, NodeID: m.nodeID, Address: m.p2p, GRPC: m.grpc, Up: up})
 	}
+	n.storageStatus(s, cs)
 	return s, nil
 }
 

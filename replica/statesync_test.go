@@ -1,6 +1,7 @@
 package replica
 
 import (
+	"context"
 	"encoding/hex"
 	"net"
 	"os"
@@ -48,6 +49,13 @@ func TestStateSyncRejoin(t *testing.T) {
 	}
 	t.Logf("height %d: block store base %d, CUP %d", ts.nodes[0].Height(), ts.nodes[0].comet.BlockStore().Base(), ts.nodes[0].app.cup.latestHeight())
 
+	st, err := ts.nodes[0].Status(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.CUPHeight < 60 || st.RetainHeight == 0 || st.BlockBase <= 1 || st.DiskBytes["blocks"] == 0 || st.DiskBytes["snapshots"] == 0 {
+		t.Fatalf("status: CUP %d, retain %d, base %d, disk %v", st.CUPHeight, st.RetainHeight, st.BlockBase, st.DiskBytes)
+	}
 	// Node 3 loses its data directory.
 	home := ts.cfgs[3].Home
 	ts.stop(3)
