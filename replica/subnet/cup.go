@@ -224,7 +224,8 @@ type SnapshotWriter struct {
 }
 
 // NewSnapshotWriter returns a writer that cuts chunks at size bytes
-// (SnapshotChunkSize for a CUP) and passes each to emit.
+// (SnapshotChunkSize for a CUP) and passes each to emit. The chunk is
+// valid only during the call: emit must copy what it keeps.
 func NewSnapshotWriter(size int, emit func(chunk []byte) error) *SnapshotWriter {
 	return &SnapshotWriter{size: size, emit: emit}
 }
@@ -259,7 +260,7 @@ func (w *SnapshotWriter) flush() error {
 	if err := w.emit(w.cur); err != nil {
 		return err
 	}
-	w.cur = nil
+	w.cur = w.cur[:0]
 	return nil
 }
 

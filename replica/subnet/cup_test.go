@@ -234,3 +234,34 @@ func FuzzDecodeChunk(f *testing.F) {
 		}
 	})
 }
+
+func BenchmarkSnapshotWriter(b *testing.B) {
+	value := bytes.Repeat([]byte{1}, 4096)
+	b.SetBytes(int64(2000 * (len(value) + 10)))
+	for range b.N {
+		w := NewSnapshotWriter(SnapshotChunkSize, func([]byte) error { return nil })
+		for i := 0; i < 2000; i++ {
+			if err := w.Add([]byte(fmt.Sprintf("d/%08d", i)), value); err != nil {
+				b.Fatal(err)
+			}
+		}
+		if _, err := w.Finish(); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkVerifyCUP(b *testing.B) {
+	c, pc := testCUP(b)
+	enc := EncodeCUP(c)
+	b.ResetTimer()
+	for range b.N {
+		d, err := DecodeCUP(enc)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := VerifyCUP(d, pc.PublicKey()); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
