@@ -351,6 +351,7 @@ func (e *exec) recordCUP() error {
 // the latest CUP leaf (or a later one) is certified, it writes the CUP
 // beside its snapshot, and it drops older snapshots.
 func (a *app) completeCUP(cs *subnet.State) {
+	a.endSync() // a node that commits blocks is not waiting for a snapshot
 	if cs.Height%walTrimEvery == 0 {
 		trimWAL(a.cfg.walDir(), walKeep)
 	}
