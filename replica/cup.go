@@ -14,6 +14,7 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/cockroachdb/pebble"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/chainkey/chainkey/certification"
@@ -435,9 +436,6 @@ func (n *Node) LatestCUP() []byte {
 	return subnet.EncodeCUP(c)
 }
 
-// errNoSnapshot is returned for a snapshot the node does not have.
-var errNoSnapshot = errors.New("replica: no such snapshot")
-
 // dirSize returns the bytes of the regular files under dir.
 func dirSize(dir string) int64 {
 	var n int64
@@ -465,4 +463,52 @@ func (n *Node) storageStatus(s *api.Status, cs *subnet.State) {
 		"blocks":    dirSize(filepath.Join(a.cfg.cometRoot(), "data")),
 		"snapshots": dirSize(a.cup.dir),
 	}
+}
+
+// StoredHeight returns the height of the state stored in the node home
+// (0: none). The node must not be running.
+func StoredHeight(home string) (uint64, error) {
+	dir := filepath.Join(home, stateDir)
+	if ents, err := os.ReadDir(dir); err != nil || len(ents) == 0 {
+		return 0, nil
+	}
+	db, err := pebble.Open(dir, &pebble.Options{Logger: quietLogger{}, ReadOnly: true})
+	if err != nil {
+		return 0, fmt.Errorf("replica: open state store %s: %w", dir, err)
+	}
+	s := newStore(pebbleKV{db})
+	defer s.close()
+	if _, ok, err := s.getCommitted(keyRestoring); err != nil {
+		return 0, err
+	} else if ok {
+		return 0, nil // an interrupted state sync: no state
+	}
+	m, err := s.loadMeta()
+	return m.Height, err
+}
+
+// WipeData deletes what a node stores about the chain (its state store,
+// snapshots and CometBFT's data) so that it joins again from a catch-up
+// package. It keeps the node's configuration, secrets, CometBFT keys and
+// the validator's last-signed state, which guards against signing twice.
+func WipeData(home string) error {
+	for _, d := range []string{stateDir, snapshotsDir} {
+		if err := os.RemoveAll(filepath.Join(home, d)); err != nil {
+			return fmt.Errorf("replica: wipe: %w", err)
+		}
+	}
+	data := filepath.Join(home, cometDir, "data")
+	ents, err := os.ReadDir(data)
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("replica: wipe: %w", err)
+	}
+	for _, e := range ents {
+		if e.Name() == "priv_validator_state.json" {
+			continue
+		}
+		if err := os.RemoveAll(filepath.Join(data, e.Name())); err != nil {
+			return fmt.Errorf("replica: wipe: %w", err)
+		}
+	}
+	return nil
 }

@@ -59,17 +59,17 @@ func TestStateSyncRejoin(t *testing.T) {
 	// Node 3 loses its data directory.
 	home := ts.cfgs[3].Home
 	ts.stop(3)
-	for _, d := range []string{filepath.Join(home, stateDir), filepath.Join(home, snapshotsDir)} {
-		if err := os.RemoveAll(d); err != nil {
-			t.Fatal(err)
-		}
+	if h, err := StoredHeight(home); err != nil || h < 60 {
+		t.Fatalf("stored height %d: %v", h, err)
 	}
-	data := filepath.Join(home, cometDir, "data")
-	ents, _ := os.ReadDir(data)
-	for _, e := range ents {
-		if e.Name() != "priv_validator_state.json" {
-			os.RemoveAll(filepath.Join(data, e.Name()))
-		}
+	if err := WipeData(home); err != nil {
+		t.Fatal(err)
+	}
+	if h, err := StoredHeight(home); err != nil || h != 0 {
+		t.Fatalf("stored height after the wipe %d: %v", h, err)
+	}
+	if _, err := os.Stat(filepath.Join(home, cometDir, "data", "priv_validator_state.json")); err != nil {
+		t.Fatal("the wipe lost the validator state")
 	}
 	bs := ts.nodes[0].comet.BlockStore()
 	th := bs.Height() - 2

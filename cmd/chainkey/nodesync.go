@@ -36,7 +36,9 @@ func (f *nodeSyncFlags) register(cmd *cobra.Command) {
 
 // apply sets the configuration the flags ask for. The node state-syncs
 // only if its state store is empty (or holds a state sync that was
-// interrupted, which it clears); otherwise it replays what it missed.
+// interrupted, which it clears) or older than the first block its peers
+// still keep (its chain data is then deleted, secrets kept); otherwise it
+// replays what it missed.
 func (f *nodeSyncFlags) apply(ctx context.Context, cfg *replica.Config) error {
 	if f.rpcListen != "" {
 		cfg.RPCListen = f.rpcListen
@@ -57,6 +59,28 @@ func (f *nodeSyncFlags) apply(ctx context.Context, cfg *replica.Config) error {
 			return nil // the node has a state: the node uses the sync only if it is empty
 		}
 		return fmt.Errorf("--state-sync: %w", err)
+	}
+	// A node offline for longer than the peers keep blocks cannot replay
+	// what it missed: it drops its chain data and joins from a CUP.
+	stored, err := replica.StoredHeight(cfg.Home)
+	if err != nil {
+		return fmt.Errorf("--state-sync: %w", err)
+	}
+	if stored > 0 {
+		base, err := earliestBlock(ctx, servers[0])
+		if err != nil {
+			return fmt.Errorf("--state-sync: %w", err)
+		}
+		if stored+1 >= base {
+			return nil // it can replay: no state sync
+		}
+		if cfg.Logger != nil {
+			cfg.Logger.Warn("the node's state is older than the blocks its peers keep: joining from a catch-up package",
+				"stored_height", stored, "peers_earliest_block", base)
+		}
+		if err := replica.WipeData(cfg.Home); err != nil {
+			return err
+		}
 	}
 	cfg.StateSync = &replica.StateSyncConfig{RPCServers: servers, TrustHeight: h, TrustHash: hash, RootKey: f.rootKey}
 	return nil
@@ -101,4 +125,37 @@ func latestHeader(ctx context.Context, addr string) (int64, string, error) {
 		return 0, "", fmt.Errorf("commit from %s: no header", addr)
 	}
 	return h, out.Result.SignedHeader.Commit.BlockID.Hash, nil
+}
+
+// earliestBlock asks a CometBFT RPC server for the lowest block it stores.
+func earliestBlock(ctx context.Context, addr string) (uint64, error) {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if !strings.Contains(addr, "://") {
+		addr = "http://" + addr
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, addr+"/status", nil)
+	if err != nil {
+		return 0, err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return 0, err
+	}
+	defer resp.Body.Close()
+	var out struct {
+		Result struct {
+			SyncInfo struct {
+				Earliest string `json:"earliest_block_height"`
+			} `json:"sync_info"`
+		} `json:"result"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
+		return 0, fmt.Errorf("status from %s: %w", addr, err)
+	}
+	h, err := strconv.ParseUint(out.Result.SyncInfo.Earliest, 10, 64)
+	if err != nil {
+		return 0, fmt.Errorf("status from %s: no earliest block height", addr)
+	}
+	return h, nil
 }

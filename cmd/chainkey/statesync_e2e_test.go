@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/chainkey/chainkey/ingress"
+	"github.com/chainkey/chainkey/replica"
 	"github.com/chainkey/chainkey/rpc"
 )
 
@@ -241,5 +242,41 @@ func TestStateSyncSIGKILL(t *testing.T) {
 		if time.Now().After(deadline) {
 			t.Fatalf("no signature through the restored node with node 1 down: %v", err)
 		}
+	}
+
+	// Node 1 comes back (it replays the few blocks it missed). Node 2 is
+	// then offline until its peers no longer keep the blocks after its
+	// state: restarted with --state-sync it drops its chain data and
+	// joins from a CUP.
+	start(1)
+	procs[2].kill()
+	stored, err := replica.StoredHeight(homes[2])
+	if err != nil || stored == 0 {
+		t.Fatalf("node 2 stored height %d: %v", stored, err)
+	}
+	deadline = time.Now().Add(3 * time.Minute)
+	for {
+		st, err := clients[0].Status(ctx)
+		if err == nil && st.GetBlockBase() > stored+1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("blocks after node 2's state %d never pruned: %v %v", stored, st, err)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	start(2, "--state-sync", rpcs[0]+","+rpcs[3], "--root-key", rootKey)
+	waitLog(t, homes[2], "older than the blocks its peers keep", 30*time.Second)
+	waitLog(t, homes[2], "state restored from catch-up package", 60*time.Second)
+	target, _ = clients[0].Status(ctx)
+	for {
+		s2, err := clients[2].Status(ctx)
+		if err == nil && s2.GetHeight() >= target.GetHeight() {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("node 2 did not catch up: %v %v", s2, err)
+		}
+		time.Sleep(100 * time.Millisecond)
 	}
 }
