@@ -13,6 +13,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/cockroachdb/pebble"
 	"github.com/prometheus/client_golang/prometheus"
@@ -220,6 +221,7 @@ func chunkFile(dir string, i int) string { return filepath.Join(dir, fmt.Sprintf
 // writeSnapshot cuts the committed state into chunk files of a temporary
 // directory, syncs them and renames the directory into place.
 func (a *app) writeSnapshot(dir string, h uint64) (*snapManifest, error) {
+	began := time.Now()
 	tmp := dir + ".tmp"
 	if err := os.RemoveAll(tmp); err != nil {
 		return nil, err
@@ -285,7 +287,8 @@ func (a *app) writeSnapshot(dir string, h uint64) (*snapManifest, error) {
 	if err := syncDir(a.cup.dir); err != nil {
 		return nil, err
 	}
-	a.log.Info("snapshot cut", "height", h, "chunks", len(m.Chunks), "bytes", m.Size, "entries", w.Entries())
+	a.log.Info("snapshot cut", "height", h, "chunks", len(m.Chunks), "bytes", m.Size, "entries", w.Entries(),
+		"took", time.Since(began).Round(time.Millisecond))
 	return sm, nil
 }
 
