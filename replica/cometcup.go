@@ -83,3 +83,16 @@ func trimWAL(dir string, keep int) (removed int) {
 
 // walDir is the directory of the node's consensus WAL.
 func (c *Config) walDir() string { return filepath.Join(c.cometRoot(), "data", "cs.wal") }
+
+// SubnetOptions are agreed settings of a new subnet that
+// WriteSubnetConfigWith records in its genesis.
+type SubnetOptions struct {
+	// CUPInterval is the number of heights between catch-up packages
+	// (0: subnet.DefaultCUPInterval).
+	CUPInterval uint64
+}
+
+// WriteSubnetConfigWith is WriteSubnetConfig with the settings of o.
+func WriteSubnetConfigWith(dir string, nodes int, hosts []string, o SubnetOptions) error {
+	return writeSubnetConfig(dir, nodes, hosts, subnetOptions{cupInterval: o.CUPInterval})
+}

@@ -10,7 +10,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"testing"
 	"time"
 
@@ -18,37 +17,6 @@ import (
 	"github.com/chainkey/chainkey/replica"
 	"github.com/chainkey/chainkey/rpc"
 )
-
-// setCUPInterval rewrites the genesis of every node of an unstarted
-// subnet with a CUP every interval heights.
-func setCUPInterval(t *testing.T, homes []string, interval uint64) {
-	t.Helper()
-	for _, h := range homes {
-		p := filepath.Join(h, "cometbft", "config", "genesis.json")
-		b, err := os.ReadFile(p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var doc map[string]json.RawMessage
-		if err := json.Unmarshal(b, &doc); err != nil {
-			t.Fatal(err)
-		}
-		var app map[string]json.RawMessage
-		if err := json.Unmarshal(doc["app_state"], &app); err != nil {
-			t.Fatal(err)
-		}
-		app["cup_interval"] = json.RawMessage(strconv.FormatUint(interval, 10))
-		if doc["app_state"], err = json.Marshal(app); err != nil {
-			t.Fatal(err)
-		}
-		if b, err = json.MarshalIndent(doc, "", "  "); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, b, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-}
 
 func freeAddrs(t *testing.T, n int) []string {
 	t.Helper()
@@ -97,7 +65,7 @@ func TestStateSyncSIGKILL(t *testing.T) {
 	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
-	out, err := exec.Command(bin, "init", "--nodes", "4", "--out", filepath.Join(dir, "subnet")).Output()
+	out, err := exec.Command(bin, "init", "--nodes", "4", "--cup-interval", "20", "--out", filepath.Join(dir, "subnet")).Output()
 	if err != nil {
 		t.Fatalf("chainkey init: %v", err)
 	}
@@ -109,7 +77,6 @@ func TestStateSyncSIGKILL(t *testing.T) {
 	for _, n := range ini.Nodes {
 		homes = append(homes, n.Home)
 	}
-	setCUPInterval(t, homes, 20)
 	rpcs := freeAddrs(t, 4)
 	procs := make([]*nodeProc, 4)
 	start := func(i int, extra ...string) {
