@@ -94,3 +94,35 @@ func TestStateSyncRejoin(t *testing.T) {
 	c := ts.nodes[0].CertifiedHeight()
 	ts.waitCertified(c+5, 30*time.Second)
 }
+
+// TestPruningKeepsEvidence: with blocks pruned every CUP, a node sending
+// bad certification shares is still convicted at heights after pruning
+// (evidence needs only the vote extensions of the last height and the
+// state roots the state keeps, not old blocks).
+func TestPruningKeepsEvidence(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a CometBFT subnet")
+	}
+	ts := newTestSubnetOpts(t, 4, lying(2, faults{BadCertShares: true}), subnetOptions{cupInterval: 10, dealer: true})
+	deadline := time.Now().Add(90 * time.Second)
+	for ts.nodes[0].comet.BlockStore().Base() <= 1 {
+		if time.Now().After(deadline) {
+			t.Fatalf("blocks not pruned: height %d, CUP %d", ts.nodes[0].Height(), ts.nodes[0].app.cup.latestHeight())
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	cs, _ := ts.nodes[0].app.committed()
+	before := cs.Convicted[2]
+	base := ts.nodes[0].comet.BlockStore().Base()
+	for {
+		cs, _ = ts.nodes[0].app.committed()
+		if cs.Convicted[2] > before {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no conviction after pruning (convicted %d, base %d)", before, base)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Logf("block base %d; node 2 convicted %d -> %d times", base, before, cs.Convicted[2])
+}
