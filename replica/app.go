@@ -181,7 +181,10 @@ func newApp(cfg *Config, st *store, log *slog.Logger, m *metrics) (*app, error) 
 	} else {
 		a.cs.Beacon = subnet.GenesisBeacon(a.chainID)
 	}
-	if s := a.idkg; s != nil {
+	// An empty store (a new node, or one that lost its data and will
+	// state-sync) keeps its whole log: the restored state's pending
+	// requests decide (reloadCommitted).
+	if s := a.idkg; s != nil && meta.Height > 0 {
 		keep := map[string]bool{}
 		for _, p := range a.cs.Pending {
 			if r := p.PresigRec; r != nil {

@@ -247,6 +247,17 @@ func (a *app) reloadCommitted() error {
 	if tree, err = subnet.CertifiedTree(cs.TimeNS, k.subnetID.Bytes(), k.rootKey, records, a.treeLeaves(cs)...); err != nil {
 		return err
 	}
+	if s := a.idkg; s != nil {
+		keep := map[string]bool{}
+		for _, p := range cs.Pending {
+			if r := p.PresigRec; r != nil {
+				keep[string(presigID(r.KeyID, r.ID))] = true
+			}
+		}
+		if err := s.consumed.Compact(func(id []byte) bool { return keep[string(id)] }); err != nil {
+			return err
+		}
+	}
 	a.mu.Lock()
 	a.cs, a.records = cs, records
 	clear(a.trees)
