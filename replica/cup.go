@@ -219,10 +219,25 @@ func readSnapManifest(dir string) (*snapManifest, error) {
 func chunkFile(dir string, i int) string { return filepath.Join(dir, fmt.Sprintf("chunk.%06d", i)) }
 
 // writeSnapshot cuts the committed state into chunk files of a temporary
-// directory, syncs them and renames the directory into place.
+// directory, syncs them and renames the directory into place. If the
+// files cannot be written (a full disk), the node still computes the
+// manifest, which the agreed CUP leaf needs, and serves no snapshot of
+// the height.
 func (a *app) writeSnapshot(dir string, h uint64) (*snapManifest, error) {
 	began := time.Now()
 	tmp := dir + ".tmp"
+	sm, err := a.storeSnapshot(dir, tmp, h)
+	if err != nil {
+		a.log.Error("cannot store the snapshot; computing its hash only", "height", h, "err", err)
+		os.RemoveAll(tmp)
+		return a.cutState(h, nil)
+	}
+	a.log.Info("snapshot cut", "height", h, "chunks", len(sm.Manifest.Chunks), "bytes", sm.Manifest.Size,
+		"took", time.Since(began).Round(time.Millisecond))
+	return sm, nil
+}
+
+func (a *app) storeSnapshot(dir, tmp string, h uint64) (*snapManifest, error) {
 	if err := os.RemoveAll(tmp); err != nil {
 		return nil, err
 	}
@@ -230,15 +245,47 @@ func (a *app) writeSnapshot(dir string, h uint64) (*snapManifest, error) {
 		return nil, err
 	}
 	i := 0
-	size := subnet.SnapshotChunkSize
-	if a.cfg.snapChunk > 0 {
-		size = a.cfg.snapChunk
-	}
-	w := subnet.NewSnapshotWriter(size, func(c []byte) error {
+	sm, err := a.cutState(h, func(c []byte) error {
 		err := writeFileSync(chunkFile(tmp, i), c)
 		i++
 		return err
 	})
+	if err != nil {
+		return nil, err
+	}
+	enc, err := subnet.Marshal(sm)
+	if err != nil {
+		return nil, err
+	}
+	if err := writeFileSync(filepath.Join(tmp, snapManifestFile), enc); err != nil {
+		return nil, err
+	}
+	if err := syncDir(tmp); err != nil {
+		return nil, err
+	}
+	if err := os.RemoveAll(dir); err != nil {
+		return nil, err
+	}
+	if err := os.Rename(tmp, dir); err != nil {
+		return nil, err
+	}
+	if err := syncDir(a.cup.dir); err != nil {
+		return nil, err
+	}
+	return sm, nil
+}
+
+// cutState cuts the committed state of height h into chunks, passing each
+// to emit (nil: only hash them), and returns the manifest.
+func (a *app) cutState(h uint64, emit func([]byte) error) (*snapManifest, error) {
+	if emit == nil {
+		emit = func([]byte) error { return nil }
+	}
+	size := subnet.SnapshotChunkSize
+	if a.cfg.snapChunk > 0 {
+		size = a.cfg.snapChunk
+	}
+	w := subnet.NewSnapshotWriter(size, emit)
 	var core []byte
 	var werr error
 	if err := a.st.scanCommitted(nil, func(k, v []byte) bool {
@@ -264,32 +311,7 @@ func (a *app) writeSnapshot(dir string, h uint64) (*snapManifest, error) {
 	if err := subnet.Unmarshal(core, &cs); err != nil || cs.Height != h {
 		return nil, fmt.Errorf("replica: snapshot of height %d: committed core state is of height %d (%v)", h, cs.Height, err)
 	}
-	sm := &snapManifest{Manifest: *m, Core: core, AppHash: cs.AppHash}
-	enc, err := subnet.Marshal(sm)
-	if err != nil {
-		return nil, err
-	}
-	if err := writeFileSync(filepath.Join(tmp, snapManifestFile), enc); err != nil {
-		return nil, err
-	}
-	if err := syncDir(tmp); err != nil {
-		return nil, err
-	}
-	if l, ok := a.cfg.lie.(interface{ crashInSnapshot(uint64) bool }); ok && l.crashInSnapshot(h) {
-		return nil, fmt.Errorf("replica: test fault: crash while cutting the snapshot of height %d", h)
-	}
-	if err := os.RemoveAll(dir); err != nil {
-		return nil, err
-	}
-	if err := os.Rename(tmp, dir); err != nil {
-		return nil, err
-	}
-	if err := syncDir(a.cup.dir); err != nil {
-		return nil, err
-	}
-	a.log.Info("snapshot cut", "height", h, "chunks", len(m.Chunks), "bytes", m.Size, "entries", w.Entries(),
-		"took", time.Since(began).Round(time.Millisecond))
-	return sm, nil
+	return &snapManifest{Manifest: *m, Core: core, AppHash: cs.AppHash}, nil
 }
 
 func writeFileSync(path string, b []byte) error {

@@ -249,3 +249,21 @@ func TestTrimWAL(t *testing.T) {
 		t.Fatalf("left %v, want %v", names, want)
 	}
 }
+
+// TestCUPWithoutDisk: a node that cannot store its snapshot (its snapshot
+// directory is a file) still computes the agreed CUP leaf and keeps up.
+func TestCUPWithoutDisk(t *testing.T) {
+	const interval = 6
+	s := newSimSubnet(t, 4, subnetOptions{cupInterval: interval, dealer: true, bls: fakeBLS{}}, func(c *Config) { fake(c); smallChunks(c) })
+	dir := s.nodes[1].app.cup.dir
+	if err := os.RemoveAll(dir); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(dir, []byte("not a directory"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s.steps(interval + 3) // the app hashes of all nodes agree at every height
+	if len(s.state(1).CUP) == 0 || !bytes.Equal(s.state(1).CUP, s.state(0).CUP) {
+		t.Fatal("node 1 has no or another CUP leaf")
+	}
+}
