@@ -24,7 +24,9 @@ until grep -q "ready\|grpc" "$root/up.log" 2>/dev/null && [ -d "$home/node0/stat
 sleep 5
 secs=$((minutes * 60))
 "$bin" bench sign --key-id ecdsa:secp256k1:dfx_test_key --concurrency 8 --duration "${secs}s" >"$root/ecdsa.json" 2>&1 &
+b1=$!
 "$bin" bench sign --key-id schnorr:ed25519:dfx_test_key --concurrency 8 --duration "${secs}s" >"$root/ed.json" 2>&1 &
+b2=$!
 printf 'minute\theight\tcup\tretain\tbase\tstate_kb\tblocks_kb\twal_kb\tsnapshots_kb\trss_mb\n' >"$out"
 m=0
 while [ $m -le "$minutes" ]; do
@@ -47,5 +49,5 @@ while [ $m -le "$minutes" ]; do
 	m=$((m + 1))
 	[ $m -le "$minutes" ] && sleep 60
 done
-wait
+wait $b1 $b2
 cat "$root/ecdsa.json" "$root/ed.json"
