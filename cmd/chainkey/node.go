@@ -23,6 +23,7 @@ func newNodeCmd() *cobra.Command {
 		home            string
 		logLevel        string
 		btcFlagsNode    nodeBitcoinFlags
+		syncFlags       nodeSyncFlags
 		tlsCert, tlsKey string
 	)
 	cmd := &cobra.Command{
@@ -65,6 +66,9 @@ served over TLS 1.3 only (clients: --tls or --tls-ca).`,
 			}
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
+			if err := syncFlags.apply(ctx, cfg); err != nil {
+				return fmt.Errorf("node: %w", err)
+			}
 			n, err := replica.New(*cfg)
 			if err != nil {
 				return fmt.Errorf("node: %w", err)
@@ -92,6 +96,7 @@ served over TLS 1.3 only (clients: --tls or --tls-ca).`,
 	cmd.Flags().StringVar(&tlsCert, "tls-cert", "", "serve gRPC over TLS with this certificate chain (PEM)")
 	cmd.Flags().StringVar(&tlsKey, "tls-key", "", "the private key of --tls-cert (PEM)")
 	btcFlagsNode.register(cmd)
+	syncFlags.register(cmd)
 	return cmd
 }
 
