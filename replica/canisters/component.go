@@ -44,6 +44,18 @@ type Config struct {
 	// Keys gives the management canister's public keys (nil: the subnet
 	// has no threshold keys and signing calls are rejected).
 	Keys Keys
+	// Modules compiles modules or gives them from a cache (nil: an
+	// execution.ModuleCache in memory). The node gives a cache on disk
+	// (package execution/modcache), so that a restart does not compile
+	// again; the component itself touches no files.
+	Modules Modules
+}
+
+// Modules gives prepared and compiled modules by their Wasm bytes, as
+// execution.ModuleCache and modcache.Cache do. Every node must get
+// modules that behave alike (the same engine settings).
+type Modules interface {
+	Get(wasm []byte) (*execution.Prepared, execution.Compiled, error)
 }
 
 // Defaults of Config.
@@ -158,14 +170,12 @@ type entry struct {
 	can         *execution.Canister
 	controllers []principal.Principal
 	epoch       uint64
-	// pages and spages are the SHA-256 of each 4 KiB page of the Wasm and
-	// stable memories as last written; module the module hash written.
-	pages, spages [][32]byte
-	// shadow and sshadow are the memories as last written (copies).
-	shadow, sshadow []byte
-	module          [32]byte
-	hash            [32]byte // hash of the canister's persisted state
-	certified       []byte   // certified data as last persisted
+	// pages and spages are the hash trees of the Wasm and stable
+	// memories' pages as last written; module the module hash written.
+	pages, spages pageTree
+	module        [32]byte
+	hash          [32]byte // hash of the canister's persisted state
+	certified     []byte   // certified data as last persisted
 }
 
 // SignRequest is a management canister signing call for the node's
@@ -194,7 +204,7 @@ type RoundInput struct {
 // the shell serialises its calls.
 type Component struct {
 	cfg     Config
-	modules *execution.ModuleCache
+	modules Modules
 	cans    map[string]*entry
 	g       global
 	records map[string]*Record
@@ -247,7 +257,11 @@ func New(cfg Config) (*Component, error) {
 	if cfg.MaxRoundInstructions == 0 {
 		cfg.MaxRoundInstructions = DefaultMaxRoundInstructions
 	}
-	c := &Component{cfg: cfg, modules: execution.NewModuleCache(cfg.Exec.Engine), cans: map[string]*entry{},
+	modules := cfg.Modules
+	if modules == nil {
+		modules = execution.NewModuleCache(cfg.Exec.Engine)
+	}
+	c := &Component{cfg: cfg, modules: modules, cans: map[string]*entry{},
 		records: map[string]*Record{}, dirty: map[string]bool{}, recDirty: map[string]bool{}, deleted: map[string]*entry{}}
 	c.g = global{NextIndex: cfg.FirstIndex, NextCall: 1, NextCtx: 1, Calls: map[uint64]*outCall{},
 		Contexts: map[uint64]*callCtx{}, Signs: map[string]uint64{}}
