@@ -11,6 +11,7 @@ import (
 
 	"github.com/chainkey/chainkey/certification"
 	"github.com/chainkey/chainkey/execution"
+	"github.com/chainkey/chainkey/execution/modcache"
 	"github.com/chainkey/chainkey/principal"
 	"github.com/chainkey/chainkey/replica/canisters"
 	"github.com/chainkey/chainkey/replica/subnet"
@@ -27,6 +28,9 @@ type canState struct {
 	mu  sync.Mutex
 	c   *canisters.Component
 	eng execution.Engine
+	// modules is the compile cache in the node's directory (nil for a
+	// node without one).
+	modules *modcache.Cache
 }
 
 // canKeys gives the canister component the subnet's public keys.
@@ -46,17 +50,25 @@ func (k canKeys) PublicKey(keyID string, caller principal.Principal, path [][]by
 // canisters committed at the node's height.
 func (a *app) initCanisters() error {
 	eng := execution.NewWasmtime(execution.EngineConfig{})
-	c, err := canisters.New(canisters.Config{
+	mc, err := a.openModuleCache(eng)
+	if err != nil {
+		return err
+	}
+	cfg := canisters.Config{
 		Exec:      execution.Config{Engine: eng, Subnet: a.subnetID, RootKey: a.rootKey},
 		LastIndex: canisterRangeSize - 1, Keys: canKeys{a},
-	})
+	}
+	if mc != nil {
+		cfg.Modules = mc
+	}
+	c, err := canisters.New(cfg)
 	if err != nil {
 		return fmt.Errorf("replica: canisters: %w", err)
 	}
 	if err := c.Load(a.st.committed()); err != nil {
 		return fmt.Errorf("replica: canisters: %w", err)
 	}
-	a.cans = &canState{c: c, eng: eng}
+	a.cans = &canState{c: c, eng: eng, modules: mc}
 	return a.components.Register(lockedCans{a.cans})
 }
 
