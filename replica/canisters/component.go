@@ -388,6 +388,8 @@ func (c *Component) Canister(id principal.Principal) (*execution.Canister, bool)
 }
 
 // Query runs a query on a canister's current state (it never changes it).
+// A composite query method calls the query methods of the component's
+// other canisters, at their current state.
 func (c *Component) Query(id principal.Principal, msg execution.Message) *execution.Result {
 	e, ok := c.cans[string(id.Bytes())]
 	if !ok {
@@ -396,7 +398,7 @@ func (c *Component) Query(id principal.Principal, msg execution.Message) *execut
 	if msg.Time == 0 {
 		msg.Time = c.round.TimeNS
 	}
-	return e.can.Query(msg)
+	return e.can.CompositeQuery(msg, queryPeers{c})
 }
 
 // IDs returns the canister ids in order.
