@@ -102,13 +102,18 @@ type outCall struct {
 	// Epoch is the caller's install epoch when it made the call: a
 	// response to an uninstalled or reinstalled canister runs no callback.
 	Epoch uint64 `cbor:"11,keyasint,omitempty"`
+	// Deadline is a best-effort call's deadline (ns since 1970; 0 for a
+	// guaranteed response), and Expired says that the caller got the
+	// deadline-expired reject for it.
+	Deadline uint64 `cbor:"12,keyasint,omitempty"`
+	Expired  bool   `cbor:"13,keyasint,omitempty"`
 }
 
 func (o *outCall) call() execution.Call {
 	return execution.Call{Method: o.Method, Arg: o.Arg, Cycles: o.Cycles,
 		ReplyFun: o.Fun[0], ReplyEnv: o.Fun[1], RejectFun: o.Fun[2], RejectEnv: o.Fun[3],
 		Cleanup: o.Cleanup, CleanupFun: o.Fun[4], CleanupEnv: o.Fun[5], Timeout: o.Timeout,
-		Callee: mustPrincipal(o.Callee)}
+		Callee: mustPrincipal(o.Callee), Deadline: o.Deadline}
 }
 
 // callCtx is the call context of a message a canister executes: it lives

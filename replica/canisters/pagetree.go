@@ -1,6 +1,7 @@
 package canisters
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"math/bits"
 	"slices"
@@ -11,7 +12,7 @@ import (
 
 // zeroPageHash is the leaf of a page of zeros (a page the store does not
 // hold).
-var zeroPageHash = sha256.Sum256(make([]byte, PageSize))
+var zeroPageHash = sha256.Sum256(zeroPage)
 
 // pageTree is a binary hash tree over the 4 KiB pages of one memory, kept
 // so that a height hashes only the pages it changed: a leaf is the
@@ -103,11 +104,17 @@ func (t *pageTree) root() [32]byte {
 	return t.nodes[1]
 }
 
+// zeroPage is a page of zeros to compare with (bytes.Equal is
+// vectorised).
+var zeroPage = make([]byte, PageSize)
+
 func isZero(b []byte) bool {
-	for _, x := range b {
-		if x != 0 {
+	for len(b) > 0 {
+		n := min(len(b), PageSize)
+		if !bytes.Equal(b[:n], zeroPage[:n]) {
 			return false
 		}
+		b = b[n:]
 	}
 	return true
 }

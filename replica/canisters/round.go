@@ -26,6 +26,7 @@ func (c *Component) Round(in RoundInput, w subnet.Writer) error {
 		c.gdirty = true
 	}
 	c.ready = nil
+	c.expireCalls(in.TimeNS)
 	c.readyRands(in)
 	// 2. The ingress messages: those waiting from earlier blocks, then
 	// the block's, in order. A message is received when its block is
@@ -241,7 +242,7 @@ func (c *Component) handle(e *entry, ctx *callCtx, r *execution.Result, callback
 	if r.Trap == nil {
 		for _, call := range r.Calls {
 			o := &outCall{ID: c.g.NextCall, Ctx: ctx.ID, From: e.id.Bytes(), Callee: call.Callee.Bytes(), Method: call.Method,
-				Arg: call.Arg, Cycles: call.Cycles, Cleanup: call.Cleanup, Timeout: call.Timeout, Epoch: e.epoch,
+				Arg: call.Arg, Cycles: call.Cycles, Cleanup: call.Cleanup, Timeout: call.Timeout, Epoch: e.epoch, Deadline: call.Deadline,
 				Fun: [6]uint64{call.ReplyFun, call.ReplyEnv, call.RejectFun, call.RejectEnv, call.CleanupFun, call.CleanupEnv}}
 			c.g.NextCall++
 			c.g.Calls[o.ID] = o
@@ -295,8 +296,9 @@ func (c *Component) deliverCall(id uint64) {
 			Message: fmt.Sprintf("canister %s not found", callee), Refund: o.Cycles}})
 		return
 	}
-	ctx := c.newCtx(e, &callCtx{Call: id, Caller: o.From})
-	res := e.can.Update(execution.Message{Method: o.Method, Arg: o.Arg, Caller: mustPrincipal(o.From), Time: c.round.TimeNS, Cycles: o.Cycles})
+	ctx := c.newCtx(e, &callCtx{Call: id, Caller: o.From, Deadline: o.Deadline})
+	call := o.call()
+	res := e.can.Update(call.Incoming(mustPrincipal(o.From), c.round.TimeNS))
 	c.charge(res)
 	c.dirty[string(o.Callee)] = true
 	c.handle(e, ctx, res, false)
