@@ -55,7 +55,7 @@ func (a *app) initCanisters() error {
 		return err
 	}
 	cfg := canisters.Config{
-		Exec:      execution.Config{Engine: eng, Subnet: a.subnetID, RootKey: a.rootKey},
+		Exec:      execution.Config{Engine: eng, Subnet: a.subnetID, RootKey: a.rootKey, Fees: a.canisterFees()},
 		LastIndex: canisterRangeSize - 1, Keys: canKeys{a},
 	}
 	if mc != nil {

@@ -159,6 +159,11 @@ type genesisState struct {
 	// VetKDKeyIDs are the vetKD master keys ("bls12_381_g2:NAME") the
 	// key generation makes with the BLS keys.
 	VetKDKeyIDs []string `json:"vetkd_key_ids,omitempty"`
+	// CyclesFeeScale multiplies the IC's application subnet fee table
+	// (for the subnet's number of nodes) that canisters pay cycles by:
+	// 0, a local subnet's default, makes everything free; 1 charges as
+	// the IC does.
+	CyclesFeeScale uint64 `json:"cycles_fee_scale,omitempty"`
 }
 
 type genesisMember struct {
@@ -203,6 +208,8 @@ type subnetOptions struct {
 	// vetkdKeys are the vetKD master keys (nil: GenesisVetKDKeyIDs;
 	// empty: none).
 	vetkdKeys []string
+	// cyclesFeeScale is the genesis fee scale (0: free).
+	cyclesFeeScale uint64
 }
 
 // endpoint is where a node listens and is reached.
@@ -235,6 +242,7 @@ func writeSubnetConfig(dir string, n int, hosts []string, opt subnetOptions) err
 		PresignatureTarget: opt.presignatureTarget,
 		ReshareInterval:    opt.reshareInterval,
 		VetKDKeyIDs:        opt.vetkdKeys,
+		CyclesFeeScale:     opt.cyclesFeeScale,
 	}
 	if opt.vetkdKeys == nil && !opt.dealer {
 		gs.VetKDKeyIDs = GenesisVetKDKeyIDs

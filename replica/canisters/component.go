@@ -167,6 +167,9 @@ type global struct {
 	// Ingress are the ingress messages of past blocks that wait for a
 	// round with instructions left, in block order.
 	Ingress []*Message `cbor:"9,keyasint,omitempty"`
+	// StorageAt is the block time (ns) up to which the canisters paid
+	// for their storage (0 while the subnet charges no cycles).
+	StorageAt uint64 `cbor:"10,keyasint,omitempty"`
 }
 
 // entry is one hosted canister and what persistence remembers of it.
@@ -449,7 +452,11 @@ func (c *Component) DeliverSignature(id, sig []byte) bool {
 		c.ready = append(c.ready, task{Call: call, Resp: &response{Code: execution.RejectCanisterError, Message: err.Error()}})
 		return true
 	}
-	c.ready = append(c.ready, task{Call: call, Resp: &response{Reply: reply}})
+	var refund uint64
+	if o := c.g.Calls[call]; o != nil {
+		refund = o.Cycles // what the signing fee left of the attached cycles
+	}
+	c.ready = append(c.ready, task{Call: call, Resp: &response{Reply: reply, Refund: refund}})
 	return true
 }
 

@@ -20,6 +20,7 @@ func (c *Component) Round(in RoundInput, w subnet.Writer) error {
 	c.round = in
 	c.used, c.ran = 0, 0
 	c.expire(in.TimeNS, w)
+	c.chargeStorage(in.TimeNS)
 	// 1. Management canister responses that became ready.
 	c.g.Queue = append(c.ready, c.g.Queue...)
 	if len(c.ready) > 0 {
@@ -128,6 +129,13 @@ func (c *Component) ingress(m *Message) {
 	if !ok {
 		c.finish(key, nil, execution.RejectDestinationInvalid, fmt.Sprintf("canister %s not found", mustPrincipal(m.Canister)))
 		return
+	}
+	if err := e.can.ChargeIngress(uint64(len(m.Method) + len(m.Arg))); err != nil {
+		c.finish(key, nil, execution.RejectSysTransient, err.Error())
+		return
+	}
+	if c.feesOn() {
+		c.dirty[string(m.Canister)] = true
 	}
 	ok, r := e.can.Inspect(execution.Message{Method: m.Method, Arg: m.Arg, Caller: sender, Time: c.round.TimeNS})
 	c.charge(r)
