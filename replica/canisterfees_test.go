@@ -59,3 +59,31 @@ func TestSimCanisterCycles(t *testing.T) {
 		}
 	}
 }
+
+// TestSimCanisterSubnetKeys: on a subnet whose BLS keys come from its
+// genesis DKG, canisters read the subnet id and root key the DKG made
+// (ic0.subnet_self, ic0.root_key_*), on every node, also on one restarted.
+func TestSimCanisterSubnetKeys(t *testing.T) {
+	s := newSimSubnet(t, 4, subnetOptions{}, nil)
+	s.run(60, "keys", s.keysReady)
+	keys := s.nodes[0].app.keys(s.state(0))
+	if len(keys.rootKey) == 0 {
+		t.Fatal("no root key")
+	}
+	want := append(append([]byte{byte(keys.subnetID.Len())}, keys.subnetID.Bytes()...), keys.rootKey...)
+	c := &canClient{s: s}
+	can := c.create(canisterWasm(t, "subnet.wat"))
+	s.crash(3)
+	s.restart(3)
+	if r := c.run(3, c.call(can, "remember", nil)); r[0].Status != canisters.StatusReplied {
+		t.Fatalf("remember: %+v", r[0])
+	}
+	s.steps(2)
+	s.sameCanisters()
+	for _, nd := range s.live() {
+		q := nd.app.canisterQuery(can, simAlice, "remembered", nil)
+		if !q.Replied || string(q.Reply) != string(want) {
+			t.Fatalf("node %d: subnet and root key %x, want %x", nd.cfg.Index, q.Reply, want)
+		}
+	}
+}

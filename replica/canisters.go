@@ -179,6 +179,10 @@ func (e *exec) canisterRound(height uint64) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	in := canisters.RoundInput{Height: height, TimeNS: uint64(e.now.UnixNano()), Beacon: e.cs.Beacon, BeaconRound: e.cs.BeaconRound}
+	// The subnet id and root key as of this block's state: on a DKG
+	// subnet they exist once its key generation is done.
+	keys := e.a.keys(e.cs)
+	in.Subnet, in.RootKey = keys.subnetID, keys.rootKey
 	if err := s.c.Round(in, e); err != nil {
 		return err
 	}

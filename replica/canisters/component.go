@@ -206,6 +206,11 @@ type RoundInput struct {
 	// the end of the block's transactions.
 	Beacon      []byte
 	BeaconRound uint64
+	// Subnet and RootKey are the subnet's id and DER root key in the
+	// replicated state as of the block (ic0.subnet_self and
+	// ic0.root_key_*); an empty RootKey keeps the ones in use.
+	Subnet  principal.Principal
+	RootKey []byte
 }
 
 // Component is the subnet's canisters. It is not safe for concurrent use;

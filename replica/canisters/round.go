@@ -19,6 +19,9 @@ var emptyCandid = []byte("DIDL\x00\x00")
 func (c *Component) Round(in RoundInput, w subnet.Writer) error {
 	c.round = in
 	c.used, c.ran = 0, 0
+	if err := c.setSubnet(in.Subnet, in.RootKey); err != nil {
+		return err
+	}
 	c.expire(in.TimeNS, w)
 	c.chargeStorage(in.TimeNS)
 	// 1. Management canister responses that became ready.
