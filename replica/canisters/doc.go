@@ -30,10 +30,10 @@
 // MaxRoundCalls entries ran or the round's executions used
 // MaxRoundInstructions; what is left waits, persisted, for the next
 // round. A call made in a round is therefore delivered in the same round
-// unless a budget is spent. Before the ingress messages, a round gives
-// every best-effort call whose deadline its time passed the
-// deadline-expired reject and, on a subnet that charges cycles, charges
-// storage every 10 s of block time.
+// unless a budget is spent. Before the ingress messages, a round puts
+// the deadline-expired reject of every best-effort call whose deadline
+// its time passed at the head of the queue and, on a subnet that charges
+// cycles, charges storage every 10 s of block time.
 //
 // # Cycles
 //
