@@ -62,7 +62,8 @@ func TestSimCanisterCycles(t *testing.T) {
 
 // TestSimCanisterSubnetKeys: on a subnet whose BLS keys come from its
 // genesis DKG, canisters read the subnet id and root key the DKG made
-// (ic0.subnet_self, ic0.root_key_*), on every node, also on one restarted.
+// (ic0.subnet_self, ic0.root_key_*), on every node, also on one restarted
+// (from its start, before it runs a round).
 func TestSimCanisterSubnetKeys(t *testing.T) {
 	s := newSimSubnet(t, 4, subnetOptions{}, nil)
 	s.run(60, "keys", s.keysReady)
@@ -75,6 +76,11 @@ func TestSimCanisterSubnetKeys(t *testing.T) {
 	can := c.create(canisterWasm(t, "subnet.wat"))
 	s.crash(3)
 	s.restart(3)
+	// Restarted, before any round: the canisters were loaded with the
+	// committed state's subnet id.
+	if q := s.nodes[3].app.canisterQuery(can, simAlice, "subnet", nil); !q.Replied || string(q.Reply) != string(keys.subnetID.Bytes()) {
+		t.Fatalf("subnet_self on the restarted node before a round: %+v", q)
+	}
 	if r := c.run(3, c.call(can, "remember", nil)); r[0].Status != canisters.StatusReplied {
 		t.Fatalf("remember: %+v", r[0])
 	}

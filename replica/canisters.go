@@ -54,8 +54,12 @@ func (a *app) initCanisters() error {
 	if err != nil {
 		return err
 	}
+	subnetID, rootKey, err := a.committedSubnetKeys()
+	if err != nil {
+		return fmt.Errorf("replica: canisters: %w", err)
+	}
 	cfg := canisters.Config{
-		Exec:      execution.Config{Engine: eng, Subnet: a.subnetID, RootKey: a.rootKey, Fees: a.canisterFees()},
+		Exec:      execution.Config{Engine: eng, Subnet: subnetID, RootKey: rootKey, Fees: a.canisterFees()},
 		LastIndex: canisterRangeSize - 1, Keys: canKeys{a},
 	}
 	if mc != nil {

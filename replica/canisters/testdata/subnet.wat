@@ -1,7 +1,7 @@
 (module
   ;; remember keeps len(subnet_self) ‖ subnet_self ‖ root_key (root_key is
   ;; not available to queries); remembered replies with what the last
-  ;; remember call saw.
+  ;; remember call saw; the query subnet replies with subnet_self.
   (import "ic0" "msg_reply_data_append" (func $append (param i32 i32)))
   (import "ic0" "msg_reply" (func $reply))
   (import "ic0" "subnet_self_size" (func $subnet_size (result i32)))
@@ -17,6 +17,10 @@
     (i32.add (i32.add (i32.const 1) (call $subnet_size)) (call $root_size)))
   (func (export "canister_update remember")
     (global.set $saved (call $collect (i32.const 1024)))
+    (call $reply))
+  (func (export "canister_query subnet")
+    (call $subnet_copy (i32.const 0) (i32.const 0) (call $subnet_size))
+    (call $append (i32.const 0) (call $subnet_size))
     (call $reply))
   (func (export "canister_query remembered")
     (call $append (i32.const 1024) (global.get $saved))
