@@ -55,6 +55,23 @@ func TestBestEffortDeadline(t *testing.T) {
 	if len(reqs[0]) != 1 {
 		t.Fatalf("sign requests: %+v", reqs[0])
 	}
+	// The deadline is persisted: a component loaded from the store has
+	// the same state.
+	c3, err := New(testConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c3.Close()
+	if err := c3.Load(h.st); err != nil || c3.StateHash() != h.c.StateHash() {
+		t.Fatalf("reload with a call in flight: %v", err)
+	}
+	found := false
+	for _, o := range c3.g.Calls {
+		found = found || o.Deadline == deadline
+	}
+	if !found {
+		t.Fatalf("no call with the deadline after the reload: %+v", c3.g.Calls)
+	}
 	// Blocks come every second: the round at deadline is still in time,
 	// the next one is past it.
 	for h.now()+1_000_000_000 <= deadline {
