@@ -174,6 +174,11 @@ type genesisState struct {
 	// CUPInterval is the number of heights between catch-up packages
 	// (0: subnet.DefaultCUPInterval).
 	CUPInterval uint64 `json:"cup_interval,omitempty"`
+	// CyclesFeeScale multiplies the IC's application subnet fee table
+	// (for the subnet's number of nodes) that canisters pay cycles by:
+	// 0, a local subnet's default, makes everything free; 1 charges as
+	// the IC does.
+	CyclesFeeScale uint64 `json:"cycles_fee_scale,omitempty"`
 }
 
 type genesisMember struct {
@@ -219,6 +224,8 @@ type subnetOptions struct {
 	// empty: none).
 	vetkdKeys   []string
 	cupInterval uint64
+	// cyclesFeeScale is the genesis fee scale (0: free).
+	cyclesFeeScale uint64
 }
 
 // endpoint is where a node listens and is reached.
@@ -252,6 +259,7 @@ func writeSubnetConfig(dir string, n int, hosts []string, opt subnetOptions) err
 		ReshareInterval:    opt.reshareInterval,
 		VetKDKeyIDs:        opt.vetkdKeys,
 		CUPInterval:        opt.cupInterval,
+		CyclesFeeScale:     opt.cyclesFeeScale,
 	}
 	if opt.vetkdKeys == nil && !opt.dealer {
 		gs.VetKDKeyIDs = GenesisVetKDKeyIDs
