@@ -195,7 +195,7 @@ func (e *exec) canisterRound(height uint64) error {
 		cs := &subnet.CanisterSign{Caller: r.Caller.Bytes(), Path: r.Path, Message: r.Message, Taproot: r.Taproot, HasTaproot: r.Taproot != nil}
 		subnet.AcceptCanisterRequest(e.cs, r.ID, r.KeyID, cs)
 	}
-	e.acceptCanisterVetKD(s.c, s.c.TakeVetKDRequests())
+	e.acceptCanisterVetKD(s.c.TakeVetKDRequests())
 	return nil
 }
 

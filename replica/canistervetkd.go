@@ -29,13 +29,16 @@ func (e *exec) canisterVetKDKeys() map[string]*vetkd.MasterPublicKey {
 }
 
 // acceptCanisterVetKD hands the canisters' derivation requests to the
-// vetKD pipeline (State.VetKDPending); a request the state refuses is
-// rejected to its canister. The caller holds the component's lock.
-func (e *exec) acceptCanisterVetKD(c *canisters.Component, reqs []canisters.VetKDRequest) {
+// vetKD pipeline (State.VetKDPending). The component made them only for
+// keys of canisterVetKDKeys and valid transport keys, the checks the
+// state repeats, so none is refused; one that were would stay unanswered
+// on every node alike (a reject made after the round would not be
+// persisted with it).
+func (e *exec) acceptCanisterVetKD(reqs []canisters.VetKDRequest) {
 	for _, r := range reqs {
 		cv := &subnet.CanisterVetKD{Caller: r.Caller.Bytes(), Context: r.Context, Input: r.Input, TransportPublicKey: r.TransportPublicKey}
 		if err := subnet.AcceptCanisterVetKDRequest(e.cs, r.ID, r.KeyID, cv); err != nil {
-			c.RejectSignature(r.ID, err.Error())
+			e.a.log.Error("canister vetKD request", "err", err)
 		}
 	}
 }
