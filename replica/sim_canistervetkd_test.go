@@ -44,9 +44,11 @@ type simVetKDDeriveArgs struct {
 // reaches its callback and decrypts, with the transport secret key the
 // test made, into a vetKey that verifies under that public key (in
 // package vetkd and in the unmodified @dfinity/vetkeys). A transport key
-// that is not a G1 point and an unknown key are rejected.
+// that is not a G1 point and an unknown key are rejected. One node sends
+// bad encrypted key shares; it is convicted and the key is still made.
 func TestSimCanisterVetKD(t *testing.T) {
-	s := newSimSubnet(t, 4, subnetOptions{}, nil)
+	const liar = 3
+	s := newSimSubnet(t, 4, subnetOptions{}, lying(liar, faults{BadVetKDShares: true}))
 	c := &canClient{s: s}
 	proxy := c.create(canisterWasm(t, "proxy.wat"))
 	s.run(200, "vetKD master key", s.vetkdReady)
@@ -122,6 +124,7 @@ func TestSimCanisterVetKD(t *testing.T) {
 		}
 	}
 	s.sameCanisters()
+	s.waitConvicted(liar, 10)
 	for i := range s.nodes {
 		if cs := s.state(i); len(cs.VetKDPending) != 0 {
 			t.Fatalf("node %d: %d derivation requests still pending", i, len(cs.VetKDPending))
