@@ -123,6 +123,10 @@ func (c *Component) ingress(m *Message) {
 		c.finish(key, reply, code, msg)
 		return
 	}
+	if len(m.Canister) == 0 {
+		c.ingressManagement(key, m, sender)
+		return
+	}
 	e, ok := c.cans[string(m.Canister)]
 	if !ok {
 		c.finish(key, nil, execution.RejectDestinationInvalid, fmt.Sprintf("canister %s not found", mustPrincipal(m.Canister)))

@@ -103,7 +103,8 @@ func (m *Message) validateShape() error {
 		return fmt.Errorf("canisters: sender: %w", err)
 	}
 	if m.Kind != KindCreate {
-		if _, err := principal.FromBytes(m.Canister); err != nil || len(m.Canister) == 0 {
+		// An update call may name the management canister (empty id).
+		if _, err := principal.FromBytes(m.Canister); err != nil || len(m.Canister) == 0 && m.Kind != KindCall {
 			return fmt.Errorf("canisters: canister id: %v", err)
 		}
 	} else if len(m.Canister) != 0 {
