@@ -110,8 +110,8 @@ func TestCanisterDeploy(t *testing.T) {
 		}
 		var got struct {
 			CanisterID, Me, Get, Whoami, AfterUpgrade, Version, IncAfter, NotController string
-			Incs                                                                         []string
-			Status                                                                       struct {
+			Incs                                                                        []string
+			Status                                                                      struct {
 				Running     bool
 				ModuleHash  string
 				Controllers []string
@@ -231,4 +231,3 @@ func verifyCanisterECDSA(t *testing.T, pubHex, hashHex, sigHex string) {
 		t.Fatal("btcec rejects the canister's signature")
 	}
 }
-

@@ -30,12 +30,12 @@ type upOutput struct {
 	RootKey  string   `json:"root_key"`
 	GRPC     []string `json:"grpc"`
 	Metrics  []string `json:"metrics,omitempty"`
-	// HTTP are the nodes' IC HTTP interface URLs, for IC agents.
-	HTTP []string `json:"http,omitempty"`
 	Home     string   `json:"home"`
 	// PID is the process running the subnet (send it SIGINT or SIGTERM to
 	// stop the subnet).
 	PID int `json:"pid"`
+	// HTTP are the nodes' IC HTTP interface URLs, for IC agents.
+	HTTP []string `json:"http,omitempty"`
 }
 
 // defaultUpHome is the local subnet's directory under the user's data
