@@ -24,6 +24,11 @@ type createArgs struct {
 	Specified *principal.Principal `candid:"specified_id"`
 }
 
+type updateSettingsArgs struct {
+	CanisterID principal.Principal `candid:"canister_id"`
+	Settings   canisterSettings    `candid:"settings"`
+}
+
 type createCanisterArgs struct {
 	Settings *canisterSettings `candid:"settings"`
 }
@@ -239,8 +244,34 @@ func (c *Component) manageIngress(m *Message, sender principal.Principal) ([]byt
 				create.Controllers = append(create.Controllers, p.Bytes())
 			}
 		}
-		// The sender stays a controller beside the given ones.
-		return c.operate(create, sender)
+		reply, code, msg := c.operate(create, sender)
+		if code == 0 && settings != nil && settings.Controllers != nil {
+			// The IC's controllers are exactly the given ones.
+			var r createResult
+			if err := candid.Decode(reply, &r); err == nil {
+				c.setControllers(c.cans[string(r.CanisterID.Bytes())], *settings.Controllers)
+			}
+		}
+		return reply, code, msg
+	case "update_settings":
+		var a updateSettingsArgs
+		if err := candid.Decode(m.Arg, &a); err != nil {
+			return bad(err)
+		}
+		e, ok := c.cans[string(a.CanisterID.Bytes())]
+		if !ok {
+			return nil, execution.RejectDestinationInvalid, fmt.Sprintf("canister %s not found", a.CanisterID)
+		}
+		if !slices.Contains(e.controllers, sender) {
+			return nil, execution.RejectCanisterError, fmt.Sprintf("%s is not a controller of %s", sender, e.id)
+		}
+		if a.Settings.Controllers != nil {
+			if len(*a.Settings.Controllers) > 10 {
+				return nil, execution.RejectCanisterReject, "management canister: more than 10 controllers"
+			}
+			c.setControllers(e, *a.Settings.Controllers)
+		}
+		return emptyCandid, 0, ""
 	case "install_code":
 		var a installCodeArgs
 		if err := candid.Decode(m.Arg, &a); err != nil {
@@ -297,6 +328,24 @@ func (c *Component) manageIngress(m *Message, sender principal.Principal) ([]byt
 		return nil, execution.RejectCanisterReject, fmt.Sprintf("management canister: %s cannot be called by ingress messages", m.Method)
 	}
 	return nil, execution.RejectDestinationInvalid, fmt.Sprintf("management canister has no update method %q on this subnet", m.Method)
+}
+
+// setControllers replaces a canister's controllers (in order, without
+// repetitions).
+func (c *Component) setControllers(e *entry, ps []principal.Principal) {
+	if e == nil {
+		return
+	}
+	var ctrls []principal.Principal
+	for _, p := range ps {
+		if !slices.Contains(ctrls, p) {
+			ctrls = append(ctrls, p)
+		}
+	}
+	e.controllers = ctrls
+	e.can.SetControllers(ctrls)
+	c.dirty[string(e.id.Bytes())] = true
+	c.hashValid = false
 }
 
 // defaultProvisionalCycles is what provisional_create_canister_with_cycles

@@ -85,6 +85,52 @@ func TestIngressManagement(t *testing.T) {
 	h.rejected(h.block(h.mgmt(ctrl, "canister_status", canisterIDArgs{CanisterID: can}))[0], execution.RejectDestinationInvalid)
 }
 
+func TestIngressUpdateSettings(t *testing.T) {
+	h := newHarness(t)
+	// Controllers given at creation are exactly the canister's.
+	only := []principal.Principal{alice}
+	ids := h.block(h.mgmt(ctrl, "provisional_create_canister_with_cycles", createArgs{Settings: &canisterSettings{Controllers: &only}}))
+	var res createResult
+	if err := candid.Decode(h.replied(ids[0]), &res); err != nil {
+		t.Fatal(err)
+	}
+	can := res.CanisterID
+	status := func(sender principal.Principal) []principal.Principal {
+		t.Helper()
+		var st canisterStatusResult
+		if err := candid.Decode(h.replied(h.block(h.mgmt(sender, "canister_status", canisterIDArgs{CanisterID: can}))[0]), &st); err != nil {
+			t.Fatal(err)
+		}
+		return st.Settings.Controllers
+	}
+	h.rejected(h.block(h.mgmt(ctrl, "canister_status", canisterIDArgs{CanisterID: can}))[0], execution.RejectCanisterError)
+	if got := status(alice); len(got) != 1 || got[0] != alice {
+		t.Fatalf("controllers %v", got)
+	}
+	// update_settings by a controller; not by others.
+	both := []principal.Principal{alice, ctrl}
+	h.rejected(h.block(h.mgmt(ctrl, "update_settings", updateSettingsArgs{CanisterID: can, Settings: canisterSettings{Controllers: &both}}))[0], execution.RejectCanisterError)
+	h.replied(h.block(h.mgmt(alice, "update_settings", updateSettingsArgs{CanisterID: can, Settings: canisterSettings{Controllers: &both}}))[0])
+	if got := status(ctrl); len(got) != 2 {
+		t.Fatalf("controllers %v", got)
+	}
+	// The new controllers survive a reload from storage.
+	c2, err := New(testConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c2.Close()
+	if err := c2.Load(h.st); err != nil {
+		t.Fatal(err)
+	}
+	if r := c2.QueryManagement(ctrl, "canister_status", mustEncode(t, canisterIDArgs{CanisterID: can})); !r.Replied {
+		t.Fatalf("after reload: %+v", r)
+	}
+	if c2.StateHash() != h.c.StateHash() {
+		t.Fatal("state hash differs after reload")
+	}
+}
+
 func mustEncode(t *testing.T, v any) []byte {
 	t.Helper()
 	b, err := candid.Encode(v)
