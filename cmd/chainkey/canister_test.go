@@ -32,6 +32,7 @@ const (
   };
   public func inc() : async Nat { n += 1; n };
   public query func get() : async Nat { n };
+  public func boom() : async () { n += 100; assert false };
   public shared query ({ caller }) func whoami() : async Principal { caller };
   public func pubkey() : async Blob {
     (await ic.ecdsa_public_key({ canister_id = null; derivation_path = []; key_id = { curve = #secp256k1; name = "dfx_test_key" } })).public_key
@@ -198,7 +199,12 @@ func TestCanisterDeploy(t *testing.T) {
 		if out := must("call", id, "version"); out != `("v2")` {
 			t.Fatalf("version printed %q", out)
 		}
-		must("logs", id)
+		if out, err := cli("call", id, "boom"); err == nil || !strings.Contains(err.Error(), "IC0503") {
+			t.Fatalf("boom: %v %s", err, out)
+		}
+		if out := must("logs", id); !strings.Contains(out, "[TRAP]") {
+			t.Fatalf("logs printed %q", out)
+		}
 		must("top-up", id)
 		must("stop", id)
 		if out := must("status", id, "--json"); !strings.Contains(out, `"stopped"`) {

@@ -227,6 +227,8 @@ type Component struct {
 	// checked is the hash of the last batch that passed Check.
 	checked      [32]byte
 	pagesWritten int
+	// logs are the canisters' recent log records (logs.go).
+	logs map[string]*canisterLog
 }
 
 type expiryRef struct {

@@ -430,8 +430,7 @@ func StatusOf(can *execution.Canister, controllers []principal.Principal) any {
 
 // QueryManagement answers a query call to the management canister on the
 // current state: canister_status and canister_info (for a controller, as
-// their update forms) and fetch_canister_logs (no logs are kept: an empty
-// list for a controller).
+// their update forms) and fetch_canister_logs (for a controller).
 func (c *Component) QueryManagement(sender principal.Principal, method string, arg []byte) *execution.Result {
 	res := func(b []byte, code int, msg string) *execution.Result {
 		if code != 0 {
@@ -454,7 +453,7 @@ func (c *Component) QueryManagement(sender principal.Principal, method string, a
 		if !slices.Contains(e.controllers, sender) {
 			return res(nil, execution.RejectCanisterError, fmt.Sprintf("%s is not a controller of %s", sender, e.id))
 		}
-		return res(encodeReply(fetchLogsResult{Records: []logRecord{}}))
+		return res(encodeReply(fetchLogsResult{Records: c.logsOf(e.id.Bytes())}))
 	}
 	return res(nil, execution.RejectDestinationInvalid, fmt.Sprintf("management canister has no query method %q on this subnet", method))
 }

@@ -1,6 +1,7 @@
 package canisters
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/chainkey/chainkey/candid"
@@ -74,6 +75,18 @@ func TestIngressManagement(t *testing.T) {
 	h.rejected(h.block(h.mgmt(alice, "canister_status", canisterIDArgs{CanisterID: can}))[0], execution.RejectCanisterError)
 	if r := h.c.QueryManagement(alice, "canister_status", mustEncode(t, canisterIDArgs{CanisterID: can})); r.RejectCode != execution.RejectCanisterError {
 		t.Fatalf("query status of a non-controller: %+v", r)
+	}
+	// A trap is in the canister's logs, for controllers only.
+	h.rejected(h.block(h.call(can, "boom", nil))[0], execution.RejectCanisterError)
+	var logs fetchLogsResult
+	if err := candid.Decode(h.c.QueryManagement(ctrl, "fetch_canister_logs", mustEncode(t, canisterIDArgs{CanisterID: can})).Reply, &logs); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(logs.Records); n == 0 || !strings.HasPrefix(string(logs.Records[n-1].Content), "[TRAP]") {
+		t.Fatalf("logs %+v", logs)
+	}
+	if r := h.c.QueryManagement(alice, "fetch_canister_logs", mustEncode(t, canisterIDArgs{CanisterID: can})); r.RejectCode != execution.RejectCanisterError {
+		t.Fatalf("logs of a non-controller: %+v", r)
 	}
 	// Signing is for canisters only.
 	h.rejected(h.block(h.mgmt(ctrl, "raw_rand", candid.Null{}))[0], execution.RejectCanisterReject)

@@ -229,6 +229,7 @@ func (c *Component) newCtx(e *entry, x *callCtx) *callCtx {
 func (c *Component) system(e *entry, r *execution.Result) {
 	c.charge(r)
 	if len(r.Calls) == 0 {
+		c.keepLog(e, r)
 		return
 	}
 	ctx := c.newCtx(e, &callCtx{Caller: principal.Management().Bytes(), Responded: true})
@@ -241,6 +242,7 @@ func (c *Component) system(e *entry, r *execution.Result) {
 // callback (or a system task), after which an unanswered context with
 // nothing outstanding is rejected.
 func (c *Component) handle(e *entry, ctx *callCtx, r *execution.Result, callback bool) {
+	c.keepLog(e, r)
 	c.gdirty = true
 	if r.Trap == nil {
 		for _, call := range r.Calls {
