@@ -111,6 +111,7 @@ func TestCanisterDeploy(t *testing.T) {
 		}
 		var got struct {
 			CanisterID, Me, Get, Whoami, AfterUpgrade, Version, IncAfter, NotController string
+			DelegatedInc, DelegatedWhoami                                               string
 			Incs                                                                        []string
 			Status                                                                      struct {
 				Running     bool
@@ -133,6 +134,8 @@ func TestCanisterDeploy(t *testing.T) {
 			t.Fatalf("canister_status: %+v", got.Status)
 		case got.AfterUpgrade != "3" || got.Version != "v2" || got.IncAfter != "4":
 			t.Fatalf("after the upgrade: get %s version %s inc %s", got.AfterUpgrade, got.Version, got.IncAfter)
+		case got.DelegatedInc != "5" || got.DelegatedWhoami != got.Me:
+			t.Fatalf("through a delegation: inc %s, whoami %s", got.DelegatedInc, got.DelegatedWhoami)
 		case !strings.Contains(got.NotController, "IC0512"):
 			t.Fatalf("non-controller install: %q", got.NotController)
 		}

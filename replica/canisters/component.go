@@ -325,6 +325,9 @@ func (c *Component) Admit(m *Message, nowNS uint64) error {
 	if err := expiryOK(m.Expiry, nowNS); err != nil {
 		return err
 	}
+	if !m.delegationsValidAt(nowNS) {
+		return fmt.Errorf("canisters: sender delegation expired")
+	}
 	id := m.ID()
 	if c.records[string(id[:])] != nil {
 		return fmt.Errorf("canisters: message %x: duplicate", id[:6])

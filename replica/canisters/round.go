@@ -102,7 +102,7 @@ func (c *Component) charge(r *execution.Result) {
 func (c *Component) induct(m *Message) bool {
 	id := m.ID()
 	key := string(id[:])
-	if c.records[key] != nil || expiryOK(m.Expiry, c.round.TimeNS) != nil {
+	if c.records[key] != nil || expiryOK(m.Expiry, c.round.TimeNS) != nil || !m.delegationsValidAt(c.round.TimeNS) {
 		return false
 	}
 	c.setRecord(key, &Record{Status: StatusReceived, Height: c.round.Height, Expiry: m.Expiry, Sender: m.Sender, Receiver: m.Canister})
