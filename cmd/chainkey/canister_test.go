@@ -8,7 +8,9 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -142,6 +144,43 @@ func TestCanisterDeploy(t *testing.T) {
 		verifyCanisterECDSA(t, got.Pubkey, got.Hash, got.Signature)
 	})
 
+	t.Run("icpcli", func(t *testing.T) {
+		if runtime.GOOS != "linux" || runtime.GOARCH != "amd64" {
+			t.Skip("icp-cli is installed from npm for linux/amd64 only")
+		}
+		icpProj := nodejstest.Install(t, "testdata/icpcli", "icp-cli")
+		icp, err := filepath.Abs(filepath.Join(icpProj.Dir, "node_modules/@icp-sdk/icp-cli-linux-x64/bin/icp"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		did := filepath.Join(dir, "counter.did")
+		if err := os.WriteFile(did, []byte("service : { inc : () -> (nat); get : () -> (nat) query; version : () -> (text) query }\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		out, err := runCLI(t, "canister", "create", "--endpoint", info.HTTP[3])
+		if err != nil {
+			t.Fatalf("create: %v %s", err, out)
+		}
+		id := strings.TrimSpace(out)
+		if out, err := runCLI(t, "canister", "install", id, "--wasm", v2, "--endpoint", info.HTTP[3]); err != nil {
+			t.Fatalf("install: %v %s", err, out)
+		}
+		for _, tc := range []struct {
+			args []string
+			want string
+		}{
+			{[]string{"inc", "()"}, "(1 : nat)"},
+			{[]string{"inc", "()"}, "(2 : nat)"},
+			{[]string{"get", "()", "--query"}, "(2 : nat)"},
+			{[]string{"version", "()", "--query"}, `("v2")`},
+		} {
+			out, err := icpCall(t, icp, did, info.HTTP[0], id, tc.args...)
+			if err != nil || !strings.Contains(out, tc.want) {
+				t.Fatalf("icp canister call %v: %v\n%s\nwant %s", tc.args, err, out, tc.want)
+			}
+		}
+	})
+
 	t.Run("cli", func(t *testing.T) {
 		ep := info.HTTP[2]
 		pem := func(name string) string {
@@ -220,6 +259,21 @@ func TestCanisterDeploy(t *testing.T) {
 			t.Fatalf("status of a deleted canister: %v", err)
 		}
 	})
+}
+
+// icpCall runs `icp canister call` of the unmodified icp-cli against url.
+func icpCall(t *testing.T, icp, did, url, canister string, args ...string) (string, error) {
+	t.Helper()
+	home := t.TempDir()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	args = append(append([]string{"canister", "call", canister}, args...), "-n", url, "-k", "fetch", "--candid", did)
+	cmd := exec.CommandContext(ctx, icp, args...)
+	cmd.Dir = home
+	cmd.Env = append(os.Environ(), "HOME="+home, "XDG_CONFIG_HOME="+filepath.Join(home, ".config"),
+		"XDG_DATA_HOME="+filepath.Join(home, ".local/share"), "DO_NOT_TRACK=1")
+	out, err := cmd.CombinedOutput()
+	return strings.TrimSpace(string(out)), err
 }
 
 // verifyCanisterECDSA checks the canister's signature of hash under the key
