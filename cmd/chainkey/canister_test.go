@@ -85,8 +85,9 @@ func compileMotoko(t *testing.T, proj *nodejstest.Project, dir string) (v1, v2 s
 
 // TestCanisterDeploy deploys a Motoko canister to a local 4-node subnet
 // (chainkey up) through the IC HTTP interface, with the unmodified
-// @dfinity/agent 3.4.3 and @dfinity/ic-management 7.1.3 and with the
-// chainkey canister commands.
+// @dfinity/agent 3.4.3 and @dfinity/ic-management 7.1.3, with
+// @icp-sdk/core 5.4 and @icp-sdk/canisters 3.6, and with the chainkey
+// canister commands; icp-cli 1.5.0 calls a deployed canister.
 func TestCanisterDeploy(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a 4-node subnet")
@@ -142,6 +143,44 @@ func TestCanisterDeploy(t *testing.T) {
 			t.Fatalf("non-controller install: %q", got.NotController)
 		}
 		verifyCanisterECDSA(t, got.Pubkey, got.Hash, got.Signature)
+	})
+
+	t.Run("icpsdk", func(t *testing.T) {
+		sdk := nodejstest.Install(t, "testdata/icpsdk", "@icp-sdk/core with @icp-sdk/canisters")
+		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+		defer cancel()
+		cmd := sdk.Command(ctx, "deploy.mjs")
+		cmd.Args = append(cmd.Args, info.HTTP[2], v1, v2)
+		var stdout, stderr bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &stdout, &stderr
+		if err := cmd.Run(); err != nil {
+			t.Fatalf("deploy.mjs: %v\n%s", err, stderr.Bytes())
+		}
+		var got struct {
+			Me, Get, AfterUpgrade, Version, Trap string
+			Incs, Logs                           []string
+			Statuses                             []struct {
+				Running     bool
+				ModuleHash  string
+				Controllers []string
+			}
+		}
+		if err := json.Unmarshal(stdout.Bytes(), &got); err != nil {
+			t.Fatalf("deploy.mjs printed %q: %v", stdout.Bytes(), err)
+		}
+		switch {
+		case strings.Join(got.Incs, ",") != "1,2" || got.Get != "2" || got.AfterUpgrade != "2" || got.Version != "v2":
+			t.Fatalf("counter: %+v", got)
+		case len(got.Statuses) != 2:
+			t.Fatalf("statuses %+v", got.Statuses)
+		case !strings.Contains(got.Trap, "IC0503") || len(got.Logs) == 0 || !strings.HasPrefix(got.Logs[len(got.Logs)-1], "[TRAP]"):
+			t.Fatalf("trap %q, logs %q", got.Trap, got.Logs)
+		}
+		for _, st := range got.Statuses {
+			if !st.Running || len(st.ModuleHash) != 64 || len(st.Controllers) != 1 || st.Controllers[0] != got.Me {
+				t.Fatalf("canister_status: %+v", st)
+			}
+		}
 	})
 
 	t.Run("icpcli", func(t *testing.T) {
