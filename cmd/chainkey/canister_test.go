@@ -96,7 +96,11 @@ func TestCanisterDeploy(t *testing.T) {
 	dir := t.TempDir()
 	v1, v2 := compileMotoko(t, proj, dir)
 	t.Setenv("XDG_CONFIG_HOME", t.TempDir())
-	info, stop := startUp(t, t.TempDir(), 4)
+	// The subnet runs in the default home, so that the canister commands
+	// find it without --endpoint.
+	xdg := t.TempDir()
+	t.Setenv("XDG_DATA_HOME", xdg)
+	info, stop := startUp(t, filepath.Join(xdg, "chainkey", "local"), 4)
 	defer stop()
 	if len(info.HTTP) != 4 {
 		t.Fatalf("up printed http %v", info.HTTP)
@@ -259,6 +263,10 @@ func TestCanisterDeploy(t *testing.T) {
 		must("call", id, "inc")
 		if out := must("call", id, "get", "--query"); out != "(2 : nat)" {
 			t.Fatalf("get printed %q", out)
+		}
+		// Without --endpoint: the running local subnet's first node.
+		if out, err := runCLI(t, "canister", "call", id, "get", "--query", "--identity", me); err != nil || strings.TrimSpace(out) != "(2 : nat)" {
+			t.Fatalf("get from the local subnet: %v %q", err, out)
 		}
 		var st struct {
 			Status      string   `json:"status"`
