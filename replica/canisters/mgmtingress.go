@@ -136,27 +136,40 @@ type canisterInfoArgs struct {
 	Changes    *uint64             `candid:"num_requested_changes"`
 }
 
-// change is the canister_info history entry; the component keeps no
-// history, so the list is always empty, but the type must be the IC's.
-type change struct {
-	Timestamp uint64          `candid:"timestamp_nanos"`
-	Version   uint64          `candid:"canister_version"`
-	Origin    changeOrigin    `candid:"origin"`
-	Details   candid.Reserved `candid:"details"`
+// canisterInfoType is canister_info's result with an empty history: the
+// component keeps none, and `vec empty` is a subtype of the IC's
+// `vec change`, so agents decode it against ic.did.
+var canisterInfoType = mustType("record { total_num_changes : nat64; recent_changes : vec empty; module_hash : opt blob; controllers : vec principal }")
+
+func mustType(src string) *candid.Type {
+	t, err := candid.ParseType(src)
+	if err != nil {
+		panic(err)
+	}
+	return t
 }
 
-type changeOrigin struct {
-	candid.IsVariant
-	FromUser *struct {
-		UserID principal.Principal `candid:"user_id"`
-	} `candid:"from_user"`
-}
-
-type canisterInfoResult struct {
-	TotalChanges uint64                `candid:"total_num_changes"`
-	Recent       []change              `candid:"recent_changes"`
-	ModuleHash   *[]byte               `candid:"module_hash"`
-	Controllers  []principal.Principal `candid:"controllers"`
+// encodeCanisterInfo encodes canister_info's reply.
+func encodeCanisterInfo(e *entry) ([]byte, int, string) {
+	hash := candid.None()
+	if h := moduleHash(e); h != nil {
+		hash = candid.Some(*h)
+	}
+	ctrls := make([]candid.Value, len(e.controllers))
+	for i, p := range e.controllers {
+		ctrls[i] = p
+	}
+	v := candid.Record{Fields: []candid.FieldValue{
+		{ID: candid.Hash("total_num_changes"), Value: uint64(0)},
+		{ID: candid.Hash("recent_changes"), Value: []candid.Value{}},
+		{ID: candid.Hash("module_hash"), Value: hash},
+		{ID: candid.Hash("controllers"), Value: ctrls},
+	}}
+	b, err := candid.Marshal([]*candid.Type{canisterInfoType}, []candid.Value{v})
+	if err != nil {
+		return nil, execution.RejectCanisterError, err.Error()
+	}
+	return b, 0, ""
 }
 
 type logRecord struct {
@@ -312,7 +325,7 @@ func (c *Component) manageIngress(m *Message, sender principal.Principal) ([]byt
 		if !ok {
 			return nil, execution.RejectDestinationInvalid, fmt.Sprintf("canister %s not found", a.CanisterID)
 		}
-		return encodeReply(canisterInfoResult{Recent: []change{}, ModuleHash: moduleHash(e), Controllers: slices.Clone(e.controllers)})
+		return encodeCanisterInfo(e)
 	case "provisional_top_up_canister", "deposit_cycles":
 		var a canisterIDArgs
 		if err := candid.Decode(m.Arg, &a); err != nil {

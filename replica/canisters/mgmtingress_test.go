@@ -76,6 +76,21 @@ func TestIngressManagement(t *testing.T) {
 	if r := h.c.QueryManagement(alice, "canister_status", mustEncode(t, canisterIDArgs{CanisterID: can})); r.RejectCode != execution.RejectCanisterError {
 		t.Fatalf("query status of a non-controller: %+v", r)
 	}
+	// canister_info decodes against the IC's type (history elided).
+	icInfo, err := candid.ParseType(`record { total_num_changes : nat64; recent_changes : vec record { timestamp_nanos : nat64;
+		canister_version : nat64; origin : variant { from_user : record { user_id : principal } };
+		details : variant { creation : record { controllers : vec principal } } };
+		module_hash : opt blob; controllers : vec principal }`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	vs, err := candid.Unmarshal(h.replied(h.block(h.mgmt(alice, "canister_info", canisterInfoArgs{CanisterID: can}))[0]), []*candid.Type{icInfo})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if mh, _ := vs[0].(candid.Record).Get("module_hash"); mh.(candid.Opt).Value == nil {
+		t.Fatalf("canister_info %v", vs)
+	}
 	// A trap is in the canister's logs, for controllers only.
 	h.rejected(h.block(h.call(can, "boom", nil))[0], execution.RejectCanisterError)
 	var logs fetchLogsResult
