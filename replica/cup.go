@@ -350,9 +350,10 @@ func cupLeaves(cs *subnet.State) []certification.PathValue {
 }
 
 // treeLeaves are the entries the certified tree of cs carries beside the
-// request statuses: the components' and the latest CUP's.
+// request statuses: the components', the latest CUP's and the subnet's
+// (node keys, canister ranges; httpnode.go).
 func (a *app) treeLeaves(cs *subnet.State) []certification.PathValue {
-	return append(a.components.Leaves(), cupLeaves(cs)...)
+	return append(append(a.components.Leaves(), cupLeaves(cs)...), a.subnetLeaves(a.keys(cs))...)
 }
 
 // recordCUP puts the leaf of the CUP of the previous height, if that is a

@@ -85,6 +85,10 @@ type Record struct {
 	// Height is the height of the last change.
 	Height uint64 `cbor:"5,keyasint"`
 	Expiry uint64 `cbor:"6,keyasint"`
+	// Sender and Receiver are the message's sender and canister (the
+	// HTTP interface lets only the sender read the status).
+	Sender   []byte `cbor:"7,keyasint,omitempty"`
+	Receiver []byte `cbor:"8,keyasint,omitempty"`
 }
 
 // outCall is a call a canister made that waits for its response.
@@ -252,6 +256,8 @@ type Component struct {
 	// checked is the hash of the last batch that passed Check.
 	checked      [32]byte
 	pagesWritten int
+	// logs are the canisters' recent log records (logs.go).
+	logs map[string]*canisterLog
 }
 
 type expiryRef struct {
@@ -351,6 +357,9 @@ func (c *Component) Admit(m *Message, nowNS uint64) error {
 	}
 	if err := expiryOK(m.Expiry, nowNS); err != nil {
 		return err
+	}
+	if !m.delegationsValidAt(nowNS) {
+		return fmt.Errorf("canisters: sender delegation expired")
 	}
 	id := m.ID()
 	if c.records[string(id[:])] != nil {
