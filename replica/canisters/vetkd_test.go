@@ -59,15 +59,6 @@ func vetkdKey(name string) vetkdKeyID {
 	return vetkdKeyID{Curve: vetkdCurve{BLS12381G2: &candid.Null{}}, Name: name}
 }
 
-func mustEncode(t *testing.T, v any) []byte {
-	t.Helper()
-	b, err := candid.Encode(v)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
-
 // rejectedWith checks a proxy reply that carries a reject (0xee, code,
 // message) and returns the message.
 func rejectedWith(t *testing.T, got []byte, code int) string {
