@@ -21,6 +21,7 @@ import (
 	"github.com/chainkey/chainkey/ingress"
 	"github.com/chainkey/chainkey/principal"
 	"github.com/chainkey/chainkey/replica/api"
+	"github.com/chainkey/chainkey/replica/canisters"
 	"github.com/chainkey/chainkey/replica/subnet"
 )
 
@@ -104,6 +105,8 @@ type app struct {
 	// vk is the node's vetKD material: its master key shares and
 	// prepared derivations.
 	vk *vetkdNode
+	// cans are the subnet's Wasm canisters.
+	cans *canState
 }
 
 func newApp(cfg *Config, st *store, log *slog.Logger, m *metrics) (*app, error) {
@@ -141,6 +144,9 @@ func newApp(cfg *Config, st *store, log *slog.Logger, m *metrics) (*app, error) 
 		return nil, err
 	}
 	if err := a.initBitcoin(meta.Height); err != nil {
+		return nil, err
+	}
+	if err := a.initCanisters(); err != nil {
 		return nil, err
 	}
 	a.cs = &subnet.State{Convicted: map[uint32]uint64{}}
@@ -207,6 +213,7 @@ func newApp(cfg *Config, st *store, log *slog.Logger, m *metrics) (*app, error) 
 // Bitcoin adapter connection and the presignature consumption log.
 func (a *app) close() error {
 	a.closeBitcoin()
+	a.closeCanisters()
 	if s := a.idkg; s != nil && s.consumed != nil {
 		return s.consumed.Close()
 	}
@@ -299,6 +306,9 @@ func (a *app) InitChain(_ context.Context, req *abci.InitChainRequest) (*abci.In
 // ---- ABCI: mempool ----
 
 func (a *app) CheckTx(_ context.Context, req *abci.CheckTxRequest) (*abci.CheckTxResponse, error) {
+	if canisters.IsMessageTx(req.Tx) {
+		return a.checkCanisterMsg(req.Tx), nil
+	}
 	t, err := subnet.DecodeTx(req.Tx)
 	if err == nil && t.Protocol != nil {
 		return a.checkProtocolTx(t.Protocol), nil
@@ -512,6 +522,10 @@ func (a *app) PrepareProposal(_ context.Context, req *abci.PrepareProposalReques
 			size += int64(len(b))
 		}
 	}
+	if b := a.proposeCanisterBatch(req.Txs, req.Time, req.MaxTxBytes-size); b != nil {
+		out = append(out, b)
+		size += int64(len(b))
+	}
 	// Mempool requests, checked against the block's time so the block is
 	// not rejected for a request that expired meanwhile.
 	scratch := a.newExec(cs, req.Time, true)
@@ -606,6 +620,9 @@ func (a *app) FinalizeBlock(_ context.Context, req *abci.FinalizeBlockRequest) (
 		}
 		code, log := ex.apply(raw)
 		results[i] = &abci.ExecTxResult{Code: code, Log: log}
+	}
+	if err := ex.canisterRound(uint64(req.Height)); err != nil {
+		return nil, err
 	}
 	if err := ex.endBlock(uint64(req.Height)); err != nil {
 		return nil, err

@@ -143,6 +143,7 @@ func (e *exec) applyReply(t *subnet.ReplyTx) (uint32, error) {
 	if err != nil {
 		return codeInvalid, err
 	}
+	e.canisterSignature(p, t.Signature)
 	e.dropPresignature(p)
 	return codeOK, nil
 }

@@ -36,8 +36,8 @@
 // that blocks carry payloads for; its transactions start with 0xff and
 // its ComponentID, and the Components registry routes them, one per
 // component per block. The Bitcoin canister is the first (its payload
-// magic is 0xff ‖ "ckbtc" ‖ 1); Wasm canister execution is to be the
-// next. Adding one registers it; the proposal checks and block execution
+// magic is 0xff ‖ "ckbtc" ‖ 1); the subnet's Wasm canisters (package
+// replica/canisters, 0xff ‖ "canis" ‖ 1) are the second. Adding one registers it; the proposal checks and block execution
 // do not change.
 //
 // # BLS key generation

@@ -42,6 +42,9 @@ type SignInput struct {
 
 // SignInputOf decodes a pending request.
 func SignInputOf(p *PendingRequest) (*SignInput, error) {
+	if c := p.Canister; c != nil {
+		return c.input(p)
+	}
 	env, err := ingress.ParseEnvelope(p.Envelope)
 	if err != nil {
 		return nil, err
@@ -140,6 +143,12 @@ func ApplyReply(cs *State, recs Records, signer func(keyID string) Signer, t *Re
 	pub, err := s.ReplyKey(in)
 	if err != nil {
 		return nil, err
+	}
+	if p.Canister != nil {
+		// A canister's request: the signature goes to its callback.
+		cs.Pending = slices.Delete(cs.Pending, i, i+1)
+		cs.Replied++
+		return &p, nil
 	}
 	rec := recs.Record(p.ID)
 	if rec == nil {

@@ -89,6 +89,9 @@ type PendingRequest struct {
 	Randomness []byte `cbor:"7,keyasint"`
 	// PresigRec names the transcripts of the assigned presignature.
 	PresigRec *PresigRec `cbor:"8,keyasint"`
+	// Canister is set for a canister's signing call (then Envelope is
+	// empty and the request has no record or expiry).
+	Canister *CanisterSign `cbor:"9,keyasint,omitempty"`
 }
 
 // Clone returns a copy of s that shares no mutable memory with it

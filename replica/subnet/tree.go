@@ -37,6 +37,32 @@ func CertifiedTree(timeNS int64, subnetID []byte, rootKeyDER []byte, records map
 type TreeCache struct {
 	mu   sync.Mutex
 	subs map[string]cachedRequest
+	// comp caches the request subtrees that components give as leaves.
+	comp map[string]cachedLeaves
+}
+
+// cachedLeaves is a component's request subtree and the leaves it was
+// built from.
+type cachedLeaves struct {
+	leaves []certification.PathValue
+	node   certification.Labeled
+}
+
+func sameLeaves(a, b []certification.PathValue) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if !bytes.Equal(a[i].Value, b[i].Value) || len(a[i].Path) != len(b[i].Path) {
+			return false
+		}
+		for j := range a[i].Path {
+			if !bytes.Equal(a[i].Path[j], b[i].Path[j]) {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 type cachedRequest struct {
@@ -88,9 +114,22 @@ func (c *TreeCache) Build(timeNS int64, subnetID []byte, rootKeyDER []byte, reco
 		ids = append(ids, id)
 	}
 	c.subs = subs
+	// Request statuses from components (canister messages) join the
+	// signing requests' subtree.
+	extra, more, err := c.requestStatusNodes(extra, subs)
+	if err != nil {
+		return nil, err
+	}
+	for id := range more {
+		ids = append(ids, id)
+	}
 	slices.Sort(ids)
 	nodes := make([]certification.Labeled, len(ids))
 	for i, id := range ids {
+		if n, ok := more[id]; ok {
+			nodes[i] = n
+			continue
+		}
 		nodes[i] = subs[id].node
 	}
 	var subtrees []certification.PathTree
@@ -107,4 +146,43 @@ func (c *TreeCache) Build(timeNS int64, subnetID []byte, rootKeyDER []byte, reco
 		return nil, fmt.Errorf("subnet: build state tree: %w", err)
 	}
 	return t, nil
+}
+
+// requestStatusNodes takes the /request_status/<id>/... entries out of
+// extra and builds one labeled subtree per request id; an id that is also
+// a signing request's is an error.
+func (c *TreeCache) requestStatusNodes(extra []certification.PathValue, taken map[string]cachedRequest) ([]certification.PathValue, map[string]certification.Labeled, error) {
+	var rest []certification.PathValue
+	byID := map[string][]certification.PathValue{}
+	for _, e := range extra {
+		if len(e.Path) >= 3 && string(e.Path[0]) == "request_status" {
+			id := string(e.Path[1])
+			byID[id] = append(byID[id], certification.PathValue{Path: e.Path[2:], Value: e.Value})
+			continue
+		}
+		rest = append(rest, e)
+	}
+	if len(byID) == 0 {
+		c.comp = nil
+		return extra, nil, nil
+	}
+	out := make(map[string]certification.Labeled, len(byID))
+	cache := make(map[string]cachedLeaves, len(byID))
+	for id, leaves := range byID {
+		if _, dup := taken[id]; dup {
+			return nil, nil, fmt.Errorf("subnet: build state tree: request %x given twice", short([]byte(id)))
+		}
+		if old, ok := c.comp[id]; ok && sameLeaves(old.leaves, leaves) {
+			out[id], cache[id] = old.node, old
+			continue
+		}
+		t, err := certification.BuildTree(leaves)
+		if err != nil {
+			return nil, nil, fmt.Errorf("subnet: build state tree: %w", err)
+		}
+		out[id] = certification.NewLabeled([]byte(id), t)
+		cache[id] = cachedLeaves{leaves: leaves, node: out[id]}
+	}
+	c.comp = cache
+	return rest, out, nil
 }

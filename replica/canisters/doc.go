@@ -1,0 +1,44 @@
+// Package canisters is the subnet's Wasm canister component: the canisters
+// a subnet hosts, keyed by principal, behind the subnet.Component seam.
+//
+// It is pure and deterministic: no goroutines, clocks or files. Execution
+// is package execution's; this package is the part of the state machine
+// around it: canister ids from the subnet's range, ingress messages and
+// controller operations carried in blocks, the round that executes them
+// at the block's agreed time, routing of calls between the subnet's
+// canisters, call contexts and callbacks, the management canister calls
+// that reach the node's threshold signing (sign_with_ecdsa,
+// ecdsa_public_key, sign_with_schnorr, schnorr_public_key) and raw_rand,
+// request statuses, persistence in 4 KiB pages, and the certified tree
+// leaves under /canister and /request_status.
+//
+// # Blocks and rounds
+//
+// Each message travels through the mempool as its own transaction
+// (EncodeMessageTx) and is signed by its sender as an IC request is: the
+// sender's DER public key and signature of the IC request id, checked by
+// every node (Message.Validate), so no node can act under another
+// sender's principal. A block carries at most one canister transaction:
+// the block's messages in order (EncodeBatch). The shell calls Apply for
+// it, which only queues the messages, and then Round once per block,
+// whether or not the block had a transaction. A round runs, in this
+// order: the responses of the management canister that became ready
+// (combined signatures, raw_rand values), the ingress messages (those
+// waiting from earlier rounds first), each canister's global timer and
+// heartbeat in canister id order, and then the queue of calls between
+// canisters and their responses, first in, first out, until it is empty,
+// MaxRoundCalls entries ran or the round's executions used
+// MaxRoundInstructions; what is left waits, persisted, for the next
+// round. A call made in a round is therefore delivered in the same round
+// unless a budget is spent.
+//
+// # Persistence
+//
+// The writes of a round go through the subnet.Writer: per canister a
+// metadata record, the module (when it changes) and the Wasm and stable
+// memories as 4 KiB pages, of which only the pages that differ from the
+// copy last written are hashed and written again; one record with the
+// component's queues and call contexts; and one record per ingress
+// message status. Only canisters that executed something in the round are
+// looked at. Load rebuilds the component from storage.
+package canisters
