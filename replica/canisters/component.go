@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"slices"
 
@@ -223,6 +224,8 @@ type Component struct {
 	// checked is the hash of the last batch that passed Check.
 	checked      [32]byte
 	pagesWritten int
+	// gocans are the hosted Go canisters (gocanister.go).
+	gocans map[string]*goEntry
 }
 
 type expiryRef struct {
@@ -376,6 +379,9 @@ func (c *Component) Canister(id principal.Principal) (*execution.Canister, bool)
 // Query runs a query on a canister's current state (it never changes it).
 func (c *Component) Query(id principal.Principal, msg execution.Message) *execution.Result {
 	e, ok := c.cans[string(id.Bytes())]
+	if r := c.goQuery(id, msg); !ok && r != nil {
+		return r
+	}
 	if !ok {
 		return &execution.Result{RejectCode: execution.RejectDestinationInvalid, RejectMessage: fmt.Sprintf("canister %s not found", id)}
 	}
@@ -417,6 +423,9 @@ func (c *Component) TakeSignRequests() []SignRequest {
 // the block that carried the signature). It reports whether id was a
 // canister's request.
 func (c *Component) DeliverSignature(id, sig []byte) bool {
+	if c.goSignature(id, sig, nil) {
+		return true
+	}
 	call, ok := c.g.Signs[string(id)]
 	if !ok {
 		return false
@@ -435,6 +444,9 @@ func (c *Component) DeliverSignature(id, sig []byte) bool {
 // RejectSignature rejects the signing request id (its key is gone, or it
 // expired).
 func (c *Component) RejectSignature(id []byte, msg string) bool {
+	if c.goSignature(id, nil, errors.New(msg)) {
+		return true
+	}
 	call, ok := c.g.Signs[string(id)]
 	if !ok {
 		return false
