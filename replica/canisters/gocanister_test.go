@@ -70,7 +70,7 @@ func (g *goCounter) StateHash() [32]byte {
 }
 
 func (g *goCounter) CertifiedData() []byte { return le64(g.n) }
-func (g *goCounter) Tick(uint64)          { g.ticks++ }
+func (g *goCounter) Tick(uint64)           { g.ticks++ }
 func (g *goCounter) TakeSignRequests() []GoSignRequest {
 	out := g.out
 	g.out = nil
