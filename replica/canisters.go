@@ -9,6 +9,7 @@ import (
 
 	abci "github.com/cometbft/cometbft/abci/types"
 
+	"github.com/chainkey/chainkey/certification"
 	"github.com/chainkey/chainkey/execution"
 	"github.com/chainkey/chainkey/principal"
 	"github.com/chainkey/chainkey/replica/canisters"
@@ -55,11 +56,56 @@ func (a *app) initCanisters() error {
 	if err := c.Load(a.st.committed()); err != nil {
 		return fmt.Errorf("replica: canisters: %w", err)
 	}
-	if err := a.components.Register(c); err != nil {
-		return err
-	}
 	a.cans = &canState{c: c, eng: eng}
-	return nil
+	return a.components.Register(lockedCans{a.cans})
+}
+
+// lockedCans is the canister component as the registry sees it: every
+// call holds the component's lock, as the mempool and the Node API do.
+type lockedCans struct{ s *canState }
+
+func (l lockedCans) ID() subnet.ComponentID { return canisters.ComponentID() }
+
+func (l lockedCans) Check(tx []byte) error {
+	l.s.mu.Lock()
+	defer l.s.mu.Unlock()
+	return l.s.c.Check(tx)
+}
+
+func (l lockedCans) Apply(tx []byte, w subnet.Writer) error {
+	l.s.mu.Lock()
+	defer l.s.mu.Unlock()
+	return l.s.c.Apply(tx, w)
+}
+
+func (l lockedCans) Execute(msg []byte, w subnet.Writer) ([]byte, error) {
+	l.s.mu.Lock()
+	defer l.s.mu.Unlock()
+	return l.s.c.Execute(msg, w)
+}
+
+func (l lockedCans) Leaves() []certification.PathValue {
+	l.s.mu.Lock()
+	defer l.s.mu.Unlock()
+	return l.s.c.Leaves()
+}
+
+func (l lockedCans) StateHash() [32]byte {
+	l.s.mu.Lock()
+	defer l.s.mu.Unlock()
+	return l.s.c.StateHash()
+}
+
+func (l lockedCans) Snapshot() []byte {
+	l.s.mu.Lock()
+	defer l.s.mu.Unlock()
+	return l.s.c.Snapshot()
+}
+
+func (l lockedCans) Restore(snapshot []byte) error {
+	l.s.mu.Lock()
+	defer l.s.mu.Unlock()
+	return l.s.c.Restore(snapshot)
 }
 
 // checkCanisterMsg admits a canister message to the mempool.
