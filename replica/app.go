@@ -107,6 +107,8 @@ type app struct {
 	vk *vetkdNode
 	// cans are the subnet's Wasm canisters.
 	cans *canState
+	// ckbtc is the subnet's ckBTC ledger and minter (nil: none).
+	ckbtc *ckbtcState
 }
 
 func newApp(cfg *Config, st *store, log *slog.Logger, m *metrics) (*app, error) {

@@ -48,9 +48,12 @@ func (a *app) initCanisters() error {
 	eng := execution.NewWasmtime(execution.EngineConfig{})
 	c, err := canisters.New(canisters.Config{
 		Exec:      execution.Config{Engine: eng, Subnet: a.subnetID, RootKey: a.rootKey},
-		LastIndex: canisterRangeSize - 1, Keys: canKeys{a},
+		LastIndex: wasmLastIndex, Keys: canKeys{a},
 	})
 	if err != nil {
+		return fmt.Errorf("replica: canisters: %w", err)
+	}
+	if err := a.hostCkBTC(c); err != nil {
 		return fmt.Errorf("replica: canisters: %w", err)
 	}
 	if err := c.Load(a.st.committed()); err != nil {
@@ -174,6 +177,7 @@ func (e *exec) canisterRound(height uint64) error {
 		cs := &subnet.CanisterSign{Caller: r.Caller.Bytes(), Path: r.Path, Message: r.Message, Taproot: r.Taproot, HasTaproot: r.Taproot != nil}
 		subnet.AcceptCanisterRequest(e.cs, r.ID, r.KeyID, cs)
 	}
+	e.a.ckbtcBroadcast()
 	return nil
 }
 
