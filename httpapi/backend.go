@@ -56,6 +56,10 @@ type Call struct {
 	EffectiveCanister principal.Principal
 	// SubnetCall is set for calls to /api/v4/subnet/<id>/call.
 	SubnetCall bool
+	// Envelope is the authenticated request as it arrived (sender key,
+	// signature, delegations), for a node whose peers verify the sender
+	// again.
+	Envelope *ingress.HTTPEnvelope
 }
 
 // Reject is a refusal: a reject code of the interface specification

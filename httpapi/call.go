@@ -128,7 +128,7 @@ func (s *Server) call(w http.ResponseWriter, r *http.Request, req *request, mode
 	// Take the notification channel before submitting so that no
 	// certification between the two is missed.
 	updated := b.Certified()
-	err := b.Submit(r.Context(), &Call{Content: req.env.Content, RequestID: req.id, EffectiveCanister: req.urlID, SubnetCall: subnetURL})
+	err := b.Submit(r.Context(), &Call{Content: req.env.Content, RequestID: req.id, EffectiveCanister: req.urlID, SubnetCall: subnetURL, Envelope: req.env})
 	var rej *Reject
 	switch {
 	case err == nil:

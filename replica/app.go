@@ -178,7 +178,7 @@ func newApp(cfg *Config, st *store, log *slog.Logger, m *metrics) (*app, error) 
 		// Certificates need the tree of a recent height: rebuild the
 		// committed one so replies certified after a restart still work.
 		k := a.keys(a.cs)
-		t, err := subnet.CertifiedTree(a.cs.TimeNS, k.subnetID.Bytes(), k.rootKey, a.records, a.components.Leaves()...)
+		t, err := subnet.CertifiedTree(a.cs.TimeNS, k.subnetID.Bytes(), k.rootKey, a.records, append(a.components.Leaves(), a.subnetLeaves(k)...)...)
 		if err != nil {
 			return nil, err
 		}
@@ -898,7 +898,7 @@ func (e *exec) CertifiedRoot(cs *subnet.State) ([32]byte, error) {
 		}
 	}
 	k := e.a.keys(cs)
-	tree, err := e.a.treeCache.Build(cs.TimeNS, k.subnetID.Bytes(), k.rootKey, live, e.a.components.Leaves()...)
+	tree, err := e.a.treeCache.Build(cs.TimeNS, k.subnetID.Bytes(), k.rootKey, live, append(e.a.components.Leaves(), e.a.subnetLeaves(k)...)...)
 	if err != nil {
 		return [32]byte{}, err
 	}

@@ -26,6 +26,7 @@ func newRootCmd() *cobra.Command {
 	// Each command group lives in its own file and is registered here.
 	root.AddCommand(newDeriveCmd(), newBLSCmd(), newPubkeyCmd(), newSignCmd(), newVetKDCmd(), newStatusCmd(), newBenchCmd(), newCertCmd(),
 		newUpCmd(), newInitCmd(), newNodeCmd(), newBTCCmd(), newEthCmd(), newCandidCmd())
+	root.AddCommand(newCanisterCmd())
 	return root
 }
 

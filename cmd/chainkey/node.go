@@ -24,6 +24,7 @@ func newNodeCmd() *cobra.Command {
 		logLevel        string
 		btcFlagsNode    nodeBitcoinFlags
 		tlsCert, tlsKey string
+		httpListen      string
 	)
 	cmd := &cobra.Command{
 		Use:   "node",
@@ -77,6 +78,16 @@ served over TLS 1.3 only (clients: --tls or --tls-ca).`,
 				n.Stop()
 				return fmt.Errorf("node: %w", err)
 			}
+			if httpListen != "" {
+				hs, url, err := serveNodeHTTP(n, httpListen, tlsCert, tlsKey)
+				if err != nil {
+					stopGRPC(srv, 5*time.Second)
+					n.Stop()
+					return fmt.Errorf("node: %w", err)
+				}
+				defer hs.Close()
+				log.Info("IC HTTP interface", "url", url)
+			}
 			log.Info("node running", "index", cfg.Index, "grpc", addr)
 			<-ctx.Done()
 			log.Info("node stopping")
@@ -91,6 +102,7 @@ served over TLS 1.3 only (clients: --tls or --tls-ca).`,
 	cmd.Flags().StringVar(&logLevel, "log-level", "info", "log level: debug, info, warn or error")
 	cmd.Flags().StringVar(&tlsCert, "tls-cert", "", "serve gRPC over TLS with this certificate chain (PEM)")
 	cmd.Flags().StringVar(&tlsKey, "tls-key", "", "the private key of --tls-cert (PEM)")
+	cmd.Flags().StringVar(&httpListen, "http", "", "serve the IC HTTP interface on this host:port (over TLS with --tls-cert)")
 	btcFlagsNode.register(cmd)
 	return cmd
 }

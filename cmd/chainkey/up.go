@@ -30,6 +30,8 @@ type upOutput struct {
 	RootKey  string   `json:"root_key"`
 	GRPC     []string `json:"grpc"`
 	Metrics  []string `json:"metrics,omitempty"`
+	// HTTP are the nodes' IC HTTP interface URLs, for IC agents.
+	HTTP []string `json:"http,omitempty"`
 	Home     string   `json:"home"`
 	// PID is the process running the subnet (send it SIGINT or SIGTERM to
 	// stop the subnet).
@@ -64,7 +66,9 @@ func newUpCmd() *cobra.Command {
 		Long: `Start a subnet of --nodes nodes in this process on loopback, create its
 threshold keys, then print the subnet id, the root public key (DER, hex) and
 every node's endpoints; with --json one JSON object
-{"subnet_id","root_key","grpc":[host:port...],"metrics":[host:port...],"home","pid"}.
+{"subnet_id","root_key","grpc":[host:port...],"metrics":[host:port...],
+"http":[URL...],"home","pid"}; "http" are the nodes' IC HTTP interface URLs
+(for @dfinity/agent, icp-cli and "chainkey canister").
 It runs until interrupted (Ctrl-C, or SIGINT/SIGTERM to the pid it prints)
 and then stops cleanly. Running it again on the same --home resumes the same
 subnet and keys. While it runs, "pubkey", "sign", "status" and "bench" find
@@ -234,6 +238,7 @@ func (u *upRun) output(sub *replica.LocalSubnet) upOutput {
 		RootKey:  hex.EncodeToString(n0.RootKeyDER()),
 		GRPC:     grpcAddrs,
 		Metrics:  metrics,
+		HTTP:     u.servers.httpURLs(),
 		Home:     u.home,
 		PID:      os.Getpid(),
 	}
@@ -251,6 +256,9 @@ func (u *upRun) print(w io.Writer, out upOutput, nodes int) error {
 		if i < len(out.Metrics) {
 			fmt.Fprintf(w, "  metrics http://%s/metrics", out.Metrics[i])
 		}
+		if i < len(out.HTTP) {
+			fmt.Fprintf(w, "  http %s", out.HTTP[i])
+		}
 		fmt.Fprintln(w)
 	}
 	fmt.Fprintf(w, "try: %s sign --key-id ecdsa:secp256k1:dfx_test_key --hash %s\n", cliName(), hex.EncodeToString(make([]byte, 32)))
@@ -264,6 +272,7 @@ type upServers struct {
 	servers []*grpc.Server
 	addrs   []string
 	metrics []string
+	http    upHTTP
 }
 
 // onNode returns the hook that serves each node's API as it starts.
@@ -288,7 +297,7 @@ func (s *upServers) onNode(log *slog.Logger) func(*replica.Node) error {
 		if cfg.MetricsListen != "" {
 			s.metrics = append(s.metrics, cfg.MetricsListen)
 		}
-		return nil
+		return s.serveHTTP(n)
 	}
 }
 
@@ -306,6 +315,7 @@ func (s *upServers) stop() {
 		stopGRPC(srv, 5*time.Second)
 	}
 	s.servers = nil
+	s.stopHTTP()
 }
 
 // waitKeysUsable waits until every key id of the subnet answers public-key

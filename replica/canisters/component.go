@@ -73,6 +73,10 @@ type Record struct {
 	// Height is the height of the last change.
 	Height uint64 `cbor:"5,keyasint"`
 	Expiry uint64 `cbor:"6,keyasint"`
+	// Sender and Receiver are the message's sender and canister (the
+	// HTTP interface lets only the sender read the status).
+	Sender   []byte `cbor:"7,keyasint,omitempty"`
+	Receiver []byte `cbor:"8,keyasint,omitempty"`
 }
 
 // outCall is a call a canister made that waits for its response.

@@ -172,9 +172,9 @@ const (
 	errCodeMethodNotFound = "IC0536" // CanisterMethodNotFound
 )
 
-// ManagementError returns the replica's error code for a reject message
-// of the management canister ("" if none applies).
-func ManagementError(code uint64, msg string) string {
+// ErrorCode returns the replica's error code ("IC0503") of a reject,
+// as the certified tree's /request_status/<id>/error_code carries it.
+func ErrorCode(code uint64, msg string) string {
 	switch {
 	case code == execution.RejectCanisterError && strings.Contains(msg, "is not a controller of"):
 		return errCodeNotController
@@ -182,8 +182,12 @@ func ManagementError(code uint64, msg string) string {
 		return errCodeNotFound
 	case code == execution.RejectDestinationInvalid:
 		return errCodeMethodNotFound
+	case code == execution.RejectCanisterReject:
+		return "IC0406"
+	case code == execution.RejectSysTransient:
+		return "IC0201"
 	}
-	return ""
+	return "IC0503"
 }
 
 // ingressManagement executes an ingress update call to the management

@@ -39,7 +39,7 @@ func TestIngressManagement(t *testing.T) {
 	}
 	// Only a controller installs: code 5, the IC's IC0512.
 	msg := h.rejected(install(alice, installMode{Install: &candid.Null{}}, counterWasm(t)), execution.RejectCanisterError)
-	if ManagementError(execution.RejectCanisterError, msg) != "IC0512" {
+	if ErrorCode(execution.RejectCanisterError, msg) != "IC0512" {
 		t.Fatalf("non-controller install: %q", msg)
 	}
 	h.replied(install(ctrl, installMode{Install: &candid.Null{}}, counterWasm(t)))

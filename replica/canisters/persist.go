@@ -532,6 +532,7 @@ func (c *Component) Leaves() []certification.PathValue {
 		case StatusRejected:
 			leaf("reject_code", certification.AppendLEB128(nil, r.RejectCode))
 			leaf("reject_message", []byte(r.RejectMessage))
+			leaf("error_code", []byte(ErrorCode(r.RejectCode, r.RejectMessage)))
 		}
 	}
 	return out

@@ -106,7 +106,7 @@ func (c *Component) induct(m *Message) bool {
 	if c.records[key] != nil || expiryOK(m.Expiry, c.round.TimeNS) != nil {
 		return false
 	}
-	c.setRecord(key, &Record{Status: StatusReceived, Height: c.round.Height, Expiry: m.Expiry})
+	c.setRecord(key, &Record{Status: StatusReceived, Height: c.round.Height, Expiry: m.Expiry, Sender: m.Sender, Receiver: m.Canister})
 	return true
 }
 
