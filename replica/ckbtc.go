@@ -44,6 +44,9 @@ type CkBTCConfig struct {
 	// RetrieveMinAmount is the smallest withdrawal in satoshi (default
 	// 50,000 on mainnet, 10,000 elsewhere).
 	RetrieveMinAmount uint64 `json:"retrieve_min_amount,omitempty"`
+	// MaxTimeInQueueMS is how long a withdrawal waits to be batched with
+	// others (default: 10 minutes as on the IC; on regtest none).
+	MaxTimeInQueueMS uint64 `json:"max_time_in_queue_ms,omitempty"`
 }
 
 // CkBTCIDs are the canister ids of a subnet's ckBTC ledger and minter and
@@ -100,6 +103,12 @@ func (a *app) hostCkBTC(c *canisters.Component) error {
 		cfg.CheckFee = ckbtc.DefaultCheckFee
 	default:
 		cfg.CheckFee = uint64(cc.CheckFee)
+	}
+	switch {
+	case cc.MaxTimeInQueueMS > 0:
+		cfg.MaxTimeInQueue = cc.MaxTimeInQueueMS * 1_000_000
+	case a.btc.network == chain.Regtest:
+		cfg.MaxTimeInQueue = 1 // the next tick
 	}
 	if cfg.RetrieveMinAmount == 0 {
 		cfg.RetrieveMinAmount = 10_000

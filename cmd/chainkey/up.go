@@ -32,10 +32,13 @@ type upOutput struct {
 	Metrics  []string `json:"metrics,omitempty"`
 	// HTTP are the nodes' IC HTTP interface URLs, for IC agents.
 	HTTP []string `json:"http,omitempty"`
-	Home     string   `json:"home"`
+	Home string   `json:"home"`
 	// PID is the process running the subnet (send it SIGINT or SIGTERM to
 	// stop the subnet).
 	PID int `json:"pid"`
+	// Canisters are the ids of the canisters the node implements, by
+	// name (ckbtc_ledger, ckbtc_minter, bitcoin), when Bitcoin is on.
+	Canisters map[string]string `json:"canisters,omitempty"`
 }
 
 // defaultUpHome is the local subnet's directory under the user's data
@@ -234,13 +237,14 @@ func (u *upRun) output(sub *replica.LocalSubnet) upOutput {
 	n0 := sub.Nodes()[0]
 	grpcAddrs, metrics := u.servers.endpoints()
 	return upOutput{
-		SubnetID: n0.SubnetID().String(),
-		RootKey:  hex.EncodeToString(n0.RootKeyDER()),
-		GRPC:     grpcAddrs,
-		Metrics:  metrics,
-		HTTP:     u.servers.httpURLs(),
-		Home:     u.home,
-		PID:      os.Getpid(),
+		SubnetID:  n0.SubnetID().String(),
+		RootKey:   hex.EncodeToString(n0.RootKeyDER()),
+		GRPC:      grpcAddrs,
+		Metrics:   metrics,
+		HTTP:      u.servers.httpURLs(),
+		Home:      u.home,
+		PID:       os.Getpid(),
+		Canisters: upCanisters(n0),
 	}
 }
 
