@@ -36,7 +36,9 @@ type CkBTCConfig struct {
 	// KeyName is the minter's threshold ECDSA key name (default
 	// dfx_test_key, a key every subnet creates at genesis).
 	KeyName string `json:"key_name,omitempty"`
-	// MinConfirmations of deposits and change (default 6, as on the IC).
+	// MinConfirmations of deposits and change (default 6, as on the IC,
+	// or the Bitcoin canister's stability threshold if smaller: the
+	// canister answers only for confirmations within its unstable blocks).
 	MinConfirmations uint32 `json:"min_confirmations,omitempty"`
 	// CheckFee is the deposit fee in satoshi (default 1,000, as on the IC;
 	// -1 is none).
@@ -94,6 +96,12 @@ func (a *app) hostCkBTC(c *canisters.Component) error {
 	ids := SubnetCkBTCIDs()
 	cfg := ckbtc.Config{Network: a.btc.network, MinterID: ids.Minter, KeyName: cc.KeyName,
 		MinConfirmations: cc.MinConfirmations, RetrieveMinAmount: cc.RetrieveMinAmount}
+	if cfg.MinConfirmations == 0 {
+		cfg.MinConfirmations = ckbtc.DefaultMinConfirmations
+		if d := bc.StabilityThreshold; d > 0 && d < uint64(cfg.MinConfirmations) {
+			cfg.MinConfirmations = uint32(d)
+		}
+	}
 	if cfg.KeyName == "" {
 		cfg.KeyName = "dfx_test_key"
 	}

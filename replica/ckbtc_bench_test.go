@@ -1,0 +1,121 @@
+package replica
+
+import (
+	"encoding/binary"
+	"fmt"
+	"math/big"
+	"testing"
+
+	"github.com/chainkey/chainkey/candid"
+	"github.com/chainkey/chainkey/ckbtc/client"
+	"github.com/chainkey/chainkey/execution"
+	"github.com/chainkey/chainkey/ingress"
+	"github.com/chainkey/chainkey/ledger"
+	"github.com/chainkey/chainkey/principal"
+	"github.com/chainkey/chainkey/replica/canisters"
+)
+
+// benchWriter counts the bytes a height writes.
+type benchWriter struct{ bytes int }
+
+func (w *benchWriter) Set(k, v []byte) { w.bytes += len(k) + len(v) }
+func (w *benchWriter) Delete([]byte)   {}
+
+// BenchmarkCkBTCLedgerBlock is a block of 1,000 signed icrc1_transfer
+// ingress messages to the ckBTC ledger hosted as a Go canister: the
+// block's check (signatures), apply and round, and the persistence of
+// the ledger's state. Its transfers/s metric is what one node executes.
+// The ledger already holds the blocks of the earlier iterations, so the
+// persisted state grows with b.N (the state is written whole).
+func BenchmarkCkBTCLedgerBlock(b *testing.B) {
+	for _, pre := range []int{0, 100_000} {
+		b.Run(fmt.Sprintf("blocks=%d", pre), func(b *testing.B) { benchLedgerBlock(b, pre) })
+	}
+}
+
+func benchLedgerBlock(b *testing.B, preBlocks int) {
+	c, err := canisters.New(canisters.Config{Exec: execution.Config{Engine: execution.NewWasmtime(execution.EngineConfig{})},
+		LastIndex: wasmLastIndex})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer c.Close()
+	ids := SubnetCkBTCIDs()
+	lc := &ledgerCanister{cfg: ledger.CkBTCConfig(ids.Minter)}
+	if err := lc.Unmarshal(nil); err != nil {
+		b.Fatal(err)
+	}
+	if err := c.HostGo(ids.Ledger, lc); err != nil {
+		b.Fatal(err)
+	}
+	key, _ := ingress.GenerateEd25519()
+	payer := ingress.Sender(key)
+	const t0 = 1_700_000_000_000_000_000
+	if _, err := lc.l.Mint(ledger.Account{Owner: payer}, 1<<60, nil, t0); err != nil {
+		b.Fatal(err)
+	}
+	for i := range preBlocks {
+		if _, err := lc.l.Mint(ledger.Account{Owner: principal.FromCanisterIndex(uint64(i))}, 1000, nil, t0); err != nil {
+			b.Fatal(err)
+		}
+	}
+	const perBlock = 1000
+	height, nonce := uint64(0), uint64(0)
+	w := &benchWriter{}
+	if err := c.Round(canisters.RoundInput{Height: 1, TimeNS: t0}, w); err != nil {
+		b.Fatal(err)
+	}
+	w.bytes = 0
+	b.ResetTimer()
+	for range b.N {
+		b.StopTimer()
+		height++
+		now := uint64(t0 + height*1e9)
+		msgs := make([]*canisters.Message, perBlock)
+		for i := range msgs {
+			nonce++
+			arg, err := candid.Encode(struct {
+				FromSubaccount *[]byte        `candid:"from_subaccount"`
+				To             client.Account `candid:"to"`
+				Amount         *big.Int       `candid:"amount"`
+				Fee            **big.Int      `candid:"fee"`
+				Memo           *[]byte        `candid:"memo"`
+				CreatedAtTime  *uint64        `candid:"created_at_time"`
+			}{To: client.Account{Owner: principal.FromCanisterIndex(uint64(i))}, Amount: big.NewInt(100)})
+			if err != nil {
+				b.Fatal(err)
+			}
+			m := &canisters.Message{Kind: canisters.KindCall, Sender: payer.Bytes(), Canister: ids.Ledger.Bytes(),
+				Method: "icrc1_transfer", Arg: arg, Nonce: binary.BigEndian.AppendUint64(nil, nonce), Expiry: now + 60e9}
+			if err := m.Sign(key); err != nil {
+				b.Fatal(err)
+			}
+			msgs[i] = m
+		}
+		tx, err := canisters.EncodeBatch(msgs)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.StartTimer()
+		if err := c.Check(tx); err != nil {
+			b.Fatal(err)
+		}
+		if err := c.Apply(tx, w); err != nil {
+			b.Fatal(err)
+		}
+		if err := c.Round(canisters.RoundInput{Height: height, TimeNS: now}, w); err != nil {
+			b.Fatal(err)
+		}
+		_ = c.StateHash()
+		b.StopTimer()
+		for _, m := range msgs {
+			id := m.ID()
+			if r := c.Status(id[:]); r == nil || r.Status != canisters.StatusReplied {
+				b.Fatalf("transfer: %+v", r)
+			}
+		}
+		b.StartTimer()
+	}
+	b.ReportMetric(float64(b.N*perBlock)/b.Elapsed().Seconds(), "transfers/s")
+	b.ReportMetric(float64(w.bytes)/float64(b.N), "written-B/block")
+}
