@@ -40,6 +40,7 @@ type upInfo struct {
 	RootKey  string   `json:"root_key"`
 	GRPC     []string `json:"grpc"`
 	Metrics  []string `json:"metrics"`
+	HTTP     []string `json:"http"`
 }
 
 // verifyChainSignature checks sig on msg under pub with the verifiers of

@@ -30,12 +30,12 @@ type upOutput struct {
 	RootKey  string   `json:"root_key"`
 	GRPC     []string `json:"grpc"`
 	Metrics  []string `json:"metrics,omitempty"`
-	// HTTP are the nodes' IC HTTP interface URLs, for IC agents.
-	HTTP []string `json:"http,omitempty"`
-	Home string   `json:"home"`
+	Home     string   `json:"home"`
 	// PID is the process running the subnet (send it SIGINT or SIGTERM to
 	// stop the subnet).
 	PID int `json:"pid"`
+	// HTTP are the nodes' IC HTTP interface URLs, for IC agents.
+	HTTP []string `json:"http,omitempty"`
 	// Canisters are the ids of the canisters the node implements, by
 	// name (ckbtc_ledger, ckbtc_minter, bitcoin), when Bitcoin is on.
 	Canisters map[string]string `json:"canisters,omitempty"`
@@ -145,6 +145,7 @@ func (u *upRun) run(cmd *cobra.Command) error {
 		return err
 	}
 	out := u.output(sub)
+	out.Canisters = upCanisters(sub.Nodes()[0])
 	if err := writeLocalSubnet(u.home, out); err != nil {
 		u.log.Warn("client commands will need --endpoint", "err", err)
 	}
@@ -237,14 +238,13 @@ func (u *upRun) output(sub *replica.LocalSubnet) upOutput {
 	n0 := sub.Nodes()[0]
 	grpcAddrs, metrics := u.servers.endpoints()
 	return upOutput{
-		SubnetID:  n0.SubnetID().String(),
-		RootKey:   hex.EncodeToString(n0.RootKeyDER()),
-		GRPC:      grpcAddrs,
-		Metrics:   metrics,
-		HTTP:      u.servers.httpURLs(),
-		Home:      u.home,
-		PID:       os.Getpid(),
-		Canisters: upCanisters(n0),
+		SubnetID: n0.SubnetID().String(),
+		RootKey:  hex.EncodeToString(n0.RootKeyDER()),
+		GRPC:     grpcAddrs,
+		Metrics:  metrics,
+		HTTP:     u.servers.httpURLs(),
+		Home:     u.home,
+		PID:      os.Getpid(),
 	}
 }
 

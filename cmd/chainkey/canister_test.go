@@ -1,0 +1,233 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/btcsuite/btcd/btcec/v2"
+	btcecdsa "github.com/btcsuite/btcd/btcec/v2/ecdsa"
+
+	"github.com/chainkey/chainkey/ingress"
+	"github.com/chainkey/chainkey/internal/nodejstest"
+)
+
+// The Motoko canister of the deployment test: a counter whose value lives
+// in the main memory (enhanced orthogonal persistence), and methods that
+// sign with the subnet's threshold ECDSA key. V2 adds version().
+const (
+	motokoCommon = `
+  var n : Nat = 0;
+  transient let ic = actor ("aaaaa-aa") : actor {
+    ecdsa_public_key : ({ canister_id : ?Principal; derivation_path : [Blob]; key_id : { curve : { #secp256k1 }; name : Text } }) -> async ({ public_key : Blob; chain_code : Blob });
+    sign_with_ecdsa : ({ message_hash : Blob; derivation_path : [Blob]; key_id : { curve : { #secp256k1 }; name : Text } }) -> async ({ signature : Blob });
+  };
+  public func inc() : async Nat { n += 1; n };
+  public query func get() : async Nat { n };
+  public shared query ({ caller }) func whoami() : async Principal { caller };
+  public func pubkey() : async Blob {
+    (await ic.ecdsa_public_key({ canister_id = null; derivation_path = []; key_id = { curve = #secp256k1; name = "dfx_test_key" } })).public_key
+  };
+  public func sign(h : Blob) : async Blob {
+    (await ic.sign_with_ecdsa({ message_hash = h; derivation_path = []; key_id = { curve = #secp256k1; name = "dfx_test_key" } })).signature
+  };
+`
+	motokoV1 = "persistent actor {" + motokoCommon + "  public query func version() : async Text { \"v1\" };\n}"
+	motokoV2 = "persistent actor {" + motokoCommon + "  public query func version() : async Text { \"v2\" };\n}"
+)
+
+// compileMotoko compiles the two versions (cached in node_modules by
+// project and sources) and writes them to dir.
+func compileMotoko(t *testing.T, proj *nodejstest.Project, dir string) (v1, v2 string) {
+	t.Helper()
+	in, _ := json.Marshal(map[string]any{"actors": []map[string]string{{"name": "V1", "source": motokoV1}, {"name": "V2", "source": motokoV2}}})
+	var manifest []byte
+	for _, f := range []string{"package.json", "package-lock.json", "compile.mjs"} {
+		b, err := os.ReadFile(filepath.Join(proj.Dir, f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		manifest = append(manifest, b...)
+	}
+	key := sha256.Sum256(append(manifest, in...))
+	cache := filepath.Join(proj.Dir, "node_modules", ".chainkey-motoko-"+hex.EncodeToString(key[:8])+".json")
+	out, err := os.ReadFile(cache)
+	if err != nil {
+		out = proj.Run(t, "compile.mjs", in)
+		_ = os.WriteFile(cache, out, 0o644)
+	}
+	var enc map[string]string
+	if err := json.Unmarshal(out, &enc); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"V1", "V2"} {
+		b, err := base64.StdEncoding.DecodeString(enc[name])
+		if err != nil || len(b) == 0 {
+			t.Fatalf("compiled %s: %v", name, err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, name+".wasm"), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return filepath.Join(dir, "V1.wasm"), filepath.Join(dir, "V2.wasm")
+}
+
+// TestCanisterDeploy deploys a Motoko canister to a local 4-node subnet
+// (chainkey up) through the IC HTTP interface, with the unmodified
+// @dfinity/agent 3.4.3 and @dfinity/ic-management 7.1.3 and with the
+// chainkey canister commands.
+func TestCanisterDeploy(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a 4-node subnet")
+	}
+	proj := nodejstest.Install(t, "testdata/icmgmt", "@dfinity/agent with @dfinity/ic-management and motoko")
+	dir := t.TempDir()
+	v1, v2 := compileMotoko(t, proj, dir)
+	t.Setenv("XDG_CONFIG_HOME", t.TempDir())
+	info, stop := startUp(t, t.TempDir(), 4)
+	defer stop()
+	if len(info.HTTP) != 4 {
+		t.Fatalf("up printed http %v", info.HTTP)
+	}
+
+	t.Run("agentjs", func(t *testing.T) {
+		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+		defer cancel()
+		cmd := proj.Command(ctx, "deploy.mjs")
+		cmd.Args = append(cmd.Args, info.HTTP[1], v1, v2)
+		var stdout, stderr bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &stdout, &stderr
+		if err := cmd.Run(); err != nil {
+			t.Fatalf("deploy.mjs: %v\n%s", err, stderr.Bytes())
+		}
+		var got struct {
+			CanisterID, Me, Get, Whoami, AfterUpgrade, Version, IncAfter, NotController string
+			Incs                                                                        []string
+			Status                                                                      struct {
+				Running     bool
+				ModuleHash  string
+				Controllers []string
+			}
+			Pubkey, Hash, Signature string
+		}
+		if err := json.Unmarshal(stdout.Bytes(), &got); err != nil {
+			t.Fatalf("deploy.mjs printed %q: %v", stdout.Bytes(), err)
+		}
+		wasm, _ := os.ReadFile(v1)
+		mh := sha256.Sum256(wasm)
+		switch {
+		case strings.Join(got.Incs, ",") != "1,2,3" || got.Get != "3":
+			t.Fatalf("counter: %+v", got)
+		case got.Whoami != got.Me:
+			t.Fatalf("whoami %s, caller %s", got.Whoami, got.Me)
+		case !got.Status.Running || got.Status.ModuleHash != hex.EncodeToString(mh[:]) || len(got.Status.Controllers) != 1 || got.Status.Controllers[0] != got.Me:
+			t.Fatalf("canister_status: %+v", got.Status)
+		case got.AfterUpgrade != "3" || got.Version != "v2" || got.IncAfter != "4":
+			t.Fatalf("after the upgrade: get %s version %s inc %s", got.AfterUpgrade, got.Version, got.IncAfter)
+		case !strings.Contains(got.NotController, "IC0512"):
+			t.Fatalf("non-controller install: %q", got.NotController)
+		}
+		verifyCanisterECDSA(t, got.Pubkey, got.Hash, got.Signature)
+	})
+
+	t.Run("cli", func(t *testing.T) {
+		ep := info.HTTP[2]
+		pem := func(name string) string {
+			k, err := ingress.GenerateEd25519()
+			if err != nil {
+				t.Fatal(err)
+			}
+			p := filepath.Join(dir, name+".pem")
+			if err := os.WriteFile(p, ingress.MarshalEd25519PEM(k), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			return p
+		}
+		me, other := pem("me"), pem("other")
+		cli := func(args ...string) (string, error) {
+			return runCLI(t, append(append([]string{"canister"}, args...), "--endpoint", ep, "--identity", me)...)
+		}
+		must := func(args ...string) string {
+			t.Helper()
+			out, err := cli(args...)
+			if err != nil {
+				t.Fatalf("canister %s: %v\n%s", strings.Join(args, " "), err, out)
+			}
+			return strings.TrimSpace(out)
+		}
+		var created struct {
+			CanisterID string `json:"canister_id"`
+		}
+		if err := json.Unmarshal([]byte(must("create", "--json")), &created); err != nil || created.CanisterID == "" {
+			t.Fatalf("create: %v", err)
+		}
+		id := created.CanisterID
+		must("install", id, "--wasm", v1)
+		if out := must("call", id, "inc"); out != "(1 : nat)" {
+			t.Fatalf("inc printed %q", out)
+		}
+		must("call", id, "inc")
+		if out := must("call", id, "get", "--query"); out != "(2 : nat)" {
+			t.Fatalf("get printed %q", out)
+		}
+		var st struct {
+			Status      string   `json:"status"`
+			ModuleHash  string   `json:"module_hash"`
+			Controllers []string `json:"controllers"`
+		}
+		if err := json.Unmarshal([]byte(must("status", id, "--json")), &st); err != nil || st.Status != "running" || len(st.ModuleHash) != 64 || len(st.Controllers) != 1 {
+			t.Fatalf("status: %+v %v", st, err)
+		}
+		// Another identity may not install code: the IC's code.
+		out, err := runCLI(t, "canister", "install", id, "--wasm", v1, "--mode", "reinstall", "--endpoint", ep, "--identity", other)
+		if err == nil || !strings.Contains(err.Error()+out, "IC0512") {
+			t.Fatalf("non-controller install: %v %s", err, out)
+		}
+		must("install", id, "--wasm", v2, "--mode", "upgrade", "--wasm-memory-persistence", "keep")
+		if out := must("call", id, "get", "--query"); out != "(2 : nat)" {
+			t.Fatalf("get after upgrade printed %q", out)
+		}
+		if out := must("call", id, "version"); out != `("v2")` {
+			t.Fatalf("version printed %q", out)
+		}
+		must("logs", id)
+		must("top-up", id)
+		must("stop", id)
+		if out := must("status", id, "--json"); !strings.Contains(out, `"stopped"`) {
+			t.Fatalf("status after stop: %s", out)
+		}
+		must("start", id)
+		must("stop", id)
+		must("delete", id)
+		if _, err := cli("status", id); err == nil || !strings.Contains(err.Error(), "IC0301") {
+			t.Fatalf("status of a deleted canister: %v", err)
+		}
+	})
+}
+
+// verifyCanisterECDSA checks the canister's signature of hash under the key
+// its ecdsa_public_key returned, with btcec.
+func verifyCanisterECDSA(t *testing.T, pubHex, hashHex, sigHex string) {
+	t.Helper()
+	pub, _ := hex.DecodeString(pubHex)
+	hash, _ := hex.DecodeString(hashHex)
+	sig, _ := hex.DecodeString(sigHex)
+	pk, err := btcec.ParsePubKey(pub)
+	if err != nil || len(sig) != 64 {
+		t.Fatalf("public key %x, signature %x: %v", pub, sig, err)
+	}
+	var r, s btcec.ModNScalar
+	r.SetByteSlice(sig[:32])
+	s.SetByteSlice(sig[32:])
+	if !btcecdsa.NewSignature(&r, &s).Verify(hash, pk) {
+		t.Fatal("btcec rejects the canister's signature")
+	}
+}
