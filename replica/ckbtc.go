@@ -207,6 +207,24 @@ func (c *ledgerCanister) Unmarshal(b []byte) error {
 
 func (c *ledgerCanister) StateHash() [32]byte { return c.l.StateHash() }
 
+// The ledger is persisted as its configuration and its blocks, each
+// block once (canisters.GoLog).
+func (c *ledgerCanister) LogHeader() []byte { return c.l.MarshalConfig() }
+func (c *ledgerCanister) LogLen() uint64    { return c.l.Len() }
+func (c *ledgerCanister) LogEntry(i uint64) []byte {
+	b, _ := c.l.EncodedBlock(i)
+	return b
+}
+
+func (c *ledgerCanister) UnmarshalLog(header []byte, blocks [][]byte) error {
+	l, err := ledger.UnmarshalParts(header, blocks)
+	if err != nil {
+		return err
+	}
+	c.l = l
+	return nil
+}
+
 func (c *ledgerCanister) CertifiedData() []byte {
 	d := c.l.CertifiedData()
 	return d[:]

@@ -68,6 +68,22 @@ type GoSigner interface {
 	DeliverSignature(seq uint64, sig []byte, err error)
 }
 
+// GoLog is implemented by Go canisters whose state is a header and an
+// append-only log (a ledger's configuration and blocks): the component
+// then writes the header when it changes and each new entry under a key
+// of its own, instead of the whole state, and loads the canister with
+// UnmarshalLog. Marshal still gives the whole state (snapshots).
+type GoLog interface {
+	// LogHeader is the state without the log.
+	LogHeader() []byte
+	// LogLen is the number of log entries.
+	LogLen() uint64
+	// LogEntry returns entry i (i < LogLen).
+	LogEntry(i uint64) []byte
+	// UnmarshalLog replaces the state with the header and entries.
+	UnmarshalLog(header []byte, entries [][]byte) error
+}
+
 // GoReject is a Go canister's reject with its IC reject code.
 type GoReject struct {
 	Code    int
@@ -81,6 +97,10 @@ type goEntry struct {
 	id   principal.Principal
 	can  GoCanister
 	hash [32]byte // state hash as last written
+	// logLen and header are the GoLog entries and header as last
+	// written.
+	logLen uint64
+	header []byte
 }
 
 // prefixGo holds the Go canisters' states: cn/go/<len><id>.
@@ -259,6 +279,12 @@ func (c *Component) goPersist(w subnet.Writer) error {
 		if h == e.hash {
 			continue
 		}
+		if l, ok := e.can.(GoLog); ok {
+			c.goWriteLog(w, e, l)
+			e.hash = h
+			c.hashValid = false
+			continue
+		}
 		b, err := e.can.Marshal()
 		if err != nil {
 			return fmt.Errorf("canisters: Go canister %s: %w", e.id, err)
@@ -270,10 +296,44 @@ func (c *Component) goPersist(w subnet.Writer) error {
 	return nil
 }
 
+// Keys of a GoLog canister: cn/go/<len><id>/h (header) and
+// cn/go/<len><id>/l/<8-byte entry index>.
+func goHeaderKey(id []byte) []byte { return append(goKey(id), "/h"...) }
+func goLogPrefix(id []byte) []byte { return append(goKey(id), "/l/"...) }
+func goLogKey(id []byte, i uint64) []byte {
+	return binary.BigEndian.AppendUint64(goLogPrefix(id), i)
+}
+
+// goWriteLog writes a GoLog canister's header if it changed and its new
+// entries.
+func (c *Component) goWriteLog(w subnet.Writer, e *goEntry, l GoLog) {
+	id := e.id.Bytes()
+	if h := l.LogHeader(); !bytes.Equal(h, e.header) {
+		w.Set(goHeaderKey(id), h)
+		e.header = bytes.Clone(h)
+	}
+	n := l.LogLen()
+	for i := e.logLen; i < n; i++ {
+		w.Set(goLogKey(id, i), l.LogEntry(i))
+	}
+	for i := n; i < e.logLen; i++ {
+		w.Delete(goLogKey(id, i))
+	}
+	e.logLen = n
+}
+
 // goWriteAll writes every Go canister's state (snapshots).
 func (c *Component) goWriteAll(w subnet.Writer) {
 	for _, k := range c.goKeys() {
-		if b, err := c.gocans[k].can.Marshal(); err == nil {
+		e := c.gocans[k]
+		if l, ok := e.can.(GoLog); ok {
+			w.Set(goHeaderKey([]byte(k)), l.LogHeader())
+			for i := range l.LogLen() {
+				w.Set(goLogKey([]byte(k), i), l.LogEntry(i))
+			}
+			continue
+		}
+		if b, err := e.can.Marshal(); err == nil {
 			w.Set(goKey([]byte(k)), b)
 		}
 	}
@@ -284,6 +344,12 @@ func (c *Component) goWriteAll(w subnet.Writer) {
 func (c *Component) goLoad(st subnet.Storage) error {
 	for _, k := range c.goKeys() {
 		e := c.gocans[k]
+		if l, ok := e.can.(GoLog); ok {
+			if err := c.goLoadLog(st, e, l); err != nil {
+				return err
+			}
+			continue
+		}
 		raw, ok, err := st.Get(goKey([]byte(k)))
 		if err != nil {
 			return fmt.Errorf("canisters: load Go canister %s: %w", e.id, err)
@@ -327,4 +393,44 @@ func (c *Component) goLeaves() []certification.PathValue {
 			certification.PathValue{Path: [][]byte{[]byte("canister"), id, []byte("controllers")}, Value: controllersCBOR(nil)})
 	}
 	return out
+}
+
+// goLoadLog loads a GoLog canister: its header and entries in order.
+func (c *Component) goLoadLog(st subnet.Storage, e *goEntry, l GoLog) error {
+	id := e.id.Bytes()
+	h, ok, err := st.Get(goHeaderKey(id))
+	if err != nil {
+		return fmt.Errorf("canisters: load Go canister %s: %w", e.id, err)
+	}
+	if !ok {
+		if err := e.can.Unmarshal(nil); err != nil {
+			return fmt.Errorf("canisters: load Go canister %s: %w", e.id, err)
+		}
+		e.hash, e.logLen, e.header = e.can.StateHash(), 0, nil
+		return nil
+	}
+	var (
+		entries [][]byte
+		bad     error
+	)
+	prefix := goLogPrefix(id)
+	err = st.Scan(prefix, func(k, v []byte) bool {
+		if len(k) != len(prefix)+8 || binary.BigEndian.Uint64(k[len(prefix):]) != uint64(len(entries)) {
+			bad = fmt.Errorf("log entry key %x out of order", k)
+			return false
+		}
+		entries = append(entries, bytes.Clone(v))
+		return true
+	})
+	if err == nil {
+		err = bad
+	}
+	if err != nil {
+		return fmt.Errorf("canisters: load Go canister %s: %w", e.id, err)
+	}
+	if err := l.UnmarshalLog(h, entries); err != nil {
+		return fmt.Errorf("canisters: load Go canister %s: %w", e.id, err)
+	}
+	e.hash, e.logLen, e.header = e.can.StateHash(), uint64(len(entries)), bytes.Clone(h)
+	return nil
 }
