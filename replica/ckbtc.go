@@ -386,12 +386,9 @@ func (w *minterCanister) Marshal() ([]byte, error) {
 }
 
 func (w *minterCanister) Unmarshal(b []byte) error {
+	// The minter is rebuilt from b at its first call or tick (the node
+	// loads canisters before its keys' state).
 	w.m, w.raw, w.sigs, w.out = nil, b, nil, nil
-	if b != nil && w.keys.HasKey(w.keyID()) {
-		if err := w.ready(); err != nil {
-			return err
-		}
-	}
 	return nil
 }
 

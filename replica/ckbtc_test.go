@@ -159,6 +159,7 @@ func TestCkBTCRegtest(t *testing.T) {
 	// bob withdraws 30,000,000 to a fresh regtest address, then 5,000,000.
 	payee := regtest.NewKey(77)
 	minterUtxo := int64(1e8)
+	var lastWithdrawal uint64
 	withdraw := func(who *client.Client, amount uint64) *wire.MsgTx {
 		t.Helper()
 		start := time.Now()
@@ -166,6 +167,7 @@ func TestCkBTCRegtest(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		lastWithdrawal = w.BlockIndex
 		var txid []byte
 		waitUntil(t, ctx, "the withdrawal submitted", func() bool {
 			st, err := who.Status(ctx, w.BlockIndex)
@@ -226,6 +228,27 @@ func TestCkBTCRegtest(t *testing.T) {
 			}
 		}
 		return true
+	})
+
+	// The ledger and the minter survive a restart of the subnet.
+	aliceBal, _ := alice.Balance(ctx, me)
+	if err := s.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	s, err = StartLocalSubnetWith(ctx, home, 0, nil, LocalOptions{Logger: testLogger(t), Bitcoin: bc})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Stop()
+	carol, _ := ckbtcClient(t, ctx, s.Nodes()[3])
+	waitUntil(t, ctx, "the ledger and the minter after the restart", func() bool {
+		b, err1 := carol.Balance(ctx, me)
+		st, err2 := carol.Status(ctx, lastWithdrawal)
+		a, err3 := carol.Address(ctx, &aliceP, nil)
+		if err1 == nil && b != aliceBal || err3 == nil && a != addr {
+			t.Fatalf("after the restart: balance %d (was %d), address %s (was %s)", b, aliceBal, a, addr)
+		}
+		return err1 == nil && err2 == nil && st.Confirmed != nil && err3 == nil
 	})
 }
 
