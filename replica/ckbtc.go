@@ -49,6 +49,16 @@ type CkBTCConfig struct {
 	// MaxTimeInQueueMS is how long a withdrawal waits to be batched with
 	// others (default: 10 minutes as on the IC; on regtest none).
 	MaxTimeInQueueMS uint64 `json:"max_time_in_queue_ms,omitempty"`
+	// InitialBalances are ckBTC minted when the ledger is created (the
+	// ledger's initial_balances; for test networks and benchmarks: such
+	// ckBTC has no BTC behind it).
+	InitialBalances []CkBTCBalance `json:"initial_balances,omitempty"`
+}
+
+// CkBTCBalance is an initial ckBTC balance of an owner's default account.
+type CkBTCBalance struct {
+	Owner  string `json:"owner"`
+	Amount uint64 `json:"amount"`
 }
 
 // CkBTCIDs are the canister ids of a subnet's ckBTC ledger and minter and
@@ -125,6 +135,13 @@ func (a *app) hostCkBTC(c *canisters.Component) error {
 		}
 	}
 	l := &ledgerCanister{cfg: ledger.CkBTCConfig(ids.Minter)}
+	for _, b := range cc.InitialBalances {
+		p, err := principal.Parse(b.Owner)
+		if err != nil {
+			return fmt.Errorf("replica: ckbtc initial balance of %q: %w", b.Owner, err)
+		}
+		l.cfg.InitialBalances = append(l.cfg.InitialBalances, ledger.InitialBalance{Account: ledger.Account{Owner: p}, Amount: b.Amount})
+	}
 	if err := l.Unmarshal(nil); err != nil {
 		return fmt.Errorf("replica: ckbtc ledger: %w", err)
 	}
