@@ -3,6 +3,7 @@ package replica
 import (
 	"context"
 	"crypto/sha256"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"time"
@@ -222,7 +223,25 @@ func (c *ledgerCanister) Unmarshal(b []byte) error {
 	return nil
 }
 
-func (c *ledgerCanister) StateHash() [32]byte { return c.l.StateHash() }
+// StateHash commits to the ledger's whole state without encoding it: the
+// state is its configuration and its blocks (UnmarshalParts rebuilds it
+// from them), and the tip's hash commits to every block through the
+// ICRC-3 parent hashes. (ledger.StateHash hashes the whole encoding,
+// which grows with every block.)
+func (c *ledgerCanister) StateHash() [32]byte {
+	h := sha256.New()
+	h.Write([]byte("chainkey-ckbtc-ledger-state\x00"))
+	cfg := c.l.MarshalConfig()
+	h.Write(binary.BigEndian.AppendUint64(nil, uint64(len(cfg))))
+	h.Write(cfg)
+	h.Write(binary.BigEndian.AppendUint64(nil, c.l.Len()))
+	if _, tip, ok := c.l.Tip(); ok {
+		h.Write(tip[:])
+	}
+	var out [32]byte
+	h.Sum(out[:0])
+	return out
+}
 
 // The ledger is persisted as its configuration and its blocks, each
 // block once (canisters.GoLog).
