@@ -114,7 +114,6 @@ func TestCkBTCRegtest(t *testing.T) {
 	if _, err := btcd.RPC.SendRawTransaction(pay, false); err != nil {
 		t.Fatal(err)
 	}
-	start := time.Now()
 	btcd.Generate(t, 1)
 	// One confirmation is not enough.
 	waitUntil(t, ctx, "the deposit seen with one confirmation", func() bool {
@@ -126,12 +125,13 @@ func TestCkBTCRegtest(t *testing.T) {
 		return ub.NoNewUtxos.PendingUtxos != nil && len(*ub.NoNewUtxos.PendingUtxos) == 1
 	})
 	btcd.Generate(t, minConf-1)
+	start := time.Now() // btcd has the block of the last needed confirmation
 	var minted []ckbtc.UtxoStatus
 	waitUntil(t, ctx, "update_balance to mint", func() bool {
 		minted, err = alice.UpdateBalance(ctx, nil, nil)
 		return err == nil
 	})
-	t.Logf("deposit to mint: %v (from the transaction's first block)", time.Since(start))
+	t.Logf("deposit to mint: %v (from btcd mining the block of the last needed confirmation to update_balance's certified reply)", time.Since(start))
 	if len(minted) != 1 || minted[0].Minted == nil || minted[0].Minted.MintedAmount != 1e8-100 {
 		t.Fatalf("update_balance: %+v", minted)
 	}
@@ -186,7 +186,7 @@ func TestCkBTCRegtest(t *testing.T) {
 			tx, err = btcd.RPC.GetRawTransaction(&h)
 			return err == nil
 		})
-		t.Logf("withdrawal to mempool: %v", time.Since(start))
+		t.Logf("withdrawal to mempool: %v (from the approve call to the transaction in btcd's mempool)", time.Since(start))
 		// The destination gets the amount less the Bitcoin fee and the
 		// minter's fee; the change returns the rest of the input (the
 		// minter's only UTXO) plus the minter's fee to the minter.
