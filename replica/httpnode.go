@@ -105,20 +105,17 @@ func (b httpBackend) MetadataReadable(principal.Principal, string, principal.Pri
 }
 
 // Submit puts the call into the mempool as a canister message carrying the
-// envelope's sender key and signature, which every node verifies again.
+// envelope's sender key, signature and delegations, which every node
+// verifies again.
 func (b httpBackend) Submit(ctx context.Context, call *httpapi.Call) error {
 	env := call.Envelope
 	if env == nil {
 		return errors.New("replica: call without its envelope")
 	}
-	if len(env.Delegations) > 0 {
-		return &httpapi.Reject{Code: httpapi.RejectCanisterError, ErrorCode: "IC0504",
-			Message: "sender delegations are not supported by this subnet yet"}
-	}
 	c := call.Content
 	m := &canisters.Message{Kind: canisters.KindCall, Sender: c.Sender.Bytes(), Canister: c.CanisterID.Bytes(),
 		Method: c.MethodName, Arg: c.Arg, Nonce: c.Nonce, Expiry: c.IngressExpiry,
-		SenderPubKey: env.SenderPubKey, SenderSig: env.SenderSig}
+		SenderPubKey: env.SenderPubKey, SenderSig: env.SenderSig, Delegations: canisters.DelegationsOf(env.Delegations)}
 	if m.ID() != call.RequestID {
 		return &httpapi.Reject{Code: httpapi.RejectCanisterError, ErrorCode: "IC0504",
 			Message: "the request's content has a form this subnet cannot carry"}

@@ -70,7 +70,7 @@ func BenchmarkHTTPInterface(b *testing.B) {
 		latency(b, func() error { _, err := a.Query(ctx, can, "get", nil); return err })
 	})
 	b.Run("throughput", func(b *testing.B) {
-		const callers = 200
+		const callers = 500
 		var wg sync.WaitGroup
 		work := make(chan struct{})
 		errs := make(chan error, callers)

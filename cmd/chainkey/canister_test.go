@@ -8,7 +8,9 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -32,6 +34,7 @@ const (
   };
   public func inc() : async Nat { n += 1; n };
   public query func get() : async Nat { n };
+  public func boom() : async () { n += 100; assert false };
   public shared query ({ caller }) func whoami() : async Principal { caller };
   public func pubkey() : async Blob {
     (await ic.ecdsa_public_key({ canister_id = null; derivation_path = []; key_id = { curve = #secp256k1; name = "dfx_test_key" } })).public_key
@@ -82,8 +85,9 @@ func compileMotoko(t *testing.T, proj *nodejstest.Project, dir string) (v1, v2 s
 
 // TestCanisterDeploy deploys a Motoko canister to a local 4-node subnet
 // (chainkey up) through the IC HTTP interface, with the unmodified
-// @dfinity/agent 3.4.3 and @dfinity/ic-management 7.1.3 and with the
-// chainkey canister commands.
+// @dfinity/agent 3.4.3 and @dfinity/ic-management 7.1.3, with
+// @icp-sdk/core 5.4 and @icp-sdk/canisters 3.6, and with the chainkey
+// canister commands; icp-cli 1.5.0 calls a deployed canister.
 func TestCanisterDeploy(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a 4-node subnet")
@@ -92,7 +96,11 @@ func TestCanisterDeploy(t *testing.T) {
 	dir := t.TempDir()
 	v1, v2 := compileMotoko(t, proj, dir)
 	t.Setenv("XDG_CONFIG_HOME", t.TempDir())
-	info, stop := startUp(t, t.TempDir(), 4)
+	// The subnet runs in the default home, so that the canister commands
+	// find it without --endpoint.
+	xdg := t.TempDir()
+	t.Setenv("XDG_DATA_HOME", xdg)
+	info, stop := startUp(t, filepath.Join(xdg, "chainkey", "local"), 4)
 	defer stop()
 	if len(info.HTTP) != 4 {
 		t.Fatalf("up printed http %v", info.HTTP)
@@ -110,6 +118,7 @@ func TestCanisterDeploy(t *testing.T) {
 		}
 		var got struct {
 			CanisterID, Me, Get, Whoami, AfterUpgrade, Version, IncAfter, NotController string
+			DelegatedInc, DelegatedWhoami                                               string
 			Incs                                                                        []string
 			Status                                                                      struct {
 				Running     bool
@@ -132,10 +141,87 @@ func TestCanisterDeploy(t *testing.T) {
 			t.Fatalf("canister_status: %+v", got.Status)
 		case got.AfterUpgrade != "3" || got.Version != "v2" || got.IncAfter != "4":
 			t.Fatalf("after the upgrade: get %s version %s inc %s", got.AfterUpgrade, got.Version, got.IncAfter)
+		case got.DelegatedInc != "5" || got.DelegatedWhoami != got.Me:
+			t.Fatalf("through a delegation: inc %s, whoami %s", got.DelegatedInc, got.DelegatedWhoami)
 		case !strings.Contains(got.NotController, "IC0512"):
 			t.Fatalf("non-controller install: %q", got.NotController)
 		}
 		verifyCanisterECDSA(t, got.Pubkey, got.Hash, got.Signature)
+	})
+
+	t.Run("icpsdk", func(t *testing.T) {
+		sdk := nodejstest.Install(t, "testdata/icpsdk", "@icp-sdk/core with @icp-sdk/canisters")
+		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+		defer cancel()
+		cmd := sdk.Command(ctx, "deploy.mjs")
+		cmd.Args = append(cmd.Args, info.HTTP[2], v1, v2)
+		var stdout, stderr bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &stdout, &stderr
+		if err := cmd.Run(); err != nil {
+			t.Fatalf("deploy.mjs: %v\n%s", err, stderr.Bytes())
+		}
+		var got struct {
+			Me, Get, AfterUpgrade, Version, Trap string
+			Incs, Logs                           []string
+			Statuses                             []struct {
+				Running     bool
+				ModuleHash  string
+				Controllers []string
+			}
+		}
+		if err := json.Unmarshal(stdout.Bytes(), &got); err != nil {
+			t.Fatalf("deploy.mjs printed %q: %v", stdout.Bytes(), err)
+		}
+		switch {
+		case strings.Join(got.Incs, ",") != "1,2" || got.Get != "2" || got.AfterUpgrade != "2" || got.Version != "v2":
+			t.Fatalf("counter: %+v", got)
+		case len(got.Statuses) != 2:
+			t.Fatalf("statuses %+v", got.Statuses)
+		case !strings.Contains(got.Trap, "IC0503") || len(got.Logs) == 0 || !strings.HasPrefix(got.Logs[len(got.Logs)-1], "[TRAP]"):
+			t.Fatalf("trap %q, logs %q", got.Trap, got.Logs)
+		}
+		for _, st := range got.Statuses {
+			if !st.Running || len(st.ModuleHash) != 64 || len(st.Controllers) != 1 || st.Controllers[0] != got.Me {
+				t.Fatalf("canister_status: %+v", st)
+			}
+		}
+	})
+
+	t.Run("icpcli", func(t *testing.T) {
+		if runtime.GOOS != "linux" || runtime.GOARCH != "amd64" {
+			t.Skip("icp-cli is installed from npm for linux/amd64 only")
+		}
+		icpProj := nodejstest.Install(t, "testdata/icpcli", "icp-cli")
+		icp, err := filepath.Abs(filepath.Join(icpProj.Dir, "node_modules/@icp-sdk/icp-cli-linux-x64/bin/icp"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		did := filepath.Join(dir, "counter.did")
+		if err := os.WriteFile(did, []byte("service : { inc : () -> (nat); get : () -> (nat) query; version : () -> (text) query }\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		out, err := runCLI(t, "canister", "create", "--endpoint", info.HTTP[3])
+		if err != nil {
+			t.Fatalf("create: %v %s", err, out)
+		}
+		id := strings.TrimSpace(out)
+		if out, err := runCLI(t, "canister", "install", id, "--wasm", v2, "--endpoint", info.HTTP[3]); err != nil {
+			t.Fatalf("install: %v %s", err, out)
+		}
+		for _, tc := range []struct {
+			args []string
+			want string
+		}{
+			{[]string{"inc", "()"}, "(1 : nat)"},
+			{[]string{"inc", "()"}, "(2 : nat)"},
+			{[]string{"get", "()", "--query"}, "(2 : nat)"},
+			{[]string{"version", "()", "--query"}, `("v2")`},
+		} {
+			out, err := icpCall(t, icp, did, info.HTTP[0], id, tc.args...)
+			if err != nil || !strings.Contains(out, tc.want) {
+				t.Fatalf("icp canister call %v: %v\n%s\nwant %s", tc.args, err, out, tc.want)
+			}
+		}
 	})
 
 	t.Run("cli", func(t *testing.T) {
@@ -178,6 +264,10 @@ func TestCanisterDeploy(t *testing.T) {
 		if out := must("call", id, "get", "--query"); out != "(2 : nat)" {
 			t.Fatalf("get printed %q", out)
 		}
+		// Without --endpoint: the running local subnet's first node.
+		if out, err := runCLI(t, "canister", "call", id, "get", "--query", "--identity", me); err != nil || strings.TrimSpace(out) != "(2 : nat)" {
+			t.Fatalf("get from the local subnet: %v %q", err, out)
+		}
 		var st struct {
 			Status      string   `json:"status"`
 			ModuleHash  string   `json:"module_hash"`
@@ -198,7 +288,12 @@ func TestCanisterDeploy(t *testing.T) {
 		if out := must("call", id, "version"); out != `("v2")` {
 			t.Fatalf("version printed %q", out)
 		}
-		must("logs", id)
+		if out, err := cli("call", id, "boom"); err == nil || !strings.Contains(err.Error(), "IC0503") {
+			t.Fatalf("boom: %v %s", err, out)
+		}
+		if out := must("logs", id); !strings.Contains(out, "[TRAP]") {
+			t.Fatalf("logs printed %q", out)
+		}
 		must("top-up", id)
 		must("stop", id)
 		if out := must("status", id, "--json"); !strings.Contains(out, `"stopped"`) {
@@ -211,6 +306,21 @@ func TestCanisterDeploy(t *testing.T) {
 			t.Fatalf("status of a deleted canister: %v", err)
 		}
 	})
+}
+
+// icpCall runs `icp canister call` of the unmodified icp-cli against url.
+func icpCall(t *testing.T, icp, did, url, canister string, args ...string) (string, error) {
+	t.Helper()
+	home := t.TempDir()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	args = append(append([]string{"canister", "call", canister}, args...), "-n", url, "-k", "fetch", "--candid", did)
+	cmd := exec.CommandContext(ctx, icp, args...)
+	cmd.Dir = home
+	cmd.Env = append(os.Environ(), "HOME="+home, "XDG_CONFIG_HOME="+filepath.Join(home, ".config"),
+		"XDG_DATA_HOME="+filepath.Join(home, ".local/share"), "DO_NOT_TRACK=1")
+	out, err := cmd.CombinedOutput()
+	return strings.TrimSpace(string(out)), err
 }
 
 // verifyCanisterECDSA checks the canister's signature of hash under the key

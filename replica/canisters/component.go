@@ -228,6 +228,8 @@ type Component struct {
 	// checked is the hash of the last batch that passed Check.
 	checked      [32]byte
 	pagesWritten int
+	// logs are the canisters' recent log records (logs.go).
+	logs map[string]*canisterLog
 	// gocans are the hosted Go canisters (gocanister.go).
 	gocans map[string]*goEntry
 }
@@ -325,6 +327,9 @@ func (c *Component) Admit(m *Message, nowNS uint64) error {
 	}
 	if err := expiryOK(m.Expiry, nowNS); err != nil {
 		return err
+	}
+	if !m.delegationsValidAt(nowNS) {
+		return fmt.Errorf("canisters: sender delegation expired")
 	}
 	id := m.ID()
 	if c.records[string(id[:])] != nil {

@@ -24,6 +24,11 @@ type createArgs struct {
 	Specified *principal.Principal `candid:"specified_id"`
 }
 
+type updateSettingsArgs struct {
+	CanisterID principal.Principal `candid:"canister_id"`
+	Settings   canisterSettings    `candid:"settings"`
+}
+
 type createCanisterArgs struct {
 	Settings *canisterSettings `candid:"settings"`
 }
@@ -131,27 +136,40 @@ type canisterInfoArgs struct {
 	Changes    *uint64             `candid:"num_requested_changes"`
 }
 
-// change is the canister_info history entry; the component keeps no
-// history, so the list is always empty, but the type must be the IC's.
-type change struct {
-	Timestamp uint64          `candid:"timestamp_nanos"`
-	Version   uint64          `candid:"canister_version"`
-	Origin    changeOrigin    `candid:"origin"`
-	Details   candid.Reserved `candid:"details"`
+// canisterInfoType is canister_info's result with an empty history: the
+// component keeps none, and `vec empty` is a subtype of the IC's
+// `vec change`, so agents decode it against ic.did.
+var canisterInfoType = mustType("record { total_num_changes : nat64; recent_changes : vec empty; module_hash : opt blob; controllers : vec principal }")
+
+func mustType(src string) *candid.Type {
+	t, err := candid.ParseType(src)
+	if err != nil {
+		panic(err)
+	}
+	return t
 }
 
-type changeOrigin struct {
-	candid.IsVariant
-	FromUser *struct {
-		UserID principal.Principal `candid:"user_id"`
-	} `candid:"from_user"`
-}
-
-type canisterInfoResult struct {
-	TotalChanges uint64                `candid:"total_num_changes"`
-	Recent       []change              `candid:"recent_changes"`
-	ModuleHash   *[]byte               `candid:"module_hash"`
-	Controllers  []principal.Principal `candid:"controllers"`
+// encodeCanisterInfo encodes canister_info's reply.
+func encodeCanisterInfo(e *entry) ([]byte, int, string) {
+	hash := candid.None()
+	if h := moduleHash(e); h != nil {
+		hash = candid.Some(*h)
+	}
+	ctrls := make([]candid.Value, len(e.controllers))
+	for i, p := range e.controllers {
+		ctrls[i] = p
+	}
+	v := candid.Record{Fields: []candid.FieldValue{
+		{ID: candid.Hash("total_num_changes"), Value: uint64(0)},
+		{ID: candid.Hash("recent_changes"), Value: []candid.Value{}},
+		{ID: candid.Hash("module_hash"), Value: hash},
+		{ID: candid.Hash("controllers"), Value: ctrls},
+	}}
+	b, err := candid.Marshal([]*candid.Type{canisterInfoType}, []candid.Value{v})
+	if err != nil {
+		return nil, execution.RejectCanisterError, err.Error()
+	}
+	return b, 0, ""
 }
 
 type logRecord struct {
@@ -239,8 +257,34 @@ func (c *Component) manageIngress(m *Message, sender principal.Principal) ([]byt
 				create.Controllers = append(create.Controllers, p.Bytes())
 			}
 		}
-		// The sender stays a controller beside the given ones.
-		return c.operate(create, sender)
+		reply, code, msg := c.operate(create, sender)
+		if code == 0 && settings != nil && settings.Controllers != nil {
+			// The IC's controllers are exactly the given ones.
+			var r createResult
+			if err := candid.Decode(reply, &r); err == nil {
+				c.setControllers(c.cans[string(r.CanisterID.Bytes())], *settings.Controllers)
+			}
+		}
+		return reply, code, msg
+	case "update_settings":
+		var a updateSettingsArgs
+		if err := candid.Decode(m.Arg, &a); err != nil {
+			return bad(err)
+		}
+		e, ok := c.cans[string(a.CanisterID.Bytes())]
+		if !ok {
+			return nil, execution.RejectDestinationInvalid, fmt.Sprintf("canister %s not found", a.CanisterID)
+		}
+		if !slices.Contains(e.controllers, sender) {
+			return nil, execution.RejectCanisterError, fmt.Sprintf("%s is not a controller of %s", sender, e.id)
+		}
+		if a.Settings.Controllers != nil {
+			if len(*a.Settings.Controllers) > 10 {
+				return nil, execution.RejectCanisterReject, "management canister: more than 10 controllers"
+			}
+			c.setControllers(e, *a.Settings.Controllers)
+		}
+		return emptyCandid, 0, ""
 	case "install_code":
 		var a installCodeArgs
 		if err := candid.Decode(m.Arg, &a); err != nil {
@@ -281,7 +325,7 @@ func (c *Component) manageIngress(m *Message, sender principal.Principal) ([]byt
 		if !ok {
 			return nil, execution.RejectDestinationInvalid, fmt.Sprintf("canister %s not found", a.CanisterID)
 		}
-		return encodeReply(canisterInfoResult{Recent: []change{}, ModuleHash: moduleHash(e), Controllers: slices.Clone(e.controllers)})
+		return encodeCanisterInfo(e)
 	case "provisional_top_up_canister", "deposit_cycles":
 		var a canisterIDArgs
 		if err := candid.Decode(m.Arg, &a); err != nil {
@@ -297,6 +341,24 @@ func (c *Component) manageIngress(m *Message, sender principal.Principal) ([]byt
 		return nil, execution.RejectCanisterReject, fmt.Sprintf("management canister: %s cannot be called by ingress messages", m.Method)
 	}
 	return nil, execution.RejectDestinationInvalid, fmt.Sprintf("management canister has no update method %q on this subnet", m.Method)
+}
+
+// setControllers replaces a canister's controllers (in order, without
+// repetitions).
+func (c *Component) setControllers(e *entry, ps []principal.Principal) {
+	if e == nil {
+		return
+	}
+	var ctrls []principal.Principal
+	for _, p := range ps {
+		if !slices.Contains(ctrls, p) {
+			ctrls = append(ctrls, p)
+		}
+	}
+	e.controllers = ctrls
+	e.can.SetControllers(ctrls)
+	c.dirty[string(e.id.Bytes())] = true
+	c.hashValid = false
 }
 
 // defaultProvisionalCycles is what provisional_create_canister_with_cycles
@@ -381,8 +443,7 @@ func StatusOf(can *execution.Canister, controllers []principal.Principal) any {
 
 // QueryManagement answers a query call to the management canister on the
 // current state: canister_status and canister_info (for a controller, as
-// their update forms) and fetch_canister_logs (no logs are kept: an empty
-// list for a controller).
+// their update forms) and fetch_canister_logs (for a controller).
 func (c *Component) QueryManagement(sender principal.Principal, method string, arg []byte) *execution.Result {
 	res := func(b []byte, code int, msg string) *execution.Result {
 		if code != 0 {
@@ -405,7 +466,7 @@ func (c *Component) QueryManagement(sender principal.Principal, method string, a
 		if !slices.Contains(e.controllers, sender) {
 			return res(nil, execution.RejectCanisterError, fmt.Sprintf("%s is not a controller of %s", sender, e.id))
 		}
-		return res(encodeReply(fetchLogsResult{Records: []logRecord{}}))
+		return res(encodeReply(fetchLogsResult{Records: c.logsOf(e.id.Bytes())}))
 	}
 	return res(nil, execution.RejectDestinationInvalid, fmt.Sprintf("management canister has no query method %q on this subnet", method))
 }

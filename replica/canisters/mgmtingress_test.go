@@ -1,6 +1,7 @@
 package canisters
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/chainkey/chainkey/candid"
@@ -75,6 +76,33 @@ func TestIngressManagement(t *testing.T) {
 	if r := h.c.QueryManagement(alice, "canister_status", mustEncode(t, canisterIDArgs{CanisterID: can})); r.RejectCode != execution.RejectCanisterError {
 		t.Fatalf("query status of a non-controller: %+v", r)
 	}
+	// canister_info decodes against the IC's type (history elided).
+	icInfo, err := candid.ParseType(`record { total_num_changes : nat64; recent_changes : vec record { timestamp_nanos : nat64;
+		canister_version : nat64; origin : variant { from_user : record { user_id : principal } };
+		details : variant { creation : record { controllers : vec principal } } };
+		module_hash : opt blob; controllers : vec principal }`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	vs, err := candid.Unmarshal(h.replied(h.block(h.mgmt(alice, "canister_info", canisterInfoArgs{CanisterID: can}))[0]), []*candid.Type{icInfo})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if mh, _ := vs[0].(candid.Record).Get("module_hash"); mh.(candid.Opt).Value == nil {
+		t.Fatalf("canister_info %v", vs)
+	}
+	// A trap is in the canister's logs, for controllers only.
+	h.rejected(h.block(h.call(can, "boom", nil))[0], execution.RejectCanisterError)
+	var logs fetchLogsResult
+	if err := candid.Decode(h.c.QueryManagement(ctrl, "fetch_canister_logs", mustEncode(t, canisterIDArgs{CanisterID: can})).Reply, &logs); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(logs.Records); n == 0 || !strings.HasPrefix(string(logs.Records[n-1].Content), "[TRAP]") {
+		t.Fatalf("logs %+v", logs)
+	}
+	if r := h.c.QueryManagement(alice, "fetch_canister_logs", mustEncode(t, canisterIDArgs{CanisterID: can})); r.RejectCode != execution.RejectCanisterError {
+		t.Fatalf("logs of a non-controller: %+v", r)
+	}
 	// Signing is for canisters only.
 	h.rejected(h.block(h.mgmt(ctrl, "raw_rand", candid.Null{}))[0], execution.RejectCanisterReject)
 	h.rejected(h.block(h.mgmt(ctrl, "no_such_method", candid.Null{}))[0], execution.RejectDestinationInvalid)
@@ -83,6 +111,52 @@ func TestIngressManagement(t *testing.T) {
 	h.replied(h.block(h.mgmt(ctrl, "stop_canister", canisterIDArgs{CanisterID: can}))[0])
 	h.replied(h.block(h.mgmt(ctrl, "delete_canister", canisterIDArgs{CanisterID: can}))[0])
 	h.rejected(h.block(h.mgmt(ctrl, "canister_status", canisterIDArgs{CanisterID: can}))[0], execution.RejectDestinationInvalid)
+}
+
+func TestIngressUpdateSettings(t *testing.T) {
+	h := newHarness(t)
+	// Controllers given at creation are exactly the canister's.
+	only := []principal.Principal{alice}
+	ids := h.block(h.mgmt(ctrl, "provisional_create_canister_with_cycles", createArgs{Settings: &canisterSettings{Controllers: &only}}))
+	var res createResult
+	if err := candid.Decode(h.replied(ids[0]), &res); err != nil {
+		t.Fatal(err)
+	}
+	can := res.CanisterID
+	status := func(sender principal.Principal) []principal.Principal {
+		t.Helper()
+		var st canisterStatusResult
+		if err := candid.Decode(h.replied(h.block(h.mgmt(sender, "canister_status", canisterIDArgs{CanisterID: can}))[0]), &st); err != nil {
+			t.Fatal(err)
+		}
+		return st.Settings.Controllers
+	}
+	h.rejected(h.block(h.mgmt(ctrl, "canister_status", canisterIDArgs{CanisterID: can}))[0], execution.RejectCanisterError)
+	if got := status(alice); len(got) != 1 || got[0] != alice {
+		t.Fatalf("controllers %v", got)
+	}
+	// update_settings by a controller; not by others.
+	both := []principal.Principal{alice, ctrl}
+	h.rejected(h.block(h.mgmt(ctrl, "update_settings", updateSettingsArgs{CanisterID: can, Settings: canisterSettings{Controllers: &both}}))[0], execution.RejectCanisterError)
+	h.replied(h.block(h.mgmt(alice, "update_settings", updateSettingsArgs{CanisterID: can, Settings: canisterSettings{Controllers: &both}}))[0])
+	if got := status(ctrl); len(got) != 2 {
+		t.Fatalf("controllers %v", got)
+	}
+	// The new controllers survive a reload from storage.
+	c2, err := New(testConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c2.Close()
+	if err := c2.Load(h.st); err != nil {
+		t.Fatal(err)
+	}
+	if r := c2.QueryManagement(ctrl, "canister_status", mustEncode(t, canisterIDArgs{CanisterID: can})); !r.Replied {
+		t.Fatalf("after reload: %+v", r)
+	}
+	if c2.StateHash() != h.c.StateHash() {
+		t.Fatal("state hash differs after reload")
+	}
 }
 
 func mustEncode(t *testing.T, v any) []byte {

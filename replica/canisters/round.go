@@ -103,7 +103,7 @@ func (c *Component) charge(r *execution.Result) {
 func (c *Component) induct(m *Message) bool {
 	id := m.ID()
 	key := string(id[:])
-	if c.records[key] != nil || expiryOK(m.Expiry, c.round.TimeNS) != nil {
+	if c.records[key] != nil || expiryOK(m.Expiry, c.round.TimeNS) != nil || !m.delegationsValidAt(c.round.TimeNS) {
 		return false
 	}
 	c.setRecord(key, &Record{Status: StatusReceived, Height: c.round.Height, Expiry: m.Expiry, Sender: m.Sender, Receiver: m.Canister})
@@ -233,6 +233,7 @@ func (c *Component) newCtx(e *entry, x *callCtx) *callCtx {
 func (c *Component) system(e *entry, r *execution.Result) {
 	c.charge(r)
 	if len(r.Calls) == 0 {
+		c.keepLog(e, r)
 		return
 	}
 	ctx := c.newCtx(e, &callCtx{Caller: principal.Management().Bytes(), Responded: true})
@@ -245,6 +246,7 @@ func (c *Component) system(e *entry, r *execution.Result) {
 // callback (or a system task), after which an unanswered context with
 // nothing outstanding is rejected.
 func (c *Component) handle(e *entry, ctx *callCtx, r *execution.Result, callback bool) {
+	c.keepLog(e, r)
 	c.gdirty = true
 	if r.Trap == nil {
 		for _, call := range r.Calls {

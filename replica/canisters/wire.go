@@ -57,6 +57,9 @@ type Message struct {
 	// as an IC request envelope carries them.
 	SenderPubKey []byte `cbor:"12,keyasint,omitempty"`
 	SenderSig    []byte `cbor:"13,keyasint,omitempty"`
+	// Delegations is the envelope's sender_delegation chain, if any: the
+	// sender's key delegates, link by link, to the key that signed.
+	Delegations []Delegation `cbor:"14,keyasint,omitempty"`
 }
 
 // Sign sets the message's sender to key's principal and signs it.
@@ -88,6 +91,9 @@ func (m *Message) Validate() error {
 			return errors.New("canisters: anonymous message with a signature")
 		}
 		return nil
+	}
+	if len(m.Delegations) > 0 {
+		return m.verifyDelegated(sender)
 	}
 	if err := ingress.VerifySender(sender, m.SenderPubKey, m.ID(), m.SenderSig); err != nil {
 		return fmt.Errorf("canisters: message of %s: %w", sender, err)

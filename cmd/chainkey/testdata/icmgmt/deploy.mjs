@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { HttpAgent, Actor } from '@dfinity/agent';
 import { IDL } from '@dfinity/candid';
-import { Ed25519KeyIdentity } from '@dfinity/identity';
+import { Ed25519KeyIdentity, DelegationChain, DelegationIdentity } from '@dfinity/identity';
 import { ICManagementCanister } from '@dfinity/ic-management';
 
 const [host, v1, v2] = process.argv.slice(2);
@@ -48,6 +48,14 @@ const afterUpgrade = String(await actor.get());
 const version = await actor.version();
 const incAfter = String(await actor.inc());
 
+// A session key the identity delegates to, for this canister only.
+const session = Ed25519KeyIdentity.generate();
+const chain = await DelegationChain.create(identity, session.getPublicKey(), new Date(Date.now() + 3600_000), { targets: [canisterId] });
+const dagent = await HttpAgent.create({ host, identity: DelegationIdentity.fromDelegation(session, chain), shouldFetchRootKey: true });
+const dactor = Actor.createActor(idl, { agent: dagent, canisterId });
+const delegatedInc = String(await dactor.inc());
+const delegatedWhoami = (await dactor.whoami()).toText();
+
 // Someone else may not install code.
 let notController = '';
 try {
@@ -65,5 +73,5 @@ const signature = hex(await actor.sign(hash));
 
 process.stdout.write(JSON.stringify({
   canisterId: canisterId.toText(), me: identity.getPrincipal().toText(), incs, get, whoami, status,
-  afterUpgrade, version, incAfter, notController, pubkey, hash: hex(hash), signature,
+  afterUpgrade, version, incAfter, delegatedInc, delegatedWhoami, notController, pubkey, hash: hex(hash), signature,
 }) + '\n');
