@@ -40,5 +40,16 @@
 // copy last written are hashed and written again; one record with the
 // component's queues and call contexts; and one record per ingress
 // message status. Only canisters that executed something in the round are
-// looked at. Load rebuilds the component from storage.
+// looked at. Load rebuilds the component from storage.//
+// # Go canisters
+//
+// HostGo hosts canisters written in Go (GoCanister) at fixed ids outside
+// the Wasm range: the node's ckBTC ledger and minter. Ingress messages,
+// queries and calls of other canisters reach them as they reach Wasm
+// canisters, with the same statuses, reject codes and certified leaves
+// (certified data and an empty controller list; no module hash). A
+// GoTicker ticks once per round after the ingress messages; a GoSigner's
+// signing requests join the canisters' (its id is the caller). Their
+// state is written when its hash changed: whole, or for a GoLog (a
+// ledger's blocks) the new log entries only.
 package canisters

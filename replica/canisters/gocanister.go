@@ -169,6 +169,19 @@ func goReject(err error) (int, string) {
 	return execution.RejectCanisterError, err.Error()
 }
 
+// goRun runs a Go canister's method; a panic becomes a canister error
+// (code 5), as a trap does in a Wasm canister. Unlike a trap it is not
+// rolled back: what the method changed before it panicked stays, the same
+// on every node.
+func goRun(e *goEntry, f func() ([]byte, error)) (reply []byte, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			reply, err = nil, &GoReject{Code: execution.RejectCanisterError, Message: fmt.Sprintf("canister %s panicked: %v", e.id, r)}
+		}
+	}()
+	return f()
+}
+
 // goIngress executes an ingress message to a Go canister; it reports
 // false if the message's canister is not one.
 func (c *Component) goIngress(key string, m *Message, sender principal.Principal) bool {
@@ -176,7 +189,7 @@ func (c *Component) goIngress(key string, m *Message, sender principal.Principal
 	if !ok {
 		return false
 	}
-	reply, err := e.can.Update(m.Method, m.Arg, sender, c.round.TimeNS)
+	reply, err := goRun(e, func() ([]byte, error) { return e.can.Update(m.Method, m.Arg, sender, c.round.TimeNS) })
 	c.goAfter(e)
 	if err != nil {
 		code, msg := goReject(err)
@@ -194,7 +207,7 @@ func (c *Component) goCall(o *outCall) bool {
 	if !ok {
 		return false
 	}
-	reply, err := e.can.Update(o.Method, o.Arg, mustPrincipal(o.From), c.round.TimeNS)
+	reply, err := goRun(e, func() ([]byte, error) { return e.can.Update(o.Method, o.Arg, mustPrincipal(o.From), c.round.TimeNS) })
 	c.goAfter(e)
 	resp := &response{Reply: nonNil(reply), Refund: o.Cycles}
 	if err != nil {
@@ -216,7 +229,7 @@ func (c *Component) goQuery(id principal.Principal, msg execution.Message) *exec
 	if now == 0 {
 		now = c.round.TimeNS
 	}
-	reply, err := e.can.Query(msg.Method, msg.Arg, msg.Caller, now)
+	reply, err := goRun(e, func() ([]byte, error) { return e.can.Query(msg.Method, msg.Arg, msg.Caller, now) })
 	if err != nil {
 		code, m := goReject(err)
 		return &execution.Result{RejectCode: code, RejectMessage: m}
@@ -241,7 +254,7 @@ func (c *Component) goTick() {
 	for _, k := range c.goKeys() {
 		e := c.gocans[k]
 		if t, ok := e.can.(GoTicker); ok {
-			t.Tick(c.round.TimeNS)
+			_, _ = goRun(e, func() ([]byte, error) { t.Tick(c.round.TimeNS); return nil, nil })
 			c.goAfter(e)
 		}
 	}
@@ -265,7 +278,8 @@ func (c *Component) goSignature(id, sig []byte, err error) bool {
 	if !ok {
 		return false
 	}
-	s.DeliverSignature(binary.BigEndian.Uint64(r[1+int(r[0]):]), sig, err)
+	seq := binary.BigEndian.Uint64(r[1+int(r[0]):])
+	_, _ = goRun(e, func() ([]byte, error) { s.DeliverSignature(seq, sig, err); return nil, nil })
 	c.goAfter(e)
 	return true
 }

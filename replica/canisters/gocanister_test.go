@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"errors"
+	"strings"
 	"testing"
 
 	"github.com/chainkey/chainkey/execution"
@@ -34,6 +35,8 @@ func (g *goCounter) Update(method string, arg []byte, caller principal.Principal
 		return nil, nil
 	case "fail":
 		return nil, &GoReject{Code: execution.RejectCanisterReject, Message: "no"}
+	case "panic":
+		panic("boom")
 	}
 	return nil, errors.New("unknown method")
 }
@@ -94,12 +97,16 @@ func TestGoCanister(t *testing.T) {
 	if err := h.c.HostGo(CanisterID(20), &goCounter{}); err == nil {
 		t.Fatal("a Go canister inside the Wasm range was accepted")
 	}
-	ids := h.block(h.call(goID, "inc", nil), h.call(goID, "inc", nil), h.call(goID, "fail", nil), h.call(goID, "nope", nil))
+	ids := h.block(h.call(goID, "inc", nil), h.call(goID, "inc", nil), h.call(goID, "fail", nil), h.call(goID, "nope", nil),
+		h.call(goID, "panic", nil))
 	if got := h.replied(ids[1]); !bytes.Equal(got, le64(2)) {
 		t.Fatalf("inc replied %x", got)
 	}
 	h.rejected(ids[2], execution.RejectCanisterReject)
 	h.rejected(ids[3], execution.RejectCanisterError)
+	if msg := h.rejected(ids[4], execution.RejectCanisterError); !strings.Contains(msg, "panicked: boom") {
+		t.Fatalf("panic rejected with %q", msg)
+	}
 	if v := h.query(goID, "get"); v != 2 {
 		t.Fatalf("get = %d", v)
 	}
