@@ -86,8 +86,8 @@ func (n *Node) CkBTC() (ids CkBTCIDs, ok bool) {
 	return SubnetCkBTCIDs(), true
 }
 
-// ckbtcState is the node's ckBTC: the two Go canisters and the minter's
-// transactions waiting to be handed to the node's adapter.
+// ckbtcState is the node's ckBTC: the ledger and minter Go canisters
+// (the minter keeps the transactions to hand to the node's adapter).
 type ckbtcState struct {
 	ledger *ledgerCanister
 	minter *minterCanister
