@@ -42,3 +42,9 @@ func (m *ModuleCache) Add(p *Prepared, compiled Compiled) { m.modules[p.Hash] = 
 
 // Len is the number of cached modules.
 func (m *ModuleCache) Len() int { return len(m.modules) }
+
+// Lookup returns the cached module with the given module hash, if any.
+func (m *ModuleCache) Lookup(hash [32]byte) (*Prepared, Compiled, bool) {
+	e, ok := m.modules[hash]
+	return e.p, e.compiled, ok
+}

@@ -85,6 +85,11 @@ type Config struct {
 	// Stable memory is held in process memory, so the default is far
 	// below the IC's 500 GiB.
 	MaxStableMemory uint64
+	// CompositeQueryLimit is the fuel of a composite query's whole call
+	// graph (0: DefaultCompositeQueryLimit).
+	CompositeQueryLimit uint64
+	// Fees is the cycles fee table (the zero Fees: everything is free).
+	Fees Fees
 }
 
 func (c *Config) fill() {
@@ -99,6 +104,9 @@ func (c *Config) fill() {
 	}
 	if c.MaxStableMemory == 0 {
 		c.MaxStableMemory = 1 << 30
+	}
+	if c.CompositeQueryLimit == 0 {
+		c.CompositeQueryLimit = DefaultCompositeQueryLimit
 	}
 }
 
@@ -122,6 +130,9 @@ type State struct {
 	Version       uint64
 	// GlobalTimer is the time (ns) of the global timer, 0 when unset.
 	GlobalTimer uint64
+	// FreezingThreshold is the canister setting, in seconds: the
+	// canister keeps enough cycles to pay for its storage that long.
+	FreezingThreshold uint64
 }
 
 // Message is an incoming call.
@@ -154,6 +165,11 @@ type Call struct {
 	// Timeout is the best-effort timeout in seconds (0: guaranteed
 	// response).
 	Timeout uint32
+	// Deadline is the best-effort call's deadline in nanoseconds since
+	// 1970: the time of the message that made the call plus Timeout
+	// (0 for a guaranteed response call). The callee's ic0.msg_deadline
+	// and the caller's callbacks see it.
+	Deadline uint64
 }
 
 // Result is the outcome of a message.
@@ -187,8 +203,16 @@ type Canister struct {
 	compiled Compiled
 	inst     Instance
 
-	memSnap []byte   // buffer for the memory snapshot of a message
-	cur     *execCtx // the execution in progress
+	cur  *execCtx // the execution in progress
+	sess *session // the composite query in progress on the canister
+
+	// shadow is the committed Wasm memory: equal to the instance's
+	// between messages, it is what a trap restores pages from.
+	shadow  shadowMem
+	pageBuf []uint64
+	// Pages changed since the last checkpoint.
+	memDirty, stableDirty                pageSet
+	memReset, stableReset, moduleChanged bool
 }
 
 // New returns an empty canister.
@@ -199,6 +223,7 @@ func New(cfg Config, id principal.Principal, controllers []principal.Principal, 
 	cfg.fill()
 	return &Canister{cfg: cfg, st: State{
 		ID: id, Controllers: append([]principal.Principal(nil), controllers...), Cycles: cycles, Status: Running,
+		FreezingThreshold: DefaultFreezingThreshold,
 	}}, nil
 }
 
@@ -252,6 +277,7 @@ func (s *State) Encode() []byte {
 	num(uint64(s.Status))
 	num(s.Version)
 	num(s.GlobalTimer)
+	num(s.FreezingThreshold)
 	return b
 }
 
@@ -283,13 +309,25 @@ func (c *Canister) Install(wasm []byte, msg Message) (*Result, error) {
 
 // InstallCompiled is Install with a module compiled before (from a
 // compile cache).
-func (c *Canister) InstallCompiled(p *Prepared, compiled Compiled, msg Message) (*Result, error) {
+func (c *Canister) InstallCompiled(p *Prepared, compiled Compiled, msg Message) (res *Result, err error) {
+	paid, ok := c.prepay(c.cfg.InstallLimit, p.Wasm64)
+	if !ok {
+		r := c.outOfCycles(paid)
+		return r, errors.New("execution: " + r.RejectMessage)
+	}
+	defer func() {
+		if res != nil {
+			c.settle(paid, res.Fuel, p.Wasm64)
+		} else {
+			c.settle(paid, 0, p.Wasm64)
+		}
+	}()
 	old := c.saveAll()
 	c.st.Stable = nil
 	c.st.CertifiedData = nil
 	c.st.GlobalTimer = 0
 	c.inst = nil
-	res, err := c.instantiate(p, compiled, msg, nil, "canister_init")
+	res, err = c.instantiate(p, compiled, msg, nil, "canister_init")
 	if err != nil {
 		c.restoreAll(old)
 		return res, err
@@ -297,6 +335,9 @@ func (c *Canister) InstallCompiled(p *Prepared, compiled Compiled, msg Message) 
 	if old.inst != nil {
 		old.inst.Close()
 	}
+	c.resync(true)
+	c.moduleChanged = true
+	c.stableDirtyAll()
 	return res, nil
 }
 
@@ -321,13 +362,25 @@ func (c *Canister) Upgrade(wasm []byte, msg Message, keepMemory bool) (*Result, 
 }
 
 // UpgradeCompiled is Upgrade with a module compiled before.
-func (c *Canister) UpgradeCompiled(p *Prepared, compiled Compiled, msg Message, keepMemory bool) (*Result, error) {
+func (c *Canister) UpgradeCompiled(p *Prepared, compiled Compiled, msg Message, keepMemory bool) (result *Result, err error) {
 	if c.inst == nil {
 		return nil, errors.New("execution: upgrade of an empty canister")
 	}
 	if keepMemory && p.Wasm64 != c.prepared.Wasm64 {
 		return nil, errors.New("execution: keeping the main memory needs the same memory type")
 	}
+	paid, ok := c.prepay(c.cfg.InstallLimit, p.Wasm64)
+	if !ok {
+		r := c.outOfCycles(paid)
+		return r, errors.New("execution: " + r.RejectMessage)
+	}
+	defer func() {
+		if result != nil {
+			c.settle(paid, result.Fuel, p.Wasm64)
+		} else {
+			c.settle(paid, 0, p.Wasm64)
+		}
+	}()
 	old := c.saveAll()
 	res := &Result{}
 	if c.prepared.HasExport("canister_pre_upgrade") {
@@ -356,6 +409,8 @@ func (c *Canister) UpgradeCompiled(p *Prepared, compiled Compiled, msg Message, 
 		return r2, err
 	}
 	old.inst.Close()
+	c.resync(true)
+	c.moduleChanged = true
 	return r2, nil
 }
 
@@ -404,6 +459,7 @@ func (c *Canister) instantiate(p *Prepared, compiled Compiled, msg Message, mem 
 // saved is a canister's state kept to undo an install or upgrade.
 type saved struct {
 	st       State
+	globals  []uint64
 	prepared *Prepared
 	compiled Compiled
 	inst     Instance
@@ -413,14 +469,26 @@ func (c *Canister) saveAll() *saved {
 	st := c.st
 	st.Stable = append([]byte(nil), st.Stable...)
 	st.CertifiedData = append([]byte(nil), st.CertifiedData...)
-	return &saved{st: st, prepared: c.prepared, compiled: c.compiled, inst: c.inst}
+	s := &saved{st: st, prepared: c.prepared, compiled: c.compiled, inst: c.inst}
+	if c.inst != nil {
+		s.globals = c.inst.Globals()
+	}
+	return s
 }
 
+// restoreAll undoes a failed install or upgrade, including what a
+// canister_pre_upgrade changed in the old instance.
 func (c *Canister) restoreAll(s *saved) {
 	if c.inst != nil && c.inst != s.inst {
 		c.inst.Close()
 	}
 	c.st, c.prepared, c.compiled, c.inst = s.st, s.prepared, s.compiled, s.inst
+	if c.inst != nil {
+		if err := c.rollbackMemory(nil, s.globals); err != nil {
+			// The old instance cannot be restored: rebuild it.
+			_ = c.rebuildInstance(s.globals)
+		}
+	}
 }
 
 // Update executes an update call: "canister_update <method>", or a
@@ -444,9 +512,15 @@ func (c *Canister) GlobalTimer(msg Message) *Result {
 		!c.prepared.HasExport("canister_global_timer") {
 		return nil
 	}
+	timer := c.st.GlobalTimer
 	c.st.GlobalTimer = 0
 	msg.Method, msg.Arg, msg.Caller = "", nil, principal.Management()
-	return c.execute(CtxSystemTask, "canister_global_timer", msg, c.cfg.UpdateLimit, false)
+	r := c.execute(CtxSystemTask, "canister_global_timer", msg, c.cfg.UpdateLimit, false)
+	if r.RejectCode == RejectSysTransient && r.Trap == nil {
+		// Out of cycles: the timer did not run and stays set.
+		c.st.GlobalTimer = timer
+	}
+	return r
 }
 
 func reject(code int, format string, a ...any) *Result {
@@ -492,10 +566,24 @@ func (c *Canister) execute(ctx Context, prefix string, msg Message, limit uint64
 // trap, and always when rollback is set. setup, if not nil, prepares the
 // execution's System API state.
 func (c *Canister) run(ctx Context, msg Message, limit uint64, rollback bool, setup func(*execCtx), call func() (uint64, error)) *Result {
-	// Save what a trap must restore: memory, globals and the small
-	// fields here; stable memory through the execution's undo log.
-	mem := c.inst.Memory()
-	c.memSnap = append(c.memSnap[:0], mem...)
+	// Save what a trap must restore: globals and the small fields here;
+	// memory comes back from the shadow copy (the pages the message
+	// wrote), stable memory through the execution's undo log.
+	var paid uint64
+	charged := ctx&(CtxUpdate|CtxReplQuery|CtxSystemTask|CtxReply|CtxReject|CtxCleanup) != 0
+	switch {
+	case ctx&(CtxReply|CtxReject) != 0:
+		// call_perform prepaid the callback's execution.
+		paid = c.cfg.Fees.Execution(limit, c.prepared.Wasm64)
+	case charged && ctx != CtxCleanup:
+		var ok bool
+		if paid, ok = c.prepay(limit, c.prepared.Wasm64); !ok {
+			res := c.outOfCycles(paid)
+			res.Refund = msg.Cycles
+			return res
+		}
+	}
+	wasm64 := c.prepared.Wasm64
 	globals := c.inst.Globals()
 	cert, cycles, timer := c.st.CertifiedData, c.st.Cycles, c.st.GlobalTimer
 
@@ -507,13 +595,24 @@ func (c *Canister) run(ctx Context, msg Message, limit uint64, rollback bool, se
 	c.cur = nil
 	res := &Result{Fuel: used, Log: x.log}
 	t := x.trapOf(err)
+	if charged {
+		defer c.settle(paid, used, wasm64)
+	}
 	if t != nil || rollback {
-		if err := c.restoreInstance(globals); err != nil {
+		rb := c.rollbackMemory
+		if c.sess != nil {
+			rb = c.sess.rollbackExec
+		}
+		if err := rb(x, globals); err != nil {
 			// The instance cannot be brought back; it is rebuilt.
 			t = &Trap{Kind: TrapWasm, Msg: err.Error()}
 		}
 		x.undoStable()
 		c.st.CertifiedData, c.st.Cycles, c.st.GlobalTimer = cert, cycles, timer
+	} else if c.sess != nil {
+		c.sess.commitExec(x)
+	} else {
+		c.commitMemory(x)
 	}
 	if t != nil {
 		res.Trap = t
@@ -523,6 +622,12 @@ func (c *Canister) run(ctx Context, msg Message, limit uint64, rollback bool, se
 		return res
 	}
 	res.Refund = msg.Cycles - x.accepted
+	if x.building != nil {
+		// A call under construction that was not performed gives its
+		// cycles back.
+		c.st.Cycles += x.building.Cycles
+		x.building = nil
+	}
 	if !rollback {
 		res.Calls = x.calls
 	}
@@ -564,18 +669,30 @@ func (c *Canister) Callback(call Call, resp Response, orig Message, responded bo
 		return reject(RejectDestinationInvalid, "canister %s is empty", c.st.ID)
 	}
 	c.st.Cycles += min(resp.Refund, ^uint64(0)-c.st.Cycles)
-	ctx, fun, env := CtxReply, call.ReplyFun, call.ReplyEnv
+	// The call prepaid the transmission of the largest response.
+	size := uint64(len(resp.Reply) + len(resp.RejectMessage))
+	c.AddCycles(c.cfg.Fees.responseBytes(maxResponseBytes - min(size, maxResponseBytes)))
+	orig.Certificate = nil
+	return c.callback(call, resp, orig, responded, CtxReply, CtxReject, CtxCleanup, c.cfg.UpdateLimit)
+}
+
+// callback runs a reply or reject callback in the contexts given (those
+// of an update or of a composite query) and, if it traps, the cleanup.
+func (c *Canister) callback(call Call, resp Response, orig Message, responded bool, ctxReply, ctxReject, ctxCleanup Context, limit uint64) *Result {
+	ctx, fun, env := ctxReply, call.ReplyFun, call.ReplyEnv
 	msg := orig
-	msg.Cycles, msg.Arg, msg.Certificate = 0, resp.Reply, nil
+	msg.Cycles, msg.Arg = 0, resp.Reply
+	// In a callback the current call is the one whose response it
+	// handles.
+	msg.Deadline = call.Deadline
 	if resp.RejectCode != 0 {
-		ctx, fun, env = CtxReject, call.RejectFun, call.RejectEnv
+		ctx, fun, env = ctxReject, call.RejectFun, call.RejectEnv
 		msg.Arg = nil
 	}
 	setup := func(x *execCtx) {
 		x.rejectCode, x.rejectText, x.refunded = resp.RejectCode, resp.RejectMessage, resp.Refund
 		x.replied = responded
 	}
-	limit := c.cfg.UpdateLimit
 	res := c.run(ctx, msg, limit, false, setup, func() (uint64, error) { return c.inst.CallTable(fun, env, limit) })
 	if responded {
 		res.Replied, res.Reply = false, nil
@@ -584,37 +701,13 @@ func (c *Canister) Callback(call Call, resp Response, orig Message, responded bo
 		}
 	}
 	if res.Trap != nil && call.Cleanup {
-		cl := c.run(CtxCleanup, msg, limit, false, setup, func() (uint64, error) {
+		cl := c.run(ctxCleanup, msg, limit, false, setup, func() (uint64, error) {
 			return c.inst.CallTable(call.CleanupFun, call.CleanupEnv, limit)
 		})
 		res.Fuel += cl.Fuel
 		res.Log = append(res.Log, cl.Log...)
 	}
 	return res
-}
-
-// restoreInstance puts the memory snapshot and the globals back. Memory
-// cannot shrink, so a message that grew it leaves an instance that is
-// rebuilt from the module.
-func (c *Canister) restoreInstance(globals []uint64) error {
-	if len(c.inst.Memory()) != len(c.memSnap) {
-		c.cur = &execCtx{c: c, ctx: CtxStart, stableSize: len(c.st.Stable)}
-		stable := append([]byte(nil), c.st.Stable...)
-		inst, _, err := c.compiled.Instantiate(host{c}, c.cfg.InstallLimit)
-		c.st.Stable = stable
-		c.cur = nil
-		if err != nil {
-			return fmt.Errorf("execution: rebuilding the instance: %w", err)
-		}
-		if err := inst.GrowMemory(uint64(len(c.memSnap))); err != nil {
-			inst.Close()
-			return err
-		}
-		c.inst.Close()
-		c.inst = inst
-	}
-	copy(c.inst.Memory(), c.memSnap)
-	return c.inst.SetGlobals(globals)
 }
 
 // Load returns a canister with a persisted state (from State): the module
@@ -664,6 +757,7 @@ func Load(cfg Config, st State, compiled Compiled) (*Canister, error) {
 		return nil, err
 	}
 	c.inst, c.prepared, c.compiled = inst, p, compiled
+	c.resync(false)
 	return c, nil
 }
 
@@ -711,4 +805,8 @@ func (c *Canister) Uninstall() {
 	c.st.Module, c.st.ModuleHash = nil, [32]byte{}
 	c.st.Stable, c.st.CertifiedData, c.st.GlobalTimer = nil, nil, 0
 	c.st.Version++
+	c.shadow.resize(0)
+	c.memReset, c.stableReset, c.moduleChanged = true, true, true
+	c.memDirty.clear()
+	c.stableDirty.clear()
 }

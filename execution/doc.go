@@ -11,6 +11,15 @@
 // canonicalized, threads and host clocks are disabled, and the only time a
 // canister sees is the time its caller passes in.
 //
+// Prepare rewrites every module so that its stores mark the 4 KiB pages
+// they write: rolling back a message, committing it and persisting a
+// height (Canister.Checkpoint, State.Apply) cost in proportion to the
+// pages changed, not to the size of memory. CompositeQuery runs composite
+// queries with their calls to other canisters' queries; Fees is the IC's
+// cycles fee table, which Config.Fees applies (the zero Fees charges
+// nothing).
+//
 // The WebAssembly engine sits behind the Engine interface; NewWasmtime
-// returns the one the package ships (wasmtime through cgo).
+// returns the one the package ships (wasmtime through cgo). Package
+// modcache keeps its compiled modules on disk.
 package execution

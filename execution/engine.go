@@ -1,8 +1,10 @@
 package execution
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
+	"runtime"
 	"strings"
 
 	"github.com/bytecodealliance/wasmtime-go/v39"
@@ -16,6 +18,24 @@ type Engine interface {
 	// Load turns bytes from Compiled.Serialize (of the same engine
 	// version and configuration) back into a compiled module.
 	Load(p *Prepared, serialized []byte) (Compiled, error)
+}
+
+// A Fingerprinter is an Engine that names its code generation: the
+// compiled modules of two engines with the same fingerprint are
+// interchangeable (Compiled.Serialize of one loads into the other).
+type Fingerprinter interface {
+	Fingerprint() string
+}
+
+// wasmtimeVersion is the version of wasmtime-go the package is built
+// with (its go.mod requirement).
+const wasmtimeVersion = "wasmtime-go/v39.0.1"
+
+// Fingerprint names the wasmtime version, the target and the settings
+// that shape compiled code.
+func (e *wtEngine) Fingerprint() string {
+	return fmt.Sprintf("%s %s/%s stack=%d memory=%d", wasmtimeVersion, runtime.GOOS, runtime.GOARCH,
+		e.cfg.MaxWasmStack, e.cfg.MaxMemory)
 }
 
 // Compiled is a compiled module.
@@ -89,6 +109,8 @@ func NewWasmtime(cfg EngineConfig) Engine {
 	c.SetWasmRelaxedSIMD(true)
 	c.SetWasmRelaxedSIMDDeterministic(true)
 	c.SetWasmMemory64(true)
+	// The dirty map is a second memory (see instrument).
+	c.SetWasmMultiMemory(true)
 	c.SetWasmThreads(false)
 	c.SetEpochInterruption(false)
 	c.SetParallelCompilation(false)
@@ -233,7 +255,7 @@ func (c *wtCompiled) Instantiate(h Host, fuel uint64) (Instance, uint64, error) 
 	d := &storeData{host: h, args: make([]uint64, 0, 8)}
 	store := wasmtime.NewStoreWithData(c.e.engine, d)
 	d.store = store
-	store.Limiter(c.e.cfg.MaxMemory, 1<<20, 1, 1, 1)
+	store.Limiter(c.e.cfg.MaxMemory, 1<<20, 1, 1, 2)
 	if err := store.SetFuel(fuel); err != nil {
 		return nil, 0, err
 	}
@@ -250,6 +272,22 @@ func (c *wtCompiled) Instantiate(h Host, fuel uint64) (Instance, uint64, error) 
 	if ext := inst.GetExport(store, exportMemory); ext != nil {
 		w.mem = ext.Memory()
 		d.mem = w.mem
+	}
+	if ext := inst.GetExport(store, exportDirty); ext != nil && ext.Memory() != nil {
+		// The globals, then a byte for each page of the largest memory.
+		span := uint64(c.e.cfg.MaxMemory)
+		if !c.p.info.memory64 {
+			span = min(span, 4<<30)
+		}
+		w.mapOff = dirtyMapOffset(len(c.p.info.mutableGlobs))
+		pages := (w.mapOff + span/PageSize + wasmPage - 1) / wasmPage
+		w.dirty = ext.Memory()
+		w.saveGlobals = inst.GetFunc(store, exportGlobalsSave)
+		w.loadGlobals = inst.GetFunc(store, exportGlobalsLoad)
+		if _, err := w.dirty.Grow(store, pages); err != nil {
+			store.Close()
+			return nil, used, fmt.Errorf("execution: sizing the dirty map: %w", err)
+		}
 	}
 	if ext := inst.GetExport(store, exportTable); ext != nil {
 		w.table = ext.Table()
@@ -298,13 +336,18 @@ func trapError(err error, fuel, used uint64) error {
 }
 
 type wtInstance struct {
-	store   *wasmtime.Store
-	inst    *wasmtime.Instance
-	mem     *wasmtime.Memory
-	table   *wasmtime.Table
-	globals []*wasmtime.Global
-	kinds   []byte
-	funcs   map[string]*wasmtime.Func
+	store  *wasmtime.Store
+	inst   *wasmtime.Instance
+	mem    *wasmtime.Memory
+	dirty  *wasmtime.Memory
+	mapOff uint64
+	// saveGlobals and loadGlobals copy the mutable globals into the
+	// second memory and back (nil without one).
+	saveGlobals, loadGlobals *wasmtime.Func
+	table                    *wasmtime.Table
+	globals                  []*wasmtime.Global
+	kinds                    []byte
+	funcs                    map[string]*wasmtime.Func
 }
 
 func (w *wtInstance) run(fuel uint64, f *wasmtime.Func, args ...interface{}) (uint64, error) {
@@ -360,6 +403,19 @@ func (w *wtInstance) Memory() []byte {
 	return w.mem.UnsafeData(w.store)
 }
 
+// dirtyMap returns the instance's dirty map: a byte for each 4 KiB
+// page of memory, nonzero when a store may have written it since the
+// host last cleared it.
+func (w *wtInstance) dirtyMap() []byte {
+	if w.dirty == nil {
+		return nil
+	}
+	return w.dirty.UnsafeData(w.store)[w.mapOff:]
+}
+
+// globalsCallFuel is the fuel of a call of saveGlobals or loadGlobals.
+func globalsCallFuel(n int) uint64 { return uint64(8*n + 8) }
+
 func (w *wtInstance) GrowMemory(n uint64) error {
 	if w.mem == nil {
 		if n == 0 {
@@ -377,6 +433,20 @@ func (w *wtInstance) GrowMemory(n uint64) error {
 
 func (w *wtInstance) Globals() []uint64 {
 	v := make([]uint64, len(w.globals))
+	if len(v) == 0 {
+		return v
+	}
+	if w.saveGlobals != nil {
+		if err := w.store.SetFuel(globalsCallFuel(len(v))); err == nil {
+			if _, err := w.saveGlobals.Call(w.store); err == nil {
+				m := w.dirty.UnsafeData(w.store)
+				for i := range v {
+					v[i] = binary.LittleEndian.Uint64(m[8*i:])
+				}
+				return v
+			}
+		}
+	}
 	for i, g := range w.globals {
 		x := g.Get(w.store)
 		switch x.Kind() {
@@ -396,6 +466,26 @@ func (w *wtInstance) Globals() []uint64 {
 func (w *wtInstance) SetGlobals(v []uint64) error {
 	if len(v) != len(w.globals) {
 		return fmt.Errorf("execution: %d global values for %d mutable globals", len(v), len(w.globals))
+	}
+	if len(v) == 0 {
+		return nil
+	}
+	if w.loadGlobals != nil {
+		m := w.dirty.UnsafeData(w.store)
+		for i, x := range v {
+			switch w.kinds[i] {
+			case valI32, valF32:
+				x = uint64(uint32(x))
+			}
+			binary.LittleEndian.PutUint64(m[8*i:], x)
+		}
+		if err := w.store.SetFuel(globalsCallFuel(len(v))); err != nil {
+			return fmt.Errorf("execution: restoring globals: %w", err)
+		}
+		if _, err := w.loadGlobals.Call(w.store); err != nil {
+			return fmt.Errorf("execution: restoring globals: %w", err)
+		}
+		return nil
 	}
 	for i, g := range w.globals {
 		var x wasmtime.Val

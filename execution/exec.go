@@ -37,6 +37,10 @@ type execCtx struct {
 	// written, and the size before the first grow.
 	stableUndo map[uint64][]byte
 	stableSize int
+
+	// hostWrites are the ranges (start, length) of Wasm memory system
+	// calls wrote.
+	hostWrites [][2]uint64
 }
 
 // beginExec starts an execution in context ctx.
@@ -106,8 +110,15 @@ func memRange(f *SysFunc, mem []byte, p, n uint64) ([]byte, error) {
 	return mem[p : p+n], nil
 }
 
+// wrote records that a system call wrote mem[dst:dst+n].
+func (x *execCtx) wrote(dst, n uint64) {
+	if n > 0 {
+		x.hostWrites = append(x.hostWrites, [2]uint64{dst, n})
+	}
+}
+
 // copyOut is the _copy half of the blob idiom: src[off:off+n] to mem[dst:].
-func copyOut(f *SysFunc, mem []byte, src []byte, dst, off, n uint64) error {
+func (x *execCtx) copyOut(f *SysFunc, mem []byte, src []byte, dst, off, n uint64) error {
 	if off > uint64(len(src)) || n > uint64(len(src))-off {
 		return sysErr(f, "offset %d + size %d exceeds the data's %d bytes", off, n, len(src))
 	}
@@ -116,16 +127,18 @@ func copyOut(f *SysFunc, mem []byte, src []byte, dst, off, n uint64) error {
 		return err
 	}
 	copy(m, src[off:off+n])
+	x.wrote(dst, n)
 	return nil
 }
 
-func write128(f *SysFunc, mem []byte, dst uint64, hi, lo uint64) error {
+func (x *execCtx) write128(f *SysFunc, mem []byte, dst uint64, hi, lo uint64) error {
 	m, err := memRange(f, mem, dst, 16)
 	if err != nil {
 		return err
 	}
 	binary.LittleEndian.PutUint64(m, lo)
 	binary.LittleEndian.PutUint64(m[8:], hi)
+	x.wrote(dst, 16)
 	return nil
 }
 
@@ -161,15 +174,15 @@ func (x *execCtx) call(f *SysFunc, a []uint64, caller Caller) (uint64, error) {
 	case sMsgArgDataSize:
 		return uint64(len(x.msg.Arg)), nil
 	case sMsgArgDataCopy:
-		return 0, copyOut(f, mem, x.msg.Arg, a[0], a[1], a[2])
+		return 0, x.copyOut(f, mem, x.msg.Arg, a[0], a[1], a[2])
 	case sMsgCallerSize:
 		return uint64(x.msg.Caller.Len()), nil
 	case sMsgCallerCopy:
-		return 0, copyOut(f, mem, x.msg.Caller.Bytes(), a[0], a[1], a[2])
+		return 0, x.copyOut(f, mem, x.msg.Caller.Bytes(), a[0], a[1], a[2])
 	case sMsgCallerInfoDataSize, sMsgCallerInfoSignerSize:
 		return 0, nil
 	case sMsgCallerInfoDataCopy, sMsgCallerInfoSignerCopy:
-		return 0, copyOut(f, mem, nil, a[0], a[1], a[2])
+		return 0, x.copyOut(f, mem, nil, a[0], a[1], a[2])
 	case sMsgRejectCode:
 		return uint64(x.rejectCode), nil
 	case sMsgRejectMsgSize, sMsgRejectMsgCopy:
@@ -179,7 +192,7 @@ func (x *execCtx) call(f *SysFunc, a []uint64, caller Caller) (uint64, error) {
 		if f.id == sMsgRejectMsgSize {
 			return uint64(len(x.rejectText)), nil
 		}
-		return 0, copyOut(f, mem, []byte(x.rejectText), a[0], a[1], a[2])
+		return 0, x.copyOut(f, mem, []byte(x.rejectText), a[0], a[1], a[2])
 	case sMsgDeadline:
 		return x.msg.Deadline, nil
 	case sMsgReplyDataAppend:
@@ -215,11 +228,11 @@ func (x *execCtx) call(f *SysFunc, a []uint64, caller Caller) (uint64, error) {
 		x.rejected, x.rejectMsg, x.reply = true, string(m), nil
 		return 0, nil
 	case sMsgCyclesAvailable128:
-		return 0, write128(f, mem, a[0], 0, x.msg.Cycles-x.accepted)
+		return 0, x.write128(f, mem, a[0], 0, x.msg.Cycles-x.accepted)
 	case sMsgCyclesAvailable:
 		return x.msg.Cycles - x.accepted, nil
 	case sMsgCyclesRefunded128:
-		return 0, write128(f, mem, a[0], 0, x.refunded)
+		return 0, x.write128(f, mem, a[0], 0, x.refunded)
 	case sMsgCyclesRefunded:
 		return x.refunded, nil
 	case sMsgCyclesAccept128, sMsgCyclesAccept:
@@ -236,21 +249,23 @@ func (x *execCtx) call(f *SysFunc, a []uint64, caller Caller) (uint64, error) {
 		if f.id == sMsgCyclesAccept {
 			return n, nil
 		}
-		return 0, write128(f, mem, a[2], 0, n)
+		return 0, x.write128(f, mem, a[2], 0, n)
 	case sCyclesBurn128:
 		want := a[1]
 		if a[0] != 0 {
 			want = ^uint64(0)
 		}
-		n := min(want, st.Cycles)
+		n := min(want, c.liquid())
 		st.Cycles -= n
-		return 0, write128(f, mem, a[2], 0, n)
+		return 0, x.write128(f, mem, a[2], 0, n)
 	case sCanisterSelfSize:
 		return uint64(st.ID.Len()), nil
 	case sCanisterSelfCopy:
-		return 0, copyOut(f, mem, st.ID.Bytes(), a[0], a[1], a[2])
-	case sCanisterCycleBalance128, sCanisterLiquidCycleBalance128:
-		return 0, write128(f, mem, a[0], 0, st.Cycles)
+		return 0, x.copyOut(f, mem, st.ID.Bytes(), a[0], a[1], a[2])
+	case sCanisterCycleBalance128:
+		return 0, x.write128(f, mem, a[0], 0, st.Cycles)
+	case sCanisterLiquidCycleBalance128:
+		return 0, x.write128(f, mem, a[0], 0, c.liquid())
 	case sCanisterCycleBalance:
 		return st.Cycles, nil
 	case sCanisterStatus:
@@ -260,11 +275,11 @@ func (x *execCtx) call(f *SysFunc, a []uint64, caller Caller) (uint64, error) {
 	case sSubnetSelfSize:
 		return uint64(c.cfg.Subnet.Len()), nil
 	case sSubnetSelfCopy:
-		return 0, copyOut(f, mem, c.cfg.Subnet.Bytes(), a[0], a[1], a[2])
+		return 0, x.copyOut(f, mem, c.cfg.Subnet.Bytes(), a[0], a[1], a[2])
 	case sMsgMethodNameSize:
 		return uint64(len(x.msg.Method)), nil
 	case sMsgMethodNameCopy:
-		return 0, copyOut(f, mem, []byte(x.msg.Method), a[0], a[1], a[2])
+		return 0, x.copyOut(f, mem, []byte(x.msg.Method), a[0], a[1], a[2])
 	case sAcceptMessage:
 		if x.inspectAccepted {
 			return 0, sysErr(f, "called twice")
@@ -283,6 +298,10 @@ func (x *execCtx) call(f *SysFunc, a []uint64, caller Caller) (uint64, error) {
 		p, err := principal.FromBytes(callee)
 		if err != nil {
 			return 0, sysErr(f, "invalid callee: %v", err)
+		}
+		if x.building != nil {
+			// The call under construction is dropped; its cycles return.
+			st.Cycles += x.building.Cycles
 		}
 		x.building = &Call{Callee: p, Method: string(name), ReplyFun: a[4], ReplyEnv: a[5], RejectFun: a[6], RejectEnv: a[7]}
 		return 0, nil
@@ -307,7 +326,7 @@ func (x *execCtx) call(f *SysFunc, a []uint64, caller Caller) (uint64, error) {
 			if b.Timeout != 0 {
 				return 0, sysErr(f, "timeout already set")
 			}
-			b.Timeout = max(1, min(uint32(a[0]), 300))
+			b.Timeout = max(1, min(uint32(a[0]), MaxCallTimeout))
 		case sCallCyclesAdd128, sCallCyclesAdd:
 			n := a[0]
 			if f.id == sCallCyclesAdd128 {
@@ -316,14 +335,32 @@ func (x *execCtx) call(f *SysFunc, a []uint64, caller Caller) (uint64, error) {
 				}
 				n = a[1]
 			}
-			if n > st.Cycles {
-				return 0, sysErr(f, "not enough cycles (%d > %d)", n, st.Cycles)
+			if n > c.liquid() {
+				return 0, sysErr(f, "not enough cycles (%d > %d)", n, c.liquid())
 			}
 			st.Cycles -= n
 			b.Cycles += n
 		case sCallPerform:
-			x.calls = append(x.calls, *b)
 			x.building = nil
+			var cost uint64
+			if x.ctx&(CtxCompositeQuery|CtxCQReply|CtxCQReject) == 0 {
+				// Queries are free; other calls pay for the request and
+				// prepay the largest response.
+				// prepay the largest response and the execution of its
+				// callback (refunded in part when the response comes).
+				cost = satAdd(c.cfg.Fees.Call(uint64(len(b.Method)), uint64(len(b.Arg))), c.cfg.Fees.responseBytes(maxResponseBytes))
+				cost = satAdd(cost, c.cfg.Fees.Execution(c.cfg.UpdateLimit, c.prepared.Wasm64))
+			}
+			if cost > c.liquid() {
+				// The call is not made; its cycles return.
+				st.Cycles += b.Cycles
+				return RejectSysTransient, nil
+			}
+			st.Cycles -= cost
+			if b.Timeout != 0 {
+				b.Deadline = x.msg.Time + uint64(b.Timeout)*1_000_000_000
+			}
+			x.calls = append(x.calls, *b)
 		}
 		return 0, nil
 	case sStable64Size:
@@ -361,6 +398,11 @@ func (x *execCtx) call(f *SysFunc, a []uint64, caller Caller) (uint64, error) {
 		}
 		x.saveStable(a[0], a[2])
 		copy(st.Stable[a[0]:], src)
+		if a[2] > 0 {
+			for p := a[0] / PageSize; p <= (a[0]+a[2]-1)/PageSize; p++ {
+				c.stableDirty.add(p)
+			}
+		}
 		return 0, nil
 	case sStable64Read, sStableRead:
 		dst, err := memRange(f, mem, a[0], a[2])
@@ -371,11 +413,12 @@ func (x *execCtx) call(f *SysFunc, a []uint64, caller Caller) (uint64, error) {
 			return 0, sysErr(f, "stable memory access out of bounds")
 		}
 		copy(dst, st.Stable[a[1]:a[1]+a[2]])
+		x.wrote(a[0], a[2])
 		return 0, nil
 	case sRootKeySize:
 		return uint64(len(c.cfg.RootKey)), nil
 	case sRootKeyCopy:
-		return 0, copyOut(f, mem, c.cfg.RootKey, a[0], a[1], a[2])
+		return 0, x.copyOut(f, mem, c.cfg.RootKey, a[0], a[1], a[2])
 	case sCertifiedDataSet:
 		m, err := memRange(f, mem, a[0], a[1])
 		if err != nil {
@@ -398,7 +441,7 @@ func (x *execCtx) call(f *SysFunc, a []uint64, caller Caller) (uint64, error) {
 		if f.id == sDataCertificateSize {
 			return uint64(len(x.msg.Certificate)), nil
 		}
-		return 0, copyOut(f, mem, x.msg.Certificate, a[0], a[1], a[2])
+		return 0, x.copyOut(f, mem, x.msg.Certificate, a[0], a[1], a[2])
 	case sTime:
 		return x.msg.Time, nil
 	case sGlobalTimerSet:
@@ -433,15 +476,24 @@ func (x *execCtx) call(f *SysFunc, a []uint64, caller Caller) (uint64, error) {
 			return 0, nil
 		}
 		return 1, nil
-	case sCostCall, sCostCreateCanister, sCostHTTPRequest:
-		// A local subnet's fee scale is 0: every cost is 0.
-		dst := a[len(a)-1]
-		return 0, write128(f, mem, dst, 0, 0)
+	case sCostCall:
+		return 0, x.write128(f, mem, a[2], 0, c.cfg.Fees.Call(a[0], a[1]))
+	case sCostCreateCanister:
+		return 0, x.write128(f, mem, a[0], 0, c.cfg.Fees.scale(c.cfg.Fees.CanisterCreation))
+	case sCostHTTPRequest:
+		return 0, x.write128(f, mem, a[2], 0, c.cfg.Fees.HTTPRequest(a[0], a[1]))
 	case sCostSignWithECDSA, sCostSignWithSchnorr, sCostVetKDDeriveKey:
 		if _, err := memRange(f, mem, a[0], a[1]); err != nil {
 			return 0, err
 		}
-		return 0, write128(f, mem, a[3], 0, 0)
+		fee := c.cfg.Fees.ECDSASignature
+		switch f.id {
+		case sCostSignWithSchnorr:
+			fee = c.cfg.Fees.SchnorrSignature
+		case sCostVetKDDeriveKey:
+			fee = c.cfg.Fees.VetKD
+		}
+		return 0, x.write128(f, mem, a[3], 0, c.cfg.Fees.scale(fee))
 	case sEnvVarCount:
 		return 0, nil
 	case sEnvVarNameSize, sEnvVarNameCopy:

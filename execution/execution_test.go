@@ -404,14 +404,30 @@ func FuzzPrepare(f *testing.F) {
 	f.Add(wat(f, counterWAT, false))
 	f.Add(wat(f, counterWAT, true))
 	f.Add(wat(f, callerWAT, true))
+	f.Add(writerModule(f, false))
+	f.Add(writerModule(f, true))
+	f.Add(wat(f, `(module (memory 1) (global $g (mut f32) (f32.const 1))
+  (func (param i32 v128) (result i32)
+    (v128.store8_lane offset=3 1 (local.get 0) (local.get 1))
+    (v128.store64_lane 1 (local.get 0) (local.get 1))
+    (drop (v128.load32_lane 2 (local.get 0) (local.get 1)))
+    (drop (i8x16.shuffle 0 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 (local.get 1) (local.get 1)))
+    (block $b (result i32) (br_table $b $b (i32.const 1) (local.get 0)))
+    (drop)
+    (select (result i32) (i32.const 1) (i32.const 2) (local.get 0))))`, false))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		p, err := Prepare(b)
 		if err != nil {
 			return
 		}
-		// A module that passes must parse again after the rewrite.
-		if _, err := parseModule(p.info.wasm); err != nil && !strings.Contains(err.Error(), "reserved") {
-			t.Fatalf("rewritten module does not parse: %v", err)
+		// A valid module that passes must still be valid after the
+		// rewrite (exports and dirty-page tracking).
+		eng := testEngine.(*wtEngine).engine
+		if wasmtime.ModuleValidate(eng, b) != nil {
+			return
+		}
+		if err := wasmtime.ModuleValidate(eng, p.info.wasm); err != nil {
+			t.Fatalf("rewritten module is invalid: %v", err)
 		}
 	})
 }

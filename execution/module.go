@@ -47,6 +47,15 @@ func Prepare(wasm []byte) (*Prepared, error) {
 	if err != nil {
 		return nil, fmt.Errorf("execution: invalid module: %w", err)
 	}
+	if info.hasMemory {
+		var globals []mutGlobal
+		for _, i := range info.mutableGlobs {
+			globals = append(globals, mutGlobal{uint32(i), info.globals[i].valType})
+		}
+		if info.wasm, err = instrument(info.wasm, info.memory64, globals); err != nil {
+			return nil, fmt.Errorf("execution: invalid module: %w", err)
+		}
+	}
 	p := &Prepared{
 		Hash:    sha256.Sum256(wasm),
 		Wasm64:  info.memory64,
@@ -131,6 +140,11 @@ func Prepare(wasm []byte) (*Prepared, error) {
 	}
 	return p, nil
 }
+
+// CodeHash is the SHA-256 of the module as the engine compiles it (after
+// Prepare's rewriting): compiled code is a function of it and of the
+// engine's Fingerprint.
+func (p *Prepared) CodeHash() [32]byte { return sha256.Sum256(p.info.wasm) }
 
 // Wasm returns the module as installed.
 func (p *Prepared) Wasm() []byte { return p.wasm }

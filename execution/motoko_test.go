@@ -54,8 +54,16 @@ const motokoCaller = `persistent actor {
   public query func get() : async Nat { last };
 }`
 
+// motokoPeek reads the counter (canister index 8) in a composite query.
+const motokoPeek = `persistent actor {
+  transient let counter = actor ("qoctq-giaaa-aaaaa-aaaea-cai") : actor { get : shared query () -> async Nat };
+  var peeks : Nat = 0;
+  public composite query func peek() : async Nat { peeks += 1; (await counter.get()) + 100 + peeks };
+}`
+
 var motokoActors = []motokoActor{
 	{Name: "Caller", Source: motokoCaller},
+	{Name: "Peek", Source: motokoPeek},
 	{Name: "Counter", Source: motokoCounter},
 	{Name: "Timer", Source: motokoTimer},
 	{Name: "Counter32", Source: motokoCounter, Classic: true},
@@ -303,5 +311,34 @@ func TestMotokoCallsMotoko(t *testing.T) {
 		if got := counter.Query(Message{Method: "get", Arg: candidEmpty}); !bytes.Equal(got.Reply, candidNat(i)) {
 			t.Fatalf("counter after %d: %x", i, got.Reply)
 		}
+	}
+}
+
+// TestMotokoCompositeQuery has a Motoko composite query call the Motoko
+// counter's query.
+func TestMotokoCompositeQuery(t *testing.T) {
+	wasm := motoko(t)
+	counter := newCanisterAt(t, Config{UpdateLimit: 100_000_000}, 8)
+	peek := newCanisterAt(t, Config{UpdateLimit: 100_000_000}, 9)
+	for c, name := range map[*Canister]string{counter: "Counter", peek: "Peek"} {
+		if _, err := c.Install(wasm[name], Message{Caller: ctrl, Arg: candidEmpty, Time: 1}); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+	}
+	for i := 0; i < 3; i++ {
+		counter.Update(Message{Method: "inc", Arg: candidEmpty, Caller: alice, Time: 2})
+	}
+	h := peek.StateHash()
+	set := peers{counter, peek}
+	for i := 0; i < 2; i++ {
+		// The counter is at 3; peeks is 1 within each query, as a
+		// query's changes do not last.
+		r := peek.CompositeQuery(Message{Method: "peek", Arg: candidEmpty, Caller: alice, Time: 3}, set)
+		if !r.Replied || !bytes.Equal(r.Reply, candidNat(104)) {
+			t.Fatalf("peek %d: %+v", i, r)
+		}
+	}
+	if peek.StateHash() != h {
+		t.Fatal("the composite query changed the state")
 	}
 }

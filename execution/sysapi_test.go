@@ -274,7 +274,8 @@ func TestSystemAPI(t *testing.T) {
 				t.Fatalf("call: %+v", r)
 			}
 			want := Call{Callee: mustPrincipal(t, []byte("callee")), Method: "callee", Arg: []byte("hello"), Cycles: 100,
-				ReplyFun: 1, ReplyEnv: 2, RejectFun: 3, RejectEnv: 4, Cleanup: true, CleanupFun: 5, CleanupEnv: 6, Timeout: 300}
+				ReplyFun: 1, ReplyEnv: 2, RejectFun: 3, RejectEnv: 4, Cleanup: true, CleanupFun: 5, CleanupEnv: 6, Timeout: 300,
+				Deadline: 12345 + 300_000_000_000}
 			if fmt.Sprint(r.Calls[0]) != fmt.Sprint(want) || c.State().Cycles != bal-100 {
 				t.Errorf("call: %+v, want %+v", r.Calls[0], want)
 			}
@@ -383,6 +384,11 @@ func TestSystemAPIRest(t *testing.T) {
 				t.Errorf("env: %+v", r)
 			}
 			if r := c.Update(Message{Method: "cost"}); u64(r.Reply) != 0 {
+				t.Errorf("cost on a free subnet: %+v", r)
+			}
+			c.cfg.Fees = ApplicationSubnetFees(13)
+			c.st.Cycles = 1 << 40
+			if r := c.Update(Message{Method: "cost"}); u64(r.Reply) != 260_000+3*1_000 {
 				t.Errorf("cost: %+v", r)
 			}
 			c.Uninstall()

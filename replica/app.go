@@ -107,6 +107,8 @@ type app struct {
 	vk *vetkdNode
 	// cans are the subnet's Wasm canisters.
 	cans *canState
+	// cup holds the node's snapshots and a state sync in progress.
+	cup cupNode
 	// ckbtc is the subnet's ckBTC ledger and minter (nil: none).
 	ckbtc *ckbtcState
 }
@@ -139,6 +141,9 @@ func newApp(cfg *Config, st *store, log *slog.Logger, m *metrics) (*app, error) 
 		}
 	}
 	if err := a.initIDKG(); err != nil {
+		return nil, err
+	}
+	if err := a.initCUP(); err != nil {
 		return nil, err
 	}
 	meta, err := st.loadMeta()
@@ -178,7 +183,7 @@ func newApp(cfg *Config, st *store, log *slog.Logger, m *metrics) (*app, error) 
 		// Certificates need the tree of a recent height: rebuild the
 		// committed one so replies certified after a restart still work.
 		k := a.keys(a.cs)
-		t, err := subnet.CertifiedTree(a.cs.TimeNS, k.subnetID.Bytes(), k.rootKey, a.records, append(a.components.Leaves(), a.subnetLeaves(k)...)...)
+		t, err := subnet.CertifiedTree(a.cs.TimeNS, k.subnetID.Bytes(), k.rootKey, a.records, a.treeLeaves(a.cs)...)
 		if err != nil {
 			return nil, err
 		}
@@ -187,7 +192,10 @@ func newApp(cfg *Config, st *store, log *slog.Logger, m *metrics) (*app, error) 
 	} else {
 		a.cs.Beacon = subnet.GenesisBeacon(a.chainID)
 	}
-	if s := a.idkg; s != nil {
+	// An empty store (a new node, or one that lost its data and will
+	// state-sync) keeps its whole log: the restored state's pending
+	// requests decide (reloadCommitted).
+	if s := a.idkg; s != nil && meta.Height > 0 {
 		keep := map[string]bool{}
 		for _, p := range a.cs.Pending {
 			if r := p.PresigRec; r != nil {
@@ -693,7 +701,10 @@ func (a *app) Commit(context.Context, *abci.CommitRequest) (*abci.CommitResponse
 	for _, k := range a.gen.KeyIDs {
 		a.metrics.presigStock.WithLabelValues(k).Set(float64(len(next.Presigs[k])))
 	}
-	return &abci.CommitResponse{RetainHeight: 0}, nil
+	a.completeCUP(next)
+	retain := a.retainHeight(next)
+	a.cup.retain.Set(float64(retain))
+	return &abci.CommitResponse{RetainHeight: retain}, nil
 }
 
 // payloadSource is a component that proposes payloads from node-local
@@ -858,6 +869,9 @@ func (a *app) extHasBadShare(idx int, ext *subnet.VoteExt) bool {
 // endBlock prunes expired requests, builds the certified tree and computes
 // the root and app hash of the height.
 func (e *exec) endBlock(height uint64) error {
+	if err := e.recordCUP(); err != nil {
+		return err
+	}
 	return subnet.EndHeight(e.cs, height, e.now.UnixNano(), e.seen, e)
 }
 
@@ -898,7 +912,7 @@ func (e *exec) CertifiedRoot(cs *subnet.State) ([32]byte, error) {
 		}
 	}
 	k := e.a.keys(cs)
-	tree, err := e.a.treeCache.Build(cs.TimeNS, k.subnetID.Bytes(), k.rootKey, live, append(e.a.components.Leaves(), e.a.subnetLeaves(k)...)...)
+	tree, err := e.a.treeCache.Build(cs.TimeNS, k.subnetID.Bytes(), k.rootKey, live, e.a.treeLeaves(cs)...)
 	if err != nil {
 		return [32]byte{}, err
 	}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/chainkey/chainkey/certification"
 	"github.com/chainkey/chainkey/execution"
+	"github.com/chainkey/chainkey/execution/modcache"
 	"github.com/chainkey/chainkey/principal"
 	"github.com/chainkey/chainkey/replica/canisters"
 	"github.com/chainkey/chainkey/replica/subnet"
@@ -27,6 +28,9 @@ type canState struct {
 	mu  sync.Mutex
 	c   *canisters.Component
 	eng execution.Engine
+	// modules is the compile cache in the node's directory (nil for a
+	// node without one).
+	modules *modcache.Cache
 }
 
 // canKeys gives the canister component the subnet's public keys.
@@ -46,10 +50,22 @@ func (k canKeys) PublicKey(keyID string, caller principal.Principal, path [][]by
 // canisters committed at the node's height.
 func (a *app) initCanisters() error {
 	eng := execution.NewWasmtime(execution.EngineConfig{})
-	c, err := canisters.New(canisters.Config{
-		Exec:      execution.Config{Engine: eng, Subnet: a.subnetID, RootKey: a.rootKey},
+	mc, err := a.openModuleCache(eng)
+	if err != nil {
+		return err
+	}
+	subnetID, rootKey, err := a.committedSubnetKeys()
+	if err != nil {
+		return fmt.Errorf("replica: canisters: %w", err)
+	}
+	cfg := canisters.Config{
+		Exec:      execution.Config{Engine: eng, Subnet: subnetID, RootKey: rootKey, Fees: a.canisterFees()},
 		LastIndex: wasmLastIndex, Keys: canKeys{a},
-	})
+	}
+	if mc != nil {
+		cfg.Modules = mc
+	}
+	c, err := canisters.New(cfg)
 	if err != nil {
 		return fmt.Errorf("replica: canisters: %w", err)
 	}
@@ -59,7 +75,7 @@ func (a *app) initCanisters() error {
 	if err := c.Load(a.st.committed()); err != nil {
 		return fmt.Errorf("replica: canisters: %w", err)
 	}
-	a.cans = &canState{c: c, eng: eng}
+	a.cans = &canState{c: c, eng: eng, modules: mc}
 	return a.components.Register(lockedCans{a.cans})
 }
 
@@ -170,6 +186,10 @@ func (e *exec) canisterRound(height uint64) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	in := canisters.RoundInput{Height: height, TimeNS: uint64(e.now.UnixNano()), Beacon: e.cs.Beacon, BeaconRound: e.cs.BeaconRound}
+	// The subnet id and root key as of this block's state: on a DKG
+	// subnet they exist once its key generation is done.
+	keys := e.a.keys(e.cs)
+	in.Subnet, in.RootKey = keys.subnetID, keys.rootKey
 	if err := s.c.Round(in, e); err != nil {
 		return err
 	}

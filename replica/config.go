@@ -87,6 +87,15 @@ type Config struct {
 	ReshareInterval    uint64 `json:"reshare_interval"`
 	// Bitcoin enables the Bitcoin integration (nil: off).
 	Bitcoin *BitcoinConfig `json:"bitcoin,omitempty"`
+	// RetainMargin is how many heights below the latest catch-up package
+	// CometBFT keeps its blocks (0: one CUP interval).
+	RetainMargin uint64 `json:"retain_margin,omitempty"`
+	// RPCListen is the host:port of CometBFT's RPC server, which nodes
+	// that state-sync ask for light-client headers; empty disables it.
+	RPCListen string `json:"rpc_listen,omitempty"`
+	// StateSync makes a node with an empty state store join from the
+	// latest catch-up package (nil: replay the chain from genesis).
+	StateSync *StateSyncConfig `json:"state_sync,omitempty"`
 
 	// Logger receives the node's structured logs; nil discards them.
 	Logger *slog.Logger `json:"-"`
@@ -95,6 +104,9 @@ type Config struct {
 	lie liar
 
 	bls thresholdBLS // nil: package thresholdsig
+	// snapChunk overrides subnet.SnapshotChunkSize in tests (every node
+	// of a test subnet alike).
+	snapChunk int
 }
 
 // File names inside a node's home directory.
@@ -159,6 +171,14 @@ type genesisState struct {
 	// VetKDKeyIDs are the vetKD master keys ("bls12_381_g2:NAME") the
 	// key generation makes with the BLS keys.
 	VetKDKeyIDs []string `json:"vetkd_key_ids,omitempty"`
+	// CUPInterval is the number of heights between catch-up packages
+	// (0: subnet.DefaultCUPInterval).
+	CUPInterval uint64 `json:"cup_interval,omitempty"`
+	// CyclesFeeScale multiplies the IC's application subnet fee table
+	// (for the subnet's number of nodes) that canisters pay cycles by:
+	// 0, a local subnet's default, makes everything free; 1 charges as
+	// the IC does.
+	CyclesFeeScale uint64 `json:"cycles_fee_scale,omitempty"`
 }
 
 type genesisMember struct {
@@ -202,7 +222,10 @@ type subnetOptions struct {
 	bls                thresholdBLS
 	// vetkdKeys are the vetKD master keys (nil: GenesisVetKDKeyIDs;
 	// empty: none).
-	vetkdKeys []string
+	vetkdKeys   []string
+	cupInterval uint64
+	// cyclesFeeScale is the genesis fee scale (0: free).
+	cyclesFeeScale uint64
 }
 
 // endpoint is where a node listens and is reached.
@@ -235,6 +258,8 @@ func writeSubnetConfig(dir string, n int, hosts []string, opt subnetOptions) err
 		PresignatureTarget: opt.presignatureTarget,
 		ReshareInterval:    opt.reshareInterval,
 		VetKDKeyIDs:        opt.vetkdKeys,
+		CUPInterval:        opt.cupInterval,
+		CyclesFeeScale:     opt.cyclesFeeScale,
 	}
 	if opt.vetkdKeys == nil && !opt.dealer {
 		gs.VetKDKeyIDs = GenesisVetKDKeyIDs
@@ -518,4 +543,22 @@ func checkCometKeyFiles(c *Config) error {
 		}
 	}
 	return nil
+}
+
+// StateSyncConfig is how a node with an empty state store finds and trusts
+// a catch-up package.
+type StateSyncConfig struct {
+	// RPCServers are at least two CometBFT RPC addresses (host:port) of
+	// other nodes for the light client.
+	RPCServers []string `json:"rpc_servers"`
+	// TrustHeight and TrustHash are a block height and its hash (hex)
+	// taken from a node the operator trusts; TrustPeriodSeconds is how
+	// long a header stays trusted (0: one week).
+	TrustHeight        int64  `json:"trust_height"`
+	TrustHash          string `json:"trust_hash"`
+	TrustPeriodSeconds int64  `json:"trust_period_seconds,omitempty"`
+	// RootKey is the subnet's root public key (hex DER) the CUP must be
+	// certified under; empty: the key of the CUP's own state, trusted
+	// through the light client's app hash.
+	RootKey string `json:"root_key,omitempty"`
 }

@@ -119,6 +119,20 @@
 // made with randomness derived from its node key, the transcript and a salt
 // from the chain, so it answers a complaint by dealing again.
 //
+// # Catch-up packages, state sync and pruning
+//
+// Every CUP interval (genesis cup_interval, default 500) the state of a
+// height is cut into snapshot chunks under HOME/snapshots and its
+// catch-up package, certified through the state tree, is written beside
+// them (package subnet, cup.go). Commit returns the latest CUP height
+// minus a margin (one interval by default) as CometBFT's RetainHeight, so
+// blocks and CometBFT states below it are pruned; the node also keeps
+// CometBFT's consensus WAL to a few files. A node with an empty state
+// store and a StateSyncConfig joins through CometBFT's state sync: the
+// ABCI snapshot methods serve the CUP snapshots, and the joining node
+// verifies the CUP under the root key and each chunk against the CUP's
+// manifest before writing it (statesync.go).
+//
 // # Dealing work
 //
 // A presignature transcript asks only as many nodes as it needs (f+1 or

@@ -148,8 +148,7 @@ func (b httpBackend) Submit(ctx context.Context, call *httpapi.Call) error {
 func (b httpBackend) Query(_ context.Context, call *httpapi.Call) ([]byte, *httpapi.Reject) {
 	c := call.Content
 	var r *execution.Result
-	if c.CanisterID == principal.Management() {
-		a := b.n.app
+	if a := b.n.app; c.CanisterID == principal.Management() && a.cans != nil {
 		a.cans.mu.Lock()
 		r = a.cans.c.QueryManagement(c.Sender, c.MethodName, c.Arg)
 		a.cans.mu.Unlock()

@@ -98,6 +98,9 @@ func (n *Node) buildComet() error {
 	c.P2P.HandshakeTimeout = 5 * time.Second
 	c.P2P.DialTimeout = time.Second
 	c.RPC.ListenAddress = ""
+	if n.cfg.RPCListen != "" {
+		c.RPC.ListenAddress = "tcp://" + n.cfg.RPCListen
+	}
 	c.GRPC.ListenAddress = ""
 	c.TxIndex.Indexer = "null"
 	c.Instrumentation.Prometheus = false
@@ -121,6 +124,7 @@ func (n *Node) buildComet() error {
 	c.P2P.SendRate = 64 << 20
 	c.P2P.RecvRate = 64 << 20
 	c.P2P.MaxPacketMsgPayloadSize = 16 << 10
+	cometStorage(c, &n.cfg, n.app)
 	if err := c.ValidateBasic(); err != nil {
 		return fmt.Errorf("replica: cometbft config: %w", err)
 	}
@@ -404,6 +408,7 @@ func (n *Node) Status(ctx context.Context) (*api.Status, error) {
 		}
 		s.Members = append(s.Members, api.Member{Index: m.index, NodeID: m.nodeID, Address: m.p2p, GRPC: m.grpc, Up: up})
 	}
+	n.storageStatus(s, cs)
 	return s, nil
 }
 
@@ -514,6 +519,7 @@ func (d *dealer) forgetSubmitted() { clear(d.submitted) }
 // the mempool like any transaction.
 func (n *Node) dealerLoop() {
 	defer close(n.done)
+	n.app.waitSynced(n.quit)
 	d := newDealer(n.app)
 	for {
 		cs, ch := n.app.snapshot()

@@ -171,6 +171,7 @@ func (s *Server) Status(ctx context.Context, _ *chainkeypb.StatusRequest) (*chai
 	for k, v := range st.Convicted {
 		out.Convicted[int32(k)] = v
 	}
+	out.CupHeight, out.RetainHeight, out.BlockBase, out.DiskBytes = st.CUPHeight, st.RetainHeight, st.BlockBase, st.DiskBytes
 	for k, v := range st.PresignatureStock {
 		out.PresignatureStock[k] = int64(v)
 	}

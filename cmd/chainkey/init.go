@@ -24,10 +24,11 @@ type initNode struct {
 
 func newInitCmd() *cobra.Command {
 	var (
-		nodes int
-		out   string
-		hosts string
-		btcf  nodeBitcoinFlags
+		nodes       int
+		out         string
+		hosts       string
+		btcf        nodeBitcoinFlags
+		cupInterval uint64
 	)
 	cmd := &cobra.Command{
 		Use:   "init",
@@ -61,7 +62,7 @@ btc-adapter; "chainkey node --bitcoin-*" overrides it).`,
 			if err != nil {
 				return fmt.Errorf("init: %w", err)
 			}
-			if err := replica.WriteSubnetConfig(out, nodes, hostList); err != nil {
+			if err := replica.WriteSubnetConfigWith(out, nodes, hostList, replica.SubnetOptions{CUPInterval: cupInterval}); err != nil {
 				return fmt.Errorf("init: %w", err)
 			}
 			res := initOutput{}
@@ -85,6 +86,7 @@ btc-adapter; "chainkey node --bitcoin-*" overrides it).`,
 	f := cmd.Flags()
 	f.IntVar(&nodes, "nodes", 4, "number of nodes")
 	f.StringVar(&out, "out", "", "output directory")
+	f.Uint64Var(&cupInterval, "cup-interval", 0, "heights between catch-up packages, agreed in the genesis (0: 500)")
 	f.StringVar(&hosts, "hosts", "", "comma-separated host or host:p2pport of each node (default: loopback on this machine)")
 	btcf.register(cmd)
 	return cmd

@@ -23,6 +23,7 @@ func newNodeCmd() *cobra.Command {
 		home            string
 		logLevel        string
 		btcFlagsNode    nodeBitcoinFlags
+		syncFlags       nodeSyncFlags
 		tlsCert, tlsKey string
 		httpListen      string
 	)
@@ -66,6 +67,9 @@ served over TLS 1.3 only (clients: --tls or --tls-ca).`,
 			}
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
+			if err := syncFlags.apply(ctx, cfg); err != nil {
+				return fmt.Errorf("node: %w", err)
+			}
 			n, err := replica.New(*cfg)
 			if err != nil {
 				return fmt.Errorf("node: %w", err)
@@ -104,6 +108,7 @@ served over TLS 1.3 only (clients: --tls or --tls-ca).`,
 	cmd.Flags().StringVar(&tlsKey, "tls-key", "", "the private key of --tls-cert (PEM)")
 	cmd.Flags().StringVar(&httpListen, "http", "", "serve the IC HTTP interface on this host:port (over TLS with --tls-cert)")
 	btcFlagsNode.register(cmd)
+	syncFlags.register(cmd)
 	return cmd
 }
 

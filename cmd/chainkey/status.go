@@ -31,6 +31,10 @@ type statusOutput struct {
 	CertifiedHeight   uint64           `json:"certified_height"`
 	KeyGen            string           `json:"key_gen"`
 	Convicted         map[int32]uint64 `json:"convicted"`
+	CUPHeight         uint64           `json:"cup_height"`
+	RetainHeight      uint64           `json:"retain_height"`
+	BlockBase         uint64           `json:"block_base"`
+	DiskBytes         map[string]int64 `json:"disk_bytes"`
 }
 
 func newStatusCmd() *cobra.Command {
@@ -53,7 +57,11 @@ func newStatusCmd() *cobra.Command {
   key_ids             the threshold keys the subnet holds (ecdsa:..., schnorr:...)
   presignature_stock  per key id, presignatures ready for signing requests
   key_gen             how the threshold keys were created: "dkg", or "bootstrap-dealer" (tests only)
-  convicted           node index -> number of times the subnet convicted that node of lying`,
+  convicted           node index -> number of times the subnet convicted that node of lying
+  cup_height          the latest catch-up package the node holds complete (0: none yet)
+  retain_height       the height below which the node's CometBFT prunes its blocks (0: none pruned)
+  block_base          the lowest block the node still stores
+  disk_bytes          bytes on disk: "state" (application state), "blocks" (CometBFT), "snapshots"`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			target, err := resolveTarget(endpoint, "")
@@ -85,6 +93,10 @@ func newStatusCmd() *cobra.Command {
 				CertifiedHeight:   st.GetCertifiedHeight(),
 				KeyGen:            st.GetKeyGen(),
 				Convicted:         st.GetConvicted(),
+				CUPHeight:         st.GetCupHeight(),
+				RetainHeight:      st.GetRetainHeight(),
+				BlockBase:         st.GetBlockBase(),
+				DiskBytes:         st.GetDiskBytes(),
 			}
 			if out.Convicted == nil {
 				out.Convicted = map[int32]uint64{}

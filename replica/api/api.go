@@ -107,6 +107,14 @@ type Status struct {
 	KeyGen string
 	// Convicted counts, per node index, the proven faults of that node.
 	Convicted map[int]uint64
+	// CUPHeight is the height of the latest catch-up package the node
+	// holds complete (0: none yet); RetainHeight is the height below
+	// which CometBFT prunes its blocks (0: none pruned); BlockBase is the
+	// lowest block the node still stores.
+	CUPHeight, RetainHeight, BlockBase uint64
+	// DiskBytes is the disk use of the node's directories by name
+	// ("state", "blocks", "snapshots").
+	DiskBytes map[string]int64
 }
 
 // Member is one node of the subnet.

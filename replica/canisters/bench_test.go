@@ -3,8 +3,12 @@ package canisters
 import (
 	"encoding/binary"
 	"fmt"
+	"os"
+	"strings"
 	"testing"
 
+	"github.com/bytecodealliance/wasmtime-go/v39"
+	"github.com/chainkey/chainkey/execution"
 	"github.com/chainkey/chainkey/principal"
 )
 
@@ -62,14 +66,35 @@ func benchmarkBlock(b *testing.B, seen bool) {
 }
 
 // BenchmarkPersist measures a round in which one update message changes
-// n of the 4,096 pages (16 MiB) of a canister's memory: execution plus
-// the writes of the changed pages.
+// n pages of a canister's memory of 16 or 64 MiB: execution plus the
+// writes of the changed pages. The cost per height should grow with n
+// and not with the memory.
 func BenchmarkPersist(b *testing.B) {
-	for _, n := range []uint32{0, 1, 16, 256, 4096} {
-		b.Run(fmt.Sprintf("pages=%d", n), func(b *testing.B) {
+	for _, mib := range []int{16, 64} {
+		for _, n := range []uint32{0, 1, 16, 256, 4096} {
+			b.Run(fmt.Sprintf("mem=%dMiB/pages=%d", mib, n), func(b *testing.B) {
+				benchmarkPersist(b, mib, n)
+			})
+		}
+	}
+}
+
+func benchmarkPersist(b *testing.B, mib int, n uint32) {
+	{
+		{
 			h := newHarness(b)
 			h.c.cfg.Exec.UpdateLimit = 1_000_000_000
-			can := h.create(watFile(b, "testdata/pages.wat"))
+			src, err := os.ReadFile("testdata/pages.wat")
+			if err != nil {
+				b.Fatal(err)
+			}
+			wat := strings.Replace(string(src), `(memory (export "memory") 256)`,
+				fmt.Sprintf(`(memory (export "memory") %d)`, mib*16), 1)
+			wasm, err := wasmtime.Wat2Wasm(wat)
+			if err != nil {
+				b.Fatal(err)
+			}
+			can := h.create(wasm)
 			arg := binary.LittleEndian.AppendUint32(nil, n)
 			before := h.c.PagesWritten()
 			b.ResetTimer()
@@ -80,7 +105,7 @@ func BenchmarkPersist(b *testing.B) {
 				h.block(m)
 			}
 			b.ReportMetric(float64(h.c.PagesWritten()-before)/float64(b.N), "pages/op")
-		})
+		}
 	}
 }
 
@@ -89,35 +114,31 @@ type discardWriter struct{ n int }
 func (d *discardWriter) Set(k, v []byte) { d.n += len(v) }
 func (d *discardWriter) Delete([]byte)   {}
 
-// BenchmarkWritePages measures the persistence of one canister's 16 MiB
-// memory in a height that changed n of its 4,096 pages: comparing it with
-// the copy last written, hashing and writing the changed pages.
+// BenchmarkWritePages measures the persistence of one canister's memory
+// of 16 or 256 MiB in a height whose checkpoint lists n changed pages:
+// hashing and writing them and updating the page tree. It does not depend
+// on the memory's size.
 func BenchmarkWritePages(b *testing.B) {
-	const size = 16 << 20
-	for _, n := range []int{0, 1, 16, 256, 4096} {
-		b.Run(fmt.Sprintf("pages=%d", n), func(b *testing.B) {
-			shadow := make([]byte, size)
-			hashes := pageHashes(shadow)
-			mem := make([]byte, size)
-			w := &discardWriter{}
-			b.SetBytes(size)
-			b.ResetTimer()
-			for i := range b.N {
-				b.StopTimer()
-				copy(mem, shadow)
-				for p := range n {
-					mem[p*PageSize+i%PageSize]++
+	for _, mib := range []int{16, 256} {
+		for _, n := range []int{0, 1, 16, 256, 4096} {
+			b.Run(fmt.Sprintf("mem=%dMiB/pages=%d", mib, n), func(b *testing.B) {
+				size := uint64(mib) << 20
+				t := treeOf(make([]byte, size))
+				w := &discardWriter{}
+				pages := make([]execution.Page, n)
+				for i := range pages {
+					pages[i] = execution.Page{Index: uint64(i) * (size / PageSize / uint64(max(n, 1))), Data: make([]byte, PageSize)}
 				}
-				b.StartTimer()
-				newHashes, written := writePages(w, []byte("canister"), 'm', mem, hashes, shadow)
-				if written != n {
-					b.Fatalf("%d pages written, want %d", written, n)
+				b.ResetTimer()
+				for i := range b.N {
+					for _, p := range pages {
+						p.Data[i%PageSize]++
+					}
+					if written := t.applyPages(w, []byte("canister"), 'm', false, size, pages); written != n {
+						b.Fatalf("%d pages written, want %d", written, n)
+					}
 				}
-				b.StopTimer()
-				hashes = newHashes
-				mem, shadow = shadow, mem
-				b.StartTimer()
-			}
-		})
+			})
+		}
 	}
 }

@@ -45,6 +45,18 @@ type Config struct {
 	// Keys gives the management canister's public keys (nil: the subnet
 	// has no threshold keys and signing calls are rejected).
 	Keys Keys
+	// Modules compiles modules or gives them from a cache (nil: an
+	// execution.ModuleCache in memory). The node gives a cache on disk
+	// (package execution/modcache), so that a restart does not compile
+	// again; the component itself touches no files.
+	Modules Modules
+}
+
+// Modules gives prepared and compiled modules by their Wasm bytes, as
+// execution.ModuleCache and modcache.Cache do. Every node must get
+// modules that behave alike (the same engine settings).
+type Modules interface {
+	Get(wasm []byte) (*execution.Prepared, execution.Compiled, error)
 }
 
 // Defaults of Config.
@@ -95,13 +107,18 @@ type outCall struct {
 	// Epoch is the caller's install epoch when it made the call: a
 	// response to an uninstalled or reinstalled canister runs no callback.
 	Epoch uint64 `cbor:"11,keyasint,omitempty"`
+	// Deadline is a best-effort call's deadline (ns since 1970; 0 for a
+	// guaranteed response), and Expired says that the caller got the
+	// deadline-expired reject for it.
+	Deadline uint64 `cbor:"12,keyasint,omitempty"`
+	Expired  bool   `cbor:"13,keyasint,omitempty"`
 }
 
 func (o *outCall) call() execution.Call {
 	return execution.Call{Method: o.Method, Arg: o.Arg, Cycles: o.Cycles,
 		ReplyFun: o.Fun[0], ReplyEnv: o.Fun[1], RejectFun: o.Fun[2], RejectEnv: o.Fun[3],
 		Cleanup: o.Cleanup, CleanupFun: o.Fun[4], CleanupEnv: o.Fun[5], Timeout: o.Timeout,
-		Callee: mustPrincipal(o.Callee)}
+		Callee: mustPrincipal(o.Callee), Deadline: o.Deadline}
 }
 
 // callCtx is the call context of a message a canister executes: it lives
@@ -155,6 +172,9 @@ type global struct {
 	// Ingress are the ingress messages of past blocks that wait for a
 	// round with instructions left, in block order.
 	Ingress []*Message `cbor:"9,keyasint,omitempty"`
+	// StorageAt is the block time (ns) up to which the canisters paid
+	// for their storage (0 while the subnet charges no cycles).
+	StorageAt uint64 `cbor:"10,keyasint,omitempty"`
 }
 
 // entry is one hosted canister and what persistence remembers of it.
@@ -163,14 +183,12 @@ type entry struct {
 	can         *execution.Canister
 	controllers []principal.Principal
 	epoch       uint64
-	// pages and spages are the SHA-256 of each 4 KiB page of the Wasm and
-	// stable memories as last written; module the module hash written.
-	pages, spages [][32]byte
-	// shadow and sshadow are the memories as last written (copies).
-	shadow, sshadow []byte
-	module          [32]byte
-	hash            [32]byte // hash of the canister's persisted state
-	certified       []byte   // certified data as last persisted
+	// pages and spages are the hash trees of the Wasm and stable
+	// memories' pages as last written; module the module hash written.
+	pages, spages pageTree
+	module        [32]byte
+	hash          [32]byte // hash of the canister's persisted state
+	certified     []byte   // certified data as last persisted
 }
 
 // SignRequest is a management canister signing call for the node's
@@ -193,13 +211,18 @@ type RoundInput struct {
 	// the end of the block's transactions.
 	Beacon      []byte
 	BeaconRound uint64
+	// Subnet and RootKey are the subnet's id and DER root key in the
+	// replicated state as of the block (ic0.subnet_self and
+	// ic0.root_key_*); an empty RootKey keeps the ones in use.
+	Subnet  principal.Principal
+	RootKey []byte
 }
 
 // Component is the subnet's canisters. It is not safe for concurrent use;
 // the shell serialises its calls.
 type Component struct {
 	cfg     Config
-	modules *execution.ModuleCache
+	modules Modules
 	cans    map[string]*entry
 	g       global
 	records map[string]*Record
@@ -256,7 +279,11 @@ func New(cfg Config) (*Component, error) {
 	if cfg.MaxRoundInstructions == 0 {
 		cfg.MaxRoundInstructions = DefaultMaxRoundInstructions
 	}
-	c := &Component{cfg: cfg, modules: execution.NewModuleCache(cfg.Exec.Engine), cans: map[string]*entry{},
+	modules := cfg.Modules
+	if modules == nil {
+		modules = execution.NewModuleCache(cfg.Exec.Engine)
+	}
+	c := &Component{cfg: cfg, modules: modules, cans: map[string]*entry{},
 		records: map[string]*Record{}, dirty: map[string]bool{}, recDirty: map[string]bool{}, deleted: map[string]*entry{}}
 	c.g = global{NextIndex: cfg.FirstIndex, NextCall: 1, NextCtx: 1, Calls: map[uint64]*outCall{},
 		Contexts: map[uint64]*callCtx{}, Signs: map[string]uint64{}}
@@ -386,6 +413,8 @@ func (c *Component) Canister(id principal.Principal) (*execution.Canister, bool)
 }
 
 // Query runs a query on a canister's current state (it never changes it).
+// A composite query method calls the query methods of the component's
+// other canisters, at their current state.
 func (c *Component) Query(id principal.Principal, msg execution.Message) *execution.Result {
 	e, ok := c.cans[string(id.Bytes())]
 	if r := c.goQuery(id, msg); !ok && r != nil {
@@ -397,7 +426,7 @@ func (c *Component) Query(id principal.Principal, msg execution.Message) *execut
 	if msg.Time == 0 {
 		msg.Time = c.round.TimeNS
 	}
-	return e.can.Query(msg)
+	return e.can.CompositeQuery(msg, queryPeers{c})
 }
 
 // IDs returns the canister ids in order.
@@ -446,7 +475,11 @@ func (c *Component) DeliverSignature(id, sig []byte) bool {
 		c.ready = append(c.ready, task{Call: call, Resp: &response{Code: execution.RejectCanisterError, Message: err.Error()}})
 		return true
 	}
-	c.ready = append(c.ready, task{Call: call, Resp: &response{Reply: reply}})
+	var refund uint64
+	if o := c.g.Calls[call]; o != nil {
+		refund = o.Cycles // what the signing fee left of the attached cycles
+	}
+	c.ready = append(c.ready, task{Call: call, Resp: &response{Reply: reply, Refund: refund}})
 	return true
 }
 

@@ -30,17 +30,33 @@
 // MaxRoundCalls entries ran or the round's executions used
 // MaxRoundInstructions; what is left waits, persisted, for the next
 // round. A call made in a round is therefore delivered in the same round
-// unless a budget is spent.
+// unless a budget is spent. Before the ingress messages, a round puts
+// the deadline-expired reject of every best-effort call whose deadline
+// its time passed at the head of the queue and, on a subnet that charges
+// cycles, charges storage every 10 s of block time.
+//
+// # Cycles
+//
+// Config.Exec.Fees is the fee table (the zero table of a local subnet
+// charges nothing). The engine charges execution and calls; the component
+// charges ingress before a message executes, storage by block time, the
+// creation fee from the cycles a canister is created with and the
+// signature fees from the cycles attached to signing calls.
 //
 // # Persistence
 //
 // The writes of a round go through the subnet.Writer: per canister a
 // metadata record, the module (when it changes) and the Wasm and stable
-// memories as 4 KiB pages, of which only the pages that differ from the
-// copy last written are hashed and written again; one record with the
-// component's queues and call contexts; and one record per ingress
-// message status. Only canisters that executed something in the round are
-// looked at. Load rebuilds the component from storage.//
+// memories as 4 KiB pages (pages of zeros are not stored); one record
+// with the component's queues and call contexts; and one record per
+// ingress message status. Only canisters that executed something in the
+// round are looked at, and of those only the pages the engine's
+// checkpoint (execution.Canister.Checkpoint) lists are hashed and, when
+// changed, written: the cost grows with the pages changed, not with the
+// memory. A canister's state hash covers a binary hash tree over its
+// pages, updated for the changed pages only. Load rebuilds the component
+// from storage.
+//
 // # Go canisters
 //
 // HostGo hosts canisters written in Go (GoCanister) at fixed ids outside

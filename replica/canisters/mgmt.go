@@ -207,6 +207,19 @@ func (c *Component) management(o *outCall) {
 			reject(execution.RejectSysTransient, "the signature queue is full")
 			return
 		}
+		if c.feesOn() {
+			base := c.cfg.Exec.Fees.SchnorrSignature
+			if o.Method == "sign_with_ecdsa" {
+				base = c.cfg.Exec.Fees.ECDSASignature
+			}
+			fee := scaledFee(&c.cfg.Exec.Fees, base)
+			if o.Cycles < fee {
+				reject(execution.RejectCanisterReject, "%s costs %d cycles, %d attached", o.Method, fee, o.Cycles)
+				return
+			}
+			// The rest is refunded with the signature.
+			o.Cycles -= fee
+		}
 		c.g.Signs[string(req.ID)] = o.ID
 		c.signOut = append(c.signOut, req)
 	default:
@@ -253,7 +266,13 @@ func (c *Component) operate(m *Message, sender principal.Principal) (reply []byt
 			}
 		}
 		id := CanisterID(c.g.NextIndex)
-		can, err := execution.New(c.cfg.Exec, id, ctrls, m.Cycles)
+		cycles := m.Cycles
+		fee := c.creationFee()
+		if cycles < fee {
+			return nil, execution.RejectSysTransient, fmt.Sprintf("creating a canister costs %d cycles, %d given", fee, cycles)
+		}
+		cycles -= fee
+		can, err := execution.New(c.cfg.Exec, id, ctrls, cycles)
 		if err != nil {
 			return nil, execution.RejectCanisterError, err.Error()
 		}

@@ -328,7 +328,13 @@ func (c *Component) manageIngress(m *Message, sender principal.Principal) ([]byt
 		return encodeCanisterInfo(e)
 	case "provisional_top_up_canister", "deposit_cycles":
 		var a canisterIDArgs
-		if err := candid.Decode(m.Arg, &a); err != nil {
+		if m.Method == "provisional_top_up_canister" {
+			var t topUpArgs
+			if err := candid.Decode(m.Arg, &t); err != nil {
+				return bad(err)
+			}
+			a.CanisterID = t.CanisterID
+		} else if err := candid.Decode(m.Arg, &a); err != nil {
 			return bad(err)
 		}
 		if _, ok := c.cans[string(a.CanisterID.Bytes())]; !ok {
@@ -401,11 +407,11 @@ func (c *Component) canisterStatus(id, sender principal.Principal) ([]byte, int,
 	if !slices.Contains(e.controllers, sender) {
 		return nil, execution.RejectCanisterError, fmt.Sprintf("%s is not a controller of %s", sender, e.id)
 	}
-	return encodeReply(StatusOf(e.can, e.controllers))
+	return encodeReply(statusOf(e.can, e.controllers))
 }
 
-// StatusOf returns the canister_status reply of a canister.
-func StatusOf(can *execution.Canister, controllers []principal.Principal) any {
+// statusOf returns the canister_status reply of a canister.
+func statusOf(can *execution.Canister, controllers []principal.Principal) any {
 	st := can.State()
 	zero := func() *big.Int { return new(big.Int) }
 	n := func(v int) *big.Int { return big.NewInt(int64(v)) }

@@ -51,35 +51,8 @@ type meta struct {
 	MemLen        uint64   `cbor:"9,keyasint,omitempty"`
 	StableLen     uint64   `cbor:"10,keyasint,omitempty"`
 	Epoch         uint64   `cbor:"11,keyasint,omitempty"`
-}
-
-// writePages writes the pages of mem that changed and deletes the pages
-// beyond its end; it returns the new page hashes and the number of pages
-// written. A page equal to the same page of shadow (the memory as last
-// written, when kept) keeps its hash without hashing; any other page is
-// hashed and written if its hash differs from old.
-func writePages(w subnet.Writer, id []byte, kind byte, mem []byte, old [][32]byte, shadow []byte) ([][32]byte, int) {
-	n := (len(mem) + PageSize - 1) / PageSize
-	hashes := make([][32]byte, n)
-	written := 0
-	for i := range n {
-		lo, hi := i*PageSize, min(len(mem), (i+1)*PageSize)
-		page := mem[lo:hi]
-		if i < len(old) && hi <= len(shadow) && bytes.Equal(page, shadow[lo:hi]) {
-			hashes[i] = old[i]
-			continue
-		}
-		hashes[i] = sha256.Sum256(page)
-		if i < len(old) && old[i] == hashes[i] {
-			continue
-		}
-		w.Set(pageKey(id, kind, i), page)
-		written++
-	}
-	for i := n; i < len(old); i++ {
-		w.Delete(pageKey(id, kind, i))
-	}
-	return hashes, written
+	// FreezingThreshold is the canister setting in seconds.
+	FreezingThreshold uint64 `cbor:"12,keyasint,omitempty"`
 }
 
 // persist writes what the round changed.
@@ -106,8 +79,8 @@ func (c *Component) persist(w subnet.Writer) error {
 			continue
 		}
 		if e := c.deleted[k]; e != nil {
-			writePages(w, id, 'm', nil, e.pages, nil)
-			writePages(w, id, 's', nil, e.spages, nil)
+			e.pages.deleteAll(w, id, 'm')
+			e.spages.deleteAll(w, id, 's')
 			w.Delete(canisterKey(id, "meta"))
 			w.Delete(canisterKey(id, "wasm"))
 		}
@@ -146,26 +119,30 @@ func (c *Component) persist(w subnet.Writer) error {
 // made (for benchmarks and tests of the incremental persistence).
 func (c *Component) PagesWritten() int { return c.pagesWritten }
 
+// persistCanister writes what changed in a canister since its last
+// checkpoint: the pages the engine reports changed, the module when it
+// changed and the metadata. Its cost grows with the pages changed, not
+// with the memory.
 func (c *Component) persistCanister(w subnet.Writer, e *entry) error {
-	st := e.can.State()
+	cp := e.can.Checkpoint()
 	id := e.id.Bytes()
-	var n1, n2 int
-	e.pages, n1 = writePages(w, id, 'm', st.Memory, e.pages, e.shadow)
-	e.spages, n2 = writePages(w, id, 's', st.Stable, e.spages, e.sshadow)
-	// State returned copies: they are the next round's shadows.
-	e.shadow, e.sshadow = st.Memory, st.Stable
+	n1 := e.pages.applyPages(w, id, 'm', cp.MemoryReset, cp.MemorySize, cp.MemoryPages)
+	n2 := e.spages.applyPages(w, id, 's', cp.StableReset, cp.StableSize, cp.StablePages)
 	c.pagesWritten += n1 + n2
+	st := &cp.State
 	if st.ModuleHash != e.module {
-		if st.Module == nil {
+		if st.ModuleHash == ([32]byte{}) {
 			w.Delete(canisterKey(id, "wasm"))
 		} else {
+			if st.Module == nil {
+				return fmt.Errorf("canisters: canister %s: checkpoint of a new module without the module", e.id)
+			}
 			w.Set(canisterKey(id, "wasm"), st.Module)
 		}
 		e.module = st.ModuleHash
 	}
 	e.certified = st.CertifiedData
-	m := metaOf(&st, e.epoch)
-	b, err := subnet.Marshal(m)
+	b, err := subnet.Marshal(metaOf(st, cp.MemorySize, cp.StableSize, e.epoch))
 	if err != nil {
 		return fmt.Errorf("canisters: encode canister: %w", err)
 	}
@@ -174,13 +151,38 @@ func (c *Component) persistCanister(w subnet.Writer, e *entry) error {
 	return nil
 }
 
-func metaOf(st *execution.State, epoch uint64) *meta {
+// writeCanister writes the whole state of a canister (for snapshots);
+// it leaves the canister's checkpoint period alone.
+func writeCanister(w subnet.Writer, e *entry) error {
+	st := e.can.State()
+	id := e.id.Bytes()
+	for kind, mem := range map[byte][]byte{'m': st.Memory, 's': st.Stable} {
+		for i := 0; i*PageSize < len(mem); i++ {
+			page := mem[i*PageSize : min(len(mem), (i+1)*PageSize)]
+			if !isZero(page) {
+				w.Set(pageKey(id, kind, i), page)
+			}
+		}
+	}
+	if st.Module != nil {
+		w.Set(canisterKey(id, "wasm"), st.Module)
+	}
+	b, err := subnet.Marshal(metaOf(&st, uint64(len(st.Memory)), uint64(len(st.Stable)), e.epoch))
+	if err != nil {
+		return fmt.Errorf("canisters: encode canister: %w", err)
+	}
+	w.Set(canisterKey(id, "meta"), b)
+	return nil
+}
+
+func metaOf(st *execution.State, memLen, stableLen, epoch uint64) *meta {
 	m := &meta{Globals: st.Globals, CertifiedData: st.CertifiedData, Cycles: st.Cycles, Status: uint32(st.Status),
-		Version: st.Version, GlobalTimer: st.GlobalTimer, MemLen: uint64(len(st.Memory)), StableLen: uint64(len(st.Stable)), Epoch: epoch}
+		Version: st.Version, GlobalTimer: st.GlobalTimer, MemLen: memLen, StableLen: stableLen, Epoch: epoch,
+		FreezingThreshold: st.FreezingThreshold}
 	for _, p := range st.Controllers {
 		m.Controllers = append(m.Controllers, p.Bytes())
 	}
-	if st.Module != nil {
+	if st.ModuleHash != ([32]byte{}) {
 		m.ModuleHash = st.ModuleHash[:]
 	}
 	return m
@@ -190,17 +192,14 @@ func metaOf(st *execution.State, epoch uint64) *meta {
 // hashes of its module and pages.
 func canisterHash(metaEnc []byte, e *entry) [32]byte {
 	h := sha256.New()
-	h.Write([]byte("chainkey-canister-state"))
+	h.Write([]byte("chainkey-canister-state/2"))
 	h.Write(binary.BigEndian.AppendUint64(nil, uint64(len(metaEnc))))
 	h.Write(metaEnc)
 	h.Write(e.module[:])
-	h.Write(binary.BigEndian.AppendUint64(nil, uint64(len(e.pages))))
-	for _, p := range e.pages {
-		h.Write(p[:])
-	}
-	h.Write(binary.BigEndian.AppendUint64(nil, uint64(len(e.spages))))
-	for _, p := range e.spages {
-		h.Write(p[:])
+	for _, t := range []*pageTree{&e.pages, &e.spages} {
+		h.Write(binary.BigEndian.AppendUint64(nil, uint64(t.n)))
+		r := t.root()
+		h.Write(r[:])
 	}
 	var out [32]byte
 	h.Sum(out[:0])
@@ -350,7 +349,7 @@ func (c *Component) restoreCanister(id []byte, m *meta, metaEnc, wasm []byte, me
 		return nil, fmt.Errorf("canisters: load: canister id: %w", err)
 	}
 	st := execution.State{ID: pid, Globals: m.Globals, CertifiedData: m.CertifiedData, Cycles: m.Cycles,
-		Status: execution.Status(m.Status), Version: m.Version, GlobalTimer: m.GlobalTimer}
+		Status: execution.Status(m.Status), Version: m.Version, GlobalTimer: m.GlobalTimer, FreezingThreshold: m.FreezingThreshold}
 	for _, b := range m.Controllers {
 		p, err := principal.FromBytes(b)
 		if err != nil {
@@ -359,19 +358,19 @@ func (c *Component) restoreCanister(id []byte, m *meta, metaEnc, wasm []byte, me
 		st.Controllers = append(st.Controllers, p)
 	}
 	assemble := func(n uint64, pages map[uint32][]byte, what string) ([]byte, error) {
-		if n%PageSize != 0 || uint64(len(pages)) != n/PageSize {
+		// Pages of zeros are not stored.
+		if n%PageSize != 0 || uint64(len(pages)) > n/PageSize {
 			return nil, fmt.Errorf("canisters: load canister %s: %s of %d bytes in %d pages", pid, what, n, len(pages))
 		}
 		if n == 0 {
 			return nil, nil
 		}
-		out := make([]byte, 0, n)
-		for i := range uint32(n / PageSize) {
-			p := pages[i]
-			if len(p) != PageSize {
-				return nil, fmt.Errorf("canisters: load canister %s: %s page %d missing", pid, what, i)
+		out := make([]byte, n)
+		for i, p := range pages {
+			if uint64(i) >= n/PageSize || len(p) != PageSize {
+				return nil, fmt.Errorf("canisters: load canister %s: %s page %d out of range or of %d bytes", pid, what, i, len(p))
 			}
-			out = append(out, p...)
+			copy(out[uint64(i)*PageSize:], p)
 		}
 		return out, nil
 	}
@@ -400,18 +399,9 @@ func (c *Component) restoreCanister(id []byte, m *meta, metaEnc, wasm []byte, me
 		return nil, fmt.Errorf("canisters: load canister %s: %w", pid, err)
 	}
 	e := &entry{id: pid, can: can, controllers: st.Controllers, epoch: m.Epoch, module: st.ModuleHash, certified: st.CertifiedData}
-	e.pages, e.spages = pageHashes(st.Memory), pageHashes(st.Stable)
-	e.shadow, e.sshadow = st.Memory, st.Stable
+	e.pages, e.spages = treeOf(st.Memory), treeOf(st.Stable)
 	e.hash = canisterHash(metaEnc, e)
 	return e, nil
-}
-
-func pageHashes(mem []byte) [][32]byte {
-	out := make([][32]byte, len(mem)/PageSize)
-	for i := range out {
-		out[i] = sha256.Sum256(mem[i*PageSize : (i+1)*PageSize])
-	}
-	return out
 }
 
 // memStore is a Storage and Writer in memory, for snapshots.
@@ -464,9 +454,7 @@ func (c *Component) Snapshot() []byte {
 // writeAll writes the whole state (not only what changed) to w.
 func (c *Component) writeAll(w subnet.Writer) {
 	for _, k := range c.sortedKeys() {
-		e := *c.cans[k]
-		e.pages, e.spages, e.shadow, e.sshadow, e.module = nil, nil, nil, nil, [32]byte{}
-		_ = c.persistCanister(w, &e)
+		_ = writeCanister(w, c.cans[k])
 	}
 	for k, r := range c.records {
 		b, _ := subnet.Marshal(r)

@@ -19,13 +19,18 @@ var emptyCandid = []byte("DIDL\x00\x00")
 func (c *Component) Round(in RoundInput, w subnet.Writer) error {
 	c.round = in
 	c.used, c.ran = 0, 0
+	if err := c.setSubnet(in.Subnet, in.RootKey); err != nil {
+		return err
+	}
 	c.expire(in.TimeNS, w)
+	c.chargeStorage(in.TimeNS)
 	// 1. Management canister responses that became ready.
 	c.g.Queue = append(c.ready, c.g.Queue...)
 	if len(c.ready) > 0 {
 		c.gdirty = true
 	}
 	c.ready = nil
+	c.expireCalls(in.TimeNS)
 	c.readyRands(in)
 	// 2. The ingress messages: those waiting from earlier blocks, then
 	// the block's, in order. A message is received when its block is
@@ -135,6 +140,13 @@ func (c *Component) ingress(m *Message) {
 	if !ok {
 		c.finish(key, nil, execution.RejectDestinationInvalid, fmt.Sprintf("canister %s not found", mustPrincipal(m.Canister)))
 		return
+	}
+	if err := e.can.ChargeIngress(uint64(len(m.Method) + len(m.Arg))); err != nil {
+		c.finish(key, nil, execution.RejectSysTransient, err.Error())
+		return
+	}
+	if c.feesOn() {
+		c.dirty[string(m.Canister)] = true
 	}
 	ok, r := e.can.Inspect(execution.Message{Method: m.Method, Arg: m.Arg, Caller: sender, Time: c.round.TimeNS})
 	c.charge(r)
@@ -251,7 +263,7 @@ func (c *Component) handle(e *entry, ctx *callCtx, r *execution.Result, callback
 	if r.Trap == nil {
 		for _, call := range r.Calls {
 			o := &outCall{ID: c.g.NextCall, Ctx: ctx.ID, From: e.id.Bytes(), Callee: call.Callee.Bytes(), Method: call.Method,
-				Arg: call.Arg, Cycles: call.Cycles, Cleanup: call.Cleanup, Timeout: call.Timeout, Epoch: e.epoch,
+				Arg: call.Arg, Cycles: call.Cycles, Cleanup: call.Cleanup, Timeout: call.Timeout, Epoch: e.epoch, Deadline: call.Deadline,
 				Fun: [6]uint64{call.ReplyFun, call.ReplyEnv, call.RejectFun, call.RejectEnv, call.CleanupFun, call.CleanupEnv}}
 			c.g.NextCall++
 			c.g.Calls[o.ID] = o
@@ -308,8 +320,9 @@ func (c *Component) deliverCall(id uint64) {
 			Message: fmt.Sprintf("canister %s not found", callee), Refund: o.Cycles}})
 		return
 	}
-	ctx := c.newCtx(e, &callCtx{Call: id, Caller: o.From})
-	res := e.can.Update(execution.Message{Method: o.Method, Arg: o.Arg, Caller: mustPrincipal(o.From), Time: c.round.TimeNS, Cycles: o.Cycles})
+	ctx := c.newCtx(e, &callCtx{Call: id, Caller: o.From, Deadline: o.Deadline})
+	call := o.call()
+	res := e.can.Update(call.Incoming(mustPrincipal(o.From), c.round.TimeNS))
 	c.charge(res)
 	c.dirty[string(o.Callee)] = true
 	c.handle(e, ctx, res, false)

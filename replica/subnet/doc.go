@@ -70,6 +70,18 @@
 // agreed order, up to the app hash, calling the node (HeightEnd) for
 // those that reach its caches.
 //
+// # Catch-up packages
+//
+// Every CUPInterval heights the committed state is cut into snapshot
+// chunks (SnapshotWriter: every key and value in key order, cut at
+// SnapshotChunkSize); the manifest of chunk digests hashes to the state
+// hash. The next height puts a CUPLeaf (height, app hash, state hash,
+// core-state hash) into State.CUP, and the certified tree carries it at
+// CUPPath, so the subnet's certification signs it. A CUP is the leaf, the
+// manifest, the core state and an IC certificate revealing the leaf:
+// VerifyCUP checks it with the subnet's root public key alone, and
+// DecodeChunk checks each chunk against the manifest.
+//
 // # State and hashes
 //
 // State is the small, always-loaded part of the replicated state; bulk

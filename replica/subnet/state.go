@@ -73,6 +73,10 @@ type State struct {
 	// derivation requests.
 	VetKDRequests uint64 `cbor:"43,keyasint,omitempty"`
 	VetKDReplied  uint64 `cbor:"44,keyasint,omitempty"`
+	// CUP is the encoded CUPLeaf of the latest catch-up package, which
+	// the certified tree carries at CUPPath (field 50 leaves room for
+	// other fields before it).
+	CUP []byte `cbor:"50,keyasint,omitempty"`
 }
 
 // PendingRequest is an accepted signing request waiting for shares.
