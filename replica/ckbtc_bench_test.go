@@ -11,8 +11,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/btcsuite/btcd/btcec/v2"
+
 	"github.com/chainkey/chainkey/agent"
+	btccanister "github.com/chainkey/chainkey/bitcoin/canister"
+	"github.com/chainkey/chainkey/bitcoin/chain"
+	"github.com/chainkey/chainkey/bitcoin/service"
 	"github.com/chainkey/chainkey/candid"
+	"github.com/chainkey/chainkey/ckbtc"
 	"github.com/chainkey/chainkey/ckbtc/client"
 	"github.com/chainkey/chainkey/execution"
 	"github.com/chainkey/chainkey/ingress"
@@ -203,4 +209,52 @@ func BenchmarkCkBTCHTTP(b *testing.B) {
 		}
 		b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "transfers/s")
 	})
+}
+
+// benchKeys is a Keys with one ECDSA key whose derived public key is a
+// fixed valid point (the minter only derives addresses from it).
+type benchKeys struct{ pub, cc []byte }
+
+func (k benchKeys) HasKey(string) bool { return true }
+func (k benchKeys) PublicKey(string, principal.Principal, [][]byte) ([]byte, []byte, error) {
+	return k.pub, k.cc, nil
+}
+
+// BenchmarkCkBTCIdleRound is a round of the canister component with the
+// ckBTC ledger and minter and no messages: the minter's tick, the state
+// hashes and the persistence check every block pays.
+func BenchmarkCkBTCIdleRound(b *testing.B) {
+	c, err := canisters.New(canisters.Config{Exec: execution.Config{Engine: execution.NewWasmtime(execution.EngineConfig{})},
+		LastIndex: wasmLastIndex})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer c.Close()
+	ids := SubnetCkBTCIDs()
+	lc := &ledgerCanister{cfg: ledger.CkBTCConfig(ids.Minter)}
+	_ = lc.Unmarshal(nil)
+	st, err := btccanister.New(btccanister.Config{Network: chain.Regtest})
+	if err != nil {
+		b.Fatal(err)
+	}
+	priv, _ := btcec.NewPrivateKey()
+	m := &minterCanister{cfg: ckbtc.Config{Network: chain.Regtest, MinterID: ids.Minter, KeyName: "dfx_test_key", MaxTimeInQueue: 1},
+		keys: benchKeys{pub: priv.PubKey().SerializeCompressed(), cc: make([]byte, 32)}, ledger: lc, btc: service.NewCanister(st, nil)}
+	if err := c.HostGo(ids.Ledger, lc); err != nil {
+		b.Fatal(err)
+	}
+	if err := c.HostGo(ids.Minter, m); err != nil {
+		b.Fatal(err)
+	}
+	w := &benchWriter{}
+	const t0 = 1_700_000_000_000_000_000
+	h := uint64(0)
+	for b.Loop() {
+		h++
+		if err := c.Round(canisters.RoundInput{Height: h, TimeNS: t0 + h*1e9}, w); err != nil {
+			b.Fatal(err)
+		}
+		_ = c.StateHash()
+		_ = c.Leaves()
+	}
 }
