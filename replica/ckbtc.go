@@ -1,6 +1,7 @@
 package replica
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/binary"
@@ -11,6 +12,7 @@ import (
 	"github.com/chainkey/chainkey/bitcoin/canister"
 	"github.com/chainkey/chainkey/bitcoin/chain"
 	"github.com/chainkey/chainkey/bitcoin/service"
+	"github.com/chainkey/chainkey/certification"
 	"github.com/chainkey/chainkey/ckbtc"
 	"github.com/chainkey/chainkey/execution"
 	"github.com/chainkey/chainkey/ledger"
@@ -136,6 +138,7 @@ func (a *app) hostCkBTC(c *canisters.Component) error {
 		}
 	}
 	l := &ledgerCanister{cfg: ledger.CkBTCConfig(ids.Minter)}
+	l.cert = func() []byte { return a.ckbtcTipCertificate(ids.Ledger, l) }
 	for _, b := range cc.InitialBalances {
 		p, err := principal.Parse(b.Owner)
 		if err != nil {
@@ -185,6 +188,45 @@ func (a *app) ckbtcBroadcast() {
 type ledgerCanister struct {
 	cfg ledger.Config
 	l   *ledger.Ledger
+	// cert is the certificate source of queries (nil: none).
+	cert func() []byte
+}
+
+// setLedger installs a (re)built ledger with the certificate source.
+func (c *ledgerCanister) setLedger(l *ledger.Ledger) {
+	c.l = l
+	if c.cert != nil {
+		l.SetCertificateSource(c.cert)
+	}
+}
+
+// ckbtcTipCertificate is the certificate icrc3_get_tip_certificate and
+// get_data_certificate answer with: the node's latest certified tree's
+// /canister/<ledger>/certified_data (and /time), signed by the subnet.
+// Queries run on the node's latest state, which may be ahead of the
+// latest certified height; when the certified data there is not the
+// ledger's current one, there is no certificate yet (nil) and the client
+// asks again, rather than getting a certificate that does not match the
+// hash tree beside it. It runs under the canister component's lock and
+// takes the app's (never the other way round).
+func (a *app) ckbtcTipCertificate(id principal.Principal, l *ledgerCanister) []byte {
+	tree, sig, ok := a.certified()
+	if !ok {
+		return nil
+	}
+	path := [][]byte{[]byte("canister"), id.Bytes(), []byte("certified_data")}
+	if st, v := certification.Lookup(tree, path); st != certification.Found || !bytes.Equal(v, l.CertifiedData()) {
+		return nil
+	}
+	w, err := certification.Witness(tree, [][][]byte{{[]byte("time")}, path})
+	if err != nil {
+		return nil
+	}
+	b, err := (&certification.Certificate{Tree: w, Signature: sig}).Marshal()
+	if err != nil {
+		return nil
+	}
+	return b
 }
 
 func ledgerErr(err error) error {
@@ -219,7 +261,7 @@ func (c *ledgerCanister) Unmarshal(b []byte) error {
 	if err != nil {
 		return err
 	}
-	c.l = l
+	c.setLedger(l)
 	return nil
 }
 
@@ -257,7 +299,7 @@ func (c *ledgerCanister) UnmarshalLog(header []byte, blocks [][]byte) error {
 	if err != nil {
 		return err
 	}
-	c.l = l
+	c.setLedger(l)
 	return nil
 }
 

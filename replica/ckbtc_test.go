@@ -16,9 +16,12 @@ import (
 	"github.com/chainkey/chainkey/agent"
 	"github.com/chainkey/chainkey/bitcoin/btcdtest"
 	"github.com/chainkey/chainkey/bitcoin/regtest"
+	"github.com/chainkey/chainkey/candid"
+	"github.com/chainkey/chainkey/certification"
 	"github.com/chainkey/chainkey/ckbtc"
 	"github.com/chainkey/chainkey/ckbtc/client"
 	"github.com/chainkey/chainkey/ingress"
+	"github.com/chainkey/chainkey/thresholdsig"
 )
 
 // ckbtcClient connects a new identity to node n's IC HTTP interface.
@@ -150,6 +153,7 @@ func TestCkBTCRegtest(t *testing.T) {
 	if b, _ := alice.Balance(ctx, me); b != 1e8-100-40_000_000-10 {
 		t.Fatalf("alice's balance %d after the transfer", b)
 	}
+	checkTipCertificate(t, ctx, alice, s.Nodes()[0])
 	// Too much is refused by the ledger.
 	var le *client.LedgerError
 	if _, err := bob.Transfer(ctx, nil, me, 50_000_000, nil); !errors.As(err, &le) || le.InsufficientFunds == nil {
@@ -258,4 +262,50 @@ func (n *Node) canisterStateHash() [32]byte {
 	n.app.cans.mu.Lock()
 	defer n.app.cans.mu.Unlock()
 	return n.app.cans.c.StateHash()
+}
+
+// checkTipCertificate asks the ledger for icrc3_get_tip_certificate until
+// it has one and checks it: a certificate of the subnet's root key whose
+// /canister/<ledger>/certified_data is the digest of the hash tree beside
+// it, which reveals the tip's index.
+func checkTipCertificate(t *testing.T, ctx context.Context, c *client.Client, n *Node) {
+	t.Helper()
+	var tip *struct {
+		Certificate []byte `candid:"certificate"`
+		HashTree    []byte `candid:"hash_tree"`
+	}
+	empty, _ := candid.Encode()
+	waitUntil(t, ctx, "a tip certificate", func() bool {
+		r, err := c.T.Query(ctx, c.Ledger, "icrc3_get_tip_certificate", empty)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := candid.Decode(r, &tip); err != nil {
+			t.Fatal(err)
+		}
+		return tip != nil
+	})
+	cert, err := certification.ParseCertificate(tip.Certificate)
+	if err != nil {
+		t.Fatal(err)
+	}
+	root, err := thresholdsig.ParseDERPublicKey(n.RootKeyDER())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := certification.Verify(cert, root, certification.VerifyOptions{}); err != nil {
+		t.Fatalf("tip certificate: %v", err)
+	}
+	tree, err := certification.DecodeHashTree(tip.HashTree)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, data := cert.Lookup([]byte("canister"), c.Ledger.Bytes(), []byte("certified_data"))
+	d := tree.Digest()
+	if st != certification.Found || !bytes.Equal(data, d[:]) {
+		t.Fatalf("certified data %x, hash tree digest %x", data, d)
+	}
+	if st, _ := certification.Lookup(tree, [][]byte{[]byte("last_block_index")}); st != certification.Found {
+		t.Fatal("the hash tree does not reveal last_block_index")
+	}
 }
