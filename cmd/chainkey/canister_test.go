@@ -285,6 +285,13 @@ func TestCanisterDeploy(t *testing.T) {
 		if out := must("call", id, "get", "--query"); out != "(2 : nat)" {
 			t.Fatalf("get after upgrade printed %q", out)
 		}
+		did := filepath.Join(dir, "cli.did")
+		if err := os.WriteFile(did, []byte("service : { inc : () -> (nat); get : () -> (nat) query }\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if out := must("call", id, "get", "--candid", did); out != "(2 : nat)" {
+			t.Fatalf("get with --candid printed %q", out)
+		}
 		if out := must("call", id, "version"); out != `("v2")` {
 			t.Fatalf("version printed %q", out)
 		}
