@@ -51,6 +51,7 @@ name another account for address, update-balance and balance.`,
 	p.StringVar(&f.owner, "owner", "", "the account's owner (default: the identity)")
 	p.StringVar(&f.subaccount, "subaccount", "", "the account's subaccount (64 hex digits)")
 	f.asJSON = true
+	_ = p.MarkHidden("json") // the ckbtc commands always print JSON
 	cmd.AddCommand(newCkBTCAddressCmd(f), newCkBTCUpdateBalanceCmd(f), newCkBTCBalanceCmd(f), newCkBTCTransferCmd(f),
 		newCkBTCWithdrawCmd(f), newCkBTCStatusCmd(f))
 	return cmd
@@ -66,13 +67,17 @@ func (f *ckbtcFlags) run(cmd *cobra.Command, do func(ctx context.Context, c *cli
 	if err != nil {
 		return fmt.Errorf("ckbtc: --minter: %w", err)
 	}
-	return f.canisterFlags.run(cmd, func(ctx context.Context, a *agent.Agent) error {
-		out, err := do(ctx, &client.Client{T: a, Ledger: ledger, Minter: minter}, a)
-		if err != nil {
-			return err
-		}
-		return writeJSONLine(cmd.OutOrStdout(), out)
-	})
+	ctx, cancel := context.WithTimeout(cmd.Context(), f.timeout)
+	defer cancel()
+	a, err := f.agent(ctx)
+	if err != nil {
+		return fmt.Errorf("ckbtc: %w", err)
+	}
+	out, err := do(ctx, &client.Client{T: a, Ledger: ledger, Minter: minter}, a)
+	if err != nil {
+		return fmt.Errorf("ckbtc: %w", err)
+	}
+	return writeJSONLine(cmd.OutOrStdout(), out)
 }
 
 // account is --owner (default the identity) and --subaccount.
