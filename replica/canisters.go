@@ -190,6 +190,7 @@ func (e *exec) canisterRound(height uint64) error {
 	// subnet they exist once its key generation is done.
 	keys := e.a.keys(e.cs)
 	in.Subnet, in.RootKey = keys.subnetID, keys.rootKey
+	in.VetKDKeys = e.canisterVetKDKeys()
 	if err := s.c.Round(in, e); err != nil {
 		return err
 	}
@@ -197,6 +198,7 @@ func (e *exec) canisterRound(height uint64) error {
 		cs := &subnet.CanisterSign{Caller: r.Caller.Bytes(), Path: r.Path, Message: r.Message, Taproot: r.Taproot, HasTaproot: r.Taproot != nil}
 		subnet.AcceptCanisterRequest(e.cs, r.ID, r.KeyID, cs)
 	}
+	e.acceptCanisterVetKD(s.c.TakeVetKDRequests())
 	e.a.ckbtcBroadcast()
 	return nil
 }

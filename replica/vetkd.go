@@ -270,9 +270,11 @@ func (e *exec) applyVetKD(t *subnet.VetKDTx) (uint32, string) {
 // applyVetKDReply executes a combined encrypted key: every node checks it
 // against the request's derived public key.
 func (e *exec) applyVetKDReply(t *subnet.ReplyTx) (uint32, error) {
+	can := e.canisterVetKDPending(t.RequestID)
 	if err := subnet.ApplyVetKDReply(e.cs, e, e.a.derive, t); err != nil {
 		return codeInvalid, err
 	}
+	e.canisterVetKDKey(can, t.Signature)
 	return codeOK, nil
 }
 

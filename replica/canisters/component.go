@@ -11,6 +11,7 @@ import (
 	"github.com/chainkey/chainkey/execution"
 	"github.com/chainkey/chainkey/principal"
 	"github.com/chainkey/chainkey/replica/subnet"
+	"github.com/chainkey/chainkey/vetkd"
 )
 
 // Keys is what the component needs of the subnet's threshold keys for the
@@ -216,6 +217,10 @@ type RoundInput struct {
 	// ic0.root_key_*); an empty RootKey keeps the ones in use.
 	Subnet  principal.Principal
 	RootKey []byte
+	// VetKDKeys are the vetKD master public keys in the replicated state
+	// as of the block, by key id (bls12_381_g2:NAME): the keys
+	// vetkd_public_key and vetkd_derive_key serve.
+	VetKDKeys map[string]*vetkd.MasterPublicKey
 }
 
 // Component is the subnet's canisters. It is not safe for concurrent use;
@@ -237,6 +242,7 @@ type Component struct {
 	gdirty    bool
 	recDirty  map[string]bool
 	signOut   []SignRequest
+	vetkdOut  []VetKDRequest
 	round     RoundInput
 	hash      [32]byte
 	hashValid bool

@@ -122,6 +122,9 @@ func (c *Component) management(o *outCall) {
 	badArg := func(err error) {
 		reject(execution.RejectCanisterReject, "management canister: %s: bad argument: %v", o.Method, err)
 	}
+	if c.managementVetKD(o) {
+		return
+	}
 	keys := c.cfg.Keys
 	switch o.Method {
 	case "raw_rand":

@@ -328,19 +328,31 @@ func (c *Component) manageIngress(m *Message, sender principal.Principal) ([]byt
 		return encodeCanisterInfo(e)
 	case "provisional_top_up_canister", "deposit_cycles":
 		var a canisterIDArgs
+		var amount uint64
 		if m.Method == "provisional_top_up_canister" {
 			var t topUpArgs
 			if err := candid.Decode(m.Arg, &t); err != nil {
 				return bad(err)
 			}
 			a.CanisterID = t.CanisterID
+			if t.Amount != nil {
+				amount = clampCycles(t.Amount)
+			}
 		} else if err := candid.Decode(m.Arg, &a); err != nil {
 			return bad(err)
 		}
-		if _, ok := c.cans[string(a.CanisterID.Bytes())]; !ok {
+		e, ok := c.cans[string(a.CanisterID.Bytes())]
+		if !ok {
 			return nil, execution.RejectDestinationInvalid, fmt.Sprintf("canister %s not found", a.CanisterID)
 		}
-		// Cycles are not charged on this subnet: a top-up changes nothing.
+		// provisional_top_up_canister mints its amount, as on the IC's
+		// test subnets; an ingress message carries no cycles, so its
+		// deposit_cycles deposits nothing.
+		if amount > 0 && e.can != nil {
+			e.can.AddCycles(amount)
+			c.dirty[string(e.id.Bytes())] = true
+			c.hashValid = false
+		}
 		return emptyCandid, 0, ""
 	case "raw_rand", "ecdsa_public_key", "schnorr_public_key", "sign_with_ecdsa", "sign_with_schnorr",
 		"http_request", "vetkd_public_key", "vetkd_derive_key", "fetch_canister_logs":

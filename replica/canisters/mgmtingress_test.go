@@ -1,6 +1,7 @@
 package canisters
 
 import (
+	"math/big"
 	"strings"
 	"testing"
 
@@ -166,4 +167,41 @@ func mustEncode(t *testing.T, v any) []byte {
 		t.Fatal(err)
 	}
 	return b
+}
+
+func TestIngressTopUp(t *testing.T) {
+	h := newHarness(t)
+	amount := big.NewInt(5_000)
+	ids := h.block(h.mgmt(ctrl, "provisional_create_canister_with_cycles", createArgs{Amount: amount}))
+	var res createResult
+	if err := candid.Decode(h.replied(ids[0]), &res); err != nil {
+		t.Fatal(err)
+	}
+	can := res.CanisterID
+	cycles := func() uint64 {
+		t.Helper()
+		var st canisterStatusResult
+		if err := candid.Decode(h.c.QueryManagement(ctrl, "canister_status", mustEncode(t, canisterIDArgs{CanisterID: can})).Reply, &st); err != nil {
+			t.Fatal(err)
+		}
+		return st.Cycles.Uint64()
+	}
+	if got := cycles(); got != 5_000 {
+		t.Fatalf("cycles after creation: %d", got)
+	}
+	before := h.c.StateHash()
+	// Anyone may top up a canister with provisional cycles, as on the IC's
+	// test subnets; an ingress deposit_cycles carries none.
+	h.replied(h.block(h.mgmt(alice, "provisional_top_up_canister", topUpArgs{CanisterID: can, Amount: big.NewInt(7_000)}))[0])
+	if got := cycles(); got != 12_000 {
+		t.Fatalf("cycles after top-up: %d", got)
+	}
+	if h.c.StateHash() == before {
+		t.Fatal("top-up did not change the state hash")
+	}
+	h.replied(h.block(h.mgmt(ctrl, "deposit_cycles", canisterIDArgs{CanisterID: can}))[0])
+	if got := cycles(); got != 12_000 {
+		t.Fatalf("cycles after an ingress deposit: %d", got)
+	}
+	h.rejected(h.block(h.mgmt(ctrl, "provisional_top_up_canister", topUpArgs{CanisterID: CanisterID(999), Amount: big.NewInt(1)}))[0], execution.RejectDestinationInvalid)
 }

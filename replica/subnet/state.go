@@ -96,6 +96,10 @@ type PendingRequest struct {
 	// Canister is set for a canister's signing call (then Envelope is
 	// empty and the request has no record or expiry).
 	Canister *CanisterSign `cbor:"9,keyasint,omitempty"`
+	// CanisterVetKD is set for a canister's vetkd_derive_key call (in
+	// State.VetKDPending; then Envelope is empty and the request has no
+	// record or expiry).
+	CanisterVetKD *CanisterVetKD `cbor:"10,keyasint,omitempty"`
 }
 
 // Clone returns a copy of s that shares no mutable memory with it

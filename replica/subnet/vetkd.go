@@ -48,6 +48,9 @@ func (s *State) VetKDPendingIndex(id []byte) int {
 // VetKDRequestOf decodes a pending derivation request into what the
 // vetKD scheme derives: the caller's principal as the canister id.
 func VetKDRequestOf(p *PendingRequest) (*vetkd.Request, error) {
+	if c := p.CanisterVetKD; c != nil {
+		return c.request(), nil
+	}
 	env, err := ingress.ParseEnvelope(p.Envelope)
 	if err != nil {
 		return nil, err
@@ -130,7 +133,8 @@ func AcceptVetKDRequest(cs *State, w Writer, recs Records, seen map[string]bool,
 // encrypted key that verifies (vetkd.Derivation.Verify) under the
 // request's derived public key: the record becomes replied, with the
 // encrypted key as its signature and the derived public key, and the
-// request leaves cs.VetKDPending.
+// request leaves cs.VetKDPending. A canister's request has no record: it
+// only leaves cs.VetKDPending, and the shell delivers the key.
 func ApplyVetKDReply(cs *State, recs Records, derive VetKDDeriver, t *ReplyTx) error {
 	i := cs.VetKDPendingIndex(t.RequestID)
 	if i < 0 {
@@ -147,6 +151,12 @@ func ApplyVetKDReply(cs *State, recs Records, derive VetKDDeriver, t *ReplyTx) e
 	}
 	if err := d.Verify(ek); err != nil {
 		return fmt.Errorf("subnet: vetKD reply for %x: %w", short(t.RequestID), err)
+	}
+	if p.CanisterVetKD != nil {
+		// A canister's request: the encrypted key goes to its callback.
+		cs.VetKDPending = slices.Delete(cs.VetKDPending, i, i+1)
+		cs.VetKDReplied++
+		return nil
 	}
 	rec := recs.Record(p.ID)
 	if rec == nil {
