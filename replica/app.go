@@ -109,6 +109,8 @@ type app struct {
 	cans *canState
 	// cup holds the node's snapshots and a state sync in progress.
 	cup cupNode
+	// ckbtc is the subnet's ckBTC ledger and minter (nil: none).
+	ckbtc *ckbtcState
 }
 
 func newApp(cfg *Config, st *store, log *slog.Logger, m *metrics) (*app, error) {

@@ -35,6 +35,9 @@ type BitcoinConfig struct {
 	Adapter string `json:"adapter,omitempty"`
 	// StabilityThreshold is the canister's δ (0: the canister default).
 	StabilityThreshold uint64 `json:"stability_threshold,omitempty"`
+	// CkBTC configures the subnet's ckBTC ledger and minter (nil: the
+	// defaults).
+	CkBTC *CkBTCConfig `json:"ckbtc,omitempty"`
 }
 
 // bitcoinFetchTimeout bounds the proposer's wait for its adapter.

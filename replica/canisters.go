@@ -60,13 +60,16 @@ func (a *app) initCanisters() error {
 	}
 	cfg := canisters.Config{
 		Exec:      execution.Config{Engine: eng, Subnet: subnetID, RootKey: rootKey, Fees: a.canisterFees()},
-		LastIndex: canisterRangeSize - 1, Keys: canKeys{a},
+		LastIndex: wasmLastIndex, Keys: canKeys{a},
 	}
 	if mc != nil {
 		cfg.Modules = mc
 	}
 	c, err := canisters.New(cfg)
 	if err != nil {
+		return fmt.Errorf("replica: canisters: %w", err)
+	}
+	if err := a.hostCkBTC(c); err != nil {
 		return fmt.Errorf("replica: canisters: %w", err)
 	}
 	if err := c.Load(a.st.committed()); err != nil {
@@ -196,6 +199,7 @@ func (e *exec) canisterRound(height uint64) error {
 		subnet.AcceptCanisterRequest(e.cs, r.ID, r.KeyID, cs)
 	}
 	e.acceptCanisterVetKD(s.c.TakeVetKDRequests())
+	e.a.ckbtcBroadcast()
 	return nil
 }
 

@@ -27,6 +27,7 @@ func newRootCmd() *cobra.Command {
 	root.AddCommand(newDeriveCmd(), newBLSCmd(), newPubkeyCmd(), newSignCmd(), newVetKDCmd(), newStatusCmd(), newBenchCmd(), newCertCmd(),
 		newUpCmd(), newInitCmd(), newNodeCmd(), newBTCCmd(), newEthCmd(), newCandidCmd())
 	root.AddCommand(newCanisterCmd())
+	root.AddCommand(newCkBTCCmd())
 	return root
 }
 

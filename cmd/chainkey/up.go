@@ -36,6 +36,9 @@ type upOutput struct {
 	PID int `json:"pid"`
 	// HTTP are the nodes' IC HTTP interface URLs, for IC agents.
 	HTTP []string `json:"http,omitempty"`
+	// Canisters are the ids of the canisters the node implements, by
+	// name (ckbtc_ledger, ckbtc_minter, bitcoin), when Bitcoin is on.
+	Canisters map[string]string `json:"canisters,omitempty"`
 }
 
 // defaultUpHome is the local subnet's directory under the user's data
@@ -142,6 +145,7 @@ func (u *upRun) run(cmd *cobra.Command) error {
 		return err
 	}
 	out := u.output(sub)
+	out.Canisters = upCanisters(sub.Nodes()[0])
 	if err := writeLocalSubnet(u.home, out); err != nil {
 		u.log.Warn("client commands will need --endpoint", "err", err)
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"slices"
 
@@ -258,6 +259,8 @@ type Component struct {
 	pagesWritten int
 	// logs are the canisters' recent log records (logs.go).
 	logs map[string]*canisterLog
+	// gocans are the hosted Go canisters (gocanister.go).
+	gocans map[string]*goEntry
 }
 
 type expiryRef struct {
@@ -420,6 +423,9 @@ func (c *Component) Canister(id principal.Principal) (*execution.Canister, bool)
 // other canisters, at their current state.
 func (c *Component) Query(id principal.Principal, msg execution.Message) *execution.Result {
 	e, ok := c.cans[string(id.Bytes())]
+	if r := c.goQuery(id, msg); !ok && r != nil {
+		return r
+	}
 	if !ok {
 		return &execution.Result{RejectCode: execution.RejectDestinationInvalid, RejectMessage: fmt.Sprintf("canister %s not found", id)}
 	}
@@ -461,6 +467,9 @@ func (c *Component) TakeSignRequests() []SignRequest {
 // the block that carried the signature). It reports whether id was a
 // canister's request.
 func (c *Component) DeliverSignature(id, sig []byte) bool {
+	if c.goSignature(id, sig, nil) {
+		return true
+	}
 	call, ok := c.g.Signs[string(id)]
 	if !ok {
 		return false
@@ -483,6 +492,9 @@ func (c *Component) DeliverSignature(id, sig []byte) bool {
 // RejectSignature rejects the signing request id (its key is gone, or it
 // expired).
 func (c *Component) RejectSignature(id []byte, msg string) bool {
+	if c.goSignature(id, nil, errors.New(msg)) {
+		return true
+	}
 	call, ok := c.g.Signs[string(id)]
 	if !ok {
 		return false

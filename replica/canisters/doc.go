@@ -56,4 +56,16 @@
 // memory. A canister's state hash covers a binary hash tree over its
 // pages, updated for the changed pages only. Load rebuilds the component
 // from storage.
+//
+// # Go canisters
+//
+// HostGo hosts canisters written in Go (GoCanister) at fixed ids outside
+// the Wasm range: the node's ckBTC ledger and minter. Ingress messages,
+// queries and calls of other canisters reach them as they reach Wasm
+// canisters, with the same statuses, reject codes and certified leaves
+// (certified data and an empty controller list; no module hash). A
+// GoTicker ticks once per round after the ingress messages; a GoSigner's
+// signing requests join the canisters' (its id is the caller). Their
+// state is written when its hash changed: whole, or for a GoLog (a
+// ledger's blocks) the new log entries only.
 package canisters

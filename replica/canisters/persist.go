@@ -57,6 +57,9 @@ type meta struct {
 
 // persist writes what the round changed.
 func (c *Component) persist(w subnet.Writer) error {
+	if err := c.goPersist(w); err != nil {
+		return err
+	}
 	keys := make([]string, 0, len(c.dirty)+len(c.deleted))
 	for k := range c.dirty {
 		keys = append(keys, k)
@@ -229,6 +232,7 @@ func (c *Component) StateHash() [32]byte {
 		h.Write(binary.BigEndian.AppendUint64(nil, uint64(len(b))))
 		h.Write(b)
 	}
+	h.Write(c.goHash())
 	h.Sum(c.hash[:0])
 	c.hashValid = true
 	return c.hash
@@ -336,7 +340,7 @@ func (c *Component) Load(st subnet.Storage) error {
 	clear(c.deleted)
 	clear(c.recDirty)
 	c.gdirty, c.hashValid = false, false
-	return nil
+	return c.goLoad(st)
 }
 
 func (c *Component) restoreCanister(id []byte, m *meta, metaEnc, wasm []byte, mem, stable map[uint32][]byte) (*entry, error) {
@@ -458,6 +462,7 @@ func (c *Component) writeAll(w subnet.Writer) {
 	}
 	b, _ := subnet.Marshal(&c.g)
 	w.Set([]byte(keyGlobal), b)
+	c.goWriteAll(w)
 }
 
 // Restore implements subnet.Component: it replaces the state with a
@@ -497,6 +502,7 @@ func (c *Component) Leaves() []certification.PathValue {
 			leaf("module_hash", slices.Clone(e.module[:]))
 		}
 	}
+	out = append(out, c.goLeaves()...)
 	ids := make([]string, 0, len(c.records))
 	for k := range c.records {
 		ids = append(ids, k)

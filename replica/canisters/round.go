@@ -71,6 +71,7 @@ func (c *Component) Round(in RoundInput, w subnet.Writer) error {
 			c.system(e, r)
 		}
 	}
+	c.goTick()
 	// 4. Calls between canisters and their responses, first in, first
 	// out, within the round's budgets.
 	n := 0
@@ -133,6 +134,9 @@ func (c *Component) ingress(m *Message) {
 		return
 	}
 	e, ok := c.cans[string(m.Canister)]
+	if !ok && c.goIngress(key, m, sender) {
+		return
+	}
 	if !ok {
 		c.finish(key, nil, execution.RejectDestinationInvalid, fmt.Sprintf("canister %s not found", mustPrincipal(m.Canister)))
 		return
@@ -308,6 +312,9 @@ func (c *Component) deliverCall(id uint64) {
 		return
 	}
 	e, ok := c.cans[string(o.Callee)]
+	if !ok && c.goCall(o) {
+		return
+	}
 	if !ok {
 		c.g.Queue = append(c.g.Queue, task{Call: id, Resp: &response{Code: execution.RejectDestinationInvalid,
 			Message: fmt.Sprintf("canister %s not found", callee), Refund: o.Cycles}})
