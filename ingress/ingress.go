@@ -248,28 +248,42 @@ func (c *SignContent) validate() error {
 // principal; otherwise it must be that principal. The anonymous principal
 // cannot sign.
 func NewSignEnvelope(key Signer, c *SignContent) (*Envelope, error) {
-	der := key.PublicKeyDER()
-	self := principal.SelfAuthenticating(der)
-	switch c.Sender {
-	case principal.Anonymous():
-		return nil, fmt.Errorf("ingress: new sign envelope: %w", ErrAnonymous)
-	case principal.Principal{}:
-		cc := *c
-		cc.Sender = self
-		c = &cc
-	case self:
-	default:
-		return nil, fmt.Errorf("ingress: new sign envelope: sender %s: %w", c.Sender, ErrSenderMismatch)
-	}
-	if err := c.validate(); err != nil {
+	sender, err := envelopeSender(key, c.Sender)
+	if err != nil {
 		return nil, fmt.Errorf("ingress: new sign envelope: %w", err)
 	}
-	w := c.wire()
+	cc := *c
+	cc.Sender = sender
+	if err := cc.validate(); err != nil {
+		return nil, fmt.Errorf("ingress: new sign envelope: %w", err)
+	}
+	w := cc.wire()
+	return sealEnvelope(key, w, w.contentMap())
+}
+
+// envelopeSender resolves the sender of a new envelope signed with key:
+// the zero principal becomes the key's self-authenticating principal, any
+// other sender must be it, and the anonymous principal cannot sign.
+func envelopeSender(key Signer, sender principal.Principal) (principal.Principal, error) {
+	self := principal.SelfAuthenticating(key.PublicKeyDER())
+	switch sender {
+	case principal.Anonymous():
+		return sender, ErrAnonymous
+	case principal.Principal{}, self:
+		return self, nil
+	default:
+		return sender, fmt.Errorf("sender %s: %w", sender, ErrSenderMismatch)
+	}
+}
+
+// sealEnvelope encodes the content wire w, signs the request id of its
+// content map m with key and returns the envelope.
+func sealEnvelope(key Signer, w any, m map[string]any) (*Envelope, error) {
 	content, err := encMode.Marshal(w)
 	if err != nil {
 		return nil, fmt.Errorf("ingress: encode content: %w", err)
 	}
-	id, err := HashOfMap(w.contentMap())
+	id, err := HashOfMap(m)
 	if err != nil {
 		return nil, fmt.Errorf("ingress: request id: %w", err)
 	}
@@ -277,7 +291,7 @@ func NewSignEnvelope(key Signer, c *SignContent) (*Envelope, error) {
 	if err != nil {
 		return nil, fmt.Errorf("ingress: sign request: %w", err)
 	}
-	e := &Envelope{Content: content, SenderPubKey: der, SenderSig: sig}
+	e := &Envelope{Content: content, SenderPubKey: key.PublicKeyDER(), SenderSig: sig}
 	if len(e.Marshal()) > MaxEnvelopeSize {
 		return nil, fmt.Errorf("ingress: envelope exceeds %d bytes", MaxEnvelopeSize)
 	}
@@ -337,19 +351,29 @@ func (e *Envelope) Verify(now time.Time, maxExpiry time.Duration) (*SignContent,
 	if err != nil {
 		return nil, id, err
 	}
-	if c.Sender == principal.Anonymous() {
-		return nil, id, fmt.Errorf("ingress: verify: %w", ErrAnonymous)
-	}
-	if c.Sender != principal.SelfAuthenticating(e.SenderPubKey) {
-		return nil, id, fmt.Errorf("ingress: verify: sender %s: %w", c.Sender, ErrSenderMismatch)
-	}
-	if err := verifySenderSig(e.SenderPubKey, append(bytes.Clone(domainRequest), id[:]...), e.SenderSig); err != nil {
-		return nil, id, fmt.Errorf("ingress: verify: %w", err)
-	}
-	if err := CheckExpiry(c.IngressExpiry, now, maxExpiry); err != nil {
-		return nil, id, fmt.Errorf("ingress: verify: %w", err)
+	if err := e.verifySender(c.Sender, id, c.IngressExpiry, now, maxExpiry); err != nil {
+		return nil, id, err
 	}
 	return c, id, nil
+}
+
+// verifySender checks what Verify checks beyond decoding: a sender that
+// is not anonymous and is the self-authenticating principal of
+// SenderPubKey, its signature of the request id, and the expiry.
+func (e *Envelope) verifySender(sender principal.Principal, id [32]byte, expiry uint64, now time.Time, maxExpiry time.Duration) error {
+	if sender == principal.Anonymous() {
+		return fmt.Errorf("ingress: verify: %w", ErrAnonymous)
+	}
+	if sender != principal.SelfAuthenticating(e.SenderPubKey) {
+		return fmt.Errorf("ingress: verify: sender %s: %w", sender, ErrSenderMismatch)
+	}
+	if err := verifySenderSig(e.SenderPubKey, append(bytes.Clone(domainRequest), id[:]...), e.SenderSig); err != nil {
+		return fmt.Errorf("ingress: verify: %w", err)
+	}
+	if err := CheckExpiry(expiry, now, maxExpiry); err != nil {
+		return fmt.Errorf("ingress: verify: %w", err)
+	}
+	return nil
 }
 
 // CheckExpiry checks now <= expiry <= now+maxExpiry, with expiry in

@@ -130,40 +130,17 @@ func (c *VetKDContent) validate() error {
 // NewSignEnvelope does for a signing request: a zero c.Sender becomes the
 // key's self-authenticating principal, any other must be it.
 func NewVetKDEnvelope(key Signer, c *VetKDContent) (*Envelope, error) {
-	der := key.PublicKeyDER()
-	self := principal.SelfAuthenticating(der)
-	switch c.Sender {
-	case principal.Anonymous():
-		return nil, fmt.Errorf("ingress: new vetKD envelope: %w", ErrAnonymous)
-	case principal.Principal{}:
-		cc := *c
-		cc.Sender = self
-		c = &cc
-	case self:
-	default:
-		return nil, fmt.Errorf("ingress: new vetKD envelope: sender %s: %w", c.Sender, ErrSenderMismatch)
-	}
-	if err := c.validate(); err != nil {
+	sender, err := envelopeSender(key, c.Sender)
+	if err != nil {
 		return nil, fmt.Errorf("ingress: new vetKD envelope: %w", err)
 	}
-	w := c.wire()
-	content, err := encMode.Marshal(w)
-	if err != nil {
-		return nil, fmt.Errorf("ingress: encode content: %w", err)
+	cc := *c
+	cc.Sender = sender
+	if err := cc.validate(); err != nil {
+		return nil, fmt.Errorf("ingress: new vetKD envelope: %w", err)
 	}
-	id, err := HashOfMap(w.contentMap())
-	if err != nil {
-		return nil, fmt.Errorf("ingress: request id: %w", err)
-	}
-	sig, err := key.Sign(append(bytes.Clone(domainRequest), id[:]...))
-	if err != nil {
-		return nil, fmt.Errorf("ingress: sign request: %w", err)
-	}
-	e := &Envelope{Content: content, SenderPubKey: der, SenderSig: sig}
-	if len(e.Marshal()) > MaxEnvelopeSize {
-		return nil, fmt.Errorf("ingress: envelope exceeds %d bytes", MaxEnvelopeSize)
-	}
-	return e, nil
+	w := cc.wire()
+	return sealEnvelope(key, w, w.contentMap())
 }
 
 // DecodeVetKDContent decodes the content of a derivation request
@@ -206,17 +183,8 @@ func (e *Envelope) VerifyVetKD(now time.Time, maxExpiry time.Duration) (*VetKDCo
 	if err != nil {
 		return nil, id, err
 	}
-	if c.Sender == principal.Anonymous() {
-		return nil, id, fmt.Errorf("ingress: verify: %w", ErrAnonymous)
-	}
-	if c.Sender != principal.SelfAuthenticating(e.SenderPubKey) {
-		return nil, id, fmt.Errorf("ingress: verify: sender %s: %w", c.Sender, ErrSenderMismatch)
-	}
-	if err := verifySenderSig(e.SenderPubKey, append(bytes.Clone(domainRequest), id[:]...), e.SenderSig); err != nil {
-		return nil, id, fmt.Errorf("ingress: verify: %w", err)
-	}
-	if err := CheckExpiry(c.IngressExpiry, now, maxExpiry); err != nil {
-		return nil, id, fmt.Errorf("ingress: verify: %w", err)
+	if err := e.verifySender(c.Sender, id, c.IngressExpiry, now, maxExpiry); err != nil {
+		return nil, id, err
 	}
 	return c, id, nil
 }
