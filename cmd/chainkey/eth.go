@@ -120,11 +120,7 @@ func (f *ethKeyFlags) account(ctx context.Context) (*ethAccount, error) {
 	if err != nil {
 		return nil, err
 	}
-	tlsCfg, err := f.tls.config()
-	if err != nil {
-		return nil, err
-	}
-	c, err := rpc.DialTLS(target.Endpoints[0], id, tlsCfg)
+	c, err := target.dial(id, &f.tls)
 	if err != nil {
 		return nil, err
 	}

@@ -9,8 +9,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/chainkey/chainkey/ingress"
-	"github.com/chainkey/chainkey/principal"
-	"github.com/chainkey/chainkey/rpc"
 )
 
 func newPubkeyCmd() *cobra.Command {
@@ -36,27 +34,15 @@ ecdsa_public_key / schnorr_public_key do. Prints
 			if err != nil {
 				return fmt.Errorf("pubkey: %w", err)
 			}
-			var who principal.Principal
-			if caller != "" {
-				if who, err = principal.Parse(caller); err != nil {
-					return fmt.Errorf("pubkey: --caller: %w", err)
-				}
-			} else {
-				id, err := loadCallerIdentity(identity)
-				if err != nil {
-					return fmt.Errorf("pubkey: %w", err)
-				}
-				who = ingress.Sender(id)
+			who, err := callerPrincipal(caller, identity)
+			if err != nil {
+				return fmt.Errorf("pubkey: %w", err)
 			}
 			target, err := resolveTarget(endpoint, "")
 			if err != nil {
 				return fmt.Errorf("pubkey: %w", err)
 			}
-			tlsCfg, err := tlsf.config()
-			if err != nil {
-				return fmt.Errorf("pubkey: %w", err)
-			}
-			c, err := rpc.DialTLS(target.Endpoints[0], nil, tlsCfg)
+			c, err := target.dial(nil, &tlsf)
 			if err != nil {
 				return fmt.Errorf("pubkey: %w", err)
 			}

@@ -66,11 +66,7 @@ and passed; a reply that fails it is an error.`,
 			if err != nil {
 				return fmt.Errorf("sign: %w", err)
 			}
-			tlsCfg, err := tlsf.config()
-			if err != nil {
-				return fmt.Errorf("sign: %w", err)
-			}
-			c, err := rpc.DialTLS(target.Endpoints[0], id, tlsCfg)
+			c, err := target.dial(id, &tlsf)
 			if err != nil {
 				return fmt.Errorf("sign: %w", err)
 			}

@@ -7,8 +7,6 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
-
-	"github.com/chainkey/chainkey/rpc"
 )
 
 // statusMember is one member in `chainkey status` output.
@@ -68,11 +66,7 @@ func newStatusCmd() *cobra.Command {
 			if err != nil {
 				return fmt.Errorf("status: %w", err)
 			}
-			tlsCfg, err := tlsf.config()
-			if err != nil {
-				return fmt.Errorf("status: %w", err)
-			}
-			c, err := rpc.DialTLS(target.Endpoints[0], nil, tlsCfg)
+			c, err := target.dial(nil, &tlsf)
 			if err != nil {
 				return fmt.Errorf("status: %w", err)
 			}

@@ -10,7 +10,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/chainkey/chainkey/ingress"
-	"github.com/chainkey/chainkey/principal"
 	"github.com/chainkey/chainkey/rpc"
 	"github.com/chainkey/chainkey/vetkd"
 )
@@ -51,27 +50,15 @@ vetkd_public_key does. Prints {"public_key":"hex"} (96 bytes, G2).`,
 			if err != nil {
 				return fmt.Errorf("vetkd pubkey: --context: %w", err)
 			}
-			var who principal.Principal
-			if caller != "" {
-				if who, err = principal.Parse(caller); err != nil {
-					return fmt.Errorf("vetkd pubkey: --caller: %w", err)
-				}
-			} else {
-				id, err := loadCallerIdentity(identity)
-				if err != nil {
-					return fmt.Errorf("vetkd pubkey: %w", err)
-				}
-				who = ingress.Sender(id)
+			who, err := callerPrincipal(caller, identity)
+			if err != nil {
+				return fmt.Errorf("vetkd pubkey: %w", err)
 			}
 			target, err := resolveTarget(endpoint, "")
 			if err != nil {
 				return fmt.Errorf("vetkd pubkey: %w", err)
 			}
-			tlsCfg, err := tlsf.config()
-			if err != nil {
-				return fmt.Errorf("vetkd pubkey: %w", err)
-			}
-			c, err := rpc.DialTLS(target.Endpoints[0], nil, tlsCfg)
+			c, err := target.dial(nil, &tlsf)
 			if err != nil {
 				return fmt.Errorf("vetkd pubkey: %w", err)
 			}
@@ -138,11 +125,7 @@ caller. The reply's certificate is checked as for "chainkey sign".`,
 			if err != nil {
 				return fmt.Errorf("vetkd derive: %w", err)
 			}
-			tlsCfg, err := tlsf.config()
-			if err != nil {
-				return fmt.Errorf("vetkd derive: %w", err)
-			}
-			c, err := rpc.DialTLS(target.Endpoints[0], id, tlsCfg)
+			c, err := target.dial(id, &tlsf)
 			if err != nil {
 				return fmt.Errorf("vetkd derive: %w", err)
 			}
