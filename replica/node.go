@@ -294,55 +294,67 @@ func (n *Node) Sign(ctx context.Context, req *api.SignRequest) (*api.SignResult,
 	if err := n.keyUsable(c.KeyID); err != nil {
 		return nil, err
 	}
+	n.app.verified.remember(req)
+	raw := subnet.EncodeTx(&subnet.Tx{Sign: &subnet.SignTx{Envelope: req.Envelope().Marshal()}})
+	r, cert, err := n.submitRequest(ctx, "sign", id, c.IngressExpiry, raw)
+	if err != nil {
+		return nil, err
+	}
+	n.metrics.signLatency.Observe(time.Since(start).Seconds())
+	res := &api.SignResult{Signature: r.Signature, PublicKey: r.PublicKey, Certificate: cert, Height: r.Height}
+	if subnet.IsECDSA(c.KeyID) {
+		if res.RecoveryID, err = ecdsa.RecoveryID(r.PublicKey, c.MessageHash, r.Signature); err != nil {
+			return nil, fmt.Errorf("replica: sign request %x: %w", id[:6], err)
+		}
+	}
+	return res, nil
+}
+
+// submitRequest puts the request transaction raw (of request id and
+// ingress expiry) into the mempool and waits until its record is replied
+// in a certified height (returning the record and the certificate),
+// rejected, expired, or ctx ends. what names the request in errors.
+func (n *Node) submitRequest(ctx context.Context, what string, id [32]byte, expiry uint64, raw []byte) (*subnet.RequestRecord, []byte, error) {
 	if n.app.lookupRecord(id[:]) != nil {
-		return nil, api.ErrDuplicateRequest
+		return nil, nil, api.ErrDuplicateRequest
 	}
 	n.mu.Lock()
 	running := n.running
 	n.mu.Unlock()
 	if !running {
-		return nil, api.ErrNotReady
+		return nil, nil, api.ErrNotReady
 	}
-	n.app.verified.remember(req)
-	raw := subnet.EncodeTx(&subnet.Tx{Sign: &subnet.SignTx{Envelope: req.Envelope().Marshal()}})
 	rr, err := n.comet.Mempool().CheckTx(raw, "")
 	if err != nil {
 		if errors.Is(err, mempool.ErrTxInCache) {
-			return nil, api.ErrDuplicateRequest
+			return nil, nil, api.ErrDuplicateRequest
 		}
-		return nil, fmt.Errorf("replica: submit request: %w", err)
+		return nil, nil, fmt.Errorf("replica: submit request: %w", err)
 	}
 	rr.Wait()
 	if res := rr.Response.GetCheckTx(); res == nil || res.Code != codeOK {
 		if res == nil {
-			return nil, errors.New("replica: submit request: no mempool response")
+			return nil, nil, errors.New("replica: submit request: no mempool response")
 		}
-		return nil, codeError(res.Code, res.Log)
+		return nil, nil, codeError(res.Code, res.Log)
 	}
 	for {
 		cs, ch := n.app.committed()
 		if r := n.app.lookupRecord(id[:]); r != nil {
 			switch r.Status {
 			case subnet.StatusRejected:
-				return nil, codeError(codeUnknownKey, r.Reject)
+				return nil, nil, codeError(codeUnknownKey, r.Reject)
 			case subnet.StatusReplied:
 				if cert, _, ok := n.app.certificateFor(id[:], r.Height); ok {
-					n.metrics.signLatency.Observe(time.Since(start).Seconds())
-					res := &api.SignResult{Signature: r.Signature, PublicKey: r.PublicKey, Certificate: cert, Height: r.Height}
-					if subnet.IsECDSA(c.KeyID) {
-						if res.RecoveryID, err = ecdsa.RecoveryID(r.PublicKey, c.MessageHash, r.Signature); err != nil {
-							return nil, fmt.Errorf("replica: sign request %x: %w", id[:6], err)
-						}
-					}
-					return res, nil
+					return r, cert, nil
 				}
 			}
-		} else if uint64(cs.TimeNS) > c.IngressExpiry {
-			return nil, fmt.Errorf("%w: not included before its expiry", api.ErrExpired)
+		} else if uint64(cs.TimeNS) > expiry {
+			return nil, nil, fmt.Errorf("%w: not included before its expiry", api.ErrExpired)
 		}
 		select {
 		case <-ctx.Done():
-			return nil, fmt.Errorf("replica: sign request %x: %w", id[:6], ctx.Err())
+			return nil, nil, fmt.Errorf("replica: %s request %x: %w", what, id[:6], ctx.Err())
 		case <-ch:
 		}
 	}

@@ -10,8 +10,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/cometbft/cometbft/mempool"
-
 	"github.com/chainkey/chainkey/ingress"
 	"github.com/chainkey/chainkey/principal"
 	"github.com/chainkey/chainkey/replica/api"
@@ -352,50 +350,12 @@ func (n *Node) VetKDDeriveKey(ctx context.Context, req *api.VetKDRequest) (*api.
 	if _, err := n.app.vetkdKey(c.KeyID); err != nil {
 		return nil, err
 	}
-	if n.app.lookupRecord(id[:]) != nil {
-		return nil, api.ErrDuplicateRequest
-	}
-	n.mu.Lock()
-	running := n.running
-	n.mu.Unlock()
-	if !running {
-		return nil, api.ErrNotReady
-	}
 	raw := subnet.EncodeTx(&subnet.Tx{VetKD: &subnet.VetKDTx{Envelope: req.Envelope().Marshal()}})
-	rr, err := n.comet.Mempool().CheckTx(raw, "")
+	r, cert, err := n.submitRequest(ctx, "vetKD", id, c.IngressExpiry, raw)
 	if err != nil {
-		if errors.Is(err, mempool.ErrTxInCache) {
-			return nil, api.ErrDuplicateRequest
-		}
-		return nil, fmt.Errorf("replica: submit request: %w", err)
+		return nil, err
 	}
-	rr.Wait()
-	if res := rr.Response.GetCheckTx(); res == nil || res.Code != codeOK {
-		if res == nil {
-			return nil, errors.New("replica: submit request: no mempool response")
-		}
-		return nil, codeError(res.Code, res.Log)
-	}
-	for {
-		cs, ch := n.app.committed()
-		if r := n.app.lookupRecord(id[:]); r != nil {
-			switch r.Status {
-			case subnet.StatusRejected:
-				return nil, codeError(codeUnknownKey, r.Reject)
-			case subnet.StatusReplied:
-				if cert, _, ok := n.app.certificateFor(id[:], r.Height); ok {
-					return &api.VetKDResult{EncryptedKey: r.Signature, PublicKey: r.PublicKey, Certificate: cert, Height: r.Height}, nil
-				}
-			}
-		} else if uint64(cs.TimeNS) > c.IngressExpiry {
-			return nil, fmt.Errorf("%w: not included before its expiry", api.ErrExpired)
-		}
-		select {
-		case <-ctx.Done():
-			return nil, fmt.Errorf("replica: vetKD request %x: %w", id[:6], ctx.Err())
-		case <-ch:
-		}
-	}
+	return &api.VetKDResult{EncryptedKey: r.Signature, PublicKey: r.PublicKey, Certificate: cert, Height: r.Height}, nil
 }
 
 var _ api.VetKDNode = (*Node)(nil)
