@@ -106,7 +106,7 @@ func TestReadmeCkBTCWalkthrough(t *testing.T) {
 		regexp.MustCompile(`\{"balance":40000000,`),
 		regexp.MustCompile(`"status":"Confirmed"`),
 		regexp.MustCompile(`\{"balance":299[0-9]{5}\}`), // DEST's BTC: 0.3 BTC less the fees
-		regexp.MustCompile(`\{"balance":9999990,`),     // Bob's ckBTC afterwards
+		regexp.MustCompile(`\{"balance":9999990,`),      // Bob's ckBTC afterwards
 	} {
 		if !want.MatchString(got) {
 			t.Errorf("walk-through output lacks %s", want)
