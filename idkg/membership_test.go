@@ -115,8 +115,9 @@ func checkReshared(t *testing.T, g group.Group, r *idkgtest.Result, pk group.Poi
 }
 
 // BenchmarkReshareToNewCommittee measures resharing an unmasked
-// secp256k1 key from n holders to n+1 (all dealings, their decryption
-// and the transcript, for the whole committee).
+// secp256k1 key from n holders to n+1 in one process (idkgtest.RunPlain:
+// every old holder's dealing, the transcript and every new holder's
+// share; no encryption or signatures).
 func BenchmarkReshareToNewCommittee(b *testing.B) {
 	g := secp256k1.Group()
 	for _, n := range []int{4, 13} {

@@ -8,8 +8,14 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 
+	cmtjson "github.com/cometbft/cometbft/libs/json"
+	"github.com/cometbft/cometbft/p2p"
+	"github.com/cometbft/cometbft/privval"
+
+	"github.com/chainkey/chainkey/dkg"
 	"github.com/chainkey/chainkey/replica/subnet"
 )
 
@@ -111,4 +117,61 @@ func (a *app) registryPlan() (subnet.RegistryPlan, error) {
 		return subnet.RegistryPlan{}, err
 	}
 	return subnet.RegistryPlan{ChainID: a.chainID, OperatorKey: op, Genesis: recs, KeyIDs: a.gen.KeyIDs}, nil
+}
+
+// NodeInfo returns the registry record of the node whose home is home:
+// its node id, consensus key, node signing and encryption public keys
+// (read from its key files), and its addresses. p2p and grpc override
+// the addresses of its configuration (which may be listen-all ones).
+func NodeInfo(home, p2pAddr, grpcAddr string) (subnet.NodeRecord, error) {
+	var r subnet.NodeRecord
+	c, err := LoadConfig(home)
+	if err != nil {
+		return r, err
+	}
+	nk, err := p2p.LoadNodeKey(filepath.Join(c.cometRoot(), "config", "node_key.json"))
+	if err != nil {
+		return r, fmt.Errorf("replica: node key: %w", err)
+	}
+	b, err := os.ReadFile(filepath.Join(c.cometRoot(), "config", "priv_validator_key.json"))
+	if err != nil {
+		return r, fmt.Errorf("replica: validator key: %w", err)
+	}
+	var pv privval.FilePVKey
+	err = cmtjson.Unmarshal(b, &pv)
+	clear(b)
+	if err != nil || pv.PrivKey == nil {
+		return r, fmt.Errorf("replica: validator key: %v", err)
+	}
+	cons := pv.PrivKey.PubKey().Bytes()
+	raw, err := readSecretFile(c.secretPath(nodeSigningKeyFile))
+	if err != nil {
+		return r, err
+	}
+	sk := new(dkg.NodeSigningKey)
+	err = sk.UnmarshalBinary(raw)
+	clear(raw)
+	if err != nil {
+		return r, fmt.Errorf("replica: node signing key: %w", err)
+	}
+	defer sk.Zeroize()
+	if raw, err = readSecretFile(c.secretPath(encryptionKeyFile)); err != nil {
+		return r, err
+	}
+	ek := new(dkg.EncryptionKey)
+	err = ek.UnmarshalBinary(raw)
+	clear(raw)
+	if err != nil {
+		return r, fmt.Errorf("replica: encryption key: %w", err)
+	}
+	defer ek.Zeroize()
+	r = subnet.NodeRecord{NodeID: string(nk.ID()), ConsensusKey: cons,
+		NodeKey: sk.PublicKey().Bytes(), EncKey: ek.PublicKey().Bytes(), P2P: c.P2PListen, GRPC: c.GRPCListen}
+	if p2pAddr != "" {
+		r.P2P = p2pAddr
+	}
+	if grpcAddr != "" {
+		r.GRPC = grpcAddr
+	}
+	return r, nil
 }
