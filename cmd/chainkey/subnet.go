@@ -65,7 +65,9 @@ func newSubnetCmd() *cobra.Command {
 key that "chainkey init" wrote (operator_key.pem): "add-node" adds a node
 (its record from "node-info"), "remove-node" removes one. Each change names
 the registry version it makes (the current version plus one), so a change
-cannot be replayed. The commands print the signed change as JSON.`,
+cannot be replayed. The commands print the signed change as JSON; every
+node checks it with the same rules (subnet.CheckRegistryTx). Nodes of this
+version do not execute registry changes yet and refuse them in blocks.`,
 	}
 	cmd.AddCommand(newNodeInfoCmd(), newAddNodeCmd(), newRemoveNodeCmd())
 	return cmd
