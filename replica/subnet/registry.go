@@ -224,9 +224,9 @@ func CheckNodeRecord(r *NodeRecord, members []NodeRecord) error {
 	if _, err := dkg.ParseEncryptionPublicKey(r.EncKey); err != nil {
 		return fmt.Errorf("subnet: node record: encryption key: %w", err)
 	}
-	for _, a := range []string{r.P2P, r.GRPC} {
-		if a == "" && a == r.GRPC {
-			continue
+	for i, a := range []string{r.P2P, r.GRPC} {
+		if i == 1 && a == "" {
+			continue // the API address is optional
 		}
 		if _, port, err := net.SplitHostPort(a); err != nil || port == "" || len(a) > 255 {
 			return errf("node record: address %q", a)

@@ -391,6 +391,10 @@ func TestCheckRegistryTx(t *testing.T) {
 			Add: with(func(r *NodeRecord) { r.EncKey = r.EncKey[1:] })}, "encryption key"},
 		{"bad address", RegistryChange{ChainID: "test-chain", Version: 1,
 			Add: with(func(r *NodeRecord) { r.P2P = "no-port" })}, "address"},
+		{"no address", RegistryChange{ChainID: "test-chain", Version: 1,
+			Add: with(func(r *NodeRecord) { r.P2P, r.GRPC = "", "" })}, "address"},
+		{"bad API address", RegistryChange{ChainID: "test-chain", Version: 1,
+			Add: with(func(r *NodeRecord) { r.GRPC = "host" })}, "address"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
