@@ -29,6 +29,7 @@ func newRootCmd() *cobra.Command {
 	root.AddCommand(newCanisterCmd())
 	root.AddCommand(newCkBTCCmd())
 	root.AddCommand(newIdentityCmd())
+	root.AddCommand(newSubnetCmd())
 	return root
 }
 
