@@ -556,7 +556,7 @@ func (c *Canister) execute(ctx Context, prefix string, msg Message, limit uint64
 		name = "canister_update " + msg.Method
 	}
 	if ctx&(CtxUpdate|CtxSystemTask|CtxReplQuery) != 0 && c.st.Status != Running {
-		return reject(RejectCanisterError, "canister %s is not running", c.st.ID)
+		return notRunning(c.st.ID, c.st.Status)
 	}
 
 	return c.run(ctx, msg, limit, rollback, nil, func() (uint64, error) { return c.inst.Call(name, limit) })

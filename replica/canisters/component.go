@@ -176,6 +176,9 @@ type global struct {
 	// StorageAt is the block time (ns) up to which the canisters paid
 	// for their storage (0 while the subnet charges no cycles).
 	StorageAt uint64 `cbor:"10,keyasint,omitempty"`
+	// Stops are the stop_canister calls that wait for their canister's
+	// call contexts to close (stopping.go).
+	Stops []pendingStop `cbor:"85,keyasint,omitempty"`
 }
 
 // entry is one hosted canister and what persistence remembers of it.

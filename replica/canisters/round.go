@@ -89,6 +89,7 @@ func (c *Component) Round(in RoundInput, w subnet.Writer) error {
 	if len(c.g.Queue) == 0 {
 		c.g.Queue = nil
 	}
+	c.settleStops(in.TimeNS)
 	return c.persist(w)
 }
 
@@ -124,6 +125,9 @@ func (c *Component) ingress(m *Message) {
 	}
 	c.ran++
 	sender := mustPrincipal(m.Sender)
+	if c.stopOrStart(key, m, sender) {
+		return
+	}
 	if m.Kind != KindCall {
 		reply, code, msg := c.operate(m, sender)
 		c.finish(key, reply, code, msg)
