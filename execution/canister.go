@@ -133,6 +133,10 @@ type State struct {
 	// FreezingThreshold is the canister setting, in seconds: the
 	// canister keeps enough cycles to pay for its storage that long.
 	FreezingThreshold uint64
+	// Table is the function index of every entry of the Wasm table (-1
+	// for null), kept only for modules that change their table at run
+	// time (tables.go); nil otherwise.
+	Table []int64
 }
 
 // Message is an incoming call.
@@ -237,6 +241,7 @@ func (c *Canister) State() State {
 	s.Module = append([]byte(nil), s.Module...)
 	s.Stable = append([]byte(nil), s.Stable...)
 	s.CertifiedData = append([]byte(nil), s.CertifiedData...)
+	s.Table = append([]int64(nil), s.Table...)
 	if c.inst != nil {
 		s.Memory = append([]byte(nil), c.inst.Memory()...)
 		s.Globals = c.inst.Globals()
@@ -278,6 +283,14 @@ func (s *State) Encode() []byte {
 	num(s.Version)
 	num(s.GlobalTimer)
 	num(s.FreezingThreshold)
+	if len(s.Table) > 0 {
+		// Only modules that change their table keep one, so that the
+		// encoding of every other state is as before.
+		num(uint64(len(s.Table)))
+		for _, v := range s.Table {
+			num(uint64(v))
+		}
+	}
 	return b
 }
 
@@ -338,6 +351,7 @@ func (c *Canister) InstallCompiled(p *Prepared, compiled Compiled, msg Message) 
 	c.resync(true)
 	c.moduleChanged = true
 	c.stableDirtyAll()
+	c.commitTable()
 	return res, nil
 }
 
@@ -411,6 +425,7 @@ func (c *Canister) UpgradeCompiled(p *Prepared, compiled Compiled, msg Message, 
 	old.inst.Close()
 	c.resync(true)
 	c.moduleChanged = true
+	c.commitTable()
 	return r2, nil
 }
 
@@ -488,6 +503,7 @@ func (c *Canister) restoreAll(s *saved) {
 			// The old instance cannot be restored: rebuild it.
 			_ = c.rebuildInstance(s.globals)
 		}
+		_ = c.rollbackTable(s.globals)
 	}
 }
 
@@ -607,12 +623,18 @@ func (c *Canister) run(ctx Context, msg Message, limit uint64, rollback bool, se
 			// The instance cannot be brought back; it is rebuilt.
 			t = &Trap{Kind: TrapWasm, Msg: err.Error()}
 		}
+		if c.sess == nil {
+			if err := c.rollbackTable(globals); err != nil {
+				t = &Trap{Kind: TrapWasm, Msg: err.Error()}
+			}
+		}
 		x.undoStable()
 		c.st.CertifiedData, c.st.Cycles, c.st.GlobalTimer = cert, cycles, timer
 	} else if c.sess != nil {
 		c.sess.commitExec(x)
 	} else {
 		c.commitMemory(x)
+		c.commitTable()
 	}
 	if t != nil {
 		res.Trap = t
@@ -756,8 +778,17 @@ func Load(cfg Config, st State, compiled Compiled) (*Canister, error) {
 		inst.Close()
 		return nil, err
 	}
+	if k, ok := inst.(tableKeeper); ok && st.Table != nil {
+		if err := k.SetTableState(st.Table); err != nil {
+			inst.Close()
+			return nil, err
+		}
+	}
 	c.inst, c.prepared, c.compiled = inst, p, compiled
 	c.resync(false)
+	if st.Table == nil {
+		c.commitTable()
+	}
 	return c, nil
 }
 

@@ -255,6 +255,7 @@ func (c *Canister) endSession() {
 		}
 		_ = c.inst.SetGlobals(s.globals)
 	}
+	_ = c.rollbackTable(s.globals)
 	for p, b := range s.stableUndo {
 		copy(c.st.Stable[p*wasmPage:], b)
 	}

@@ -291,6 +291,18 @@ func (c *wtCompiled) Instantiate(h Host, fuel uint64) (Instance, uint64, error) 
 	}
 	if ext := inst.GetExport(store, exportTable); ext != nil {
 		w.table = ext.Table()
+		if c.p.info.code.tableWrites {
+			n := c.p.info.functions
+			for _, imp := range c.p.info.imports {
+				if imp.kind == 0 {
+					n++
+				}
+			}
+			if w.fmap, err = newFuncMap(store, inst, n); err != nil {
+				store.Close()
+				return nil, used, err
+			}
+		}
 	}
 	for _, i := range c.p.info.mutableGlobs {
 		g := inst.GetExport(store, fmt.Sprintf("%s%d", exportGlobalPrefix, i)).Global()
@@ -348,6 +360,9 @@ type wtInstance struct {
 	globals                  []*wasmtime.Global
 	kinds                    []byte
 	funcs                    map[string]*wasmtime.Func
+	// fmap maps table entries to function indices (nil unless the
+	// module changes its table at run time).
+	fmap *funcMap
 }
 
 func (w *wtInstance) run(fuel uint64, f *wasmtime.Func, args ...interface{}) (uint64, error) {

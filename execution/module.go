@@ -47,6 +47,9 @@ func Prepare(wasm []byte) (*Prepared, error) {
 	if err != nil {
 		return nil, fmt.Errorf("execution: invalid module: %w", err)
 	}
+	if err := info.checkTables(); err != nil {
+		return nil, fmt.Errorf("execution: invalid module: %w", err)
+	}
 	if info.hasMemory {
 		var globals []mutGlobal
 		for _, i := range info.mutableGlobs {
