@@ -179,6 +179,9 @@ type global struct {
 	// Stops are the stop_canister calls that wait for their canister's
 	// call contexts to close (stopping.go).
 	Stops []pendingStop `cbor:"85,keyasint,omitempty"`
+	// Supply bounds the cycles the canisters hold together: everything
+	// minted (supply.go).
+	Supply uint64 `cbor:"86,keyasint,omitempty"`
 }
 
 // entry is one hosted canister and what persistence remembers of it.
