@@ -182,7 +182,7 @@ var sysFuncs = [...]SysFunc{
 	{Name: "msg_caller_info_data_copy", Sig: "III", Allowed: cCallerInfo, id: sMsgCallerInfoDataCopy},
 	{Name: "msg_caller_info_signer_size", Sig: ">I", Allowed: cCallerInfo, id: sMsgCallerInfoSignerSize},
 	{Name: "msg_caller_info_signer_copy", Sig: "III", Allowed: cCallerInfo, id: sMsgCallerInfoSignerCopy},
-	{Name: "msg_reject_code", Sig: ">i", Allowed: CtxReply | CtxReject | CtxCQReply | CtxCQReject | CtxCleanup, id: sMsgRejectCode},
+	{Name: "msg_reject_code", Sig: ">i", Allowed: CtxReply | CtxReject | CtxCQReply | CtxCQReject, id: sMsgRejectCode},
 	{Name: "msg_reject_msg_size", Sig: ">I", Allowed: CtxReject | CtxCQReject, id: sMsgRejectMsgSize},
 	{Name: "msg_reject_msg_copy", Sig: "III", Allowed: CtxReject | CtxCQReject, id: sMsgRejectMsgCopy},
 	{Name: "msg_deadline", Sig: ">l", Allowed: cDeadline, id: sMsgDeadline},
