@@ -571,7 +571,9 @@ func (c *Canister) execute(ctx Context, prefix string, msg Message, limit uint64
 		}
 		name = "canister_update " + msg.Method
 	}
-	if ctx&(CtxUpdate|CtxSystemTask|CtxReplQuery) != 0 && c.st.Status != Running {
+	// Queries too run only on a running canister (the specification's
+	// query call rule: canister_status = Running).
+	if ctx&(CtxUpdate|CtxSystemTask|CtxReplQuery|CtxQuery|CtxCompositeQuery) != 0 && c.st.Status != Running {
 		return notRunning(c.st.ID, c.st.Status)
 	}
 

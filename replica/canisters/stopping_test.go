@@ -273,3 +273,24 @@ func cloneKV(m map[string][]byte) map[string][]byte {
 	}
 	return out
 }
+
+// TestQueryNotRunning: queries, as calls, run only on a running canister.
+func TestQueryNotRunning(t *testing.T) {
+	h := newHarness(t)
+	counter := h.create(counterWasm(t))
+	h.replied(h.block(h.mgmt(ctrl, "stop_canister", canisterIDArgs{CanisterID: counter}))[0])
+	r := h.c.Query(counter, execution.Message{Method: "get", Caller: alice})
+	if want := "Canister " + counter.String() + " is stopped"; r.Replied || r.RejectCode != execution.RejectCanisterError || r.RejectMessage != want {
+		t.Fatalf("query of a stopped canister: %+v", r)
+	}
+	can, _ := h.c.Canister(counter)
+	can.SetStatus(execution.Stopping)
+	if r := h.c.Query(counter, execution.Message{Method: "get", Caller: alice}); !strings.HasSuffix(r.RejectMessage, " is stopping") {
+		t.Fatalf("query of a stopping canister: %+v", r)
+	}
+	can.SetStatus(execution.Stopped)
+	h.replied(h.block(h.mgmt(ctrl, "start_canister", canisterIDArgs{CanisterID: counter}))[0])
+	if h.query(counter, "get") != 0 {
+		t.Fatal("query after start")
+	}
+}
