@@ -351,7 +351,7 @@ func (c *Canister) InstallCompiled(p *Prepared, compiled Compiled, msg Message) 
 	c.resync(true)
 	c.moduleChanged = true
 	c.stableDirtyAll()
-	c.commitTable()
+	c.commitTable(true)
 	return res, nil
 }
 
@@ -425,7 +425,7 @@ func (c *Canister) UpgradeCompiled(p *Prepared, compiled Compiled, msg Message, 
 	old.inst.Close()
 	c.resync(true)
 	c.moduleChanged = true
-	c.commitTable()
+	c.commitTable(true)
 	return r2, nil
 }
 
@@ -636,7 +636,7 @@ func (c *Canister) run(ctx Context, msg Message, limit uint64, rollback bool, se
 		c.sess.commitExec(x)
 	} else {
 		c.commitMemory(x)
-		c.commitTable()
+		c.commitTable(false)
 	}
 	if t != nil {
 		res.Trap = t
@@ -789,7 +789,7 @@ func Load(cfg Config, st State, compiled Compiled) (*Canister, error) {
 	c.inst, c.prepared, c.compiled = inst, p, compiled
 	c.resync(false)
 	if st.Table == nil {
-		c.commitTable()
+		c.commitTable(true)
 	}
 	return c, nil
 }

@@ -279,7 +279,8 @@ func (c *wtCompiled) Instantiate(h Host, fuel uint64) (Instance, uint64, error) 
 		if !c.p.info.memory64 {
 			span = min(span, 4<<30)
 		}
-		w.mapOff = dirtyMapOffset(len(c.p.info.mutableGlobs))
+		w.mapOff, w.flagOff = dirtyLayout(len(c.p.info.mutableGlobs), c.p.info.code.tableWrites)
+		w.tableFlag = c.p.info.code.tableWrites
 		pages := (w.mapOff + span/PageSize + wasmPage - 1) / wasmPage
 		w.dirty = ext.Memory()
 		w.saveGlobals = inst.GetFunc(store, exportGlobalsSave)
@@ -353,6 +354,10 @@ type wtInstance struct {
 	mem    *wasmtime.Memory
 	dirty  *wasmtime.Memory
 	mapOff uint64
+	// tableFlag says the byte at flagOff of the second memory is set by
+	// every table write (instrument.go).
+	tableFlag bool
+	flagOff   uint64
 	// saveGlobals and loadGlobals copy the mutable globals into the
 	// second memory and back (nil without one).
 	saveGlobals, loadGlobals *wasmtime.Func

@@ -151,16 +151,26 @@ type tableKeeper interface {
 	// SetTableState makes the table hold v, growing it as needed (a
 	// table cannot shrink: v may not be shorter than the table).
 	SetTableState(v []int64) error
+	// TableTouched reports whether the table may have changed since
+	// the last ClearTableTouched (the instrumented modules set a flag
+	// at every table write).
+	TableTouched() bool
+	ClearTableTouched()
 }
 
 // commitTable makes the instance's table the committed one (State.Table)
-// after a message that did not trap, an install or an upgrade.
-func (c *Canister) commitTable() {
+// after a message that did not trap (when it wrote the table), an
+// install or an upgrade (force).
+func (c *Canister) commitTable(force bool) {
 	k, ok := c.inst.(tableKeeper)
 	if !ok {
 		c.st.Table = nil
 		return
 	}
+	if !force && !k.TableTouched() {
+		return
+	}
+	k.ClearTableTouched()
 	v, err := k.TableState()
 	if err != nil {
 		// Every entry is a function of the module (Prepare exports
@@ -175,9 +185,10 @@ func (c *Canister) commitTable() {
 // instance is rebuilt (with the committed memory and globals) first.
 func (c *Canister) rollbackTable(globals []uint64) error {
 	k, ok := c.inst.(tableKeeper)
-	if !ok {
+	if !ok || !k.TableTouched() {
 		return nil
 	}
+	k.ClearTableTouched()
 	cur, err := k.TableState()
 	if err != nil {
 		return err

@@ -2,6 +2,7 @@ package execution
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"strings"
 	"testing"
@@ -140,5 +141,31 @@ func TestTableModuleRules(t *testing.T) {
 	if _, err := Prepare(wat(t, `(module (table 1 funcref) (table $u 1 funcref)
 	  (func (export "canister_query f") (drop (table.get $u (i32.const 0)))))`, false)); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// BenchmarkTableUpdate is an update message of a module that changes its
+// table at run time, with the table at 1 and at 1,000 entries: one that
+// sets an entry (the table is read back after it) and one that does not
+// touch the table (its flag is clear: nothing is read).
+func BenchmarkTableUpdate(b *testing.B) {
+	for _, bc := range []struct {
+		n      int
+		method string
+	}{{1, "set"}, {1000, "set"}, {1000, "noop"}} {
+		n := bc.n
+		b.Run(fmt.Sprintf("entries=%d/%s", n, bc.method), func(b *testing.B) {
+			c := newCanister(b, Config{})
+			install(b, c, tableModule(b))
+			for range n - 1 {
+				c.Update(Message{Method: "grow_null", Caller: alice})
+			}
+			b.ResetTimer()
+			for range b.N {
+				if r := c.Update(Message{Method: bc.method, Caller: alice}); r.Trap != nil {
+					b.Fatal(r.Trap)
+				}
+			}
+		})
 	}
 }

@@ -115,3 +115,19 @@ func (w *wtInstance) SetTableState(v []int64) error {
 	}
 	return nil
 }
+
+// TableTouched reports whether a table write ran since the last
+// ClearTableTouched (always true without the instrumented flag).
+func (w *wtInstance) TableTouched() bool {
+	if !w.tableFlag || w.dirty == nil {
+		return true
+	}
+	return w.dirty.UnsafeData(w.store)[w.flagOff] != 0
+}
+
+// ClearTableTouched clears the table flag.
+func (w *wtInstance) ClearTableTouched() {
+	if w.tableFlag && w.dirty != nil {
+		w.dirty.UnsafeData(w.store)[w.flagOff] = 0
+	}
+}

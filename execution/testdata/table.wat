@@ -14,6 +14,7 @@
   (func $two (type $val) (i32.const 2))
   (func $three (type $val) (i32.const 3))
   (func $done (call $reply))
+  (func (export "canister_update noop") (call $done))
   (func (export "canister_update set") (table.set $t (i32.const 0) (ref.func $two)) (call $done))
   (func (export "canister_update grow") (drop (table.grow $t (ref.func $three) (i32.const 1))) (call $done))
   (func (export "canister_update grow_null") (drop (table.grow $t (ref.null func) (i32.const 1))) (call $done))
