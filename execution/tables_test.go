@@ -8,13 +8,54 @@ import (
 	"testing"
 )
 
-func tableModule(t testing.TB) []byte {
+func tableModule(t testing.TB) []byte { return tableModuleOf(t, false) }
+
+// tableModuleOf is testdata/table.wat, with a 64-bit memory when wasm64.
+func tableModuleOf(t testing.TB, wasm64 bool) []byte {
 	t.Helper()
-	src, err := os.ReadFile("testdata/table.wat")
+	b, err := os.ReadFile("testdata/table.wat")
 	if err != nil {
 		t.Fatal(err)
 	}
-	return wat(t, string(src), false)
+	src := string(b)
+	if wasm64 {
+		for _, r := range [][2]string{
+			{"(param i32 i32)", "(param i64 i64)"},
+			{"(memory 1)", "(memory i64 1)"},
+			{"(i64.store (i32.const 0)", "(i64.store (i64.const 0)"},
+			{"(i32.store8 (i32.const 0)", "(i32.store8 (i64.const 0)"},
+			{"(i32.store8 (i32.add (i32.const 1) (local.get $i))", "(i32.store8 (i64.extend_i32_u (i32.add (i32.const 1) (local.get $i)))"},
+			{"(call $append (i32.const 0) (i32.const 8))", "(call $append (i64.const 0) (i64.const 8))"},
+		} {
+			if !strings.Contains(src, r[0]) {
+				t.Fatalf("table.wat has no %q", r[0])
+			}
+			src = strings.ReplaceAll(src, r[0], r[1])
+		}
+	}
+	return wat(t, src, wasm64)
+}
+
+// TestTableStateWasm64: the same with a 64-bit memory (the instrumented
+// table flag is stored through an i64 address).
+func TestTableStateWasm64(t *testing.T) {
+	c := newCanister(t, Config{})
+	install(t, c, tableModuleOf(t, true))
+	c.Update(Message{Method: "set", Caller: alice})
+	c.Update(Message{Method: "grow", Caller: alice})
+	if r := c.Update(Message{Method: "grow_trap", Caller: alice}); r.Trap == nil {
+		t.Fatal("grow_trap did not trap")
+	}
+	wantTable(t, c, 2, 2, 3)
+	d, err := Load(c.cfg, c.State(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	wantTable(t, d, 2, 2, 3)
+	if d.StateHash() != c.StateHash() {
+		t.Fatal("the loaded canister has another state hash")
+	}
 }
 
 // tableView calls "call": the table size and each entry's value.
