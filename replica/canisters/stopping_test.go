@@ -294,3 +294,47 @@ func TestQueryNotRunning(t *testing.T) {
 		t.Fatal("query after start")
 	}
 }
+
+// TestMotokoStopping: a Motoko actor awaiting sign_with_ecdsa is stopped:
+// stopping while the call is out (new calls and queries rejected), its
+// await resumes when the signature comes, and only then is it stopped
+// and the stop call replied.
+func TestMotokoStopping(t *testing.T) {
+	wasm := motoko(t)
+	h := newHarness(t)
+	h.c.cfg.Exec.UpdateLimit = 200_000_000
+	can := h.createArg(wasm["Signer"], emptyCandid)
+	call := h.block(h.call(can, "sign", emptyCandid))[0]
+	reqs := h.c.TakeSignRequests()
+	if len(reqs) != 1 {
+		t.Fatalf("%d signing requests", len(reqs))
+	}
+	h.pending(call)
+	ids := h.block(h.mgmt(ctrl, "stop_canister", canisterIDArgs{CanisterID: can}), h.call(can, "sign", emptyCandid))
+	stop := ids[0]
+	h.pending(stop)
+	if msg := h.rejected(ids[1], execution.RejectCanisterError); !strings.HasSuffix(msg, " is stopping") {
+		t.Fatalf("call to a stopping canister: %q", msg)
+	}
+	if r := h.c.Query(can, execution.Message{Method: "get", Arg: emptyCandid, Caller: alice}); r.Replied {
+		t.Fatal("a stopping canister answered a query")
+	}
+	if got := h.status(can); got != "stopping" {
+		t.Fatalf("canister_status says %s", got)
+	}
+	h.block()
+	h.pending(stop)
+	h.c.DeliverSignature(reqs[0].ID, []byte("signature"))
+	h.block()
+	if got := h.replied(call); !bytes.Equal(got, candidNat(9)) {
+		t.Fatalf("sign replied %x", got)
+	}
+	h.replied(stop)
+	if got := h.status(can); got != "stopped" {
+		t.Fatalf("canister_status says %s", got)
+	}
+	h.replied(h.block(h.mgmt(ctrl, "start_canister", canisterIDArgs{CanisterID: can}))[0])
+	if r := h.c.Query(can, execution.Message{Method: "get", Arg: emptyCandid, Caller: alice}); !r.Replied || !bytes.Equal(r.Reply, candidNat(1)) {
+		t.Fatalf("get after start: %+v", r)
+	}
+}
