@@ -90,7 +90,15 @@ type Config struct {
 	CompositeQueryLimit uint64
 	// Fees is the cycles fee table (the zero Fees: everything is free).
 	Fees Fees
+	// SubnetNodes is the number of the subnet's nodes
+	// (ic0.subnet_self_node_count; 0 counts as 1). SetSubnetNodes
+	// changes it as the subnet's membership changes.
+	SubnetNodes uint32
 }
+
+// SetSubnetNodes sets the node count ic0.subnet_self_node_count returns
+// from the next message on.
+func (c *Canister) SetSubnetNodes(n uint32) { c.cfg.SubnetNodes = n }
 
 func (c *Config) fill() {
 	if c.UpdateLimit == 0 {

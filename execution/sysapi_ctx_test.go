@@ -83,3 +83,31 @@ func TestContextRulesMore(t *testing.T) {
 		}
 	}
 }
+
+// TestSubnetNodeCount: ic0.subnet_self_node_count gives the configured
+// count (1 when unset) and follows SetSubnetNodes.
+func TestSubnetNodeCount(t *testing.T) {
+	for _, wasm64 := range []bool{false, true} {
+		c := newCanister(t, Config{})
+		install(t, c, wat(t, `(module
+  (import "ic0" "subnet_self_node_count" (func $n (result i32)))
+  (import "ic0" "msg_reply_data_append" (func $append (param PTR PTR)))
+  (import "ic0" "msg_reply" (func $reply))
+  MEMORY
+  (func (export "canister_query n") (i32.store (PTR.const 0) (call $n)) (call $append (PTR.const 0) (PTR.const 4)) (call $reply)))`, wasm64))
+		n := func() uint32 {
+			r := c.Query(Message{Method: "n", Caller: alice})
+			if !r.Replied || len(r.Reply) != 4 {
+				t.Fatalf("n: %+v", r)
+			}
+			return uint32(r.Reply[0]) | uint32(r.Reply[1])<<8
+		}
+		if got := n(); got != 1 {
+			t.Fatalf("unset node count: %d", got)
+		}
+		c.SetSubnetNodes(13)
+		if got := n(); got != 13 {
+			t.Fatalf("node count %d, want 13", got)
+		}
+	}
+}

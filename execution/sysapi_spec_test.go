@@ -58,9 +58,8 @@ func TestSystemAPIMatchesSpecification(t *testing.T) {
 	if err := sc.Err(); err != nil {
 		t.Fatal(err)
 	}
-	// Not offered yet: the subnet's node count and the second form of
-	// the HTTP request cost.
-	if got, want := strings.Join(missing, " "), "subnet_self_node_count cost_http_request_v2"; got != want {
+	// Not offered yet: the second form of the HTTP request cost.
+	if got, want := strings.Join(missing, " "), "cost_http_request_v2"; got != want {
 		t.Errorf("functions of the specification not offered: %q, want %q", got, want)
 	}
 	var extra []string

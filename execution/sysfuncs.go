@@ -152,6 +152,7 @@ const (
 	sStableGrow
 	sStableWrite
 	sStableRead
+	sSubnetSelfNodeCount
 )
 
 // Context sets of the specification's table.
@@ -201,6 +202,7 @@ var sysFuncs = [...]SysFunc{
 	{Name: "canister_version", Sig: ">l", Allowed: ctxAll, id: sCanisterVersion},
 	{Name: "subnet_self_size", Sig: ">I", Allowed: ctxAll, id: sSubnetSelfSize},
 	{Name: "subnet_self_copy", Sig: "III", Allowed: ctxAll, id: sSubnetSelfCopy},
+	{Name: "subnet_self_node_count", Sig: ">i", Allowed: ctxAll, id: sSubnetSelfNodeCount},
 	{Name: "msg_method_name_size", Sig: ">I", Allowed: CtxInspect, id: sMsgMethodNameSize},
 	{Name: "msg_method_name_copy", Sig: "III", Allowed: CtxInspect, id: sMsgMethodNameCopy},
 	{Name: "accept_message", Sig: "", Allowed: CtxInspect, id: sAcceptMessage},

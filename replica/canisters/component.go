@@ -227,6 +227,9 @@ type RoundInput struct {
 	// as of the block, by key id (bls12_381_g2:NAME): the keys
 	// vetkd_public_key and vetkd_derive_key serve.
 	VetKDKeys map[string]*vetkd.MasterPublicKey
+	// SubnetNodes is the number of the subnet's nodes as of the block
+	// (ic0.subnet_self_node_count; 0 keeps the count in use).
+	SubnetNodes uint32
 }
 
 // Component is the subnet's canisters. It is not safe for concurrent use;

@@ -22,6 +22,7 @@ func (c *Component) Round(in RoundInput, w subnet.Writer) error {
 	if err := c.setSubnet(in.Subnet, in.RootKey); err != nil {
 		return err
 	}
+	c.setSubnetNodes(in.SubnetNodes)
 	c.expire(in.TimeNS, w)
 	c.chargeStorage(in.TimeNS)
 	// 1. Management canister responses that became ready.
