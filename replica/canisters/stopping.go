@@ -19,8 +19,9 @@ import (
 // stop_canister calls are answered then. start_canister on a stopping
 // canister makes it Running again and rejects the pending stop calls
 // with CANISTER_REJECT "Canister has been restarted". A stop call that
-// waits longer than StopTimeout is rejected (the canister stays
-// Stopping), as the IC times them out.
+// waits longer than StopTimeout is rejected with SYS_TRANSIENT "Stop
+// canister request timed out" (the canister stays Stopping), as the IC
+// times them out.
 
 // StopTimeout is how long a stop_canister call waits for its canister to
 // stop before it is rejected, as the IC's (5 minutes).
@@ -195,7 +196,7 @@ func (c *Component) settleStops(now uint64) {
 			stopped[k] = true
 			c.answerStop(p, 0, "")
 		case now-p.At >= StopTimeout:
-			c.answerStop(p, execution.RejectCanisterError, msgStopTimeout)
+			c.answerStop(p, execution.RejectSysTransient, msgStopTimeout)
 		default:
 			keep = append(keep, p)
 		}

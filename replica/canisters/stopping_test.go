@@ -199,7 +199,7 @@ func TestStopTimeout(t *testing.T) {
 	h.block()
 	h.pending(ids[0])
 	h.block()
-	if msg := h.rejected(ids[0], execution.RejectCanisterError); msg != msgStopTimeout {
+	if msg := h.rejected(ids[0], execution.RejectSysTransient); msg != msgStopTimeout {
 		t.Fatalf("timed out stop: %q", msg)
 	}
 	if got := h.status(proxy); got != "stopping" {
