@@ -191,6 +191,7 @@ func (e *exec) canisterRound(height uint64) error {
 	keys := e.a.keys(e.cs)
 	in.Subnet, in.RootKey = keys.subnetID, keys.rootKey
 	in.VetKDKeys = e.canisterVetKDKeys()
+	e.expireCanisterOutcalls(s.c)
 	if err := s.c.Round(in, e); err != nil {
 		return err
 	}
@@ -199,6 +200,7 @@ func (e *exec) canisterRound(height uint64) error {
 		subnet.AcceptCanisterRequest(e.cs, r.ID, r.KeyID, cs)
 	}
 	e.acceptCanisterVetKD(s.c.TakeVetKDRequests())
+	e.acceptCanisterOutcalls(s.c.TakeHTTPRequests())
 	e.a.ckbtcBroadcast()
 	return nil
 }

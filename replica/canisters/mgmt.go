@@ -125,6 +125,9 @@ func (c *Component) management(o *outCall) {
 	if c.managementVetKD(o) {
 		return
 	}
+	if c.managementHTTP(o) {
+		return
+	}
 	keys := c.cfg.Keys
 	switch o.Method {
 	case "raw_rand":

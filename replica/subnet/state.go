@@ -77,6 +77,13 @@ type State struct {
 	// the certified tree carries at CUPPath (field 50 leaves room for
 	// other fields before it).
 	CUP []byte `cbor:"50,keyasint,omitempty"`
+	// Outcalls are the canisters' accepted HTTPS outcalls waiting for
+	// the nodes to agree on their response, in the order they were
+	// accepted; OutcallRequests and OutcallReplied count accepted and
+	// settled ones.
+	Outcalls        []PendingOutcall `cbor:"60,keyasint,omitempty"`
+	OutcallRequests uint64           `cbor:"61,keyasint,omitempty"`
+	OutcallReplied  uint64           `cbor:"62,keyasint,omitempty"`
 }
 
 // PendingRequest is an accepted signing request waiting for shares.
@@ -137,6 +144,7 @@ func (s *State) Clone() *State {
 	}
 	c.VetKDPub, c.PrevVetKDPub = maps.Clone(s.VetKDPub), maps.Clone(s.PrevVetKDPub)
 	c.VetKDPending = slices.Clone(s.VetKDPending)
+	c.Outcalls = slices.Clone(s.Outcalls)
 	c.Presigs = make(map[string][]PresigRec, len(s.Presigs))
 	for k, v := range s.Presigs {
 		c.Presigs[k] = slices.Clone(v)
