@@ -61,7 +61,9 @@ func simGet(t testing.TB, url string, max uint64) []byte {
 // outcallLie reports a hash of its own for every outcall.
 type outcallLie struct{ faults }
 
-func (outcallLie) outcallHash(h [32]byte) [32]byte { return sha256.Sum256(append([]byte("lie"), h[:]...)) }
+func (outcallLie) outcallHash(h [32]byte) [32]byte {
+	return sha256.Sum256(append([]byte("lie"), h[:]...))
+}
 
 // outcallServer is the test's HTTP server on a loopback address: /ok
 // answers every node alike, /differ each request differently, /hang
