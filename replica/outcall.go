@@ -37,7 +37,6 @@ type outcallShell struct {
 	started map[string]bool
 	done    map[string]*outcallDone
 	key     ed25519.PrivateKey
-	pubs    []ed25519.PublicKey // members' node signing keys by index
 	ctx     context.Context
 	cancel  context.CancelFunc
 	wg      sync.WaitGroup
@@ -62,7 +61,7 @@ type outcallLiar interface {
 }
 
 // init prepares the shell on first use: the node signing key and the
-// members' public keys.
+// HTTP clients.
 func (o *outcallShell) init(a *app) error {
 	if o.done != nil {
 		return nil
@@ -76,12 +75,15 @@ func (o *outcallShell) init(a *app) error {
 	}
 	o.key = ed25519.NewKeyFromSeed(raw)
 	clear(raw)
-	o.pubs = make([]ed25519.PublicKey, len(a.gen.Members))
-	for i, m := range a.gen.Members {
-		if b, err := hex.DecodeString(m.NodeKey); err == nil && len(b) == ed25519.PublicKeySize {
-			o.pubs[i] = b
-		}
-	}
+	o.initClients()
+	o.started, o.done = map[string]bool{}, map[string]*outcallDone{}
+	return nil
+}
+
+// initClients makes the shell's HTTP clients: neither follows redirects
+// or uses a proxy; the one for plain http connects only to loopback
+// addresses.
+func (o *outcallShell) initClients() {
 	o.ctx, o.cancel = context.WithCancel(context.Background())
 	noRedirect := func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 	o.client = &http.Client{CheckRedirect: noRedirect, Transport: &http.Transport{Proxy: nil, ForceAttemptHTTP2: true,
@@ -99,8 +101,6 @@ func (o *outcallShell) init(a *app) error {
 			}
 			return c, nil
 		}}}
-	o.started, o.done = map[string]bool{}, map[string]*outcallDone{}
-	return nil
 }
 
 // stop cancels the outcalls in flight and waits for them.
