@@ -302,12 +302,18 @@ func CheckHTTPResult(b []byte) error {
 	return nil
 }
 
+// TransformArg is the Candid argument of a transform function:
+// record { response : http_request_result; context : blob }.
+func TransformArg(resp *HTTPResponse, context []byte) ([]byte, error) {
+	return candid.Encode(transformArgs{Response: resultOf(resp), Context: nonNil(context)})
+}
+
 // TransformHTTP runs the outcall's transform, a query method of the
 // calling canister, on a response against the canister's current state
 // (which it does not change), as the management canister calls it. It
 // returns the transform's reply, or a reject code and message.
 func (c *Component) TransformHTTP(r *HTTPRequest, resp *HTTPResponse) (reply []byte, code int, message string) {
-	arg, err := candid.Encode(transformArgs{Response: resultOf(resp), Context: nonNil(r.TransformContext)})
+	arg, err := TransformArg(resp, r.TransformContext)
 	if err != nil {
 		return nil, execution.RejectCanisterError, err.Error()
 	}
