@@ -97,7 +97,7 @@ func BenchmarkOutcallHTTP(b *testing.B) {
 // in Wasm instructions.
 func BenchmarkOutcallTransform(b *testing.B) {
 	wasm := ethRPCWasm(b)
-	s := newSimSubnet(b, 1, subnetOptions{}, nil)
+	s := newSimSubnet(b, 4, subnetOptions{}, nil)
 	c := &canClient{s: s}
 	can := c.createArg(wasm, []byte("DIDL\x00\x00"))
 	comp := s.nodes[0].app.cans
