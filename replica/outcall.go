@@ -75,32 +75,54 @@ func (o *outcallShell) init(a *app) error {
 	}
 	o.key = ed25519.NewKeyFromSeed(raw)
 	clear(raw)
-	o.initClients()
+	o.initClients(a.cfg.OutcallsAllowHTTPLoopback)
 	o.started, o.done = map[string]bool{}, map[string]*outcallDone{}
 	return nil
 }
 
 // initClients makes the shell's HTTP clients: neither follows redirects
-// or uses a proxy; the one for plain http connects only to loopback
-// addresses.
-func (o *outcallShell) initClients() {
+// or uses a proxy, and both connect only to public addresses (checked on
+// the address dialed, after name resolution) — or to loopback addresses
+// when allowLoopback is set, the only ones the plain http client reaches.
+func (o *outcallShell) initClients(allowLoopback bool) {
 	o.ctx, o.cancel = context.WithCancel(context.Background())
 	noRedirect := func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	tlsDialer := &net.Dialer{Timeout: 10 * time.Second, Control: dialGuard(allowLoopback, false)}
 	o.client = &http.Client{CheckRedirect: noRedirect, Transport: &http.Transport{Proxy: nil, ForceAttemptHTTP2: true,
-		MaxIdleConnsPerHost: 4, IdleConnTimeout: 30 * time.Second}}
-	d := &net.Dialer{Timeout: 10 * time.Second}
-	o.loop = &http.Client{CheckRedirect: noRedirect, Transport: &http.Transport{Proxy: nil, MaxIdleConnsPerHost: 4, IdleConnTimeout: 30 * time.Second,
-		DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
-			c, err := d.DialContext(ctx, network, addr)
-			if err != nil {
-				return nil, err
+		DialContext: tlsDialer.DialContext, MaxIdleConnsPerHost: 4, IdleConnTimeout: 30 * time.Second}}
+	loopDialer := &net.Dialer{Timeout: 10 * time.Second, Control: dialGuard(true, true)}
+	o.loop = &http.Client{CheckRedirect: noRedirect, Transport: &http.Transport{Proxy: nil,
+		DialContext: loopDialer.DialContext, MaxIdleConnsPerHost: 4, IdleConnTimeout: 30 * time.Second}}
+}
+
+// errNotPublic refuses a connection to an address outcalls may not reach.
+var errNotPublic = errors.New("not a public address")
+
+// dialGuard checks the address a client is about to connect to: a
+// loopback address only if loopback is allowed, nothing else if
+// onlyLoopback; never a private, link-local, multicast or unspecified
+// one (a canister must not reach the node's own network).
+func dialGuard(loopback, onlyLoopback bool) func(network, address string, c syscall.RawConn) error {
+	return func(_, address string, _ syscall.RawConn) error {
+		host, _, err := net.SplitHostPort(address)
+		if err != nil {
+			return errNotPublic
+		}
+		ip := net.ParseIP(host)
+		switch {
+		case ip == nil:
+			return errNotPublic
+		case ip.IsLoopback():
+			if loopback {
+				return nil
 			}
-			if ta, ok := c.RemoteAddr().(*net.TCPAddr); !ok || !ta.IP.IsLoopback() {
-				c.Close()
-				return nil, errors.New("not a loopback address")
-			}
-			return c, nil
-		}}}
+			return errNotPublic
+		case onlyLoopback, ip.IsPrivate(), ip.IsLinkLocalUnicast(), ip.IsLinkLocalMulticast(), ip.IsInterfaceLocalMulticast(),
+			ip.IsMulticast(), ip.IsUnspecified():
+			return errNotPublic
+		}
+		return nil
+	}
 }
 
 // stop cancels the outcalls in flight and waits for them.
@@ -329,8 +351,8 @@ func connectError(err error) string {
 		return "timed out"
 	case strings.Contains(err.Error(), "certificate"):
 		return "tls certificate error"
-	case strings.Contains(err.Error(), "not a loopback address"):
-		return "not a loopback address"
+	case errors.Is(err, errNotPublic):
+		return "not a public address"
 	}
 	return "connection error"
 }

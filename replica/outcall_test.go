@@ -13,8 +13,9 @@ import (
 	"github.com/chainkey/chainkey/replica/subnet"
 )
 
-// TestFetchOutcall: a node performs https only unless its configuration
-// allows plain http to loopback addresses, and then only to those; the
+// TestFetchOutcall: a node performs https only, to public addresses,
+// unless its configuration allows plain http (and https) to loopback
+// addresses, and then plain http only to those; the
 // response's headers come lowercased in name order; headers and body
 // together must fit max_response_bytes; a certificate the node does not
 // trust fails the connection.
@@ -32,8 +33,7 @@ func TestFetchOutcall(t *testing.T) {
 	tls.StartTLS()
 	defer tls.Close()
 	a := &app{cfg: &Config{}}
-	a.out.initClients()
-	defer a.out.stop()
+	a.out.initClients(false)
 	ctx := context.Background()
 	get := func(url string, max uint64) (uint64, string) {
 		_, code, msg := a.fetchOutcall(ctx, &subnet.OutcallRequest{URL: url, Method: "GET", MaxResponseBytes: max})
@@ -42,10 +42,18 @@ func TestFetchOutcall(t *testing.T) {
 	if code, msg := get(srv.URL, 1000); code != subnet.OutcallSysFatal || msg != "Url need to specify https scheme" {
 		t.Fatalf("http with the switch off: %d %q", code, msg)
 	}
+	for _, url := range []string{tls.URL, "https://10.1.2.3/", "https://169.254.169.254/", "https://[::1]:1/", "https://0.0.0.0:1/"} {
+		if code, msg := get(url, 1000); code != subnet.OutcallSysTransient || !strings.HasSuffix(msg, "failed: not a public address") {
+			t.Fatalf("%s: %d %q", url, code, msg)
+		}
+	}
+	a.out.stop()
+	a.cfg.OutcallsAllowHTTPLoopback = true
+	a.out.initClients(true)
+	defer a.out.stop()
 	if code, msg := get(tls.URL, 1000); code != subnet.OutcallSysTransient || msg != "Connecting to 127.0.0.1 failed: tls certificate error" {
 		t.Fatalf("untrusted certificate: %d %q", code, msg)
 	}
-	a.cfg.OutcallsAllowHTTPLoopback = true
 	for _, url := range []string{"http://192.0.2.1/", "http://example.com/", "ftp://127.0.0.1/"} {
 		if code, msg := get(url, 1000); code != subnet.OutcallSysFatal || msg != "Url need to specify https scheme" {
 			t.Fatalf("%s with the switch on: %d %q", url, code, msg)
