@@ -97,8 +97,9 @@ type Config struct {
 	// latest catch-up package (nil: replay the chain from genesis).
 	StateSync *StateSyncConfig `json:"state_sync,omitempty"`
 	// OutcallsAllowHTTPLoopback lets the node perform canisters' HTTP
-	// outcalls over plain http to loopback addresses (off: https only,
-	// as on the IC); for local subnets and tests.
+	// outcalls to loopback addresses, over plain http too (off: https
+	// to public addresses only, as on the IC); for local subnets and
+	// tests.
 	OutcallsAllowHTTPLoopback bool `json:"outcalls_allow_http_loopback,omitempty"`
 	// OutcallTimeoutMS is how long the node waits for an outcall's
 	// response, in milliseconds (0: DefaultOutcallTimeout).
