@@ -1,6 +1,7 @@
 package replica
 
 import (
+	"crypto/ed25519"
 	"crypto/sha256"
 	"fmt"
 	"math/big"
@@ -15,6 +16,7 @@ import (
 	"github.com/chainkey/chainkey/candid"
 	"github.com/chainkey/chainkey/principal"
 	"github.com/chainkey/chainkey/replica/canisters"
+	"github.com/chainkey/chainkey/replica/subnet"
 )
 
 // Candid of the management canister's http_request as a canister sends
@@ -200,6 +202,26 @@ func TestSimOutcalls(t *testing.T) {
 	}
 	if c.final(hang) {
 		t.Fatal("the hanging outcall is final before its timeout")
+	}
+	// The liar, proposing, cannot settle the pending outcall with a
+	// response of its own: its signed vote alone is no quorum, and
+	// neither is it a proof that no response can reach one.
+	pending := s.state(0).Outcalls
+	if len(pending) != 1 {
+		t.Fatalf("%d outcalls pending", len(pending))
+	}
+	seed, err := readSecretFile(s.nodes[liar].cfg.secretPath(nodeSigningKeyFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	forged := subnet.EncodeOutcallResponse(&subnet.OutcallResponse{Reply: []byte("DIDL\x00\x00")})
+	h := subnet.OutcallHash(forged)
+	vote := subnet.OutcallVote{Node: liar, Hash: h[:], Sig: ed25519.Sign(ed25519.NewKeyFromSeed(seed),
+		subnet.OutcallSignBytes(s.chainID, pending[0].ID, h[:]))}
+	for _, tx := range []*subnet.OutcallTx{{ID: pending[0].ID, Response: forged, Votes: []subnet.OutcallVote{vote}}, {ID: pending[0].ID, Votes: []subnet.OutcallVote{vote}}} {
+		if s.accepts([][]byte{subnet.EncodeTx(&subnet.Tx{Outcall: tx})}) {
+			t.Fatalf("the subnet accepts a block settling the outcall on the liar's vote alone (response %t)", tx.Response != nil)
+		}
 	}
 	c.runOutcalls(1)
 	deadline := time.Now().Add(30 * time.Second)
