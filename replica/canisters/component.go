@@ -270,6 +270,8 @@ type Component struct {
 	logs map[string]*canisterLog
 	// gocans are the hosted Go canisters (gocanister.go).
 	gocans map[string]*goEntry
+	// httpOut are the outcalls the last round made (outcall.go).
+	httpOut []HTTPRequest
 }
 
 type expiryRef struct {
