@@ -223,7 +223,6 @@ func TestSimOutcalls(t *testing.T) {
 			t.Fatalf("the subnet accepts a block settling the outcall on the liar's vote alone (response %t)", tx.Response != nil)
 		}
 	}
-	c.runOutcalls(1)
 	deadline := time.Now().Add(30 * time.Second)
 	for !c.final(hang) && time.Now().Before(deadline) {
 		s.step()
@@ -240,4 +239,48 @@ func TestSimOutcalls(t *testing.T) {
 			t.Fatalf("node %d: %d outcalls still pending", i, len(cs.Outcalls))
 		}
 	}
+}
+
+// TestSimOutcallRestart: with one node lying and one crashed right after
+// the call, the two honest live nodes are no quorum and the outcall
+// waits (blocks go on); once the crashed node restarts it performs the
+// pending outcall from its state again and the honest response is
+// delivered.
+func TestSimOutcallRestart(t *testing.T) {
+	const liar, down = 3, 2
+	s := newSimSubnet(t, 4, subnetOptions{}, func(c *Config) {
+		c.OutcallsAllowHTTPLoopback = true
+		c.OutcallTimeoutMS = 1500
+		if c.Index == liar {
+			c.lie = outcallLie{}
+		}
+	})
+	c := &canClient{s: s}
+	proxy := c.create(canisterWasm(t, "proxy.wat"))
+	srv := newOutcallServer(t)
+	ids := c.submit(0, c.call(proxy, "forward", fwd(principal.Management(), "http_request", simGet(t, srv.URL+"/ok", 0))))
+	s.run(10, "outcall accepted", func() bool { return len(s.state(0).Outcalls) == 1 })
+	s.crash(down)
+	h0 := s.height()
+	for range 30 {
+		s.step()
+		time.Sleep(10 * time.Millisecond)
+	}
+	if c.final(ids) || len(s.state(0).Outcalls) != 1 {
+		t.Fatalf("the outcall settled with two honest nodes of four (height %d)", s.height())
+	}
+	s.restart(down)
+	deadline := time.Now().Add(30 * time.Second)
+	for !c.final(ids) && time.Now().Before(deadline) {
+		s.step()
+		time.Sleep(5 * time.Millisecond)
+	}
+	r := s.nodes[0].app.canisterStatus(ids[0][:])
+	var res simHTTPResult
+	if r == nil || r.Status != canisters.StatusReplied || len(r.Reply) > 0 && r.Reply[0] == 0xee || candid.Decode(r.Reply, &res) != nil ||
+		string(res.Body) != `{"jsonrpc":"2.0","result":"0x2a"}` {
+		t.Fatalf("after the restart: %+v", r)
+	}
+	t.Logf("settled %d heights after the crash", s.height()-h0)
+	s.sameCanisters()
 }
