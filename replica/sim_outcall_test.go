@@ -69,7 +69,7 @@ func (outcallLie) outcallHash(h [32]byte) [32]byte {
 
 // outcallServer is the test's HTTP server on a loopback address: /ok
 // answers every node alike, /differ each request differently, /hang
-// never, /big with 5000 bytes.
+// never, /big with 5000 bytes, /large with 1,900,000.
 type outcallServer struct {
 	*httptest.Server
 	n    atomic.Int64
@@ -94,6 +94,8 @@ func newOutcallServer(t testing.TB) *outcallServer {
 			}
 		case "/big":
 			w.Write([]byte(strings.Repeat("x", 5000)))
+		case "/large":
+			w.Write([]byte(strings.Repeat("z", 1_900_000)))
 		default:
 			http.NotFound(w, r)
 		}
@@ -282,5 +284,32 @@ func TestSimOutcallRestart(t *testing.T) {
 		t.Fatalf("after the restart: %+v", r)
 	}
 	t.Logf("settled %d heights after the crash", s.height()-h0)
+	s.sameCanisters()
+}
+
+// TestSimOutcallLarge: a response close to the IC's 2,000,000-byte limit
+// travels in a block and reaches the (Motoko) canister whole.
+func TestSimOutcallLarge(t *testing.T) {
+	if testing.Short() {
+		t.Skip("compiles a Motoko canister")
+	}
+	wasm := ethRPCWasm(t)
+	s := newSimSubnet(t, 4, subnetOptions{}, func(c *Config) { c.OutcallsAllowHTTPLoopback = true })
+	c := &canClient{s: s}
+	can := c.createArg(wasm, []byte("DIDL\x00\x00"))
+	srv := newOutcallServer(t)
+	arg, err := candid.Encode(srv.URL+"/large", uint64(2_000_000))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := c.runOutcalls(1, c.call(can, "fetch", arg))
+	var status *big.Int
+	var body []byte
+	if r[0].Status != canisters.StatusReplied || candid.Decode(r[0].Reply, &status, &body) != nil {
+		t.Fatalf("large response: %+v", r[0])
+	}
+	if status.Int64() != 200 || len(body) != 1_900_000 || strings.Trim(string(body), "z") != "" {
+		t.Fatalf("large response: status %v, %d bytes", status, len(body))
+	}
 	s.sameCanisters()
 }
