@@ -42,9 +42,6 @@ type outcallShell struct {
 	wg      sync.WaitGroup
 	client  *http.Client // https
 	loop    *http.Client // plain http to loopback addresses
-	// took records how long the last outcalls took (fetch and
-	// transform), for the node's measurements.
-	fetchNS, transformNS int64
 }
 
 // outcallDone is the node's outcome of one outcall.
@@ -127,12 +124,13 @@ func dialGuard(loopback, onlyLoopback bool) func(network, address string, c sysc
 
 // stop cancels the outcalls in flight and waits for them.
 func (o *outcallShell) stop() {
+	// Cancelled under the lock that outcallShares starts requests
+	// with, so that none starts once Wait runs.
 	o.mu.Lock()
-	cancel := o.cancel
-	o.mu.Unlock()
-	if cancel != nil {
-		cancel()
+	if o.cancel != nil {
+		o.cancel()
 	}
+	o.mu.Unlock()
 	o.wg.Wait()
 }
 
@@ -190,9 +188,7 @@ func (a *app) outcallShares(cs *subnet.State) []subnet.OutcallShare {
 // transform, and the signed hash of the outcome.
 func (a *app) performOutcall(ctx context.Context, p *subnet.PendingOutcall) *outcallDone {
 	r := p.Request
-	start := time.Now()
 	resp, code, msg := a.fetchOutcall(ctx, r)
-	fetched := time.Now()
 	var out subnet.OutcallResponse
 	switch {
 	case code != 0:
@@ -207,9 +203,6 @@ func (a *app) performOutcall(ctx context.Context, p *subnet.PendingOutcall) *out
 	default:
 		out = a.transformOutcall(p, resp)
 	}
-	a.out.mu.Lock()
-	a.out.fetchNS, a.out.transformNS = int64(fetched.Sub(start)), int64(time.Since(fetched))
-	a.out.mu.Unlock()
 	content := subnet.EncodeOutcallResponse(&out)
 	h := subnet.OutcallHash(content)
 	if l, ok := a.cfg.lie.(outcallLiar); ok {

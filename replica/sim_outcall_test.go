@@ -69,7 +69,7 @@ func (outcallLie) outcallHash(h [32]byte) [32]byte {
 
 // outcallServer is the test's HTTP server on a loopback address: /ok
 // answers every node alike, /differ each request differently, /hang
-// never, /big with 5000 bytes.
+// never, /big with 5000 bytes, /large with 1,900,000.
 type outcallServer struct {
 	*httptest.Server
 	n    atomic.Int64
@@ -94,6 +94,8 @@ func newOutcallServer(t testing.TB) *outcallServer {
 			}
 		case "/big":
 			w.Write([]byte(strings.Repeat("x", 5000)))
+		case "/large":
+			w.Write([]byte(strings.Repeat("z", 1_900_000)))
 		default:
 			http.NotFound(w, r)
 		}
@@ -223,7 +225,6 @@ func TestSimOutcalls(t *testing.T) {
 			t.Fatalf("the subnet accepts a block settling the outcall on the liar's vote alone (response %t)", tx.Response != nil)
 		}
 	}
-	c.runOutcalls(1)
 	deadline := time.Now().Add(30 * time.Second)
 	for !c.final(hang) && time.Now().Before(deadline) {
 		s.step()
@@ -240,4 +241,75 @@ func TestSimOutcalls(t *testing.T) {
 			t.Fatalf("node %d: %d outcalls still pending", i, len(cs.Outcalls))
 		}
 	}
+}
+
+// TestSimOutcallRestart: with one node lying and one crashed right after
+// the call, the two honest live nodes are no quorum and the outcall
+// waits (blocks go on); once the crashed node restarts it performs the
+// pending outcall from its state again and the honest response is
+// delivered.
+func TestSimOutcallRestart(t *testing.T) {
+	const liar, down = 3, 2
+	s := newSimSubnet(t, 4, subnetOptions{}, func(c *Config) {
+		c.OutcallsAllowHTTPLoopback = true
+		c.OutcallTimeoutMS = 1500
+		if c.Index == liar {
+			c.lie = outcallLie{}
+		}
+	})
+	c := &canClient{s: s}
+	proxy := c.create(canisterWasm(t, "proxy.wat"))
+	srv := newOutcallServer(t)
+	ids := c.submit(0, c.call(proxy, "forward", fwd(principal.Management(), "http_request", simGet(t, srv.URL+"/ok", 0))))
+	s.run(10, "outcall accepted", func() bool { return len(s.state(0).Outcalls) == 1 })
+	s.crash(down)
+	h0 := s.height()
+	for range 30 {
+		s.step()
+		time.Sleep(10 * time.Millisecond)
+	}
+	if c.final(ids) || len(s.state(0).Outcalls) != 1 {
+		t.Fatalf("the outcall settled with two honest nodes of four (height %d)", s.height())
+	}
+	s.restart(down)
+	deadline := time.Now().Add(30 * time.Second)
+	for !c.final(ids) && time.Now().Before(deadline) {
+		s.step()
+		time.Sleep(5 * time.Millisecond)
+	}
+	r := s.nodes[0].app.canisterStatus(ids[0][:])
+	var res simHTTPResult
+	if r == nil || r.Status != canisters.StatusReplied || len(r.Reply) > 0 && r.Reply[0] == 0xee || candid.Decode(r.Reply, &res) != nil ||
+		string(res.Body) != `{"jsonrpc":"2.0","result":"0x2a"}` {
+		t.Fatalf("after the restart: %+v", r)
+	}
+	t.Logf("settled %d heights after the crash", s.height()-h0)
+	s.sameCanisters()
+}
+
+// TestSimOutcallLarge: a response close to the IC's 2,000,000-byte limit
+// travels in a block and reaches the (Motoko) canister whole.
+func TestSimOutcallLarge(t *testing.T) {
+	if testing.Short() {
+		t.Skip("compiles a Motoko canister")
+	}
+	wasm := ethRPCWasm(t)
+	s := newSimSubnet(t, 4, subnetOptions{}, func(c *Config) { c.OutcallsAllowHTTPLoopback = true })
+	c := &canClient{s: s}
+	can := c.createArg(wasm, []byte("DIDL\x00\x00"))
+	srv := newOutcallServer(t)
+	arg, err := candid.Encode(srv.URL+"/large", uint64(2_000_000))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := c.runOutcalls(1, c.call(can, "fetch", arg))
+	var status *big.Int
+	var body []byte
+	if r[0].Status != canisters.StatusReplied || candid.Decode(r[0].Reply, &status, &body) != nil {
+		t.Fatalf("large response: %+v", r[0])
+	}
+	if status.Int64() != 200 || len(body) != 1_900_000 || strings.Trim(string(body), "z") != "" {
+		t.Fatalf("large response: status %v, %d bytes", status, len(body))
+	}
+	s.sameCanisters()
 }
