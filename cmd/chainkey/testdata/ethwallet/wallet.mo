@@ -516,4 +516,188 @@ persistent actor EthWallet {
       case (#err(e)) Prim.trap(e);
     };
   };
+
+  // ---- JSON-RPC through HTTPS outcalls ----
+
+  func indexOf(hay : [Nat8], needle : [Nat8], from : Nat) : ?Nat {
+    if (needle.size() > hay.size()) return null;
+    var i = from;
+    while (i + needle.size() <= hay.size()) {
+      var j = 0;
+      while (j < needle.size() and hay[i + j] == needle[j]) { j += 1 };
+      if (j == needle.size()) return ?i;
+      i += 1;
+    };
+    null;
+  };
+
+  func contains(hay : [Nat8], needle : Text) : Bool = indexOf(hay, textBytes(needle), 0) != null;
+
+  // The string value of "key":"..." in a JSON text (no escapes: hex
+  // quantities and geth's error messages).
+  func jsonString(b : [Nat8], key : Text) : ?Text {
+    let start = switch (indexOf(b, textBytes("\"" # key # "\":\""), 0)) {
+      case (?i) i + key.size() + 4;
+      case null return null;
+    };
+    switch (indexOf(b, [0x22], start)) {
+      case (?end) Prim.decodeUtf8(Prim.arrayToBlob(slice(b, start, end - start)));
+      case null null;
+    };
+  };
+
+  // The transform every node applies to its response before the nodes
+  // agree on it: the status and body only. For eth_sendRawTransaction
+  // (context "send") the outcome only: each node sends the transaction,
+  // and geth answers the first with the hash and the others with
+  // "already known" or, once mined, "nonce too low"; all of these say the
+  // transaction reached the node, which send() then checks with
+  // eth_getTransactionByHash (context "known": whether the node knows it).
+  public query func transform(a : TransformArgs) : async HttpResponse {
+    let b = Prim.blobToArray(a.response.body);
+    let body : Blob = if (a.context == ("send" : Blob)) {
+      if (contains(b, "\"result\"") or contains(b, "already known") or contains(b, "nonce too low")) "{\"result\":\"sent\"}" else a.response.body;
+    } else if (a.context == ("known" : Blob)) {
+      if (contains(b, "\"result\":{")) "{\"result\":\"known\"}" else "{\"result\":\"unknown\"}";
+    } else a.response.body;
+    { status = a.response.status; headers = []; body };
+  };
+
+  // Calls method with params (a JSON array) at url and returns the
+  // answer's result string or the node's error message.
+  func rpc(url : Text, method : Text, params : Text, context : Text) : async* { #ok : Text; #err : Text } {
+    let body = "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"" # method # "\",\"params\":" # params # "}";
+    let res = try {
+      await (with cycles = OUTCALL_CYCLES) ic.http_request({
+        url;
+        max_response_bytes = ?MAX_RESPONSE_BYTES;
+        method = #post;
+        headers = [{ name = "Content-Type"; value = "application/json" }];
+        body = ?Prim.encodeUtf8(body);
+        transform = ?{ function = transform; context = Prim.encodeUtf8(context) };
+      });
+    } catch (e) {
+      return #err(method # ": " # Prim.errorMessage(e));
+    };
+    let b = Prim.blobToArray(res.body);
+    if (res.status != 200) return #err(method # ": HTTP status " # debug_show (res.status));
+    switch (jsonString(b, "result")) {
+      case (?v) #ok(v);
+      case null {
+        switch (jsonString(b, "message")) {
+          case (?m) #err(method # ": " # m);
+          case null #err(method # ": unexpected answer");
+        };
+      };
+    };
+  };
+
+  func rpcNat(url : Text, method : Text, params : Text) : async* { #ok : Nat; #err : Text } {
+    switch (await* rpc(url, method, params, "")) {
+      case (#ok(v)) {
+        switch (hexNat(v)) {
+          case (?n) #ok(n);
+          case null #err(method # ": not a quantity: " # v);
+        };
+      };
+      case (#err(e)) #err(e);
+    };
+  };
+
+  // ---- The wallet ----
+
+  func keyId() : KeyId = { curve = #secp256k1; name = KEY_NAME };
+
+  func ownKey() : async* { #ok : [Nat8]; #err : Text } {
+    switch (publicKey) {
+      case (?k) return #ok(Prim.blobToArray(k));
+      case null {};
+    };
+    try {
+      let r = await ic.ecdsa_public_key({ canister_id = null; derivation_path = []; key_id = keyId() });
+      publicKey := ?r.public_key;
+      #ok(Prim.blobToArray(r.public_key));
+    } catch (e) {
+      #err("ecdsa_public_key: " # Prim.errorMessage(e));
+    };
+  };
+
+  // The canister's Ethereum address (EIP-55).
+  public func address() : async Text {
+    switch (await* ownKey()) {
+      case (#ok(k)) {
+        switch (addressBytes(k)) {
+          case (?a) eip55(a);
+          case null Prim.trap("ecdsa_public_key returned no secp256k1 key");
+        };
+      };
+      case (#err(e)) Prim.trap(e);
+    };
+  };
+
+  transient var sending = false;
+
+  // Sends value wei to the address to through the Ethereum node at rpc
+  // and returns the transaction's hash. One send at a time: the nonce is
+  // the node's pending transaction count.
+  public func send(a : { to : Text; value : Nat; rpc : Text }) : async { #ok : Text; #err : Text } {
+    if (sending) return #err("another send is in progress");
+    sending := true;
+    try { await* sendOnce(a) } finally { sending := false };
+  };
+
+  func sendOnce(a : { to : Text; value : Nat; rpc : Text }) : async* { #ok : Text; #err : Text } {
+    let to = switch (unhex(a.to)) {
+      case (?b) { if (b.size() != 20) return #err("to: not an address"); b };
+      case null return #err("to: not an address");
+    };
+    let pub = switch (await* ownKey()) {
+      case (#ok(k)) k;
+      case (#err(e)) return #err(e);
+    };
+    let from = switch (addressBytes(pub)) {
+      case (?f) f;
+      case null return #err("ecdsa_public_key returned no secp256k1 key");
+    };
+    let chainId = switch (await* rpcNat(a.rpc, "eth_chainId", "[]")) {
+      case (#ok(n)) n;
+      case (#err(e)) return #err(e);
+    };
+    let nonce = switch (await* rpcNat(a.rpc, "eth_getTransactionCount", "[\"" # hex0x(from) # "\",\"pending\"]")) {
+      case (#ok(n)) n;
+      case (#err(e)) return #err(e);
+    };
+    let gasPrice = switch (await* rpcNat(a.rpc, "eth_gasPrice", "[]")) {
+      case (#ok(n)) n;
+      case (#err(e)) return #err(e);
+    };
+    let tx : LegacyTx = {
+      nonce;
+      gas_price = gasPrice;
+      gas_limit = TRANSFER_GAS;
+      to = Prim.arrayToBlob(to);
+      value = a.value;
+      data = "";
+      chain_id = chainId;
+    };
+    let sig = try {
+      (await ic.sign_with_ecdsa({ message_hash = Prim.arrayToBlob(legacySighash(tx)); derivation_path = []; key_id = keyId() })).signature;
+    } catch (e) {
+      return #err("sign_with_ecdsa: " # Prim.errorMessage(e));
+    };
+    let raw = switch (legacySigned(tx, Prim.blobToArray(sig), pub)) {
+      case (#ok(r)) r;
+      case (#err(e)) return #err("sign_with_ecdsa: " # e);
+    };
+    let hash = hex0x(keccak256(raw));
+    switch (await* rpc(a.rpc, "eth_sendRawTransaction", "[\"" # hex0x(raw) # "\"]", "send")) {
+      case (#ok(_)) {};
+      case (#err(e)) return #err(e);
+    };
+    switch (await* rpc(a.rpc, "eth_getTransactionByHash", "[\"" # hash # "\"]", "known")) {
+      case (#ok("known")) #ok(hash);
+      case (#ok(_)) #err("eth_sendRawTransaction: the node does not know the transaction " # hash);
+      case (#err(e)) #err(e);
+    };
+  };
 }
