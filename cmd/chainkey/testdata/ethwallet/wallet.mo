@@ -624,14 +624,31 @@ persistent actor EthWallet {
 
   // The canister's Ethereum address (EIP-55).
   public func address() : async Text {
+    switch (await* ownAddress()) {
+      case (#ok(a)) eip55(a);
+      case (#err(e)) Prim.trap(e);
+    };
+  };
+
+  // The canister's balance in wei at the latest block, from the
+  // Ethereum node at rpc.
+  public func balance(rpc : Text) : async { #ok : Nat; #err : Text } {
+    let from = switch (await* ownAddress()) {
+      case (#ok(f)) f;
+      case (#err(e)) return #err(e);
+    };
+    await* rpcNat(rpc, "eth_getBalance", "[\"" # hex0x(from) # "\",\"latest\"]");
+  };
+
+  func ownAddress() : async* { #ok : [Nat8]; #err : Text } {
     switch (await* ownKey()) {
       case (#ok(k)) {
         switch (addressBytes(k)) {
-          case (?a) eip55(a);
-          case null Prim.trap("ecdsa_public_key returned no secp256k1 key");
+          case (?a) #ok(a);
+          case null #err("ecdsa_public_key returned no secp256k1 key");
         };
       };
-      case (#err(e)) Prim.trap(e);
+      case (#err(e)) #err(e);
     };
   };
 
