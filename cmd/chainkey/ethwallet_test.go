@@ -377,12 +377,52 @@ func candidText(t *testing.T, out string) string {
 	return out[2 : len(out)-2]
 }
 
-// deployWallet creates and installs the wallet canister on the subnet
-// behind ep and returns its id.
-func deployWallet(t *testing.T, ep string) string {
+// wasmCustomSection returns the content of the custom section name
+// (icp:public or icp:private name for a canister's metadata) of a module.
+func wasmCustomSection(t *testing.T, wasm []byte, name string) []byte {
 	t.Helper()
-	wasm := filepath.Join(t.TempDir(), "wallet.wasm")
+	leb := func(b []byte, i int) (int, int) {
+		v, shift := 0, 0
+		for i < len(b) {
+			c := b[i]
+			i++
+			v |= int(c&0x7f) << shift
+			shift += 7
+			if c < 0x80 {
+				return v, i
+			}
+		}
+		t.Fatal("truncated module")
+		return 0, 0
+	}
+	for i := 8; i < len(wasm); {
+		id := wasm[i]
+		n, j := leb(wasm, i+1)
+		end := j + n
+		if id == 0 {
+			l, k := leb(wasm, j)
+			sec := string(wasm[k : k+l])
+			if sec == "icp:public "+name || sec == "icp:private "+name {
+				return wasm[k+l : end]
+			}
+		}
+		i = end
+	}
+	t.Fatalf("no %s section", name)
+	return nil
+}
+
+// deployWallet creates and installs the wallet canister on the subnet
+// behind ep and returns its id and the path of its Candid interface (the
+// compiler's, from the module).
+func deployWallet(t *testing.T, ep string) (id, did string) {
+	t.Helper()
+	dir := t.TempDir()
+	wasm, did := filepath.Join(dir, "wallet.wasm"), filepath.Join(dir, "wallet.did")
 	if err := os.WriteFile(wasm, ethWallet(t), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(did, wasmCustomSection(t, ethWallet(t), "candid:service"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	var created struct {
@@ -392,7 +432,7 @@ func deployWallet(t *testing.T, ep string) string {
 		t.Fatalf("create: %v", err)
 	}
 	walletCLI(t, ep, "install", created.CanisterID, "--wasm", wasm)
-	return created.CanisterID
+	return created.CanisterID, did
 }
 
 // TestEthWalletSubnetAddress deploys the wallet to a local 4-node subnet:
@@ -410,7 +450,7 @@ func TestEthWalletSubnetAddress(t *testing.T) {
 			t.Error(err)
 		}
 	}()
-	id := deployWallet(t, info.HTTP[0])
+	id, _ := deployWallet(t, info.HTTP[0])
 	start := time.Now()
 	addr := candidText(t, walletCLI(t, info.HTTP[1], "call", id, "address"))
 	t.Logf("address() (ecdsa_public_key) took %v", time.Since(start))
