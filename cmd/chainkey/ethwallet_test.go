@@ -486,3 +486,42 @@ func blobEscape(b []byte) string {
 	}
 	return s.String()
 }
+
+type walletHTTPHeader struct {
+	Name  string `candid:"name"`
+	Value string `candid:"value"`
+}
+
+type walletHTTPResponse struct {
+	Status  *big.Int           `candid:"status"`
+	Headers []walletHTTPHeader `candid:"headers"`
+	Body    []byte             `candid:"body"`
+}
+
+// TestEthWalletTransform: the transform keeps the status and body and
+// drops the headers; for eth_sendRawTransaction every answer that says
+// the node has the transaction becomes one outcome, so that the nodes,
+// each of which sends it, agree.
+func TestEthWalletTransform(t *testing.T) {
+	w := newWalletEngine(t)
+	hdrs := []walletHTTPHeader{{"Date", "Thu, 03 Dec 2026 10:00:00 GMT"}, {"Content-Type", "application/json"}}
+	for _, tc := range []struct{ context, body, want string }{
+		{"", `{"jsonrpc":"2.0","id":1,"result":"0x539"}`, `{"jsonrpc":"2.0","id":1,"result":"0x539"}`},
+		{"send", `{"jsonrpc":"2.0","id":1,"result":"0x4746ba4a697bb065aa0b64fe997f044eba0700ba1f9db2b4045c998217403a57"}`, `{"result":"sent"}`},
+		{"send", `{"jsonrpc":"2.0","id":1,"error":{"code":-32000,"message":"already known"}}`, `{"result":"sent"}`},
+		{"send", `{"jsonrpc":"2.0","id":1,"error":{"code":-32000,"message":"nonce too low: next nonce 3, tx nonce 2"}}`, `{"result":"sent"}`},
+		{"send", `{"jsonrpc":"2.0","id":1,"error":{"code":-32000,"message":"insufficient funds for gas * price + value"}}`,
+			`{"jsonrpc":"2.0","id":1,"error":{"code":-32000,"message":"insufficient funds for gas * price + value"}}`},
+		{"known", `{"jsonrpc":"2.0","id":1,"result":{"blockHash":null,"nonce":"0x2"}}`, `{"result":"known"}`},
+		{"known", `{"jsonrpc":"2.0","id":1,"result":null}`, `{"result":"unknown"}`},
+	} {
+		var got walletHTTPResponse
+		w.query("transform", &got, struct {
+			Response walletHTTPResponse `candid:"response"`
+			Context  []byte             `candid:"context"`
+		}{walletHTTPResponse{big.NewInt(200), hdrs, []byte(tc.body)}, []byte(tc.context)})
+		if got.Status.Int64() != 200 || len(got.Headers) != 0 || string(got.Body) != tc.want {
+			t.Errorf("transform %q of %s: %d %v %s, want %s", tc.context, tc.body, got.Status, got.Headers, got.Body, tc.want)
+		}
+	}
+}
