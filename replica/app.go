@@ -111,6 +111,8 @@ type app struct {
 	cup cupNode
 	// ckbtc is the subnet's ckBTC ledger and minter (nil: none).
 	ckbtc *ckbtcState
+	// out performs the canisters' HTTPS outcalls (outcall.go).
+	out outcallShell
 }
 
 func newApp(cfg *Config, st *store, log *slog.Logger, m *metrics) (*app, error) {
@@ -222,6 +224,7 @@ func newApp(cfg *Config, st *store, log *slog.Logger, m *metrics) (*app, error) 
 // close releases what the application holds open beside the store: the
 // Bitcoin adapter connection and the presignature consumption log.
 func (a *app) close() error {
+	a.out.stop()
 	a.closeBitcoin()
 	a.closeCanisters()
 	if s := a.idkg; s != nil && s.consumed != nil {
@@ -239,6 +242,9 @@ func (a *app) loadGenesisState(raw []byte) error {
 		return errors.New("replica: genesis has no members")
 	}
 	if err := checkVetKDKeyIDs(a.gen.VetKDKeyIDs, a.gen.KeyGen); err != nil {
+		return err
+	}
+	if _, err := parseOperatorKey(a.gen.OperatorKey); err != nil {
 		return err
 	}
 	var err error
@@ -428,6 +434,7 @@ func (a *app) ExtendVote(_ context.Context, req *abci.ExtendVoteRequest) (*abci.
 	if shareEpoch == subnet.KeyEpoch(cs) {
 		ext.VetKDShares = a.vetkdShares(cs, shareEpoch)
 	}
+	ext.OutcallShares = a.outcallShares(cs)
 	b := subnet.EncodeExt(ext)
 	// Never emit what our own VerifyVoteExtension would refuse
 	// (cometbft#5204): check it the same way.
@@ -519,6 +526,9 @@ func (a *app) PrepareProposal(_ context.Context, req *abci.PrepareProposalReques
 	}
 	for _, r := range subnet.CombineVetKD(cs, a.derive, ext, bad) {
 		add(&subnet.Tx{VetKDReply: r})
+	}
+	for _, t := range a.combineOutcalls(cs, votes) {
+		add(&subnet.Tx{Outcall: t})
 	}
 	for _, v := range votes {
 		if bad[v.index] && !a.alreadyConvicted(v.index, req.Height-1) {
@@ -798,6 +808,8 @@ func (e *exec) apply(raw []byte) (uint32, string) {
 		return e.applyVetKD(t.VetKD)
 	case t.VetKDReply != nil:
 		code, err = e.applyVetKDReply(t.VetKDReply)
+	case t.Outcall != nil:
+		code, err = e.applyOutcall(t.Outcall)
 	default:
 		return codeInvalid, "unsupported transaction"
 	}

@@ -59,7 +59,8 @@ func (a *app) initCanisters() error {
 		return fmt.Errorf("replica: canisters: %w", err)
 	}
 	cfg := canisters.Config{
-		Exec:      execution.Config{Engine: eng, Subnet: subnetID, RootKey: rootKey, Fees: a.canisterFees()},
+		Exec: execution.Config{Engine: eng, Subnet: subnetID, RootKey: rootKey, Fees: a.canisterFees(),
+			SubnetNodes: uint32(len(a.members))},
 		LastIndex: wasmLastIndex, Keys: canKeys{a},
 	}
 	if mc != nil {
@@ -191,6 +192,8 @@ func (e *exec) canisterRound(height uint64) error {
 	keys := e.a.keys(e.cs)
 	in.Subnet, in.RootKey = keys.subnetID, keys.rootKey
 	in.VetKDKeys = e.canisterVetKDKeys()
+	in.SubnetNodes = uint32(len(e.a.members))
+	e.expireCanisterOutcalls(s.c)
 	if err := s.c.Round(in, e); err != nil {
 		return err
 	}
@@ -199,6 +202,7 @@ func (e *exec) canisterRound(height uint64) error {
 		subnet.AcceptCanisterRequest(e.cs, r.ID, r.KeyID, cs)
 	}
 	e.acceptCanisterVetKD(s.c.TakeVetKDRequests())
+	e.acceptCanisterOutcalls(s.c.TakeHTTPRequests())
 	e.a.ckbtcBroadcast()
 	return nil
 }

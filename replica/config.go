@@ -96,6 +96,14 @@ type Config struct {
 	// StateSync makes a node with an empty state store join from the
 	// latest catch-up package (nil: replay the chain from genesis).
 	StateSync *StateSyncConfig `json:"state_sync,omitempty"`
+	// OutcallsAllowHTTPLoopback lets the node perform canisters' HTTP
+	// outcalls to loopback addresses, over plain http too (off: https
+	// to public addresses only, as on the IC); for local subnets and
+	// tests.
+	OutcallsAllowHTTPLoopback bool `json:"outcalls_allow_http_loopback,omitempty"`
+	// OutcallTimeoutMS is how long the node waits for an outcall's
+	// response, in milliseconds (0: DefaultOutcallTimeout).
+	OutcallTimeoutMS int `json:"outcall_timeout_ms,omitempty"`
 
 	// Logger receives the node's structured logs; nil discards them.
 	Logger *slog.Logger `json:"-"`
@@ -179,6 +187,9 @@ type genesisState struct {
 	// 0, a local subnet's default, makes everything free; 1 charges as
 	// the IC does.
 	CyclesFeeScale uint64 `json:"cycles_fee_scale,omitempty"`
+	// OperatorKey is the hex Ed25519 public key that signs the subnet's
+	// registry changes (empty: the membership never changes).
+	OperatorKey string `json:"operator_key,omitempty"`
 }
 
 type genesisMember struct {
@@ -264,6 +275,14 @@ func writeSubnetConfig(dir string, n int, hosts []string, opt subnetOptions) err
 	if opt.vetkdKeys == nil && !opt.dealer {
 		gs.VetKDKeyIDs = GenesisVetKDKeyIDs
 	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("replica: create %s: %w", dir, err)
+	}
+	opPub, err := writeOperatorKey(OperatorKeyPath(dir))
+	if err != nil {
+		return err
+	}
+	gs.OperatorKey = hex.EncodeToString(opPub)
 	var certShares, beaconShares [][]byte
 	if opt.dealer {
 		if certShares, beaconShares, err = bootstrapBLSKeys(&gs, n, opt.bls); err != nil {

@@ -125,6 +125,12 @@ func (c *Component) management(o *outCall) {
 	if c.managementVetKD(o) {
 		return
 	}
+	if c.managementStopStart(o) {
+		return
+	}
+	if c.managementHTTP(o) {
+		return
+	}
 	keys := c.cfg.Keys
 	switch o.Method {
 	case "raw_rand":
@@ -275,6 +281,9 @@ func (c *Component) operate(m *Message, sender principal.Principal) (reply []byt
 			return nil, execution.RejectSysTransient, fmt.Sprintf("creating a canister costs %d cycles, %d given", fee, cycles)
 		}
 		cycles -= fee
+		if err := c.mint(cycles); err != nil {
+			return rejectMint(err)
+		}
 		can, err := execution.New(c.cfg.Exec, id, ctrls, cycles)
 		if err != nil {
 			return nil, execution.RejectCanisterError, err.Error()

@@ -245,7 +245,10 @@ func (c *Component) manageIngress(m *Message, sender principal.Principal) ([]byt
 			settings = a.Settings
 			cycles = defaultProvisionalCycles
 			if a.Amount != nil {
-				cycles = clampCycles(a.Amount)
+				var err error
+				if cycles, err = cyclesAmount(a.Amount); err != nil {
+					return rejectMint(err)
+				}
 			}
 		}
 		create := &Message{Kind: KindCreate, Sender: m.Sender, Expiry: m.Expiry, Cycles: cycles}
@@ -336,7 +339,10 @@ func (c *Component) manageIngress(m *Message, sender principal.Principal) ([]byt
 			}
 			a.CanisterID = t.CanisterID
 			if t.Amount != nil {
-				amount = clampCycles(t.Amount)
+				var err error
+				if amount, err = cyclesAmount(t.Amount); err != nil {
+					return rejectMint(err)
+				}
 			}
 		} else if err := candid.Decode(m.Arg, &a); err != nil {
 			return bad(err)
@@ -349,7 +355,13 @@ func (c *Component) manageIngress(m *Message, sender principal.Principal) ([]byt
 		// test subnets; an ingress message carries no cycles, so its
 		// deposit_cycles deposits nothing.
 		if amount > 0 && e.can != nil {
-			e.can.AddCycles(amount)
+			if err := c.mint(amount); err != nil {
+				return rejectMint(err)
+			}
+			if err := e.can.DepositCycles(amount); err != nil {
+				c.g.Supply -= amount
+				return rejectMint(err)
+			}
 			c.dirty[string(e.id.Bytes())] = true
 			c.hashValid = false
 		}
