@@ -7,7 +7,6 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
-	"fmt"
 	"math/big"
 	"math/rand/v2"
 	"os"
@@ -15,14 +14,12 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/core/types"
 	"github.com/ethereum/go-ethereum/crypto"
 
 	"github.com/chainkey/chainkey/candid"
-	"github.com/chainkey/chainkey/ethereum"
 	"github.com/chainkey/chainkey/execution"
 	"github.com/chainkey/chainkey/internal/nodejstest"
 	"github.com/chainkey/chainkey/principal"
@@ -433,58 +430,6 @@ func deployWallet(t *testing.T, ep string) (id, did string) {
 	}
 	walletCLI(t, ep, "install", created.CanisterID, "--wasm", wasm)
 	return created.CanisterID, did
-}
-
-// TestEthWalletSubnetAddress deploys the wallet to a local 4-node subnet:
-// its address, from its own ecdsa_public_key, is the one `chainkey pubkey
-// --caller` gives for the canister's principal.
-func TestEthWalletSubnetAddress(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts a 4-node subnet")
-	}
-	ethWallet(t)
-	t.Setenv("XDG_CONFIG_HOME", t.TempDir())
-	info, stop := startUpArgs(t, "--nodes", "4", "--home", t.TempDir())
-	defer func() {
-		if err := stop(); err != nil {
-			t.Error(err)
-		}
-	}()
-	id, _ := deployWallet(t, info.HTTP[0])
-	start := time.Now()
-	addr := candidText(t, walletCLI(t, info.HTTP[1], "call", id, "address"))
-	t.Logf("address() (ecdsa_public_key) took %v", time.Since(start))
-	var pk struct {
-		PublicKey string `json:"public_key"`
-	}
-	out, err := runCLI(t, "pubkey", "--endpoint", info.GRPC[2], "--caller", id)
-	if err != nil || json.Unmarshal([]byte(out), &pk) != nil {
-		t.Fatalf("pubkey --caller %s: %v %s", id, err, out)
-	}
-	pub, _ := hex.DecodeString(pk.PublicKey)
-	want, err := ethereum.AddressFromPublicKey(pub)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if addr != want.Hex() {
-		t.Fatalf("the canister says %s, the subnet's key for %s gives %s", addr, id, want.Hex())
-	}
-	// Fetched once and kept: the same again, and from a query.
-	if again := candidText(t, walletCLI(t, info.HTTP[3], "call", id, "address")); again != addr {
-		t.Fatalf("address changed to %s", again)
-	}
-	if q := candidText(t, walletCLI(t, info.HTTP[0], "call", id, "address_of", fmt.Sprintf(`(blob "%s")`, blobEscape(pub)), "--query")); q != addr {
-		t.Fatalf("address_of the key: %s, address %s", q, addr)
-	}
-}
-
-// blobEscape writes b as the escapes of a Candid blob literal.
-func blobEscape(b []byte) string {
-	var s strings.Builder
-	for _, c := range b {
-		fmt.Fprintf(&s, `\%02x`, c)
-	}
-	return s.String()
 }
 
 type walletHTTPHeader struct {
