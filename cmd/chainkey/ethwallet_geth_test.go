@@ -119,6 +119,8 @@ func TestEthWalletGeth(t *testing.T) {
 			t.Fatalf("send %d: %s", i, errText)
 		}
 		took = append(took, d)
+		steps := strings.Join(strings.Fields(walletCLI(t, info.HTTP[0], "call", id, "last_send_ms", "--query", "--candid", did)), " ")
+		t.Logf("send %d: %v; in the canister, ms of reads, sign_with_ecdsa, eth_sendRawTransaction, check: %s", i, d, steps)
 		rc, err := node.WaitMined(ctx, common.HexToHash(hash))
 		if err != nil || rc.Status != types.ReceiptStatusSuccessful {
 			t.Fatalf("send %d: receipt %+v (%v)", i, rc, err)
@@ -138,7 +140,7 @@ func TestEthWalletGeth(t *testing.T) {
 		spent.Add(spent, v)
 		spent.Add(spent, new(big.Int).Mul(new(big.Int).SetUint64(rc.GasUsed), rc.EffectiveGasPrice))
 	}
-	t.Logf("send (3 outcalls, sign_with_ecdsa, eth_sendRawTransaction, eth_getTransactionByHash): %v", took)
+	t.Logf("send (3 outcalls at once, sign_with_ecdsa, eth_sendRawTransaction, eth_getTransactionByHash): %v", took)
 	if b, _ := ec.BalanceAt(ctx, to, nil); b.Cmp(sent) != 0 {
 		t.Fatalf("recipient has %v, want %v", b, sent)
 	}

@@ -169,13 +169,6 @@ persistent actor EthWallet {
     ?n;
   };
 
-  func hexQuantity(n : Nat) : Text {
-    if (n == 0) return "0x0";
-    let h = hexAscii(natBytes(n));
-    // No leading zero digit.
-    if (h[0] == 0x30) "0x" # asciiText(slice(h, 1, h.size() - 1)) else "0x" # asciiText(h);
-  };
-
   // ---- Keccak-256 (the original Keccak padding, as Ethereum uses) ----
 
   transient let RC : [Nat64] = [
@@ -563,22 +556,22 @@ persistent actor EthWallet {
     { status = a.response.status; headers = []; body };
   };
 
-  // Calls method with params (a JSON array) at url and returns the
-  // answer's result string or the node's error message.
-  func rpc(url : Text, method : Text, params : Text, context : Text) : async* { #ok : Text; #err : Text } {
+  // The outcall of a JSON-RPC call of method with params (a JSON array)
+  // to url, transformed under context.
+  func rpcRequest(url : Text, method : Text, params : Text, context : Text) : HttpRequest {
     let body = "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"" # method # "\",\"params\":" # params # "}";
-    let res = try {
-      await (with cycles = OUTCALL_CYCLES) ic.http_request({
-        url;
-        max_response_bytes = ?MAX_RESPONSE_BYTES;
-        method = #post;
-        headers = [{ name = "Content-Type"; value = "application/json" }];
-        body = ?Prim.encodeUtf8(body);
-        transform = ?{ function = transform; context = Prim.encodeUtf8(context) };
-      });
-    } catch (e) {
-      return #err(method # ": " # Prim.errorMessage(e));
+    {
+      url;
+      max_response_bytes = ?MAX_RESPONSE_BYTES;
+      method = #post;
+      headers = [{ name = "Content-Type"; value = "application/json" }];
+      body = ?Prim.encodeUtf8(body);
+      transform = ?{ function = transform; context = Prim.encodeUtf8(context) };
     };
+  };
+
+  // The result string of a JSON-RPC answer, or the node's error message.
+  func answer(method : Text, res : HttpResponse) : { #ok : Text; #err : Text } {
     let b = Prim.blobToArray(res.body);
     if (res.status != 200) return #err(method # ": HTTP status " # debug_show (res.status));
     switch (jsonString(b, "result")) {
@@ -592,8 +585,16 @@ persistent actor EthWallet {
     };
   };
 
-  func rpcNat(url : Text, method : Text, params : Text) : async* { #ok : Nat; #err : Text } {
-    switch (await* rpc(url, method, params, "")) {
+  func rpc(url : Text, method : Text, params : Text, context : Text) : async* { #ok : Text; #err : Text } {
+    try {
+      answer(method, await (with cycles = OUTCALL_CYCLES) ic.http_request(rpcRequest(url, method, params, context)));
+    } catch (e) {
+      #err(method # ": " # Prim.errorMessage(e));
+    };
+  };
+
+  func quantity(method : Text, r : { #ok : Text; #err : Text }) : { #ok : Nat; #err : Text } {
+    switch (r) {
       case (#ok(v)) {
         switch (hexNat(v)) {
           case (?n) #ok(n);
@@ -602,6 +603,10 @@ persistent actor EthWallet {
       };
       case (#err(e)) #err(e);
     };
+  };
+
+  func rpcNat(url : Text, method : Text, params : Text) : async* { #ok : Nat; #err : Text } {
+    quantity(method, await* rpc(url, method, params, ""));
   };
 
   // ---- The wallet ----
@@ -653,6 +658,15 @@ persistent actor EthWallet {
   };
 
   transient var sending = false;
+  // The block times (ns) of the last send's steps: start, the three
+  // reads answered, signed, sent, checked.
+  transient let stamps = Prim.Array_init<Nat64>(5, 0);
+
+  // The last send's steps in milliseconds: the reads (one round of
+  // outcalls), sign_with_ecdsa, eth_sendRawTransaction and the check.
+  public query func last_send_ms() : async [Nat64] {
+    Prim.Array_tabulate<Nat64>(4, func(i : Nat) : Nat64 { if (stamps[i + 1] >= stamps[i]) (stamps[i + 1] - stamps[i]) / 1_000_000 else 0 });
+  };
 
   // Sends value wei to the address to through the Ethereum node at rpc
   // and returns the transaction's hash. One send at a time: the nonce is
@@ -676,18 +690,28 @@ persistent actor EthWallet {
       case (?f) f;
       case null return #err("ecdsa_public_key returned no secp256k1 key");
     };
-    let chainId = switch (await* rpcNat(a.rpc, "eth_chainId", "[]")) {
+    stamps[0] := Prim.time();
+    // The three reads go out together: one round of outcalls.
+    let count = "eth_getTransactionCount";
+    let chainCall = (with cycles = OUTCALL_CYCLES) ic.http_request(rpcRequest(a.rpc, "eth_chainId", "[]", ""));
+    let nonceCall = (with cycles = OUTCALL_CYCLES) ic.http_request(rpcRequest(a.rpc, count, "[\"" # hex0x(from) # "\",\"pending\"]", ""));
+    let priceCall = (with cycles = OUTCALL_CYCLES) ic.http_request(rpcRequest(a.rpc, "eth_gasPrice", "[]", ""));
+    let (chain, nonceRes, price) = try { (await chainCall, await nonceCall, await priceCall) } catch (e) {
+      return #err("eth_chainId, " # count # ", eth_gasPrice: " # Prim.errorMessage(e));
+    };
+    let chainId = switch (quantity("eth_chainId", answer("eth_chainId", chain))) {
       case (#ok(n)) n;
       case (#err(e)) return #err(e);
     };
-    let nonce = switch (await* rpcNat(a.rpc, "eth_getTransactionCount", "[\"" # hex0x(from) # "\",\"pending\"]")) {
+    let nonce = switch (quantity(count, answer(count, nonceRes))) {
       case (#ok(n)) n;
       case (#err(e)) return #err(e);
     };
-    let gasPrice = switch (await* rpcNat(a.rpc, "eth_gasPrice", "[]")) {
+    let gasPrice = switch (quantity("eth_gasPrice", answer("eth_gasPrice", price))) {
       case (#ok(n)) n;
       case (#err(e)) return #err(e);
     };
+    stamps[1] := Prim.time();
     let tx : LegacyTx = {
       nonce;
       gas_price = gasPrice;
@@ -702,6 +726,7 @@ persistent actor EthWallet {
     } catch (e) {
       return #err("sign_with_ecdsa: " # Prim.errorMessage(e));
     };
+    stamps[2] := Prim.time();
     let raw = switch (legacySigned(tx, Prim.blobToArray(sig), pub)) {
       case (#ok(r)) r;
       case (#err(e)) return #err("sign_with_ecdsa: " # e);
@@ -711,7 +736,10 @@ persistent actor EthWallet {
       case (#ok(_)) {};
       case (#err(e)) return #err(e);
     };
-    switch (await* rpc(a.rpc, "eth_getTransactionByHash", "[\"" # hash # "\"]", "known")) {
+    stamps[3] := Prim.time();
+    let known = await* rpc(a.rpc, "eth_getTransactionByHash", "[\"" # hash # "\"]", "known");
+    stamps[4] := Prim.time();
+    switch (known) {
       case (#ok("known")) #ok(hash);
       case (#ok(_)) #err("eth_sendRawTransaction: the node does not know the transaction " # hash);
       case (#err(e)) #err(e);
