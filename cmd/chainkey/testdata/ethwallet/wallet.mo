@@ -276,8 +276,34 @@ persistent actor EthWallet {
     r;
   };
 
-  // Field subtraction of reduced elements.
+  // Field addition, subtraction and doubling of reduced elements.
   func fsub(a : Nat, b : Nat) : Nat = if (a >= b) a - b else a + P - b;
+  func fadd(a : Nat, b : Nat) : Nat { let t = a + b; if (t >= P) t - P else t };
+  func fdbl(a : Nat) : Nat = fadd(a, a);
+
+  // x mod p for x < p², by p = 2^256 - C: x = h·2^256 + l ≡ h·C + l,
+  // twice, then one subtraction (shifts cost far less than a division).
+  transient let C : Nat = 0x1000003d1;
+  func fred(x : Nat) : Nat {
+    let h = Prim.shiftRight(x, 256);
+    var t = h * C + (x - Prim.shiftLeft(h, 256));
+    let h2 = Prim.shiftRight(t, 256);
+    t := h2 * C + (t - Prim.shiftLeft(h2, 256));
+    if (t >= P) t - P else t;
+  };
+  func fmul(a : Nat, b : Nat) : Nat = fred(a * b);
+
+  func fpow(b : Nat, e : Nat) : Nat {
+    var r = 1;
+    var base = b;
+    var ex = e;
+    while (ex > 0) {
+      if (ex % 2 == 1) { r := fmul(r, base) };
+      base := fmul(base, base);
+      ex /= 2;
+    };
+    r;
+  };
 
   // The affine point of a 33-byte SEC1 compressed key: y is the square
   // root (x³ + 7)^((p + 1) / 4) of the parity the prefix gives.
@@ -285,9 +311,9 @@ persistent actor EthWallet {
     if (pub.size() != 33 or (pub[0] != 2 and pub[0] != 3)) return null;
     let x = beNat(pub, 1, 32);
     if (x >= P) return null;
-    let y2 = (x * x % P * x + 7) % P;
-    let y = modPow(y2, (P + 1) / 4, P);
-    if (y * y % P != y2) return null;
+    let y2 = (fmul(fmul(x, x), x) + 7) % P;
+    let y = fpow(y2, (P + 1) / 4);
+    if (fmul(y, y) != y2) return null;
     let odd = pub[0] == 3;
     ?(x, if ((y % 2 == 1) == odd) y else (P - y) % P);
   };
@@ -299,39 +325,39 @@ persistent actor EthWallet {
   func jDouble(p : J) : J {
     let (x1, y1, z1) = p;
     if (z1 == 0 or y1 == 0) return INF;
-    let a = x1 * x1 % P;
-    let b = y1 * y1 % P;
-    let c = b * b % P;
-    let xb = (x1 + b) % P;
-    let d = 2 * fsub(fsub(xb * xb % P, a), c) % P;
-    let e = 3 * a % P;
-    let x3 = fsub(e * e % P, 2 * d % P);
-    let y3 = fsub(e * fsub(d, x3) % P, 8 * c % P);
-    (x3, y3, 2 * y1 * z1 % P);
+    let a = fmul(x1, x1);
+    let b = fmul(y1, y1);
+    let c = fmul(b, b);
+    let xb = fadd(x1, b);
+    let d = fdbl(fsub(fsub(fmul(xb, xb), a), c));
+    let e = fadd(fdbl(a), a);
+    let x3 = fsub(fmul(e, e), fdbl(d));
+    let y3 = fsub(fmul(e, fsub(d, x3)), fdbl(fdbl(fdbl(c))));
+    (x3, y3, fdbl(fmul(y1, z1)));
   };
 
   // p + (x2, y2) for an affine (x2, y2).
   func jAddAffine(p : J, x2 : Nat, y2 : Nat) : J {
     let (x1, y1, z1) = p;
     if (z1 == 0) return (x2, y2, 1);
-    let zz = z1 * z1 % P;
-    let h = fsub(x2 * zz % P, x1);
-    let r = fsub(y2 * z1 % P * zz % P, y1);
+    let zz = fmul(z1, z1);
+    let h = fsub(fmul(x2, zz), x1);
+    let r = fsub(fmul(fmul(y2, z1), zz), y1);
     if (h == 0) { return if (r == 0) jDouble(p) else INF };
-    let hh = h * h % P;
-    let hhh = h * hh % P;
-    let v = x1 * hh % P;
-    let x3 = fsub(fsub(r * r % P, hhh), 2 * v % P);
-    let y3 = fsub(r * fsub(v, x3) % P, y1 * hhh % P);
-    (x3, y3, z1 * h % P);
+    let hh = fmul(h, h);
+    let hhh = fmul(h, hh);
+    let v = fmul(x1, hh);
+    let x3 = fsub(fsub(fmul(r, r), hhh), fdbl(v));
+    let y3 = fsub(fmul(r, fsub(v, x3)), fmul(y1, hhh));
+    (x3, y3, fmul(z1, h));
   };
 
   func toAffine(p : J) : ?(Nat, Nat) {
     let (x, y, z) = p;
     if (z == 0) return null;
-    let zi = modPow(z, P - 2, P);
-    let zi2 = zi * zi % P;
-    ?(x * zi2 % P, y * zi2 % P * zi % P);
+    let zi = fpow(z, P - 2);
+    let zi2 = fmul(zi, zi);
+    ?(fmul(x, zi2), fmul(fmul(y, zi2), zi));
   };
 
   func bits256(n : Nat) : [var Bool] {
