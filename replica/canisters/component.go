@@ -190,6 +190,14 @@ type entry struct {
 	module        [32]byte
 	hash          [32]byte // hash of the canister's persisted state
 	certified     []byte   // certified data as last persisted
+	// mgmt are the settings, history and chunk store hashes the
+	// management canister keeps (mgmtstate.go); chunks the chunk store.
+	mgmt   mgmtMeta
+	chunks chunkStore
+	// log is the canister's recent log records; logDirty says they
+	// changed since they were last written.
+	log      *canisterLog
+	logDirty bool
 }
 
 // SignRequest is a management canister signing call for the node's
@@ -257,10 +265,11 @@ type Component struct {
 	// checked is the hash of the last batch that passed Check.
 	checked      [32]byte
 	pagesWritten int
-	// logs are the canisters' recent log records (logs.go).
-	logs map[string]*canisterLog
 	// gocans are the hosted Go canisters (gocanister.go).
 	gocans map[string]*goEntry
+	// origin is the canister whose management call is executing (nil
+	// for an ingress message).
+	origin *mgmtOrigin
 }
 
 type expiryRef struct {

@@ -218,6 +218,9 @@ func (c *Component) ingressManagement(key string, m *Message, sender principal.P
 }
 
 func (c *Component) manageIngress(m *Message, sender principal.Principal) ([]byte, int, string) {
+	if reply, code, msg, _, ok := c.manageMore(m, sender, 0); ok {
+		return reply, code, msg
+	}
 	bad := func(err error) ([]byte, int, string) {
 		return nil, execution.RejectCanisterError, fmt.Sprintf("management canister: %s: invalid argument: %v", m.Method, err)
 	}
@@ -473,18 +476,7 @@ func (c *Component) QueryManagement(sender principal.Principal, method string, a
 	case "canister_status", "canister_info":
 		return res(c.manageIngress(&Message{Kind: KindCall, Sender: sender.Bytes(), Method: method, Arg: arg}, sender))
 	case "fetch_canister_logs":
-		var a canisterIDArgs
-		if err := candid.Decode(arg, &a); err != nil {
-			return res(nil, execution.RejectCanisterError, fmt.Sprintf("management canister: %s: invalid argument: %v", method, err))
-		}
-		e, ok := c.cans[string(a.CanisterID.Bytes())]
-		if !ok {
-			return res(nil, execution.RejectDestinationInvalid, fmt.Sprintf("canister %s not found", a.CanisterID))
-		}
-		if !slices.Contains(e.controllers, sender) {
-			return res(nil, execution.RejectCanisterError, fmt.Sprintf("%s is not a controller of %s", sender, e.id))
-		}
-		return res(encodeReply(fetchLogsResult{Records: c.logsOf(e.id.Bytes())}))
+		return c.fetchLogs(sender, arg)
 	}
 	return res(nil, execution.RejectDestinationInvalid, fmt.Sprintf("management canister has no query method %q on this subnet", method))
 }
