@@ -133,8 +133,8 @@ func (c *Component) manageMore(m *Message, sender principal.Principal, cycles ui
 		if err := c.validateSettings(&a.Settings, e); err != nil {
 			return done(rejectf(execution.RejectCanisterError, "management canister: update_settings: invalid settings: %v", err))
 		}
-		c.applySettings(e, &a.Settings, sender)
 		e.can.BumpVersion()
+		c.applySettings(e, &a.Settings, sender)
 		return done(emptyCandid, 0, "")
 	case "canister_status":
 		var a canisterIDArgs
