@@ -111,6 +111,9 @@ type app struct {
 	cup cupNode
 	// ckbtc is the subnet's ckBTC ledger and minter (nil: none).
 	ckbtc *ckbtcState
+	// btcCanister is the Bitcoin canister the canisters call (nil
+	// without Bitcoin).
+	btcCanister *bitcoinCanister
 }
 
 func newApp(cfg *Config, st *store, log *slog.Logger, m *metrics) (*app, error) {

@@ -270,6 +270,9 @@ type Component struct {
 	// origin is the canister whose management call is executing (nil
 	// for an ingress message).
 	origin *mgmtOrigin
+	// btcID is the Go canister that answers the management canister's
+	// bitcoin_* methods (zero: none).
+	btcID principal.Principal
 }
 
 type expiryRef struct {

@@ -125,7 +125,7 @@ func (c *Component) management(o *outCall) {
 	if c.managementVetKD(o) {
 		return
 	}
-	if c.managementMore(o) {
+	if c.managementMore(o) || c.managementBitcoin(o) {
 		return
 	}
 	keys := c.cfg.Keys
