@@ -541,6 +541,12 @@ func (c *Component) operated(e *entry, kind uint8, sender principal.Principal) {
 		c.record(e, histChange{Kind: changeDeployment, Mode: mode, ModuleHash: slices.Clone(mh[:])}, sender)
 	case KindUninstall:
 		c.record(e, histChange{Kind: changeUninstall}, sender)
+		// The chunk store goes with the code, as on the IC.
+		e.chunks.clear()
+	}
+	// Logs survive upgrades, not reinstalls and uninstalls.
+	if (kind == KindReinstall || kind == KindUninstall) && e.log != nil {
+		e.log, e.logDirty = nil, true
 	}
 }
 

@@ -158,6 +158,12 @@ func TestChunkedInstall(t *testing.T) {
 	h.replied(h.block(h.mgmt(ctrl, "update_settings", updateFullArgs{CanisterID: store, Settings: fullSettings{Controllers: &only}}))[0])
 	h.rejected(h.block(h.mgmt(ctrl, "install_chunked_code", reinstall))[0], execution.RejectCanisterError)
 
+	// uninstall_code empties the store with the code.
+	h.replied(h.block(h.mgmt(ctrl, "uninstall_code", canisterIDArgs{CanisterID: target}))[0])
+	if err := candid.Decode(h.replied(h.block(h.mgmt(ctrl, "stored_chunks", canisterIDArgs{CanisterID: target}))[0]), &stored); err != nil || len(stored) != 0 {
+		t.Fatalf("%d chunks after uninstall_code (%v)", len(stored), err)
+	}
+	h.replied(upload(ctrl, target, small))
 	// clear_chunk_store empties the store, in the persisted state too.
 	h.replied(h.block(h.mgmt(ctrl, "clear_chunk_store", canisterIDArgs{CanisterID: target}))[0])
 	if err := candid.Decode(h.replied(h.block(h.mgmt(ctrl, "stored_chunks", canisterIDArgs{CanisterID: target}))[0]), &stored); err != nil {
@@ -429,6 +435,13 @@ func TestLogVisibility(t *testing.T) {
 	if !bytes.Equal(a.Reply, b.Reply) {
 		t.Fatal("reloaded logs differ")
 	}
+	// An upgrade keeps them.
+	opts := &upgradeOptions{}
+	h.replied(h.block(h.mgmt(ctrl, "install_code", installCodeArgs{Mode: installMode{Upgrade: &opts}, CanisterID: can,
+		WasmModule: counterWasm(t), Arg: []byte{}}))[0])
+	if !readable(h.c, alice) {
+		t.Fatal("logs lost in an upgrade")
+	}
 	// A snapshot carries them too.
 	c3, _ := New(h.c.cfg)
 	defer c3.Close()
@@ -438,6 +451,17 @@ func TestLogVisibility(t *testing.T) {
 	if c3.StateHash() != h.c.StateHash() || !readable(c3, alice) {
 		t.Fatal("snapshot without the logs")
 	}
+	// A reinstall drops them, in the persisted state too.
+	h.replied(h.block(h.mgmt(ctrl, "install_code", installCodeArgs{Mode: installMode{Reinstall: &candid.Null{}}, CanisterID: can,
+		WasmModule: counterWasm(t), Arg: []byte{}}))[0])
+	var logs fetchLogsResult
+	if err := candid.Decode(h.c.QueryManagement(alice, "fetch_canister_logs", arg).Reply, &logs); err != nil || len(logs.Records) != 0 {
+		t.Fatalf("logs after a reinstall: %+v %v", logs, err)
+	}
+	if _, ok := h.st.kv[string(canisterKey(can.Bytes(), "log"))]; ok {
+		t.Fatal("the log key survives a reinstall")
+	}
+	reload(t, h)
 }
 
 // TestCreateFromCanister: a canister creates a canister with the cycles
