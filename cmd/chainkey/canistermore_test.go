@@ -1,6 +1,8 @@
 package main
 
 import (
+	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
@@ -9,6 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chainkey/chainkey/ingress"
 	"github.com/chainkey/chainkey/internal/nodejstest"
@@ -21,8 +24,12 @@ import (
 func padModule(wasm []byte, n int) []byte {
 	name := "chainkey:padding"
 	body := append([]byte{byte(len(name))}, name...)
-	for i := 0; len(wasm)+len(body)+8 < n; i++ {
-		body = append(body, byte(i*31+i>>10))
+	x := uint32(1)
+	for len(wasm)+len(body)+8 < n {
+		x ^= x << 13
+		x ^= x >> 17
+		x ^= x << 5
+		body = append(body, byte(x))
 	}
 	out := append([]byte{}, wasm...)
 	out = append(out, 0)
@@ -117,5 +124,29 @@ func TestCanisterChunkedCLI(t *testing.T) {
 	}
 	if out, err := cli("update-settings", id, "--compute-allocation", "101"); err == nil {
 		t.Fatalf("compute allocation 101 accepted: %s", out)
+	}
+
+	// The unmodified @dfinity/ic-management installs the same module
+	// through the chunk store and reads the settings it set.
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	cmd := proj.Command(ctx, "chunked.mjs")
+	cmd.Args = append(cmd.Args, info.HTTP[0], bigPath)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("chunked.mjs: %v\n%s", err, stderr.Bytes())
+	}
+	var js struct {
+		Chunks, Stored                                        int
+		Inc, ModuleHash, FreezingThreshold, ComputeAllocation string
+		WasmMemoryLimit                                       string
+	}
+	if err := json.Unmarshal(stdout.Bytes(), &js); err != nil {
+		t.Fatalf("chunked.mjs printed %q: %v", stdout.Bytes(), err)
+	}
+	if js.Chunks != 5 || js.Stored != 5 || js.Inc != "1" || js.ModuleHash != hex.EncodeToString(mh[:]) ||
+		js.FreezingThreshold != "1234" || js.ComputeAllocation != "3" || js.WasmMemoryLimit != "2147483648" {
+		t.Fatalf("chunked.mjs: %+v", js)
 	}
 }
