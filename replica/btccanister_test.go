@@ -18,6 +18,7 @@ import (
 	"github.com/chainkey/chainkey/agent"
 	"github.com/chainkey/chainkey/bitcoin/btcdtest"
 	"github.com/chainkey/chainkey/candid"
+	"github.com/chainkey/chainkey/certification"
 	"github.com/chainkey/chainkey/ingress"
 	"github.com/chainkey/chainkey/internal/nodejstest"
 	"github.com/chainkey/chainkey/principal"
@@ -241,6 +242,26 @@ func TestBitcoinCanisterMotoko(t *testing.T) {
 	var re *agent.RejectError
 	if _, err := call("wrongNetwork", addr); !errors.As(err, &re) {
 		t.Fatalf("wrong network: %v", err)
+	}
+
+	// The subnet's certified canister ranges include the Bitcoin
+	// canister's id.
+	sid := n.SubnetID()
+	cert, err := a.ReadSubnetState(ctx, sid, [][][]byte{{[]byte("subnet"), sid.Bytes(), []byte("canister_ranges")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, v := cert.Lookup([]byte("subnet"), sid.Bytes(), []byte("canister_ranges"))
+	ranges, err := certification.ParseCanisterRanges(v)
+	if st != certification.Found || err != nil {
+		t.Fatalf("canister_ranges: %v %v", st, err)
+	}
+	listed := false
+	for _, rg := range ranges {
+		listed = listed || BitcoinCanisterID.InRange(rg.Low, rg.High)
+	}
+	if !listed {
+		t.Fatalf("canister_ranges %v without the Bitcoin canister", ranges)
 	}
 
 	// Agents reach the Bitcoin canister's queries at its id; its update
