@@ -90,9 +90,11 @@ func TestCanisterChunkedCLI(t *testing.T) {
 		t.Fatalf("second create at %s: %v %s", want, err, out)
 	}
 	id := created.CanisterID
+	start := time.Now()
 	if out := must("install", id, "--wasm", bigPath); !strings.Contains(out, "chunk store") {
 		t.Fatalf("install of a %d-byte module printed %q", len(big), out)
 	}
+	t.Logf("chunked install of a %d-byte module (%d chunks) on a 1-node subnet: %v", len(big), (len(big)+canisters.MaxChunkBytes-1)/canisters.MaxChunkBytes, time.Since(start))
 	if out := must("call", id, "inc"); out != "(1 : nat)" {
 		t.Fatalf("inc printed %q", out)
 	}

@@ -198,6 +198,7 @@ type entry struct {
 	// changed since they were last written.
 	log      *canisterLog
 	logDirty bool
+	logHash  []byte // SHA-256 of the log records as last written
 }
 
 // SignRequest is a management canister signing call for the node's

@@ -355,11 +355,30 @@ func (e *entry) withMgmt(m *meta) *meta {
 	mm := e.mgmt
 	mm.Chunks = e.chunks.hashes()
 	m.Mgmt = &mm
-	if lb := e.logBytes(); lb != nil {
-		h := sha256.Sum256(lb)
-		m.LogHash = h[:]
-	}
+	m.LogHash = e.logHash
 	return m
+}
+
+// writeLog writes the log records if they changed, or always (a whole
+// write), under the canister's "log" key (deleted when there are none),
+// and keeps their hash.
+func (e *entry) writeLog(w subnet.Writer, id []byte, always bool) {
+	if !e.logDirty && !always {
+		return
+	}
+	if lb := e.logBytes(); lb != nil {
+		w.Set(canisterKey(id, "log"), lb)
+		h := sha256.Sum256(lb)
+		e.logHash = h[:]
+	} else {
+		if !always {
+			w.Delete(canisterKey(id, "log"))
+		}
+		e.logHash = nil
+	}
+	if !always {
+		e.logDirty = false
+	}
 }
 
 // logBytes encodes the canister's log records (nil without any).
@@ -395,7 +414,7 @@ func (e *entry) restoreMgmt(m *meta, logEnc []byte, chunks map[[32]byte][]byte) 
 		for _, r := range l.Records {
 			l.size += len(r.Content)
 		}
-		e.log = &l
+		e.log, e.logHash = &l, slices.Clone(m.LogHash)
 	}
 	return nil
 }

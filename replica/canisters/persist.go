@@ -150,14 +150,7 @@ func (c *Component) persistCanister(w subnet.Writer, e *entry) error {
 	}
 	e.certified = st.CertifiedData
 	e.chunks.persist(w, id)
-	if e.logDirty {
-		if lb := e.logBytes(); lb != nil {
-			w.Set(canisterKey(id, "log"), lb)
-		} else {
-			w.Delete(canisterKey(id, "log"))
-		}
-		e.logDirty = false
-	}
+	e.writeLog(w, id, false)
 	b, err := subnet.Marshal(e.withMgmt(metaOf(st, cp.MemorySize, cp.StableSize, e.epoch)))
 	if err != nil {
 		return fmt.Errorf("canisters: encode canister: %w", err)
@@ -184,9 +177,7 @@ func writeCanister(w subnet.Writer, e *entry) error {
 		w.Set(canisterKey(id, "wasm"), st.Module)
 	}
 	e.chunks.writeAll(w, id)
-	if lb := e.logBytes(); lb != nil {
-		w.Set(canisterKey(id, "log"), lb)
-	}
+	e.writeLog(w, id, true)
 	b, err := subnet.Marshal(e.withMgmt(metaOf(&st, uint64(len(st.Memory)), uint64(len(st.Stable)), e.epoch)))
 	if err != nil {
 		return fmt.Errorf("canisters: encode canister: %w", err)
