@@ -397,7 +397,13 @@ func newCanisterStatusCmd(f *canisterFlags) *cobra.Command {
 					} `candid:"status"`
 					ModuleHash *[]byte `candid:"module_hash"`
 					Settings   struct {
-						Controllers []principal.Principal `candid:"controllers"`
+						Controllers         []principal.Principal `candid:"controllers"`
+						ComputeAllocation   *big.Int              `candid:"compute_allocation"`
+						MemoryAllocation    *big.Int              `candid:"memory_allocation"`
+						FreezingThreshold   *big.Int              `candid:"freezing_threshold"`
+						ReservedCyclesLimit *big.Int              `candid:"reserved_cycles_limit"`
+						WasmMemoryLimit     *big.Int              `candid:"wasm_memory_limit"`
+						LogVisibility       logVisibilityArg      `candid:"log_visibility"`
 					} `candid:"settings"`
 					MemorySize *big.Int `candid:"memory_size"`
 					Cycles     *big.Int `candid:"cycles"`
@@ -421,8 +427,24 @@ func newCanisterStatusCmd(f *canisterFlags) *cobra.Command {
 					ctrls[i] = p.String()
 				}
 				if f.asJSON {
+					logs := "controllers"
+					switch v := st.Settings.LogVisibility; {
+					case v.Public != nil:
+						logs = "public"
+					case v.AllowedViewers != nil:
+						logs = "allowed_viewers"
+					}
+					str := func(n *big.Int) string {
+						if n == nil {
+							return ""
+						}
+						return n.String()
+					}
 					return writeJSONLine(cmd.OutOrStdout(), map[string]any{"canister_id": can.String(), "status": status,
-						"module_hash": module, "controllers": ctrls, "memory_size": st.MemorySize.String(), "cycles": st.Cycles.String()})
+						"module_hash": module, "controllers": ctrls, "memory_size": st.MemorySize.String(), "cycles": st.Cycles.String(),
+						"compute_allocation": str(st.Settings.ComputeAllocation), "memory_allocation": str(st.Settings.MemoryAllocation),
+						"freezing_threshold": str(st.Settings.FreezingThreshold), "reserved_cycles_limit": str(st.Settings.ReservedCyclesLimit),
+						"wasm_memory_limit": str(st.Settings.WasmMemoryLimit), "log_visibility": logs})
 				}
 				text, _ := formatReply(reply, nil)
 				w := cmd.OutOrStdout()

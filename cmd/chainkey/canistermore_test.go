@@ -127,6 +127,13 @@ func TestCanisterChunkedCLI(t *testing.T) {
 	if out, err := cli("update-settings", id, "--compute-allocation", "101"); err == nil {
 		t.Fatalf("compute allocation 101 accepted: %s", out)
 	}
+	var st struct {
+		Freezing string `json:"freezing_threshold"`
+		Logs     string `json:"log_visibility"`
+	}
+	if err := json.Unmarshal([]byte(must("status", id, "--json")), &st); err != nil || st.Freezing != "1234" || st.Logs != "public" {
+		t.Fatalf("status after update-settings: %+v %v", st, err)
+	}
 
 	// The unmodified @dfinity/ic-management installs the same module
 	// through the chunk store and reads the settings it set.
