@@ -15,8 +15,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/btcsuite/btcd/txscript"
+	"github.com/btcsuite/btcd/wire"
+
 	"github.com/chainkey/chainkey/agent"
 	"github.com/chainkey/chainkey/bitcoin/btcdtest"
+	"github.com/chainkey/chainkey/bitcoin/regtest"
 	"github.com/chainkey/chainkey/candid"
 	"github.com/chainkey/chainkey/certification"
 	"github.com/chainkey/chainkey/ingress"
@@ -35,6 +39,7 @@ const motokoBitcoin = `persistent actor {
   transient let btc = actor ("g4xu7-jiaaa-aaaan-aaaaq-cai") : actor {
     bitcoin_get_balance : (BalanceArgs) -> async Nat64;
     bitcoin_get_utxos : ({ network : Network; address : Text; filter : ?{ #min_confirmations : Nat32; #page : Blob } }) -> async GetUtxosResponse;
+    bitcoin_send_transaction : ({ network : Network; transaction : Blob }) -> async ();
   };
   transient let ic = actor ("aaaaa-aa") : actor {
     bitcoin_get_balance : (BalanceArgs) -> async Nat64;
@@ -47,6 +52,9 @@ const motokoBitcoin = `persistent actor {
   };
   public func utxos(a : Text) : async GetUtxosResponse {
     await btc.bitcoin_get_utxos({ network = #regtest; address = a; filter = null })
+  };
+  public func send(tx : Blob) : async () {
+    await btc.bitcoin_send_transaction({ network = #regtest; transaction = tx })
   };
   public func wrongNetwork(a : Text) : async Nat64 {
     await btc.bitcoin_get_balance({ network = #mainnet; address = a; min_confirmations = null })
@@ -238,6 +246,37 @@ func TestBitcoinCanisterMotoko(t *testing.T) {
 	if u := us.Utxos[0]; !bytes.Equal(u.Outpoint.Txid, cb[:]) || u.Outpoint.Vout != 0 || u.Height != mined || u.Value != 50e8 {
 		t.Fatalf("first utxo %+v, want the coinbase %s of block %d", u, cb, mined)
 	}
+	// A transaction the canister sends reaches btcd: the miner's first
+	// (mature) coinbase, paid on to a fresh key.
+	mk := &regtest.Key{Priv: miner.Priv, Addr: miner.Addr}
+	mk.Script, _ = txscript.PayToAddrScript(miner.Addr)
+	h1, err := btcd.RPC.GetBlockHash(1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b1, err := btcd.RPC.GetBlock(h1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	payee := regtest.NewKey(9)
+	cb1 := b1.Transactions[0]
+	tx, err := regtest.SpendP2PKH(mk, []wire.OutPoint{{Hash: cb1.TxHash()}},
+		[]regtest.Output{{Script: payee.Script, Value: 1e8}, {Script: mk.Script, Value: cb1.TxOut[0].Value - 1e8 - 10_000}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var raw bytes.Buffer
+	if err := tx.Serialize(&raw); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := call("send", raw.Bytes()); err != nil {
+		t.Fatal(err)
+	}
+	txid := tx.TxHash()
+	waitUntil(t, ctx, "btcd's mempool to have the canister's transaction", func() bool {
+		_, err := btcd.RPC.GetRawTransaction(&txid)
+		return err == nil
+	})
 	// The wrong network is refused.
 	var re *agent.RejectError
 	if _, err := call("wrongNetwork", addr); !errors.As(err, &re) {
