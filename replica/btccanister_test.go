@@ -8,10 +8,12 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"math/big"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -343,5 +345,25 @@ func TestBitcoinCanisterMotoko(t *testing.T) {
 	}
 	if err := candid.Decode(q, &cfg); err != nil || cfg.Network.Regtest == nil || cfg.Stability.Uint64() != 3 {
 		t.Fatalf("get_config %+v (%v)", cfg, err)
+	}
+
+	// The unmodified BitcoinCanister client of @dfinity/ckbtc reads the
+	// same through the HTTP interface.
+	js := nodejstest.Install(t, "testdata/ckbtcjs", "@dfinity/ckbtc")
+	cmd := js.Command(ctx, "bitcoin.mjs")
+	cmd.Args = append(cmd.Args, srv.URL, addr)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("bitcoin.mjs: %v\n%s", err, stderr.Bytes())
+	}
+	var out struct{ Balance, Confirmed, UtxosError string }
+	if err := json.Unmarshal(stdout.Bytes(), &out); err != nil {
+		t.Fatalf("bitcoin.mjs printed %q: %v", stdout.Bytes(), err)
+	}
+	// (The client's getUtxosQuery asks for mainnet when given regtest.)
+	if out.Balance != fmt.Sprint(uint64(want)) || out.Confirmed != fmt.Sprint(uint64(want-2*50e8)) ||
+		!strings.Contains(out.UtxosError, "network must be regtest, found mainnet") {
+		t.Fatalf("@dfinity/ckbtc BitcoinCanister: %+v", out)
 	}
 }
