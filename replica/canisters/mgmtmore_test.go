@@ -114,10 +114,18 @@ func TestChunkedInstall(t *testing.T) {
 	if st := h.status(ctrl, target); st.MemoryMetrics.ChunkStore.Int64() != int64(len(wasm)) {
 		t.Fatalf("wasm_chunk_store_size %s, want %d", st.MemoryMetrics.ChunkStore, len(wasm))
 	}
-	// The chunk store survives a reload.
+	// The chunk store survives a reload, and a snapshot carries it.
 	c2 := reload(t, h)
 	if r := c2.QueryManagement(ctrl, "canister_status", mustEncode(t, canisterIDArgs{CanisterID: target})); !r.Replied {
 		t.Fatal(r.RejectMessage)
+	}
+	c3, _ := New(h.c.cfg)
+	defer c3.Close()
+	if err := c3.Restore(h.c.Snapshot()); err != nil || c3.StateHash() != h.c.StateHash() {
+		t.Fatalf("snapshot with chunks: %v", err)
+	}
+	if n := len(c3.cans[string(target.Bytes())].chunks.order); n != len(hashes) {
+		t.Fatalf("%d chunks restored from the snapshot", n)
 	}
 
 	sum := sha256.Sum256(wasm)
