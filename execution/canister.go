@@ -90,7 +90,15 @@ type Config struct {
 	CompositeQueryLimit uint64
 	// Fees is the cycles fee table (the zero Fees: everything is free).
 	Fees Fees
+	// SubnetNodes is the number of the subnet's nodes
+	// (ic0.subnet_self_node_count; 0 counts as 1). SetSubnetNodes
+	// changes it as the subnet's membership changes.
+	SubnetNodes uint32
 }
+
+// SetSubnetNodes sets the node count ic0.subnet_self_node_count returns
+// from the next message on.
+func (c *Canister) SetSubnetNodes(n uint32) { c.cfg.SubnetNodes = n }
 
 func (c *Config) fill() {
 	if c.UpdateLimit == 0 {
@@ -133,6 +141,10 @@ type State struct {
 	// FreezingThreshold is the canister setting, in seconds: the
 	// canister keeps enough cycles to pay for its storage that long.
 	FreezingThreshold uint64
+	// Table is the function index of every entry of the Wasm table (-1
+	// for null), kept only for modules that change their table at run
+	// time (tables.go); nil otherwise.
+	Table []int64
 }
 
 // Message is an incoming call.
@@ -237,6 +249,7 @@ func (c *Canister) State() State {
 	s.Module = append([]byte(nil), s.Module...)
 	s.Stable = append([]byte(nil), s.Stable...)
 	s.CertifiedData = append([]byte(nil), s.CertifiedData...)
+	s.Table = append([]int64(nil), s.Table...)
 	if c.inst != nil {
 		s.Memory = append([]byte(nil), c.inst.Memory()...)
 		s.Globals = c.inst.Globals()
@@ -278,6 +291,14 @@ func (s *State) Encode() []byte {
 	num(s.Version)
 	num(s.GlobalTimer)
 	num(s.FreezingThreshold)
+	if len(s.Table) > 0 {
+		// Only modules that change their table keep one, so that the
+		// encoding of every other state is as before.
+		num(uint64(len(s.Table)))
+		for _, v := range s.Table {
+			num(uint64(v))
+		}
+	}
 	return b
 }
 
@@ -338,6 +359,7 @@ func (c *Canister) InstallCompiled(p *Prepared, compiled Compiled, msg Message) 
 	c.resync(true)
 	c.moduleChanged = true
 	c.stableDirtyAll()
+	c.commitTable(true)
 	return res, nil
 }
 
@@ -411,6 +433,7 @@ func (c *Canister) UpgradeCompiled(p *Prepared, compiled Compiled, msg Message, 
 	old.inst.Close()
 	c.resync(true)
 	c.moduleChanged = true
+	c.commitTable(true)
 	return r2, nil
 }
 
@@ -488,6 +511,7 @@ func (c *Canister) restoreAll(s *saved) {
 			// The old instance cannot be restored: rebuild it.
 			_ = c.rebuildInstance(s.globals)
 		}
+		_ = c.rollbackTable(s.globals)
 	}
 }
 
@@ -555,8 +579,10 @@ func (c *Canister) execute(ctx Context, prefix string, msg Message, limit uint64
 		}
 		name = "canister_update " + msg.Method
 	}
-	if ctx&(CtxUpdate|CtxSystemTask|CtxReplQuery) != 0 && c.st.Status != Running {
-		return reject(RejectCanisterError, "canister %s is not running", c.st.ID)
+	// Queries too run only on a running canister (the specification's
+	// query call rule: canister_status = Running).
+	if ctx&(CtxUpdate|CtxSystemTask|CtxReplQuery|CtxQuery|CtxCompositeQuery) != 0 && c.st.Status != Running {
+		return notRunning(c.st.ID, c.st.Status)
 	}
 
 	return c.run(ctx, msg, limit, rollback, nil, func() (uint64, error) { return c.inst.Call(name, limit) })
@@ -607,12 +633,18 @@ func (c *Canister) run(ctx Context, msg Message, limit uint64, rollback bool, se
 			// The instance cannot be brought back; it is rebuilt.
 			t = &Trap{Kind: TrapWasm, Msg: err.Error()}
 		}
+		if c.sess == nil {
+			if err := c.rollbackTable(globals); err != nil {
+				t = &Trap{Kind: TrapWasm, Msg: err.Error()}
+			}
+		}
 		x.undoStable()
 		c.st.CertifiedData, c.st.Cycles, c.st.GlobalTimer = cert, cycles, timer
 	} else if c.sess != nil {
 		c.sess.commitExec(x)
 	} else {
 		c.commitMemory(x)
+		c.commitTable(false)
 	}
 	if t != nil {
 		res.Trap = t
@@ -756,8 +788,17 @@ func Load(cfg Config, st State, compiled Compiled) (*Canister, error) {
 		inst.Close()
 		return nil, err
 	}
+	if k, ok := inst.(tableKeeper); ok && st.Table != nil {
+		if err := k.SetTableState(st.Table); err != nil {
+			inst.Close()
+			return nil, err
+		}
+	}
 	c.inst, c.prepared, c.compiled = inst, p, compiled
 	c.resync(false)
+	if st.Table == nil {
+		c.commitTable(true)
+	}
 	return c, nil
 }
 

@@ -72,6 +72,9 @@ func (g *queryGraph) run(c *Canister, msg Message) (res *Result, abort *Result) 
 	if c.inst == nil {
 		return reject(RejectDestinationInvalid, "canister %s is empty", c.st.ID), nil
 	}
+	if c.st.Status != Running {
+		return notRunning(c.st.ID, c.st.Status), nil
+	}
 	ctx, name := CtxCompositeQuery, "canister_composite_query "+msg.Method
 	if !c.prepared.comp[msg.Method] {
 		if !c.prepared.queries[msg.Method] {
@@ -255,6 +258,7 @@ func (c *Canister) endSession() {
 		}
 		_ = c.inst.SetGlobals(s.globals)
 	}
+	_ = c.rollbackTable(s.globals)
 	for p, b := range s.stableUndo {
 		copy(c.st.Stable[p*wasmPage:], b)
 	}

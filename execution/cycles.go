@@ -247,3 +247,15 @@ func (c *Canister) SetFreezingThreshold(seconds uint64) { c.st.FreezingThreshold
 
 // AddCycles deposits cycles (saturating at the largest balance).
 func (c *Canister) AddCycles(n uint64) { c.st.Cycles = satAdd(c.st.Cycles, n) }
+
+// DepositCycles adds n cycles to the balance, failing (and changing
+// nothing) when the balance would pass 2^64-1: balances are 64-bit here,
+// and a deposit must not lose cycles by saturating.
+func (c *Canister) DepositCycles(n uint64) error {
+	s, carry := bits.Add64(c.st.Cycles, n, 0)
+	if carry != 0 {
+		return fmt.Errorf("execution: depositing %d cycles would take the balance of %s (%d) beyond 2^64-1", n, c.st.ID, c.st.Cycles)
+	}
+	c.st.Cycles = s
+	return nil
+}

@@ -19,6 +19,9 @@
 // cycles fee table, which Config.Fees applies (the zero Fees charges
 // nothing).
 //
+// A module that changes its table at run time has the table saved,
+// rolled back and persisted like its memory (State.Table, tables.go).
+//
 // The WebAssembly engine sits behind the Engine interface; NewWasmtime
 // returns the one the package ships (wasmtime through cgo). Package
 // modcache keeps its compiled modules on disk.

@@ -279,7 +279,8 @@ func (c *wtCompiled) Instantiate(h Host, fuel uint64) (Instance, uint64, error) 
 		if !c.p.info.memory64 {
 			span = min(span, 4<<30)
 		}
-		w.mapOff = dirtyMapOffset(len(c.p.info.mutableGlobs))
+		w.mapOff, w.flagOff = dirtyLayout(len(c.p.info.mutableGlobs), c.p.info.code.tableWrites)
+		w.tableFlag = c.p.info.code.tableWrites
 		pages := (w.mapOff + span/PageSize + wasmPage - 1) / wasmPage
 		w.dirty = ext.Memory()
 		w.saveGlobals = inst.GetFunc(store, exportGlobalsSave)
@@ -291,6 +292,18 @@ func (c *wtCompiled) Instantiate(h Host, fuel uint64) (Instance, uint64, error) 
 	}
 	if ext := inst.GetExport(store, exportTable); ext != nil {
 		w.table = ext.Table()
+		if c.p.info.code.tableWrites {
+			n := c.p.info.functions
+			for _, imp := range c.p.info.imports {
+				if imp.kind == 0 {
+					n++
+				}
+			}
+			if w.fmap, err = newFuncMap(store, inst, n); err != nil {
+				store.Close()
+				return nil, used, err
+			}
+		}
 	}
 	for _, i := range c.p.info.mutableGlobs {
 		g := inst.GetExport(store, fmt.Sprintf("%s%d", exportGlobalPrefix, i)).Global()
@@ -341,6 +354,10 @@ type wtInstance struct {
 	mem    *wasmtime.Memory
 	dirty  *wasmtime.Memory
 	mapOff uint64
+	// tableFlag says the byte at flagOff of the second memory is set by
+	// every table write (instrument.go).
+	tableFlag bool
+	flagOff   uint64
 	// saveGlobals and loadGlobals copy the mutable globals into the
 	// second memory and back (nil without one).
 	saveGlobals, loadGlobals *wasmtime.Func
@@ -348,6 +365,9 @@ type wtInstance struct {
 	globals                  []*wasmtime.Global
 	kinds                    []byte
 	funcs                    map[string]*wasmtime.Func
+	// fmap maps table entries to function indices (nil unless the
+	// module changes its table at run time).
+	fmap *funcMap
 }
 
 func (w *wtInstance) run(fuel uint64, f *wasmtime.Func, args ...interface{}) (uint64, error) {

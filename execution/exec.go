@@ -276,6 +276,8 @@ func (x *execCtx) call(f *SysFunc, a []uint64, caller Caller) (uint64, error) {
 		return uint64(c.cfg.Subnet.Len()), nil
 	case sSubnetSelfCopy:
 		return 0, x.copyOut(f, mem, c.cfg.Subnet.Bytes(), a[0], a[1], a[2])
+	case sSubnetSelfNodeCount:
+		return uint64(max(c.cfg.SubnetNodes, 1)), nil
 	case sMsgMethodNameSize:
 		return uint64(len(x.msg.Method)), nil
 	case sMsgMethodNameCopy:

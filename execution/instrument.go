@@ -39,6 +39,10 @@ type instrumenter struct {
 	markFunc    uint32   // index of the added range-marking function
 	globals     []mutGlobal
 	mapOff      uint64 // offset of the dirty map in the second memory
+	// tableFlag says that table writes set the byte at flagOff of the
+	// second memory (a module that changes its table: tables.go).
+	tableFlag bool
+	flagOff   uint64
 }
 
 // mutGlobal is a mutable global: its index and value type.
@@ -50,6 +54,17 @@ type mutGlobal struct {
 // dirtyMapOffset is where the dirty map starts in the second memory of a
 // module with n mutable globals.
 func dirtyMapOffset(n int) uint64 { return uint64(8 * n) }
+
+// dirtyLayout is where the dirty map starts in the second memory of a
+// module with n mutable globals, and where its table flag is (a word
+// between the globals and the map, only in a module that changes its
+// table).
+func dirtyLayout(n int, tableFlag bool) (mapOff, flagOff uint64) {
+	if tableFlag {
+		return dirtyMapOffset(n) + 8, dirtyMapOffset(n)
+	}
+	return dirtyMapOffset(n), 0
+}
 
 // New locals appended to every function, after its own.
 const (
@@ -66,8 +81,9 @@ const (
 
 // instrument returns wasm (a module parseModule produced, with one
 // memory) with dirty-page tracking added.
-func instrument(wasm []byte, mem64 bool, globals []mutGlobal) ([]byte, error) {
-	in := &instrumenter{mem64: mem64, globals: globals, mapOff: dirtyMapOffset(len(globals))}
+func instrument(wasm []byte, mem64 bool, globals []mutGlobal, tableFlag bool) ([]byte, error) {
+	in := &instrumenter{mem64: mem64, globals: globals, tableFlag: tableFlag}
+	in.mapOff, in.flagOff = dirtyLayout(len(globals), tableFlag)
 	// First pass: types, imported and defined functions.
 	r := &reader{b: wasm, off: 8}
 	for r.err == nil && r.off < len(wasm) {
@@ -452,8 +468,16 @@ func (in *instrumenter) function(fb []byte, params uint64) ([]byte, error) {
 			off := memarg()
 			store(fb[at:r.off], storeLocal[op], off)
 			continue
+		case op == 0x26 && in.tableFlag: // table.set
+			out = in.markTable(out, p)
+			r.uleb(32)
 		case op == 0xfc:
 			sub := r.uleb(32)
+			if in.tableFlag && (sub == 12 || sub == 14 || sub == 15 || sub == 17) {
+				// table.init, table.copy, table.grow, table.fill: the
+				// mark goes before the instruction, whose bytes follow.
+				out = in.markTable(out, p)
+			}
 			switch sub {
 			case 8, 10, 11: // memory.init, memory.copy, memory.fill
 				if sub == 8 {
@@ -615,4 +639,13 @@ func heapType(r *reader) {
 		r.off--
 		r.skipSleb()
 	}
+}
+
+// markTable emits code that sets the table flag: the instruction after
+// it may change the table.
+func (in *instrumenter) markTable(out []byte, p ptrOps) []byte {
+	out = append(out, p.constOp, 0)  // address 0 of the second memory
+	out = append(out, 0x41, 1)       // i32.const 1
+	out = append(out, 0x3a, 0x40, 1) // i32.store8, memory 1
+	return appendULEB(out, in.flagOff)
 }

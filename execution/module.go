@@ -47,12 +47,15 @@ func Prepare(wasm []byte) (*Prepared, error) {
 	if err != nil {
 		return nil, fmt.Errorf("execution: invalid module: %w", err)
 	}
+	if err := info.checkTables(); err != nil {
+		return nil, fmt.Errorf("execution: invalid module: %w", err)
+	}
 	if info.hasMemory {
 		var globals []mutGlobal
 		for _, i := range info.mutableGlobs {
 			globals = append(globals, mutGlobal{uint32(i), info.globals[i].valType})
 		}
-		if info.wasm, err = instrument(info.wasm, info.memory64, globals); err != nil {
+		if info.wasm, err = instrument(info.wasm, info.memory64, globals, info.code.tableWrites); err != nil {
 			return nil, fmt.Errorf("execution: invalid module: %w", err)
 		}
 	}

@@ -246,7 +246,13 @@ func (c *Canister) rebuildInstance(globals []uint64) error {
 	c.inst = inst
 	c.shadow.writeTo(c.inst.Memory())
 	c.clearDirtyMap()
-	return c.inst.SetGlobals(globals)
+	if err := c.inst.SetGlobals(globals); err != nil {
+		return err
+	}
+	if k, ok := c.inst.(tableKeeper); ok && c.st.Table != nil {
+		return k.SetTableState(c.st.Table)
+	}
+	return nil
 }
 
 // clearDirtyMap clears every mark of the instance's dirty map.

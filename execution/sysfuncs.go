@@ -152,6 +152,7 @@ const (
 	sStableGrow
 	sStableWrite
 	sStableRead
+	sSubnetSelfNodeCount
 )
 
 // Context sets of the specification's table.
@@ -182,7 +183,7 @@ var sysFuncs = [...]SysFunc{
 	{Name: "msg_caller_info_data_copy", Sig: "III", Allowed: cCallerInfo, id: sMsgCallerInfoDataCopy},
 	{Name: "msg_caller_info_signer_size", Sig: ">I", Allowed: cCallerInfo, id: sMsgCallerInfoSignerSize},
 	{Name: "msg_caller_info_signer_copy", Sig: "III", Allowed: cCallerInfo, id: sMsgCallerInfoSignerCopy},
-	{Name: "msg_reject_code", Sig: ">i", Allowed: CtxReply | CtxReject | CtxCQReply | CtxCQReject | CtxCleanup, id: sMsgRejectCode},
+	{Name: "msg_reject_code", Sig: ">i", Allowed: CtxReply | CtxReject | CtxCQReply | CtxCQReject, id: sMsgRejectCode},
 	{Name: "msg_reject_msg_size", Sig: ">I", Allowed: CtxReject | CtxCQReject, id: sMsgRejectMsgSize},
 	{Name: "msg_reject_msg_copy", Sig: "III", Allowed: CtxReject | CtxCQReject, id: sMsgRejectMsgCopy},
 	{Name: "msg_deadline", Sig: ">l", Allowed: cDeadline, id: sMsgDeadline},
@@ -201,6 +202,7 @@ var sysFuncs = [...]SysFunc{
 	{Name: "canister_version", Sig: ">l", Allowed: ctxAll, id: sCanisterVersion},
 	{Name: "subnet_self_size", Sig: ">I", Allowed: ctxAll, id: sSubnetSelfSize},
 	{Name: "subnet_self_copy", Sig: "III", Allowed: ctxAll, id: sSubnetSelfCopy},
+	{Name: "subnet_self_node_count", Sig: ">i", Allowed: ctxAll, id: sSubnetSelfNodeCount},
 	{Name: "msg_method_name_size", Sig: ">I", Allowed: CtxInspect, id: sMsgMethodNameSize},
 	{Name: "msg_method_name_copy", Sig: "III", Allowed: CtxInspect, id: sMsgMethodNameCopy},
 	{Name: "accept_message", Sig: "", Allowed: CtxInspect, id: sAcceptMessage},

@@ -58,6 +58,11 @@ type moduleInfo struct {
 	// the memory runs it on the kept memory).
 	start    uint32
 	hasStart bool
+	// code is what the code section does to tables and segments; tables
+	// and tableType are the number of tables and the first one's type.
+	code      codeFacts
+	tables    int
+	tableType byte
 }
 
 type wasmImport struct {
@@ -218,6 +223,13 @@ func parseModule(wasm []byte) (*moduleInfo, error) {
 	for p := (&reader{b: wasm, off: 8}); p.err == nil && p.off < len(wasm); {
 		id := p.byte()
 		body := p.bytes(p.uleb(32))
+		if id == secCode && p.err == nil {
+			f, err := scanCode(body)
+			if err != nil {
+				return nil, fmt.Errorf("code section: %w", err)
+			}
+			info.code = f
+		}
 		if id == secStart && p.err == nil {
 			s := &reader{b: body}
 			info.start, info.hasStart = uint32(s.uleb(32)), true
@@ -286,6 +298,11 @@ func parseModule(wasm []byte) (*moduleInfo, error) {
 		case secTable:
 			n := s.uleb(32)
 			info.hasTable = n > 0
+			info.tables = int(n)
+			if n > 0 {
+				info.tableType = s.byte()
+				s.off = len(body) // the limits are the engine's to check
+			}
 		case secMemory:
 			n := s.uleb(32)
 			if n > 1 {
@@ -359,6 +376,20 @@ func (info *moduleInfo) exportSection() []byte {
 		b = append(appendName(b, exportStart), 0)
 		b = appendULEB(b, uint64(info.start))
 		extra++
+	}
+	if info.hasTable && info.code.tableWrites {
+		// Every function, so that table entries map to indices.
+		nf := info.functions
+		for _, imp := range info.imports {
+			if imp.kind == 0 {
+				nf++
+			}
+		}
+		for i := range nf {
+			b = append(appendName(b, exportFuncPrefix+strconv.Itoa(i)), 0)
+			b = appendULEB(b, uint64(i))
+			extra++
+		}
 	}
 	info.mutableGlobs = info.mutableGlobs[:0]
 	for i, g := range info.globals {

@@ -244,6 +244,9 @@ func (a *app) loadGenesisState(raw []byte) error {
 	if err := checkVetKDKeyIDs(a.gen.VetKDKeyIDs, a.gen.KeyGen); err != nil {
 		return err
 	}
+	if _, err := parseOperatorKey(a.gen.OperatorKey); err != nil {
+		return err
+	}
 	var err error
 	switch a.gen.KeyGen {
 	case keyGenDKG:

@@ -59,7 +59,8 @@ func (a *app) initCanisters() error {
 		return fmt.Errorf("replica: canisters: %w", err)
 	}
 	cfg := canisters.Config{
-		Exec:      execution.Config{Engine: eng, Subnet: subnetID, RootKey: rootKey, Fees: a.canisterFees()},
+		Exec: execution.Config{Engine: eng, Subnet: subnetID, RootKey: rootKey, Fees: a.canisterFees(),
+			SubnetNodes: uint32(len(a.members))},
 		LastIndex: wasmLastIndex, Keys: canKeys{a},
 	}
 	if mc != nil {
@@ -194,6 +195,7 @@ func (e *exec) canisterRound(height uint64) error {
 	keys := e.a.keys(e.cs)
 	in.Subnet, in.RootKey = keys.subnetID, keys.rootKey
 	in.VetKDKeys = e.canisterVetKDKeys()
+	in.SubnetNodes = uint32(len(e.a.members))
 	if err := s.c.Round(in, e); err != nil {
 		return err
 	}

@@ -179,6 +179,9 @@ type genesisState struct {
 	// 0, a local subnet's default, makes everything free; 1 charges as
 	// the IC does.
 	CyclesFeeScale uint64 `json:"cycles_fee_scale,omitempty"`
+	// OperatorKey is the hex Ed25519 public key that signs the subnet's
+	// registry changes (empty: the membership never changes).
+	OperatorKey string `json:"operator_key,omitempty"`
 }
 
 type genesisMember struct {
@@ -264,6 +267,14 @@ func writeSubnetConfig(dir string, n int, hosts []string, opt subnetOptions) err
 	if opt.vetkdKeys == nil && !opt.dealer {
 		gs.VetKDKeyIDs = GenesisVetKDKeyIDs
 	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("replica: create %s: %w", dir, err)
+	}
+	opPub, err := writeOperatorKey(OperatorKeyPath(dir))
+	if err != nil {
+		return err
+	}
+	gs.OperatorKey = hex.EncodeToString(opPub)
 	var certShares, beaconShares [][]byte
 	if opt.dealer {
 		if certShares, beaconShares, err = bootstrapBLSKeys(&gs, n, opt.bls); err != nil {

@@ -92,7 +92,7 @@ func newBTCCmd() *cobra.Command {
 		Use:   "btc",
 		Short: "Query the Bitcoin canister API (UTXOs, balances, fees) and send transactions",
 	}
-	cmd.AddCommand(newBTCUtxosCmd(), newBTCBalanceCmd(), newBTCFeesCmd(), newBTCSendCmd())
+	cmd.AddCommand(newBTCUtxosCmd(), newBTCBalanceCmd(), newBTCFeesCmd(), newBTCSendCmd(), newBTCKeygenCmd(), newBTCPayCmd())
 	return cmd
 }
 

@@ -36,7 +36,8 @@ import (
 // retrieve_btc_with_approval, then restarts it: the withdrawal is paid
 // exactly once (one output to the destination in btcd's chain), burned
 // exactly once, and the restarted node answers the same balance and
-// status as the others.
+// status as the others. Then two withdrawals in flight survive a kill of
+// node 1 while they are signed and of node 2 while they are mined.
 func TestSIGKILLDuringWithdrawal(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the binary and runs btcd and a 4-node subnet")
@@ -109,7 +110,7 @@ func TestSIGKILLDuringWithdrawal(t *testing.T) {
 			}
 		}
 	})
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
 	defer cancel()
 	wait := func(what string, cond func() bool) {
 		t.Helper()
@@ -210,5 +211,76 @@ func TestSIGKILLDuringWithdrawal(t *testing.T) {
 	}
 	if pool, _ := btcd.RPC.GetRawMempool(); paid != 1 || len(pool) != 0 {
 		t.Fatalf("%d outputs to the destination in the chain, %d transactions in the mempool", paid, len(pool))
+	}
+
+	// Two withdrawals in flight at once: kill node 1 while the first is
+	// being signed, restart it, then kill node 2 once it is submitted and
+	// mine its block while node 2 is down.
+	startHeight = btcd.Height(t)
+	payees := []*regtest.Key{regtest.NewKey(81), regtest.NewKey(82)}
+	amounts := []uint64{10_000_000, 12_000_000}
+	var blocks []uint64
+	for i, p := range payees {
+		w, err := c0.Withdraw(ctx, nil, p.Addr.EncodeAddress(), amounts[i])
+		if err != nil {
+			t.Fatal(err)
+		}
+		blocks = append(blocks, w.BlockIndex)
+	}
+	wait("a withdrawal being signed", func() bool {
+		st, err := c0.Status(ctx, blocks[0])
+		return err == nil && st.Pending == nil
+	})
+	kill(1)
+	time.Sleep(time.Second)
+	start(1)
+	// The minter spends its change only once it is confirmed, so the
+	// second withdrawal waits for the first one's block.
+	wait("the first withdrawal submitted", func() bool {
+		st, err := c0.Status(ctx, blocks[0])
+		return err == nil && (st.Submitted != nil || st.Confirmed != nil)
+	})
+	kill(2)
+	btcd.Generate(t, 3)
+	start(2)
+	wait("both withdrawals submitted or confirmed", func() bool {
+		st, err := c0.Status(ctx, blocks[1])
+		if err == nil && st.Submitted != nil {
+			btcd.Generate(t, 3)
+		}
+		return err == nil && st.Confirmed != nil
+	})
+	for _, i := range []int{1, 2} {
+		c := dial(i)
+		for _, b := range blocks {
+			wait(fmt.Sprintf("withdrawal %d confirmed on node %d", b, i), func() bool {
+				st, err := c.Status(ctx, b)
+				return err == nil && st.Confirmed != nil
+			})
+		}
+		want := before - 30_000_000 - 10 - amounts[0] - amounts[1] - 2*10
+		if b, err := c.Balance(ctx, me); err != nil || b != want {
+			t.Fatalf("node %d: balance %d after three withdrawals, want %d: %v", i, b, want, err)
+		}
+	}
+	counts := make([]int, len(payees))
+	for h := startHeight + 1; h <= btcd.Height(t); h++ {
+		hash, _ := btcd.RPC.GetBlockHash(h)
+		blk, err := btcd.RPC.GetBlock(hash)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, tx := range blk.Transactions {
+			for _, o := range tx.TxOut {
+				for i, p := range payees {
+					if bytes.Equal(o.PkScript, p.Script) {
+						counts[i]++
+					}
+				}
+			}
+		}
+	}
+	if pool, _ := btcd.RPC.GetRawMempool(); counts[0] != 1 || counts[1] != 1 || len(pool) != 0 {
+		t.Fatalf("outputs to the two destinations in the chain %v, %d transactions in the mempool", counts, len(pool))
 	}
 }

@@ -14,6 +14,8 @@ import (
 // initOutput is the JSON printed by `chainkey init`.
 type initOutput struct {
 	Nodes []initNode `json:"nodes"`
+	// OperatorKey is the file of the key that signs registry changes.
+	OperatorKey string `json:"operator_key,omitempty"`
 }
 
 type initNode struct {
@@ -38,7 +40,8 @@ func newInitCmd() *cobra.Command {
 node, comma-separated) the nodes are meant for those machines; without it
 they listen on loopback ports of this machine. Copy each node's directory to
 its machine and start it with "chainkey node --home DIR". Prints the nodes'
-homes and endpoints as JSON. The --bitcoin-* flags write a Bitcoin section
+homes and endpoints as JSON, and the file of the subnet's operator key
+(--out/operator_key.pem, mode 0600), which signs membership changes. The --bitcoin-* flags write a Bitcoin section
 into every node's chainkey.json (the adapter address is each machine's own
 btc-adapter; "chainkey node --bitcoin-*" overrides it).`,
 		Args: cobra.NoArgs,
@@ -65,7 +68,7 @@ btc-adapter; "chainkey node --bitcoin-*" overrides it).`,
 			if err := replica.WriteSubnetConfigWith(out, nodes, hostList, replica.SubnetOptions{CUPInterval: cupInterval}); err != nil {
 				return fmt.Errorf("init: %w", err)
 			}
-			res := initOutput{}
+			res := initOutput{OperatorKey: replica.OperatorKeyPath(out)}
 			for i := 0; i < nodes; i++ {
 				home := filepath.Join(out, fmt.Sprintf("node%d", i))
 				c, err := replica.LoadConfig(home)

@@ -28,6 +28,8 @@ func newRootCmd() *cobra.Command {
 		newUpCmd(), newInitCmd(), newNodeCmd(), newBTCCmd(), newEthCmd(), newCandidCmd())
 	root.AddCommand(newCanisterCmd())
 	root.AddCommand(newCkBTCCmd())
+	root.AddCommand(newIdentityCmd())
+	root.AddCommand(newSubnetCmd())
 	return root
 }
 

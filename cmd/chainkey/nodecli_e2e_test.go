@@ -41,6 +41,8 @@ type upInfo struct {
 	GRPC     []string `json:"grpc"`
 	Metrics  []string `json:"metrics"`
 	HTTP     []string `json:"http"`
+	// OperatorKey is the file of the subnet's operator key.
+	OperatorKey string `json:"operator_key"`
 }
 
 // verifyChainSignature checks sig on msg under pub with the verifiers of
@@ -199,6 +201,9 @@ func TestUpSignVerifyEndToEnd(t *testing.T) {
 	cliJSON(t, &st, "status", "--endpoint", ep)
 	if st.SubnetID != info.SubnetID || st.RootKey != info.RootKey {
 		t.Fatalf("status %+v disagrees with up %+v", st, info)
+	}
+	if fi, err := os.Stat(info.OperatorKey); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("up's operator key %q: %v %v", info.OperatorKey, fi, err)
 	}
 
 	keys := map[string]keyOut{}

@@ -20,6 +20,7 @@ import (
 
 	"github.com/chainkey/chainkey/ingress"
 	"github.com/chainkey/chainkey/principal"
+	"github.com/chainkey/chainkey/replica"
 	"github.com/chainkey/chainkey/replica/api"
 	"github.com/chainkey/chainkey/rpc"
 )
@@ -245,6 +246,12 @@ func TestInitCmd(t *testing.T) {
 		if err != nil || fi.Mode().Perm()&0o077 != 0 {
 			t.Fatalf("%s secrets: %v %v", n.Home, fi, err)
 		}
+	}
+	if fi, err := os.Stat(res.OperatorKey); err != nil || fi.Mode().Perm() != 0o600 || res.OperatorKey != filepath.Join(out, "operator_key.pem") {
+		t.Fatalf("operator key %q: %v %v", res.OperatorKey, fi, err)
+	}
+	if _, err := replica.LoadOperatorKey(res.OperatorKey); err != nil {
+		t.Fatal(err)
 	}
 	if _, err := runCLI(t, "init", "--nodes", "4", "--out", out); err == nil || !strings.Contains(err.Error(), "refusing") {
 		t.Fatalf("second init over the same directory: %v", err)

@@ -39,6 +39,9 @@ type upOutput struct {
 	// Canisters are the ids of the canisters the node implements, by
 	// name (ckbtc_ledger, ckbtc_minter, bitcoin), when Bitcoin is on.
 	Canisters map[string]string `json:"canisters,omitempty"`
+	// OperatorKey is the file of the key that signs the subnet's
+	// registry changes (absent for a subnet written before it existed).
+	OperatorKey string `json:"operator_key,omitempty"`
 }
 
 // defaultUpHome is the local subnet's directory under the user's data
@@ -237,14 +240,19 @@ func (u *upRun) start(ctx context.Context, progressOut io.Writer) (*replica.Loca
 func (u *upRun) output(sub *replica.LocalSubnet) upOutput {
 	n0 := sub.Nodes()[0]
 	grpcAddrs, metrics := u.servers.endpoints()
+	var opKey string
+	if _, err := os.Stat(replica.OperatorKeyPath(u.home)); err == nil {
+		opKey = replica.OperatorKeyPath(u.home)
+	}
 	return upOutput{
-		SubnetID: n0.SubnetID().String(),
-		RootKey:  hex.EncodeToString(n0.RootKeyDER()),
-		GRPC:     grpcAddrs,
-		Metrics:  metrics,
-		HTTP:     u.servers.httpURLs(),
-		Home:     u.home,
-		PID:      os.Getpid(),
+		OperatorKey: opKey,
+		SubnetID:    n0.SubnetID().String(),
+		RootKey:     hex.EncodeToString(n0.RootKeyDER()),
+		GRPC:        grpcAddrs,
+		Metrics:     metrics,
+		HTTP:        u.servers.httpURLs(),
+		Home:        u.home,
+		PID:         os.Getpid(),
 	}
 }
 

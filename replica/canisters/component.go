@@ -176,6 +176,12 @@ type global struct {
 	// StorageAt is the block time (ns) up to which the canisters paid
 	// for their storage (0 while the subnet charges no cycles).
 	StorageAt uint64 `cbor:"10,keyasint,omitempty"`
+	// Stops are the stop_canister calls that wait for their canister's
+	// call contexts to close (stopping.go).
+	Stops []pendingStop `cbor:"85,keyasint,omitempty"`
+	// Supply bounds the cycles the canisters hold together: everything
+	// minted (supply.go).
+	Supply uint64 `cbor:"86,keyasint,omitempty"`
 }
 
 // entry is one hosted canister and what persistence remembers of it.
@@ -230,6 +236,9 @@ type RoundInput struct {
 	// as of the block, by key id (bls12_381_g2:NAME): the keys
 	// vetkd_public_key and vetkd_derive_key serve.
 	VetKDKeys map[string]*vetkd.MasterPublicKey
+	// SubnetNodes is the number of the subnet's nodes as of the block
+	// (ic0.subnet_self_node_count; 0 keeps the count in use).
+	SubnetNodes uint32
 }
 
 // Component is the subnet's canisters. It is not safe for concurrent use;

@@ -74,4 +74,13 @@
 // signing requests join the canisters' (its id is the caller). Their
 // state is written when its hash changed: whole, or for a GoLog (a
 // ledger's blocks) the new log entries only.
+//
+// # Stopping
+//
+// stop_canister on a canister with open call contexts makes it stopping:
+// it takes no new calls or queries, its outstanding calls' responses
+// still run its callbacks, and at the end of the round in which its last
+// call context closes it is stopped and the pending stop calls are
+// answered (stopping.go). Balances are 64-bit: the cycles minted on the
+// subnet are bounded by 2^64-1 so that no balance overflows (supply.go).
 package canisters

@@ -125,7 +125,7 @@ func (c *Component) management(o *outCall) {
 	if c.managementVetKD(o) {
 		return
 	}
-	if c.managementMore(o) || c.managementBitcoin(o) {
+	if c.managementStopStart(o) || c.managementMore(o) || c.managementBitcoin(o) {
 		return
 	}
 	keys := c.cfg.Keys
@@ -270,7 +270,7 @@ func (c *Component) operate(m *Message, sender principal.Principal) (reply []byt
 			}
 			s.Controllers = &ctrls
 		}
-		return c.createCanister(sender, &s, m.Cycles, nil)
+		return c.createCanister(sender, &s, m.Cycles, nil, true)
 	}
 	key := string(m.Canister)
 	e, ok := c.cans[key]

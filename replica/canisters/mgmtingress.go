@@ -223,7 +223,10 @@ func (c *Component) manageIngress(m *Message, sender principal.Principal) ([]byt
 			}
 			a.CanisterID = t.CanisterID
 			if t.Amount != nil {
-				amount = clampCycles(t.Amount)
+				var err error
+				if amount, err = cyclesAmount(t.Amount); err != nil {
+					return rejectMint(err)
+				}
 			}
 		} else if err := candid.Decode(m.Arg, &a); err != nil {
 			return bad(err)
@@ -236,7 +239,13 @@ func (c *Component) manageIngress(m *Message, sender principal.Principal) ([]byt
 		// test subnets; an ingress message carries no cycles, so its
 		// deposit_cycles deposits nothing.
 		if amount > 0 && e.can != nil {
-			e.can.AddCycles(amount)
+			if err := c.mint(amount); err != nil {
+				return rejectMint(err)
+			}
+			if err := e.can.DepositCycles(amount); err != nil {
+				c.g.Supply -= amount
+				return rejectMint(err)
+			}
 			c.dirty[string(e.id.Bytes())] = true
 			c.hashValid = false
 		}

@@ -90,18 +90,22 @@ func (c *Component) manageMore(m *Message, sender principal.Principal, cycles ui
 		}
 		amount := uint64(defaultProvisionalCycles)
 		if a.Amount != nil {
-			amount = clampCycles(a.Amount)
+			var err error
+			if amount, err = cyclesAmount(a.Amount); err != nil {
+				return done(rejectMint(err))
+			}
 		}
 		// The fee is taken from the minted amount: the attached cycles
 		// of a canister's call are returned.
-		r, code, msg := c.createCanister(sender, a.Settings, amount, a.Specified)
+		r, code, msg := c.createCanister(sender, a.Settings, amount, a.Specified, true)
 		return done(r, code, msg)
 	case "create_canister":
 		var a createFullArgs
 		if err := candid.Decode(m.Arg, &a); err != nil {
 			return bad(err)
 		}
-		r, code, msg := c.createCanister(sender, a.Settings, cycles, nil)
+		// The attached cycles move from the caller: nothing is minted.
+		r, code, msg := c.createCanister(sender, a.Settings, cycles, nil, false)
 		if code == 0 {
 			used = cycles
 		}
@@ -292,8 +296,10 @@ func (c *Component) installChunked(a *installChunkedArgs, m *Message, sender pri
 
 // createCanister creates a canister for sender with settings (nil: the
 // defaults), paying the creation fee from cycles, at specified (nil:
-// the next free id of the subnet's range).
-func (c *Component) createCanister(sender principal.Principal, s *fullSettings, cycles uint64, specified *principal.Principal) ([]byte, int, string) {
+// the next free id of the subnet's range). mint says the cycles are new
+// (provisional), not moved from a caller: they count against the
+// subnet's supply (supply.go).
+func (c *Component) createCanister(sender principal.Principal, s *fullSettings, cycles uint64, specified *principal.Principal, mint bool) ([]byte, int, string) {
 	if s == nil {
 		s = &fullSettings{}
 	}
@@ -323,6 +329,11 @@ func (c *Component) createCanister(sender principal.Principal, s *fullSettings, 
 	fee := c.creationFee()
 	if cycles < fee {
 		return rejectf(execution.RejectSysTransient, "creating a canister costs %d cycles, %d given", fee, cycles)
+	}
+	if mint {
+		if err := c.mint(cycles - fee); err != nil {
+			return rejectMint(err)
+		}
 	}
 	ctrls := []principal.Principal{sender}
 	if s.Controllers != nil {
@@ -559,7 +570,7 @@ func (c *Component) managementMore(o *outCall) bool {
 	case "create_canister", "deposit_cycles", "update_settings", "canister_status", "canister_info",
 		"upload_chunk", "stored_chunks", "clear_chunk_store", "install_chunked_code",
 		"provisional_create_canister_with_cycles", "provisional_top_up_canister",
-		"install_code", "uninstall_code", "start_canister", "delete_canister":
+		"install_code", "uninstall_code", "delete_canister":
 	default:
 		return false
 	}

@@ -28,7 +28,7 @@ func (h *harness) provisional(s *fullSettings, specified *principal.Principal) (
 	return res.CanisterID, r
 }
 
-func (h *harness) status(sender, id principal.Principal) canisterStatusResult {
+func (h *harness) mgmtStatus(sender, id principal.Principal) canisterStatusResult {
 	h.t.Helper()
 	var st canisterStatusResult
 	if err := candid.Decode(h.replied(h.block(h.mgmt(sender, "canister_status", canisterIDArgs{CanisterID: id}))[0]), &st); err != nil {
@@ -111,7 +111,7 @@ func TestChunkedInstall(t *testing.T) {
 	if len(stored) != len(hashes) {
 		t.Fatalf("%d chunks stored, %d uploaded", len(stored), len(hashes))
 	}
-	if st := h.status(ctrl, target); st.MemoryMetrics.ChunkStore.Int64() != int64(len(wasm)) {
+	if st := h.mgmtStatus(ctrl, target); st.MemoryMetrics.ChunkStore.Int64() != int64(len(wasm)) {
 		t.Fatalf("wasm_chunk_store_size %s, want %d", st.MemoryMetrics.ChunkStore, len(wasm))
 	}
 	// The chunk store survives a reload, and a snapshot carries it.
@@ -146,7 +146,7 @@ func TestChunkedInstall(t *testing.T) {
 	if v := h.query(target, "get"); v != 1 {
 		t.Fatalf("counter %d after a chunked install", v)
 	}
-	if st := h.status(ctrl, target); st.ModuleHash == nil || !bytes.Equal(*st.ModuleHash, sum[:]) {
+	if st := h.mgmtStatus(ctrl, target); st.ModuleHash == nil || !bytes.Equal(*st.ModuleHash, sum[:]) {
 		t.Fatal("module hash after a chunked install")
 	}
 
@@ -159,7 +159,7 @@ func TestChunkedInstall(t *testing.T) {
 	reinstall := installChunkedArgs{Mode: installMode{Reinstall: &candid.Null{}}, Target: target, Store: &store,
 		ChunkHashes: one, WasmModuleHash: ss[:], Arg: []byte{}}
 	h.replied(h.block(h.mgmt(ctrl, "install_chunked_code", reinstall))[0])
-	if st := h.status(ctrl, target); !bytes.Equal(*st.ModuleHash, ss[:]) {
+	if st := h.mgmtStatus(ctrl, target); !bytes.Equal(*st.ModuleHash, ss[:]) {
 		t.Fatal("module hash after install from a store canister")
 	}
 	only := []principal.Principal{alice}
@@ -221,7 +221,7 @@ func TestSettings(t *testing.T) {
 	if r.Status != StatusReplied {
 		t.Fatal(r.RejectMessage)
 	}
-	st := h.status(ctrl, can)
+	st := h.mgmtStatus(ctrl, can)
 	got := st.Settings
 	if len(got.Controllers) != 2 || got.ComputeAllocation.Uint64() != 7 || got.MemoryAllocation.Uint64() != 1<<30 ||
 		got.FreezingThreshold.Uint64() != 1000 || got.ReservedCyclesLimit.Uint64() != 123 || got.LogVisibility.AllowedViewers == nil ||
@@ -237,7 +237,7 @@ func TestSettings(t *testing.T) {
 	}
 	// Defaults.
 	plain, _ := h.provisional(nil, nil)
-	d := h.status(ctrl, plain).Settings
+	d := h.mgmtStatus(ctrl, plain).Settings
 	if d.FreezingThreshold.Uint64() != execution.DefaultFreezingThreshold || d.ReservedCyclesLimit.Uint64() != DefaultReservedCyclesLimit ||
 		d.WasmMemoryLimit.Uint64() != DefaultWasmMemoryLimit || d.LogVisibility.Controllers == nil || d.ComputeAllocation.Sign() != 0 {
 		t.Fatalf("default settings %+v", d)
@@ -268,9 +268,9 @@ func TestSettings(t *testing.T) {
 		WasmModule: counterWasm(t), Arg: []byte{}}))[0])
 	h.rejected(h.block(h.mgmt(ctrl, "update_settings", updateFullArgs{CanisterID: plain, Settings: fullSettings{MemoryAllocation: n(100)}}))[0], execution.RejectCanisterError)
 	// update_settings changes only what it names, and the version.
-	v0 := h.status(ctrl, plain).Version
+	v0 := h.mgmtStatus(ctrl, plain).Version
 	h.replied(h.block(h.mgmt(ctrl, "update_settings", updateFullArgs{CanisterID: plain, Settings: fullSettings{ComputeAllocation: n(50)}}))[0])
-	st = h.status(ctrl, plain)
+	st = h.mgmtStatus(ctrl, plain)
 	if st.Settings.ComputeAllocation.Uint64() != 50 || st.Settings.FreezingThreshold.Uint64() != execution.DefaultFreezingThreshold || st.Version != v0+1 {
 		t.Fatalf("after update_settings %+v", st)
 	}

@@ -41,6 +41,20 @@ const (
   };
   public query func get() : async Nat { ticks };
 }`
+	// The signer's call to sign_with_ecdsa stays outstanding until the
+	// test delivers the signature.
+	motokoSigner = `persistent actor {
+  transient let ic = actor ("aaaaa-aa") : actor {
+    sign_with_ecdsa : ({ message_hash : Blob; derivation_path : [Blob]; key_id : { curve : { #secp256k1 }; name : Text } }) -> async ({ signature : Blob });
+  };
+  var n : Nat = 0;
+  public func sign() : async Nat {
+    let r = await ic.sign_with_ecdsa({ message_hash = "\00\00\00\00\00\00\00\00\00\00\00\00\00\00\00\00\00\00\00\00\00\00\00\00\00\00\00\00\00\00\00\00"; derivation_path = []; key_id = { curve = #secp256k1; name = "dfx_test_key" } });
+    n += 1;
+    r.signature.size()
+  };
+  public query func get() : async Nat { n };
+}`
 	motokoCaller = `persistent actor {
   transient let counter = actor ("sgymv-uiaaa-aaaaa-aaaia-cai") : actor { inc : () -> async Nat };
   var last : Nat = 0;
@@ -60,7 +74,7 @@ func motoko(t *testing.T) map[string][]byte {
 	motokoOnce.Do(func() {
 		in, _ := json.Marshal(map[string]any{"actors": []map[string]any{
 			{"name": "Counter", "source": motokoCounter}, {"name": "Caller", "source": motokoCaller},
-			{"name": "Timer", "source": motokoTimer}}})
+			{"name": "Timer", "source": motokoTimer}, {"name": "Signer", "source": motokoSigner}}})
 		// The compiled modules are cached in node_modules, keyed by the
 		// compiler project and the sources.
 		var manifest []byte

@@ -58,6 +58,9 @@ type meta struct {
 	// the canister's "log" key (none without records).
 	Mgmt    *mgmtMeta `cbor:"80,keyasint,omitempty"`
 	LogHash []byte    `cbor:"81,keyasint,omitempty"`
+	// Table is the Wasm table of a module that changes it at run time
+	// (execution.State.Table).
+	Table []int64 `cbor:"85,keyasint,omitempty"`
 }
 
 // persist writes what the round changed.
@@ -189,7 +192,7 @@ func writeCanister(w subnet.Writer, e *entry) error {
 func metaOf(st *execution.State, memLen, stableLen, epoch uint64) *meta {
 	m := &meta{Globals: st.Globals, CertifiedData: st.CertifiedData, Cycles: st.Cycles, Status: uint32(st.Status),
 		Version: st.Version, GlobalTimer: st.GlobalTimer, MemLen: memLen, StableLen: stableLen, Epoch: epoch,
-		FreezingThreshold: st.FreezingThreshold}
+		FreezingThreshold: st.FreezingThreshold, Table: st.Table}
 	for _, p := range st.Controllers {
 		m.Controllers = append(m.Controllers, p.Bytes())
 	}
@@ -369,7 +372,7 @@ func (c *Component) restoreCanister(id []byte, m *meta, metaEnc, wasm []byte, me
 		return nil, fmt.Errorf("canisters: load: canister id: %w", err)
 	}
 	st := execution.State{ID: pid, Globals: m.Globals, CertifiedData: m.CertifiedData, Cycles: m.Cycles,
-		Status: execution.Status(m.Status), Version: m.Version, GlobalTimer: m.GlobalTimer, FreezingThreshold: m.FreezingThreshold}
+		Status: execution.Status(m.Status), Version: m.Version, GlobalTimer: m.GlobalTimer, FreezingThreshold: m.FreezingThreshold, Table: m.Table}
 	for _, b := range m.Controllers {
 		p, err := principal.FromBytes(b)
 		if err != nil {

@@ -22,6 +22,7 @@ func (c *Component) Round(in RoundInput, w subnet.Writer) error {
 	if err := c.setSubnet(in.Subnet, in.RootKey); err != nil {
 		return err
 	}
+	c.setSubnetNodes(in.SubnetNodes)
 	c.expire(in.TimeNS, w)
 	c.chargeStorage(in.TimeNS)
 	// 1. Management canister responses that became ready.
@@ -89,6 +90,7 @@ func (c *Component) Round(in RoundInput, w subnet.Writer) error {
 	if len(c.g.Queue) == 0 {
 		c.g.Queue = nil
 	}
+	c.settleStops(in.TimeNS)
 	return c.persist(w)
 }
 
@@ -124,6 +126,9 @@ func (c *Component) ingress(m *Message) {
 	}
 	c.ran++
 	sender := mustPrincipal(m.Sender)
+	if c.stopOrStart(key, m, sender) {
+		return
+	}
 	if m.Kind != KindCall {
 		reply, code, msg := c.operate(m, sender)
 		c.finish(key, reply, code, msg)

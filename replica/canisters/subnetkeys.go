@@ -43,3 +43,15 @@ func (c *Component) setSubnet(id principal.Principal, rootKey []byte) error {
 	}
 	return nil
 }
+
+// setSubnetNodes makes n the node count the canisters see
+// (ic0.subnet_self_node_count); 0 keeps the count in use.
+func (c *Component) setSubnetNodes(n uint32) {
+	if n == 0 || n == c.cfg.Exec.SubnetNodes {
+		return
+	}
+	c.cfg.Exec.SubnetNodes = n
+	for _, e := range c.cans {
+		e.can.SetSubnetNodes(n)
+	}
+}

@@ -105,7 +105,18 @@ func NewDKGEpoch(m DKGMembers, epoch uint64, prevCert, prevBeacon []byte) (*DKGE
 // public coefficients being reshared; a purpose without them is dealt
 // afresh (the genesis DKG).
 func NewDKGEpochKeys(m DKGMembers, epoch uint64, prev map[string][]byte, vetkd []string) (*DKGEpoch, error) {
-	n := len(m.NodePub)
+	return NewDKGEpochCommittees(m, m, epoch, prev, vetkd)
+}
+
+// NewDKGEpochCommittees is NewDKGEpochKeys for an epoch whose dealers
+// (the committee holding the keys) and receivers (the committee that
+// will) differ, as in the epoch of a membership change: the thresholds
+// are the receivers'.
+func NewDKGEpochCommittees(m, to DKGMembers, epoch uint64, prev map[string][]byte, vetkd []string) (*DKGEpoch, error) {
+	if len(to.NodePub) != len(to.EncPub) || len(m.NodePub) == 0 || len(to.NodePub) == 0 {
+		return nil, errf("key generation committees of %d and %d nodes", len(m.NodePub), len(to.NodePub))
+	}
+	n := len(to.NodePub)
 	f := (n - 1) / 3
 	ep := &DKGEpoch{Epoch: epoch, Configs: map[string]*dkg.Config{}, Sessions: map[string]*dkg.Session{},
 		Purposes: DKGPurposes(vetkd)}
@@ -114,7 +125,7 @@ func NewDKGEpochKeys(m DKGMembers, epoch uint64, prev map[string][]byte, vetkd [
 	}
 	recv := make([]dkg.ReceiverInfo, n)
 	for i := range recv {
-		recv[i] = dkg.ReceiverInfo{SigningKey: m.NodePub[i], EncryptionKey: m.EncPub[i]}
+		recv[i] = dkg.ReceiverInfo{SigningKey: to.NodePub[i], EncryptionKey: to.EncPub[i]}
 	}
 	for _, p := range ep.Purposes {
 		if ep.Configs[p] != nil {
@@ -348,7 +359,7 @@ func DropDKGMsgs(st Storage, w Writer, epoch uint64) error {
 // due (every interval heights, keys ready and none in progress): the
 // epoch advances and cs marks it in progress. It reports whether it did.
 func ScheduleReshare(cs *State, height, interval uint64) bool {
-	if !cs.BLSReady || cs.BLSResharing || interval == 0 || height%interval != 0 {
+	if !cs.BLSReady || cs.BLSResharing || interval == 0 || height%interval != 0 || ChangePending(cs) {
 		return false
 	}
 	cs.BLSEpoch++

@@ -82,6 +82,20 @@
 // VerifyCUP checks it with the subnet's root public key alone, and
 // DecodeChunk checks each chunk against the manifest.
 //
+// # Membership
+//
+// The committee is a registry: State.RegistryVersion and State.Members
+// (the genesis members until the first change). A RegistryTx carries a
+// RegistryChange (one node added or removed) signed by the operator key
+// of the genesis; CheckRegistryTx checks it strictly against the
+// committed state (signature, subnet, version = committed + 1, the
+// joining node's record). ApplyRegistryChange makes it pending and opens
+// a RoleReshareNext job per master key; ScheduleMembership then starts a
+// BLS key epoch from the current committee to the next one
+// (EpochCommittees, NewDKGEpochCommittees); SwitchCommittee makes the
+// next committee current when that epoch completes and returns the
+// consensus engine's ValidatorUpdates. Public keys never change.
+//
 // # State and hashes
 //
 // State is the small, always-loaded part of the replicated state; bulk

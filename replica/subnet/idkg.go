@@ -237,6 +237,12 @@ func CompleteJob(cs *State, p KeyPlan, job Job, samePublicKey func() error) (int
 		}
 		cs.KeyTr[job.KeyID] = job.ID
 		return KeyReshared, nil
+	case RoleReshareNext:
+		if err := samePublicKey(); err != nil {
+			return JobDone, err
+		}
+		CompleteReshareNext(cs, job)
+		return JobDone, nil
 	default:
 		bi := -1
 		for i := range cs.Building {

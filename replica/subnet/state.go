@@ -77,6 +77,23 @@ type State struct {
 	// the certified tree carries at CUPPath (field 50 leaves room for
 	// other fields before it).
 	CUP []byte `cbor:"50,keyasint,omitempty"`
+	// RegistryVersion is the version of the last registry change agreed
+	// (0: the genesis membership).
+	RegistryVersion uint64 `cbor:"70,keyasint,omitempty"`
+	// Members is the current committee (empty: the genesis members);
+	// PrevMembers the one before the last switch.
+	Members     []NodeRecord `cbor:"71,keyasint,omitempty"`
+	PrevMembers []NodeRecord `cbor:"72,keyasint,omitempty"`
+	// NextMembers is the committee of a pending change, NextKeyTr the
+	// master key transcripts reshared to it, MembershipEpoch the BLS
+	// epoch dealing to it (0 until started).
+	NextMembers     []NodeRecord      `cbor:"73,keyasint,omitempty"`
+	NextKeyTr       map[string][]byte `cbor:"74,keyasint,omitempty"`
+	MembershipEpoch uint64            `cbor:"75,keyasint,omitempty"`
+	// SwitchEpoch is the BLS epoch that made the last switch, at
+	// SwitchHeight.
+	SwitchEpoch  uint64 `cbor:"76,keyasint,omitempty"`
+	SwitchHeight uint64 `cbor:"77,keyasint,omitempty"`
 }
 
 // PendingRequest is an accepted signing request waiting for shares.
@@ -137,6 +154,8 @@ func (s *State) Clone() *State {
 	}
 	c.VetKDPub, c.PrevVetKDPub = maps.Clone(s.VetKDPub), maps.Clone(s.PrevVetKDPub)
 	c.VetKDPending = slices.Clone(s.VetKDPending)
+	c.Members, c.PrevMembers, c.NextMembers = slices.Clone(s.Members), slices.Clone(s.PrevMembers), slices.Clone(s.NextMembers)
+	c.NextKeyTr = maps.Clone(s.NextKeyTr)
 	c.Presigs = make(map[string][]PresigRec, len(s.Presigs))
 	for k, v := range s.Presigs {
 		c.Presigs[k] = slices.Clone(v)

@@ -39,12 +39,14 @@ type Tx struct {
 	// combined encrypted key answering one (Signature holds it).
 	VetKD      *VetKDTx `cbor:"20,keyasint,omitempty"`
 	VetKDReply *ReplyTx `cbor:"21,keyasint,omitempty"`
+	// Registry is a membership change signed by the operator key.
+	Registry *RegistryTx `cbor:"70,keyasint,omitempty"`
 }
 
 func (t *Tx) count() int {
 	n := 0
 	for _, set := range []bool{t.Cert != nil, t.Beacon != nil, t.Evidence != nil, t.Sign != nil, t.Reply != nil, t.Protocol != nil,
-		t.VetKD != nil, t.VetKDReply != nil} {
+		t.VetKD != nil, t.VetKDReply != nil, t.Registry != nil} {
 		if set {
 			n++
 		}
