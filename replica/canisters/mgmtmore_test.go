@@ -488,6 +488,7 @@ func TestCreateFromCanister(t *testing.T) {
 	}
 	const attached = 2_000_000_000_000
 	before := balance(h, payer)
+	supply := h.c.g.Supply
 	reply := pay(attached, "create_canister", mustEncode(t, createFullArgs{}))
 	if reply[0] == 0xee {
 		t.Fatalf("create_canister rejected: %q", reply[2:])
@@ -501,6 +502,9 @@ func TestCreateFromCanister(t *testing.T) {
 	}
 	if refund := binary.LittleEndian.Uint64(reply[len(reply)-16:]); refund != 0 {
 		t.Fatalf("refund %d", refund)
+	}
+	if h.c.g.Supply != supply {
+		t.Fatalf("creation with a caller's cycles minted %d", h.c.g.Supply-supply)
 	}
 	if spent := before - balance(h, payer); spent < attached {
 		t.Fatalf("the payer spent %d", spent)
