@@ -114,6 +114,8 @@ type app struct {
 	// btcCanister is the Bitcoin canister the canisters call (nil
 	// without Bitcoin).
 	btcCanister *bitcoinCanister
+	// out performs the canisters' HTTPS outcalls (outcall.go).
+	out outcallShell
 }
 
 func newApp(cfg *Config, st *store, log *slog.Logger, m *metrics) (*app, error) {
@@ -225,6 +227,7 @@ func newApp(cfg *Config, st *store, log *slog.Logger, m *metrics) (*app, error) 
 // close releases what the application holds open beside the store: the
 // Bitcoin adapter connection and the presignature consumption log.
 func (a *app) close() error {
+	a.out.stop()
 	a.closeBitcoin()
 	a.closeCanisters()
 	if s := a.idkg; s != nil && s.consumed != nil {
@@ -434,6 +437,7 @@ func (a *app) ExtendVote(_ context.Context, req *abci.ExtendVoteRequest) (*abci.
 	if shareEpoch == subnet.KeyEpoch(cs) {
 		ext.VetKDShares = a.vetkdShares(cs, shareEpoch)
 	}
+	ext.OutcallShares = a.outcallShares(cs)
 	b := subnet.EncodeExt(ext)
 	// Never emit what our own VerifyVoteExtension would refuse
 	// (cometbft#5204): check it the same way.
@@ -525,6 +529,9 @@ func (a *app) PrepareProposal(_ context.Context, req *abci.PrepareProposalReques
 	}
 	for _, r := range subnet.CombineVetKD(cs, a.derive, ext, bad) {
 		add(&subnet.Tx{VetKDReply: r})
+	}
+	for _, t := range a.combineOutcalls(cs, votes) {
+		add(&subnet.Tx{Outcall: t})
 	}
 	for _, v := range votes {
 		if bad[v.index] && !a.alreadyConvicted(v.index, req.Height-1) {
@@ -804,6 +811,8 @@ func (e *exec) apply(raw []byte) (uint32, string) {
 		return e.applyVetKD(t.VetKD)
 	case t.VetKDReply != nil:
 		code, err = e.applyVetKDReply(t.VetKDReply)
+	case t.Outcall != nil:
+		code, err = e.applyOutcall(t.Outcall)
 	default:
 		return codeInvalid, "unsupported transaction"
 	}

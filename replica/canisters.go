@@ -196,6 +196,7 @@ func (e *exec) canisterRound(height uint64) error {
 	in.Subnet, in.RootKey = keys.subnetID, keys.rootKey
 	in.VetKDKeys = e.canisterVetKDKeys()
 	in.SubnetNodes = uint32(len(e.a.members))
+	e.expireCanisterOutcalls(s.c)
 	if err := s.c.Round(in, e); err != nil {
 		return err
 	}
@@ -204,6 +205,7 @@ func (e *exec) canisterRound(height uint64) error {
 		subnet.AcceptCanisterRequest(e.cs, r.ID, r.KeyID, cs)
 	}
 	e.acceptCanisterVetKD(s.c.TakeVetKDRequests())
+	e.acceptCanisterOutcalls(s.c.TakeHTTPRequests())
 	e.a.ckbtcBroadcast()
 	e.a.bitcoinBroadcast()
 	return nil

@@ -96,6 +96,14 @@ type Config struct {
 	// StateSync makes a node with an empty state store join from the
 	// latest catch-up package (nil: replay the chain from genesis).
 	StateSync *StateSyncConfig `json:"state_sync,omitempty"`
+	// OutcallsAllowHTTPLoopback lets the node perform canisters' HTTP
+	// outcalls to loopback addresses, over plain http too (off: https
+	// to public addresses only, as on the IC); for local subnets and
+	// tests.
+	OutcallsAllowHTTPLoopback bool `json:"outcalls_allow_http_loopback,omitempty"`
+	// OutcallTimeoutMS is how long the node waits for an outcall's
+	// response, in milliseconds (0: DefaultOutcallTimeout).
+	OutcallTimeoutMS int `json:"outcall_timeout_ms,omitempty"`
 
 	// Logger receives the node's structured logs; nil discards them.
 	Logger *slog.Logger `json:"-"`

@@ -90,6 +90,10 @@ func startLocal(ctx context.Context, home string, nodes int, progress func(Progr
 			return nil, err
 		}
 		cfg.Logger = opt.Logger
+		// A local subnet's canisters may reach servers on this machine
+		// over plain http (a local geth, a test server), as dfx's
+		// local replica lets them.
+		cfg.OutcallsAllowHTTPLoopback = true
 		if opt.Bitcoin != nil {
 			bc := *opt.Bitcoin
 			cfg.Bitcoin = &bc

@@ -283,6 +283,8 @@ type Component struct {
 	// btcID is the Go canister that answers the management canister's
 	// bitcoin_* methods (zero: none).
 	btcID principal.Principal
+	// httpOut are the outcalls the last round made (outcall.go).
+	httpOut []HTTPRequest
 }
 
 type expiryRef struct {

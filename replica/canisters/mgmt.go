@@ -128,6 +128,9 @@ func (c *Component) management(o *outCall) {
 	if c.managementStopStart(o) || c.managementMore(o) || c.managementBitcoin(o) {
 		return
 	}
+	if c.managementHTTP(o) {
+		return
+	}
 	keys := c.cfg.Keys
 	switch o.Method {
 	case "raw_rand":

@@ -94,6 +94,13 @@ type State struct {
 	// SwitchHeight.
 	SwitchEpoch  uint64 `cbor:"76,keyasint,omitempty"`
 	SwitchHeight uint64 `cbor:"77,keyasint,omitempty"`
+	// Outcalls are the canisters' accepted HTTPS outcalls waiting for
+	// the nodes to agree on their response, in the order they were
+	// accepted; OutcallRequests and OutcallReplied count accepted and
+	// settled ones.
+	Outcalls        []PendingOutcall `cbor:"60,keyasint,omitempty"`
+	OutcallRequests uint64           `cbor:"61,keyasint,omitempty"`
+	OutcallReplied  uint64           `cbor:"62,keyasint,omitempty"`
 }
 
 // PendingRequest is an accepted signing request waiting for shares.
@@ -156,6 +163,7 @@ func (s *State) Clone() *State {
 	c.VetKDPending = slices.Clone(s.VetKDPending)
 	c.Members, c.PrevMembers, c.NextMembers = slices.Clone(s.Members), slices.Clone(s.PrevMembers), slices.Clone(s.NextMembers)
 	c.NextKeyTr = maps.Clone(s.NextKeyTr)
+	c.Outcalls = slices.Clone(s.Outcalls)
 	c.Presigs = make(map[string][]PresigRec, len(s.Presigs))
 	for k, v := range s.Presigs {
 		c.Presigs[k] = slices.Clone(v)

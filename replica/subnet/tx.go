@@ -41,12 +41,14 @@ type Tx struct {
 	VetKDReply *ReplyTx `cbor:"21,keyasint,omitempty"`
 	// Registry is a membership change signed by the operator key.
 	Registry *RegistryTx `cbor:"70,keyasint,omitempty"`
+	// Outcall settles a canister's HTTPS outcall.
+	Outcall *OutcallTx `cbor:"60,keyasint,omitempty"`
 }
 
 func (t *Tx) count() int {
 	n := 0
 	for _, set := range []bool{t.Cert != nil, t.Beacon != nil, t.Evidence != nil, t.Sign != nil, t.Reply != nil, t.Protocol != nil,
-		t.VetKD != nil, t.VetKDReply != nil, t.Registry != nil} {
+		t.VetKD != nil, t.VetKDReply != nil, t.Registry != nil, t.Outcall != nil} {
 		if set {
 			n++
 		}
@@ -63,12 +65,13 @@ func EncodeTx(t *Tx) []byte {
 	return b
 }
 
-// DecodeTx decodes a block transaction strictly: at most MaxTxBytes, no
-// unknown fields, exactly one body, and in the one encoding EncodeTx gives
-// (so a transaction has one identity).
+// DecodeTx decodes a block transaction strictly: at most MaxTxBytes
+// (MaxOutcallTxBytes for an outcall's response), no unknown fields,
+// exactly one body, and in the one encoding EncodeTx gives (so a
+// transaction has one identity).
 func DecodeTx(b []byte) (*Tx, error) {
-	if len(b) > MaxTxBytes {
-		return nil, errf("tx of %d bytes exceeds %d", len(b), MaxTxBytes)
+	if len(b) > MaxOutcallTxBytes {
+		return nil, errf("tx of %d bytes exceeds %d", len(b), MaxOutcallTxBytes)
 	}
 	var t Tx
 	if err := Unmarshal(b, &t); err != nil {
@@ -76,6 +79,9 @@ func DecodeTx(b []byte) (*Tx, error) {
 	}
 	if t.count() != 1 {
 		return nil, errf("tx has %d bodies, want 1", t.count())
+	}
+	if len(b) > MaxTxBytes && t.Outcall == nil {
+		return nil, errf("tx of %d bytes exceeds %d", len(b), MaxTxBytes)
 	}
 	if err := canonical(b, &t); err != nil {
 		return nil, errf("decode tx: %w", err)
@@ -144,6 +150,9 @@ type VoteExt struct {
 	// VetKDShares are encrypted key shares for pending derivation
 	// requests, made with the vetKD key shares of KeyEpoch.
 	VetKDShares []SignShare `cbor:"20,keyasint,omitempty"`
+	// OutcallShares are the node's signed hashes of its outcomes of
+	// pending outcalls.
+	OutcallShares []OutcallShare `cbor:"60,keyasint,omitempty"`
 }
 
 // SignShare is one node's share for one pending request.
@@ -172,7 +181,7 @@ func DecodeExt(b []byte) (*VoteExt, error) {
 	if err := Unmarshal(b, &e); err != nil {
 		return nil, errf("decode vote extension: %w", err)
 	}
-	if len(e.SignShares) > MaxSharesPerExt || len(e.VetKDShares) > MaxVetKDSharesPerExt {
+	if len(e.SignShares) > MaxSharesPerExt || len(e.VetKDShares) > MaxVetKDSharesPerExt || len(e.OutcallShares) > MaxOutcallSharesPerExt {
 		return nil, errf("vote extension has %d signing and %d vetKD shares", len(e.SignShares), len(e.VetKDShares))
 	}
 	if err := canonical(b, &e); err != nil {
@@ -205,6 +214,14 @@ func CheckExtShape(e *VoteExt, size int, height uint64) error {
 	for _, sh := range e.VetKDShares {
 		if len(sh.Share) != vetkd.EncryptedKeySize {
 			return errf("vetKD share of %d bytes", len(sh.Share))
+		}
+	}
+	if len(e.OutcallShares) > MaxOutcallSharesPerExt {
+		return errf("%d outcall shares", len(e.OutcallShares))
+	}
+	for _, sh := range e.OutcallShares {
+		if len(sh.Hash) != 32 || len(sh.Sig) != 64 {
+			return errf("outcall share of %d-byte hash and %d-byte signature", len(sh.Hash), len(sh.Sig))
 		}
 	}
 	return nil
