@@ -111,6 +111,9 @@ type app struct {
 	cup cupNode
 	// ckbtc is the subnet's ckBTC ledger and minter (nil: none).
 	ckbtc *ckbtcState
+	// btcCanister is the Bitcoin canister the canisters call (nil
+	// without Bitcoin).
+	btcCanister *bitcoinCanister
 	// out performs the canisters' HTTPS outcalls (outcall.go).
 	out outcallShell
 }

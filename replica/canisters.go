@@ -73,6 +73,9 @@ func (a *app) initCanisters() error {
 	if err := a.hostCkBTC(c); err != nil {
 		return fmt.Errorf("replica: canisters: %w", err)
 	}
+	if err := a.hostBitcoinCanister(c); err != nil {
+		return fmt.Errorf("replica: canisters: %w", err)
+	}
 	if err := c.Load(a.st.committed()); err != nil {
 		return fmt.Errorf("replica: canisters: %w", err)
 	}
@@ -204,6 +207,7 @@ func (e *exec) canisterRound(height uint64) error {
 	e.acceptCanisterVetKD(s.c.TakeVetKDRequests())
 	e.acceptCanisterOutcalls(s.c.TakeHTTPRequests())
 	e.a.ckbtcBroadcast()
+	e.a.bitcoinBroadcast()
 	return nil
 }
 

@@ -71,12 +71,12 @@ type CkBTCIDs struct {
 }
 
 // SubnetCkBTCIDs returns the ckBTC canister ids of the node's subnet:
-// the last three ids of the subnet's canister range (the ledger, the
-// minter, the Bitcoin canister), below which the Wasm canisters get
-// theirs.
+// the ledger and minter at the top of the subnet's canister range (below
+// which the Wasm canisters get theirs) and the Bitcoin canister at
+// BitcoinCanisterID.
 func SubnetCkBTCIDs() CkBTCIDs {
 	return CkBTCIDs{Ledger: canisters.CanisterID(ckbtcLedgerIndex), Minter: canisters.CanisterID(ckbtcMinterIndex),
-		Bitcoin: canisters.CanisterID(bitcoinIndex)}
+		Bitcoin: BitcoinCanisterID}
 }
 
 // CkBTC returns the ckBTC canister ids; ok is false when the node's

@@ -76,7 +76,7 @@ func (a *app) subnetLeaves(k *blsKeys) []certification.PathValue {
 		return nil
 	}
 	var out []certification.PathValue
-	for _, l := range httpapi.SubnetLeaves(k.subnetID, k.rootKey, canisterRanges(), a.nodeKeys()) {
+	for _, l := range httpapi.SubnetLeaves(k.subnetID, k.rootKey, a.canisterRanges(), a.nodeKeys()) {
 		if len(l.Path) == 3 && string(l.Path[0]) == "subnet" && string(l.Path[2]) == "public_key" {
 			continue
 		}
@@ -91,7 +91,7 @@ type httpBackend struct{ n *Node }
 func (b httpBackend) RootKey() []byte               { return b.n.RootKeyDER() }
 func (b httpBackend) SubnetID() principal.Principal { return b.n.SubnetID() }
 func (b httpBackend) CanisterRanges() []certification.CanisterRange {
-	return canisterRanges()
+	return b.n.app.canisterRanges()
 }
 func (b httpBackend) Healthy() bool { return b.n.Ready() && len(b.n.RootKeyDER()) > 0 }
 

@@ -124,6 +124,9 @@ func (n *Node) buildComet() error {
 	c.P2P.SendRate = 64 << 20
 	c.P2P.RecvRate = 64 << 20
 	c.P2P.MaxPacketMsgPayloadSize = 16 << 10
+	// Ingress messages up to the IC's limit of 2 MiB (a 1 MiB
+	// upload_chunk with its envelope fits), not CometBFT's 1 MiB.
+	c.Mempool.MaxTxBytes = maxIngressTxBytes
 	cometStorage(c, &n.cfg, n.app)
 	if err := c.ValidateBasic(); err != nil {
 		return fmt.Errorf("replica: cometbft config: %w", err)

@@ -74,13 +74,18 @@ key, query responses against the node keys the subnet certifies).
   canister create                      create a canister (provisional cycles)
   canister install ID --wasm FILE      install a module (--mode install|reinstall|upgrade)
   canister call ID METHOD [ARGS]       call a method (Candid text arguments)
-  canister status|logs|stop|start|delete|top-up ID`,
+  canister status|info|logs|stop|start|delete|top-up ID
+  canister update-settings ID [--set-controller P] [--freezing-threshold S] ...
+
+Modules larger than an ingress message allows are installed through the
+canister's chunk store (upload_chunk, install_chunked_code), as dfx does.`,
 	}
 	f.register(cmd)
 	cmd.AddCommand(newCanisterCreateCmd(f), newCanisterInstallCmd(f), newCanisterCallCmd(f), newCanisterStatusCmd(f),
 		newCanisterLogsCmd(f), newCanisterSimpleCmd(f, "stop", "stop_canister", "Stop a canister"),
 		newCanisterSimpleCmd(f, "start", "start_canister", "Start a stopped canister"),
-		newCanisterSimpleCmd(f, "delete", "delete_canister", "Delete a stopped canister"), newCanisterTopUpCmd(f))
+		newCanisterSimpleCmd(f, "delete", "delete_canister", "Delete a stopped canister"), newCanisterTopUpCmd(f),
+		newCanisterInfoCmd(f), newCanisterUpdateSettingsCmd(f))
 	return cmd
 }
 
@@ -129,6 +134,7 @@ func manage(ctx context.Context, a *agent.Agent, method string, arg any, out any
 
 func newCanisterCreateCmd(f *canisterFlags) *cobra.Command {
 	var cycles uint64
+	var specified string
 	cmd := &cobra.Command{
 		Use:   "create",
 		Short: "Create an empty canister controlled by the identity",
@@ -136,10 +142,18 @@ func newCanisterCreateCmd(f *canisterFlags) *cobra.Command {
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return f.run(cmd, func(ctx context.Context, a *agent.Agent) error {
 				arg := struct {
-					Amount *big.Int `candid:"amount,opt"`
+					Amount    *big.Int             `candid:"amount,opt"`
+					Specified *principal.Principal `candid:"specified_id"`
 				}{}
 				if cycles > 0 {
 					arg.Amount = new(big.Int).SetUint64(cycles)
+				}
+				if specified != "" {
+					p, err := parseCanister(specified)
+					if err != nil {
+						return err
+					}
+					arg.Specified = &p
 				}
 				var res canisterIDArg
 				if err := manage(ctx, a, "provisional_create_canister_with_cycles", arg, &res); err != nil {
@@ -150,6 +164,7 @@ func newCanisterCreateCmd(f *canisterFlags) *cobra.Command {
 		},
 	}
 	cmd.Flags().Uint64Var(&cycles, "cycles", 0, "provisional cycles of the new canister (default: the subnet's default)")
+	cmd.Flags().StringVar(&specified, "specified-id", "", "create the canister at this id (free, in the subnet's range)")
 	return cmd
 }
 
@@ -235,11 +250,16 @@ func newCanisterInstallCmd(f *canisterFlags) *cobra.Command {
 				return fmt.Errorf("--mode %q: want install, reinstall or upgrade", mode)
 			}
 			return f.run(cmd, func(ctx context.Context, a *agent.Agent) error {
-				if err := manage(ctx, a, "install_code", in, nil); err != nil {
+				chunks, err := installModule(ctx, a, in)
+				if err != nil {
 					return err
 				}
-				return printCanister(cmd.OutOrStdout(), f.asJSON, map[string]any{"canister_id": can.String(), "mode": mode},
-					fmt.Sprintf("%s: %s done", can, mode))
+				text := fmt.Sprintf("%s: %s done", can, mode)
+				if len(in.Wasm) > chunkedInstallOver {
+					text = fmt.Sprintf("%s: %s done (%d-byte module through the chunk store, %d chunks uploaded)", can, mode, len(in.Wasm), chunks)
+				}
+				return printCanister(cmd.OutOrStdout(), f.asJSON, map[string]any{"canister_id": can.String(), "mode": mode,
+					"chunked": len(in.Wasm) > chunkedInstallOver}, text)
 			})
 		},
 	}
@@ -377,7 +397,13 @@ func newCanisterStatusCmd(f *canisterFlags) *cobra.Command {
 					} `candid:"status"`
 					ModuleHash *[]byte `candid:"module_hash"`
 					Settings   struct {
-						Controllers []principal.Principal `candid:"controllers"`
+						Controllers         []principal.Principal `candid:"controllers"`
+						ComputeAllocation   *big.Int              `candid:"compute_allocation"`
+						MemoryAllocation    *big.Int              `candid:"memory_allocation"`
+						FreezingThreshold   *big.Int              `candid:"freezing_threshold"`
+						ReservedCyclesLimit *big.Int              `candid:"reserved_cycles_limit"`
+						WasmMemoryLimit     *big.Int              `candid:"wasm_memory_limit"`
+						LogVisibility       logVisibilityArg      `candid:"log_visibility"`
 					} `candid:"settings"`
 					MemorySize *big.Int `candid:"memory_size"`
 					Cycles     *big.Int `candid:"cycles"`
@@ -401,8 +427,24 @@ func newCanisterStatusCmd(f *canisterFlags) *cobra.Command {
 					ctrls[i] = p.String()
 				}
 				if f.asJSON {
+					logs := "controllers"
+					switch v := st.Settings.LogVisibility; {
+					case v.Public != nil:
+						logs = "public"
+					case v.AllowedViewers != nil:
+						logs = "allowed_viewers"
+					}
+					str := func(n *big.Int) string {
+						if n == nil {
+							return ""
+						}
+						return n.String()
+					}
 					return writeJSONLine(cmd.OutOrStdout(), map[string]any{"canister_id": can.String(), "status": status,
-						"module_hash": module, "controllers": ctrls, "memory_size": st.MemorySize.String(), "cycles": st.Cycles.String()})
+						"module_hash": module, "controllers": ctrls, "memory_size": st.MemorySize.String(), "cycles": st.Cycles.String(),
+						"compute_allocation": str(st.Settings.ComputeAllocation), "memory_allocation": str(st.Settings.MemoryAllocation),
+						"freezing_threshold": str(st.Settings.FreezingThreshold), "reserved_cycles_limit": str(st.Settings.ReservedCyclesLimit),
+						"wasm_memory_limit": str(st.Settings.WasmMemoryLimit), "log_visibility": logs})
 				}
 				text, _ := formatReply(reply, nil)
 				w := cmd.OutOrStdout()

@@ -341,9 +341,15 @@ func statusJSON(i uint64, s *ckbtc.RetrieveBtcStatusV2) map[string]any {
 // upCanisters lists the ckBTC canister ids of a subnet with Bitcoin for
 // "up --json" (nil without).
 func upCanisters(n *replica.Node) map[string]string {
-	ids, ok := n.CkBTC()
-	if !ok {
+	out := map[string]string{}
+	if id, ok := n.BitcoinCanister(); ok {
+		out["bitcoin"] = id.String()
+	}
+	if ids, ok := n.CkBTC(); ok {
+		out["ckbtc_ledger"], out["ckbtc_minter"] = ids.Ledger.String(), ids.Minter.String()
+	}
+	if len(out) == 0 {
 		return nil
 	}
-	return map[string]string{"ckbtc_ledger": ids.Ledger.String(), "ckbtc_minter": ids.Minter.String(), "bitcoin": ids.Bitcoin.String()}
+	return out
 }

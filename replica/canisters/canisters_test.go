@@ -368,7 +368,7 @@ func TestManagementCanister(t *testing.T) {
 		h.call(proxy, "forward", forwardArg(mgmt, "sign_with_ecdsa", signArg)),
 		h.call(proxy, "forward", forwardArg(mgmt, "raw_rand", []byte("DIDL\x00\x00"))),
 		h.call(proxy, "forward", forwardArg(mgmt, "sign_with_ecdsa", badKey)),
-		h.call(proxy, "forward", forwardArg(mgmt, "create_canister", nil)),
+		h.call(proxy, "forward", forwardArg(mgmt, "take_canister_snapshot", nil)),
 	)
 	var pk publicKeyResult
 	if err := candid.Decode(h.replied(ids[0]), &pk); err != nil {

@@ -196,6 +196,15 @@ type entry struct {
 	module        [32]byte
 	hash          [32]byte // hash of the canister's persisted state
 	certified     []byte   // certified data as last persisted
+	// mgmt are the settings, history and chunk store hashes the
+	// management canister keeps (mgmtstate.go); chunks the chunk store.
+	mgmt   mgmtMeta
+	chunks chunkStore
+	// log is the canister's recent log records; logDirty says they
+	// changed since they were last written.
+	log      *canisterLog
+	logDirty bool
+	logHash  []byte // SHA-256 of the log records as last written
 }
 
 // SignRequest is a management canister signing call for the node's
@@ -266,10 +275,14 @@ type Component struct {
 	// checked is the hash of the last batch that passed Check.
 	checked      [32]byte
 	pagesWritten int
-	// logs are the canisters' recent log records (logs.go).
-	logs map[string]*canisterLog
 	// gocans are the hosted Go canisters (gocanister.go).
 	gocans map[string]*goEntry
+	// origin is the canister whose management call is executing (nil
+	// for an ingress message).
+	origin *mgmtOrigin
+	// btcID is the Go canister that answers the management canister's
+	// bitcoin_* methods (zero: none).
+	btcID principal.Principal
 	// httpOut are the outcalls the last round made (outcall.go).
 	httpOut []HTTPRequest
 }

@@ -9,7 +9,13 @@
 // canisters, call contexts and callbacks, the management canister calls
 // that reach the node's threshold signing (sign_with_ecdsa,
 // ecdsa_public_key, sign_with_schnorr, schnorr_public_key) and raw_rand,
-// request statuses, persistence in 4 KiB pages, and the certified tree
+// the management canister's controller methods for users and canisters
+// (create_canister with cycles, deposit_cycles, every canister setting,
+// canister_status, canister_info with each canister's history, the Wasm
+// chunk store and install_chunked_code, fetch_canister_logs with the
+// log visibility; mgmtmore.go), the routing of its bitcoin_* methods to
+// a hosted Bitcoin canister, request statuses, persistence in 4 KiB
+// pages (with the chunk store, history and logs), and the certified tree
 // leaves under /canister and /request_status.
 //
 // # Blocks and rounds

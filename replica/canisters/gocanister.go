@@ -207,9 +207,17 @@ func (c *Component) goCall(o *outCall) bool {
 	if !ok {
 		return false
 	}
-	reply, err := goRun(e, func() ([]byte, error) { return e.can.Update(o.Method, o.Arg, mustPrincipal(o.From), c.round.TimeNS) })
+	var used uint64
+	reply, err := goRun(e, func() ([]byte, error) {
+		if p, ok := e.can.(GoPayable); ok {
+			r, u, err := p.UpdatePaid(o.Method, o.Arg, mustPrincipal(o.From), c.round.TimeNS, o.Cycles)
+			used = min(u, o.Cycles)
+			return r, err
+		}
+		return e.can.Update(o.Method, o.Arg, mustPrincipal(o.From), c.round.TimeNS)
+	})
 	c.goAfter(e)
-	resp := &response{Reply: nonNil(reply), Refund: o.Cycles}
+	resp := &response{Reply: nonNil(reply), Refund: o.Cycles - used}
 	if err != nil {
 		code, msg := goReject(err)
 		resp = &response{Code: uint64(code), Message: msg, Refund: o.Cycles}

@@ -125,7 +125,7 @@ func (c *Component) management(o *outCall) {
 	if c.managementVetKD(o) {
 		return
 	}
-	if c.managementStopStart(o) {
+	if c.managementStopStart(o) || c.managementMore(o) || c.managementBitcoin(o) {
 		return
 	}
 	if c.managementHTTP(o) {
@@ -265,38 +265,15 @@ func (c *Component) readyRands(in RoundInput) {
 // operate executes a controller operation from an ingress message.
 func (c *Component) operate(m *Message, sender principal.Principal) (reply []byte, code int, msg string) {
 	if m.Kind == KindCreate {
-		if c.g.NextIndex > c.cfg.LastIndex {
-			return nil, execution.RejectSysTransient, "the subnet's canister range is exhausted"
-		}
-		ctrls := []principal.Principal{sender}
-		for _, b := range m.Controllers {
-			if p := mustPrincipal(b); !slices.Contains(ctrls, p) {
-				ctrls = append(ctrls, p)
+		var s fullSettings
+		if len(m.Controllers) > 0 {
+			ctrls := []principal.Principal{sender}
+			for _, b := range m.Controllers {
+				ctrls = append(ctrls, mustPrincipal(b))
 			}
+			s.Controllers = &ctrls
 		}
-		id := CanisterID(c.g.NextIndex)
-		cycles := m.Cycles
-		fee := c.creationFee()
-		if cycles < fee {
-			return nil, execution.RejectSysTransient, fmt.Sprintf("creating a canister costs %d cycles, %d given", fee, cycles)
-		}
-		cycles -= fee
-		if err := c.mint(cycles); err != nil {
-			return rejectMint(err)
-		}
-		can, err := execution.New(c.cfg.Exec, id, ctrls, cycles)
-		if err != nil {
-			return nil, execution.RejectCanisterError, err.Error()
-		}
-		c.g.NextIndex++
-		c.gdirty = true
-		c.cans[string(id.Bytes())] = &entry{id: id, can: can, controllers: ctrls}
-		c.dirty[string(id.Bytes())] = true
-		b, err := candid.Encode(createResult{CanisterID: id})
-		if err != nil {
-			return nil, execution.RejectCanisterError, err.Error()
-		}
-		return b, 0, ""
+		return c.createCanister(sender, &s, m.Cycles, nil, true)
 	}
 	key := string(m.Canister)
 	e, ok := c.cans[key]
@@ -364,5 +341,6 @@ func (c *Component) operate(m *Message, sender principal.Principal) (reply []byt
 	if code != 0 {
 		return nil, code, msg
 	}
+	c.operated(e, m.Kind, sender)
 	return emptyCandid, 0, ""
 }

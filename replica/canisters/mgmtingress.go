@@ -29,10 +29,6 @@ type updateSettingsArgs struct {
 	Settings   canisterSettings    `candid:"settings"`
 }
 
-type createCanisterArgs struct {
-	Settings *canisterSettings `candid:"settings"`
-}
-
 type canisterIDArgs struct {
 	CanisterID principal.Principal `candid:"canister_id"`
 }
@@ -136,42 +132,6 @@ type canisterInfoArgs struct {
 	Changes    *uint64             `candid:"num_requested_changes"`
 }
 
-// canisterInfoType is canister_info's result with an empty history: the
-// component keeps none, and `vec empty` is a subtype of the IC's
-// `vec change`, so agents decode it against ic.did.
-var canisterInfoType = mustType("record { total_num_changes : nat64; recent_changes : vec empty; module_hash : opt blob; controllers : vec principal }")
-
-func mustType(src string) *candid.Type {
-	t, err := candid.ParseType(src)
-	if err != nil {
-		panic(err)
-	}
-	return t
-}
-
-// encodeCanisterInfo encodes canister_info's reply.
-func encodeCanisterInfo(e *entry) ([]byte, int, string) {
-	hash := candid.None()
-	if h := moduleHash(e); h != nil {
-		hash = candid.Some(*h)
-	}
-	ctrls := make([]candid.Value, len(e.controllers))
-	for i, p := range e.controllers {
-		ctrls[i] = p
-	}
-	v := candid.Record{Fields: []candid.FieldValue{
-		{ID: candid.Hash("total_num_changes"), Value: uint64(0)},
-		{ID: candid.Hash("recent_changes"), Value: []candid.Value{}},
-		{ID: candid.Hash("module_hash"), Value: hash},
-		{ID: candid.Hash("controllers"), Value: ctrls},
-	}}
-	b, err := candid.Marshal([]*candid.Type{canisterInfoType}, []candid.Value{v})
-	if err != nil {
-		return nil, execution.RejectCanisterError, err.Error()
-	}
-	return b, 0, ""
-}
-
 type logRecord struct {
 	Idx       uint64 `candid:"idx"`
 	Timestamp uint64 `candid:"timestamp_nanos"`
@@ -218,6 +178,9 @@ func (c *Component) ingressManagement(key string, m *Message, sender principal.P
 }
 
 func (c *Component) manageIngress(m *Message, sender principal.Principal) ([]byte, int, string) {
+	if reply, code, msg, _, ok := c.manageMore(m, sender, 0); ok {
+		return reply, code, msg
+	}
 	bad := func(err error) ([]byte, int, string) {
 		return nil, execution.RejectCanisterError, fmt.Sprintf("management canister: %s: invalid argument: %v", m.Method, err)
 	}
@@ -225,69 +188,6 @@ func (c *Component) manageIngress(m *Message, sender principal.Principal) ([]byt
 		return &Message{Kind: kind, Sender: m.Sender, Canister: id.Bytes(), Expiry: m.Expiry}
 	}
 	switch m.Method {
-	case "provisional_create_canister_with_cycles", "create_canister":
-		var settings *canisterSettings
-		var cycles uint64
-		if m.Method == "create_canister" {
-			var a createCanisterArgs
-			if err := candid.Decode(m.Arg, &a); err != nil {
-				return bad(err)
-			}
-			settings = a.Settings
-		} else {
-			var a createArgs
-			if err := candid.Decode(m.Arg, &a); err != nil {
-				return bad(err)
-			}
-			if a.Specified != nil {
-				return nil, execution.RejectCanisterReject, "management canister: specified_id is not supported on this subnet"
-			}
-			settings = a.Settings
-			cycles = defaultProvisionalCycles
-			if a.Amount != nil {
-				var err error
-				if cycles, err = cyclesAmount(a.Amount); err != nil {
-					return rejectMint(err)
-				}
-			}
-		}
-		create := &Message{Kind: KindCreate, Sender: m.Sender, Expiry: m.Expiry, Cycles: cycles}
-		if settings != nil && settings.Controllers != nil {
-			if len(*settings.Controllers) > 10 {
-				return nil, execution.RejectCanisterReject, "management canister: more than 10 controllers"
-			}
-			for _, p := range *settings.Controllers {
-				create.Controllers = append(create.Controllers, p.Bytes())
-			}
-		}
-		reply, code, msg := c.operate(create, sender)
-		if code == 0 && settings != nil && settings.Controllers != nil {
-			// The IC's controllers are exactly the given ones.
-			var r createResult
-			if err := candid.Decode(reply, &r); err == nil {
-				c.setControllers(c.cans[string(r.CanisterID.Bytes())], *settings.Controllers)
-			}
-		}
-		return reply, code, msg
-	case "update_settings":
-		var a updateSettingsArgs
-		if err := candid.Decode(m.Arg, &a); err != nil {
-			return bad(err)
-		}
-		e, ok := c.cans[string(a.CanisterID.Bytes())]
-		if !ok {
-			return nil, execution.RejectDestinationInvalid, fmt.Sprintf("canister %s not found", a.CanisterID)
-		}
-		if !slices.Contains(e.controllers, sender) {
-			return nil, execution.RejectCanisterError, fmt.Sprintf("%s is not a controller of %s", sender, e.id)
-		}
-		if a.Settings.Controllers != nil {
-			if len(*a.Settings.Controllers) > 10 {
-				return nil, execution.RejectCanisterReject, "management canister: more than 10 controllers"
-			}
-			c.setControllers(e, *a.Settings.Controllers)
-		}
-		return emptyCandid, 0, ""
 	case "install_code":
 		var a installCodeArgs
 		if err := candid.Decode(m.Arg, &a); err != nil {
@@ -313,22 +213,6 @@ func (c *Component) manageIngress(m *Message, sender principal.Principal) ([]byt
 		kind := map[string]uint8{"uninstall_code": KindUninstall, "start_canister": KindStart,
 			"stop_canister": KindStop, "delete_canister": KindDelete}[m.Method]
 		return c.operate(op(kind, a.CanisterID), sender)
-	case "canister_status":
-		var a canisterIDArgs
-		if err := candid.Decode(m.Arg, &a); err != nil {
-			return bad(err)
-		}
-		return c.canisterStatus(a.CanisterID, sender)
-	case "canister_info":
-		var a canisterInfoArgs
-		if err := candid.Decode(m.Arg, &a); err != nil {
-			return bad(err)
-		}
-		e, ok := c.cans[string(a.CanisterID.Bytes())]
-		if !ok {
-			return nil, execution.RejectDestinationInvalid, fmt.Sprintf("canister %s not found", a.CanisterID)
-		}
-		return encodeCanisterInfo(e)
 	case "provisional_top_up_canister", "deposit_cycles":
 		var a canisterIDArgs
 		var amount uint64
@@ -422,18 +306,6 @@ func moduleHash(e *entry) *[]byte {
 	return &h
 }
 
-// canisterStatus answers canister_status for a controller.
-func (c *Component) canisterStatus(id, sender principal.Principal) ([]byte, int, string) {
-	e, ok := c.cans[string(id.Bytes())]
-	if !ok {
-		return nil, execution.RejectDestinationInvalid, fmt.Sprintf("canister %s not found", id)
-	}
-	if !slices.Contains(e.controllers, sender) {
-		return nil, execution.RejectCanisterError, fmt.Sprintf("%s is not a controller of %s", sender, e.id)
-	}
-	return encodeReply(statusOf(e.can, e.controllers))
-}
-
 // statusOf returns the canister_status reply of a canister.
 func statusOf(can *execution.Canister, controllers []principal.Principal) any {
 	st := can.State()
@@ -485,18 +357,7 @@ func (c *Component) QueryManagement(sender principal.Principal, method string, a
 	case "canister_status", "canister_info":
 		return res(c.manageIngress(&Message{Kind: KindCall, Sender: sender.Bytes(), Method: method, Arg: arg}, sender))
 	case "fetch_canister_logs":
-		var a canisterIDArgs
-		if err := candid.Decode(arg, &a); err != nil {
-			return res(nil, execution.RejectCanisterError, fmt.Sprintf("management canister: %s: invalid argument: %v", method, err))
-		}
-		e, ok := c.cans[string(a.CanisterID.Bytes())]
-		if !ok {
-			return res(nil, execution.RejectDestinationInvalid, fmt.Sprintf("canister %s not found", a.CanisterID))
-		}
-		if !slices.Contains(e.controllers, sender) {
-			return res(nil, execution.RejectCanisterError, fmt.Sprintf("%s is not a controller of %s", sender, e.id))
-		}
-		return res(encodeReply(fetchLogsResult{Records: c.logsOf(e.id.Bytes())}))
+		return c.fetchLogs(sender, arg)
 	}
 	return res(nil, execution.RejectDestinationInvalid, fmt.Sprintf("management canister has no query method %q on this subnet", method))
 }

@@ -53,6 +53,11 @@ type meta struct {
 	Epoch         uint64   `cbor:"11,keyasint,omitempty"`
 	// FreezingThreshold is the canister setting in seconds.
 	FreezingThreshold uint64 `cbor:"12,keyasint,omitempty"`
+	// Mgmt are the other settings, the history and the chunk store's
+	// hashes; LogHash is the SHA-256 of the log records stored under
+	// the canister's "log" key (none without records).
+	Mgmt    *mgmtMeta `cbor:"80,keyasint,omitempty"`
+	LogHash []byte    `cbor:"81,keyasint,omitempty"`
 	// Table is the Wasm table of a module that changes it at run time
 	// (execution.State.Table).
 	Table []int64 `cbor:"85,keyasint,omitempty"`
@@ -86,6 +91,8 @@ func (c *Component) persist(w subnet.Writer) error {
 			e.spages.deleteAll(w, id, 's')
 			w.Delete(canisterKey(id, "meta"))
 			w.Delete(canisterKey(id, "wasm"))
+			w.Delete(canisterKey(id, "log"))
+			e.chunks.deleteAll(w, id)
 		}
 	}
 	if len(keys) > 0 {
@@ -145,7 +152,9 @@ func (c *Component) persistCanister(w subnet.Writer, e *entry) error {
 		e.module = st.ModuleHash
 	}
 	e.certified = st.CertifiedData
-	b, err := subnet.Marshal(metaOf(st, cp.MemorySize, cp.StableSize, e.epoch))
+	e.chunks.persist(w, id)
+	e.writeLog(w, id, false)
+	b, err := subnet.Marshal(e.withMgmt(metaOf(st, cp.MemorySize, cp.StableSize, e.epoch)))
 	if err != nil {
 		return fmt.Errorf("canisters: encode canister: %w", err)
 	}
@@ -170,7 +179,9 @@ func writeCanister(w subnet.Writer, e *entry) error {
 	if st.Module != nil {
 		w.Set(canisterKey(id, "wasm"), st.Module)
 	}
-	b, err := subnet.Marshal(metaOf(&st, uint64(len(st.Memory)), uint64(len(st.Stable)), e.epoch))
+	e.chunks.writeAll(w, id)
+	e.writeLog(w, id, true)
+	b, err := subnet.Marshal(e.withMgmt(metaOf(&st, uint64(len(st.Memory)), uint64(len(st.Stable)), e.epoch)))
 	if err != nil {
 		return fmt.Errorf("canisters: encode canister: %w", err)
 	}
@@ -273,6 +284,8 @@ func (c *Component) Load(st subnet.Storage) error {
 		meta        []byte
 		wasm        []byte
 		mem, stable map[uint32][]byte
+		log         []byte
+		chunks      map[[32]byte][]byte
 	}
 	byID := map[string]*parts{}
 	var order []string
@@ -284,7 +297,7 @@ func (c *Component) Load(st subnet.Storage) error {
 		id, rest := string(r[1:1+int(r[0])]), string(r[2+int(r[0]):])
 		p := byID[id]
 		if p == nil {
-			p = &parts{mem: map[uint32][]byte{}, stable: map[uint32][]byte{}}
+			p = &parts{mem: map[uint32][]byte{}, stable: map[uint32][]byte{}, chunks: map[[32]byte][]byte{}}
 			byID[id] = p
 			order = append(order, id)
 		}
@@ -293,6 +306,10 @@ func (c *Component) Load(st subnet.Storage) error {
 			p.meta = slices.Clone(v)
 		case rest == "wasm":
 			p.wasm = slices.Clone(v)
+		case rest == "log":
+			p.log = slices.Clone(v)
+		case len(rest) == 34 && rest[:2] == "k/":
+			p.chunks[[32]byte([]byte(rest[2:]))] = slices.Clone(v)
 		case len(rest) == 6 && (rest[0] == 'm' || rest[0] == 's') && rest[1] == '/':
 			i := binary.BigEndian.Uint32([]byte(rest[2:]))
 			if rest[0] == 'm' {
@@ -317,6 +334,9 @@ func (c *Component) Load(st subnet.Storage) error {
 		}
 		e, err := fresh.restoreCanister([]byte(id), &m, p.meta, p.wasm, p.mem, p.stable)
 		if err != nil {
+			return err
+		}
+		if err := e.restoreMgmt(&m, p.log, p.chunks); err != nil {
 			return err
 		}
 		fresh.cans[id] = e
