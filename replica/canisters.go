@@ -129,7 +129,7 @@ func (l lockedCans) Restore(snapshot []byte) error {
 
 // checkCanisterMsg admits a canister message to the mempool.
 func (a *app) checkCanisterMsg(tx []byte) *abci.CheckTxResponse {
-	m, err := canisters.DecodeMessageTx(tx)
+	m, err := canisters.DecodeMessageTxShape(tx)
 	if err != nil {
 		return &abci.CheckTxResponse{Code: codeInvalid, Log: err.Error()}
 	}
@@ -155,7 +155,7 @@ func (a *app) proposeCanisterBatch(txs [][]byte, now time.Time, limit int64) []b
 		if !canisters.IsMessageTx(raw) || len(msgs) >= canisters.MaxBatchMessages {
 			continue
 		}
-		m, err := canisters.DecodeMessageTx(raw)
+		m, err := canisters.DecodeMessageTxShape(raw)
 		if err != nil || a.cans.c.Admit(m, uint64(now.UnixNano())) != nil || seen[m.ID()] {
 			continue
 		}
