@@ -371,7 +371,7 @@ func checkSignature(c *Certificate, key *thresholdsig.PublicKey, cache *Signatur
 	if len(c.Signature) != SignatureSize {
 		return fmt.Errorf("signature of %d bytes, want %d", len(c.Signature), SignatureSize)
 	}
-	if err := cache.verify(key, StateRootMessage(c.Tree.Digest()), c.Signature); err != nil {
+	if err := cache.Verify(key, StateRootMessage(c.Tree.Digest()), c.Signature); err != nil {
 		return fmt.Errorf("signature: %w", err)
 	}
 	return nil

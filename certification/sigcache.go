@@ -40,9 +40,9 @@ func sigCacheKey(key *thresholdsig.PublicKey, msg, sig []byte) [32]byte {
 	return out
 }
 
-// verify is thresholdsig.Verify, skipped for a signature that verified
-// before.
-func (c *SignatureCache) verify(key *thresholdsig.PublicKey, msg, sig []byte) error {
+// Verify is thresholdsig.Verify, skipped for a signature that verified
+// before. A nil cache verifies every time.
+func (c *SignatureCache) Verify(key *thresholdsig.PublicKey, msg, sig []byte) error {
 	if c == nil {
 		return thresholdsig.Verify(key, msg, sig)
 	}
