@@ -109,6 +109,18 @@ func (l lockedCans) Leaves() []certification.PathValue {
 	return l.s.c.Leaves()
 }
 
+func (l lockedCans) CanisterLeaves() []certification.PathValue {
+	l.s.mu.Lock()
+	defer l.s.mu.Unlock()
+	return l.s.c.CanisterLeaves()
+}
+
+func (l lockedCans) RequestStatusNodes() ([]certification.Labeled, error) {
+	l.s.mu.Lock()
+	defer l.s.mu.Unlock()
+	return l.s.c.RequestStatusNodes()
+}
+
 func (l lockedCans) StateHash() [32]byte {
 	l.s.mu.Lock()
 	defer l.s.mu.Unlock()

@@ -261,6 +261,8 @@ type Component struct {
 	logs map[string]*canisterLog
 	// gocans are the hosted Go canisters (gocanister.go).
 	gocans map[string]*goEntry
+	// status indexes the records' certified subtrees (statusnodes.go).
+	status statusIndex
 }
 
 type expiryRef struct {

@@ -81,6 +81,14 @@ func (c *cachedRequest) matches(r *RequestRecord) bool {
 // subtrees of requests unchanged since the last call. It is safe for
 // concurrent use.
 func (c *TreeCache) Build(timeNS int64, subnetID []byte, rootKeyDER []byte, records map[string]*RequestRecord, extra ...certification.PathValue) (certification.HashTree, error) {
+	return c.BuildNodes(timeNS, subnetID, rootKeyDER, records, nil, extra...)
+}
+
+// BuildNodes is Build with further request statuses given as labeled
+// subtrees (label: the request id; sorted by it), as
+// Components.TreeParts returns them: the tree is the one Build gives
+// when those statuses come as /request_status leaves in extra.
+func (c *TreeCache) BuildNodes(timeNS int64, subnetID []byte, rootKeyDER []byte, records map[string]*RequestRecord, statuses []certification.Labeled, extra ...certification.PathValue) (certification.HashTree, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	entries := []certification.PathValue{
@@ -131,6 +139,21 @@ func (c *TreeCache) Build(timeNS int64, subnetID []byte, rootKeyDER []byte, reco
 			continue
 		}
 		nodes[i] = subs[id].node
+	}
+	if len(statuses) > 0 {
+		for i, n := range statuses {
+			if i > 0 && bytes.Compare(statuses[i-1].Label, n.Label) >= 0 {
+				return nil, fmt.Errorf("subnet: build state tree: request statuses not sorted at %d", i)
+			}
+			id := string(n.Label)
+			if _, dup := subs[id]; dup {
+				return nil, fmt.Errorf("subnet: build state tree: request %x given twice", short(n.Label))
+			}
+			if _, dup := more[id]; dup {
+				return nil, fmt.Errorf("subnet: build state tree: request %x given twice", short(n.Label))
+			}
+		}
+		nodes = mergeLabeled(nodes, statuses)
 	}
 	var subtrees []certification.PathTree
 	if len(nodes) > 0 {
@@ -185,4 +208,23 @@ func (c *TreeCache) requestStatusNodes(extra []certification.PathValue, taken ma
 	}
 	c.comp = cache
 	return rest, out, nil
+}
+
+// mergeLabeled merges two lists of labeled nodes sorted by label.
+func mergeLabeled(a, b []certification.Labeled) []certification.Labeled {
+	if len(a) == 0 {
+		return b
+	}
+	out := make([]certification.Labeled, 0, len(a)+len(b))
+	i, j := 0, 0
+	for i < len(a) || j < len(b) {
+		if j == len(b) || i < len(a) && bytes.Compare(a[i].Label, b[j].Label) < 0 {
+			out = append(out, a[i])
+			i++
+		} else {
+			out = append(out, b[j])
+			j++
+		}
+	}
+	return out
 }
