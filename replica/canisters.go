@@ -115,10 +115,10 @@ func (l lockedCans) CanisterLeaves() []certification.PathValue {
 	return l.s.c.CanisterLeaves()
 }
 
-func (l lockedCans) RequestStatusNodes() ([]certification.Labeled, error) {
+func (l lockedCans) RequestStatusTrie() (*certification.LabelTrie, error) {
 	l.s.mu.Lock()
 	defer l.s.mu.Unlock()
-	return l.s.c.RequestStatusNodes()
+	return l.s.c.RequestStatusTrie()
 }
 
 func (l lockedCans) StateHash() [32]byte {

@@ -358,7 +358,7 @@ func (a *app) treeLeaves(cs *subnet.State) []certification.PathValue {
 
 // treeParts is treeLeaves with the components' many request statuses as
 // prebuilt subtrees (subnet.Components.TreeParts): the same tree.
-func (a *app) treeParts(cs *subnet.State) ([]certification.PathValue, []certification.Labeled, error) {
+func (a *app) treeParts(cs *subnet.State) ([]certification.PathValue, *certification.LabelTrie, error) {
 	leaves, statuses, err := a.components.TreeParts()
 	if err != nil {
 		return nil, nil, err

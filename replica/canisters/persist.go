@@ -505,7 +505,7 @@ func (c *Component) Leaves() []certification.PathValue {
 }
 
 // CanisterLeaves returns the leaves of Leaves other than the request
-// statuses (which RequestStatusNodes gives as subtrees).
+// statuses (which RequestStatusTrie gives as subtrees).
 func (c *Component) CanisterLeaves() []certification.PathValue {
 	var out []certification.PathValue
 	for _, k := range c.sortedKeys() {

@@ -7,77 +7,69 @@ import (
 )
 
 // statusIndex keeps the ingress records' /request_status/<id> subtrees
-// between heights: the ids in order and each record's subtree, rebuilt
-// only when the record changes. A height then costs the new and changed
-// records, not every record until its expiry.
+// between heights as a certification.LabelTrie: a height rebuilds the
+// subtrees of the records that changed and the forks above them, not
+// every record until its expiry.
 type statusIndex struct {
 	built   bool
-	ids     []string // sorted record ids as of the last call
-	added   []string // ids of records added since (setRecord)
-	removed bool     // records were deleted since (expire)
-	nodes   map[string]statusNode
+	set     *certification.LabelTrie
+	changed []string // records set since the last call (setRecord)
+	deleted []string // records dropped since (expire)
 }
 
-// statusNode is a record's subtree and the record it was built from.
-type statusNode struct {
-	rec    *Record
-	status string
-	node   certification.Labeled
-}
-
-// RequestStatusNodes returns the ingress records as the labeled subtrees
-// of /request_status (label: the request id), sorted by id: the subtrees
-// Leaves gives as leaves, built once per change of a record.
-func (c *Component) RequestStatusNodes() ([]certification.Labeled, error) {
+// RequestStatusTrie returns the ingress records as the labeled subtrees
+// of /request_status (label: the request id): the subtrees Leaves gives
+// as leaves, each built once per change of its record.
+func (c *Component) RequestStatusTrie() (*certification.LabelTrie, error) {
 	s := &c.status
 	if !s.built {
-		s.ids = make([]string, 0, len(c.records))
+		ids := make([]string, 0, len(c.records))
 		for k := range c.records {
-			s.ids = append(s.ids, k)
+			ids = append(ids, k)
 		}
-		slices.Sort(s.ids)
-		s.nodes = make(map[string]statusNode, len(c.records))
-		s.built, s.added, s.removed = true, nil, false
-	}
-	// An id added and expired again meanwhile is not added.
-	s.added = slices.DeleteFunc(s.added, func(id string) bool { return c.records[id] == nil })
-	if len(s.added) > 0 {
-		slices.Sort(s.added)
-		merged := make([]string, 0, len(s.ids)+len(s.added))
-		i, j := 0, 0
-		for i < len(s.ids) || j < len(s.added) {
-			if j == len(s.added) || i < len(s.ids) && s.ids[i] <= s.added[j] {
-				merged = append(merged, s.ids[i])
-				i++
-			} else {
-				merged = append(merged, s.added[j])
-				j++
-			}
-		}
-		s.ids, s.added = slices.Compact(merged), s.added[:0]
-	}
-	if s.removed {
-		s.ids = slices.DeleteFunc(s.ids, func(id string) bool { return c.records[id] == nil })
-		for id := range s.nodes {
-			if c.records[id] == nil {
-				delete(s.nodes, id)
-			}
-		}
-		s.removed = false
-	}
-	out := make([]certification.Labeled, len(s.ids))
-	for i, id := range s.ids {
-		r := c.records[id]
-		n, ok := s.nodes[id]
-		if !ok || n.rec != r || n.status != r.Status {
-			t, err := certification.BuildTree(recordLeaves(r))
+		slices.Sort(ids)
+		nodes := make([]certification.Labeled, len(ids))
+		for i, id := range ids {
+			n, err := statusNode(id, c.records[id])
 			if err != nil {
 				return nil, err
 			}
-			n = statusNode{rec: r, status: r.Status, node: certification.NewLabeled([]byte(id), t)}
-			s.nodes[id] = n
+			nodes[i] = n
 		}
-		out[i] = n.node
+		set, err := certification.TrieOf(nodes)
+		if err != nil {
+			return nil, err
+		}
+		*s = statusIndex{built: true, set: set}
+		return s.set, nil
 	}
-	return out, nil
+	for _, id := range s.deleted {
+		if c.records[id] == nil {
+			s.set = s.set.Delete([]byte(id))
+		}
+	}
+	slices.Sort(s.changed)
+	for _, id := range slices.Compact(s.changed) {
+		r := c.records[id]
+		if r == nil {
+			continue
+		}
+		n, err := statusNode(id, r)
+		if err != nil {
+			return nil, err
+		}
+		if s.set, err = s.set.Set(n); err != nil {
+			return nil, err
+		}
+	}
+	s.changed, s.deleted = s.changed[:0], s.deleted[:0]
+	return s.set, nil
+}
+
+func statusNode(id string, r *Record) (certification.Labeled, error) {
+	t, err := certification.BuildTree(recordLeaves(r))
+	if err != nil {
+		return certification.Labeled{}, err
+	}
+	return certification.NewLabeled([]byte(id), t), nil
 }

@@ -10,7 +10,7 @@ import (
 // BenchmarkBlockCertified is BenchmarkBlock/seen=true plus what a node
 // does next with the height: the certified tree with every live request
 // status, from the component's leaves (before) or from its request status
-// subtrees (RequestStatusNodes). Twenty blocks run first, so about 20,000
+// set (RequestStatusTrie). Twenty blocks run first, so about 20,000
 // statuses are live (1,000 calls per second for 20 seconds).
 func BenchmarkBlockCertified(b *testing.B) {
 	for _, mode := range []string{"leaves", "subtrees"} {
@@ -54,11 +54,11 @@ func benchmarkBlockCertified(b *testing.B, subtrees bool) {
 			b.Fatal(err)
 		}
 		if subtrees {
-			nodes, err := h.c.RequestStatusNodes()
+			set, err := h.c.RequestStatusTrie()
 			if err != nil {
 				b.Fatal(err)
 			}
-			_, err = tc.BuildNodes(int64(h.now()), []byte("subnet"), []byte("key"), nil, nodes, h.c.CanisterLeaves()...)
+			_, err = tc.BuildNodes(int64(h.now()), []byte("subnet"), []byte("key"), nil, set, h.c.CanisterLeaves()...)
 			if err != nil {
 				b.Fatal(err)
 			}

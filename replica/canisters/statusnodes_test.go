@@ -3,42 +3,36 @@ package canisters
 import (
 	"testing"
 
-	"github.com/chainkey/chainkey/certification"
+	"github.com/chainkey/chainkey/replica/subnet"
 )
 
-// sameTreeFromParts checks that CanisterLeaves plus RequestStatusNodes
-// give the tree of Leaves.
+// sameTreeFromParts checks that CanisterLeaves plus RequestStatusTrie
+// give the certified tree of Leaves.
 func sameTreeFromParts(t *testing.T, c *Component, when string) int {
 	t.Helper()
-	want, err := certification.BuildTree(c.Leaves())
+	want, err := subnet.CertifiedTree(1, []byte("subnet"), []byte("key"), nil, c.Leaves()...)
 	if err != nil {
 		t.Fatal(err)
 	}
-	nodes, err := c.RequestStatusNodes()
+	set, err := c.RequestStatusTrie()
 	if err != nil {
 		t.Fatal(err)
 	}
-	subs := make([]certification.PathTree, len(nodes))
-	for i, n := range nodes {
-		if i > 0 && string(nodes[i-1].Label) >= string(n.Label) {
-			t.Fatalf("%s: request statuses not sorted", when)
-		}
-		subs[i] = certification.PathTree{Path: [][]byte{[]byte("request_status"), n.Label}, Tree: n.Tree}
-	}
-	got, err := certification.BuildTreeWith(c.CanisterLeaves(), subs)
+	var tc subnet.TreeCache
+	got, err := tc.BuildNodes(1, []byte("subnet"), []byte("key"), nil, set, c.CanisterLeaves()...)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if got.Digest() != want.Digest() {
 		t.Fatalf("%s: the parts give another tree", when)
 	}
-	return len(nodes)
+	return set.Len()
 }
 
-// TestRequestStatusNodes follows the request statuses through calls,
+// TestRequestStatusTrie follows the request statuses through calls,
 // replies, rejects and expiry, with the subtrees asked for at every height
 // or only now and then, and after a load.
-func TestRequestStatusNodes(t *testing.T) {
+func TestRequestStatusTrie(t *testing.T) {
 	h := newHarness(t)
 	if n := sameTreeFromParts(t, h.c, "empty"); n != 0 {
 		t.Fatalf("%d statuses in an empty component", n)

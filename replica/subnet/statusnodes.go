@@ -1,7 +1,6 @@
 package subnet
 
 import (
-	"bytes"
 	"fmt"
 	"slices"
 
@@ -14,25 +13,25 @@ import (
 // all of them.
 type RequestStatusSource interface {
 	Component
-	// RequestStatusNodes returns the /request_status/<id> subtrees,
-	// labeled with the id and sorted by it: the entries of Leaves under
-	// /request_status, as BuildTree builds them.
-	RequestStatusNodes() ([]certification.Labeled, error)
+	// RequestStatusTrie returns the /request_status/<id> subtrees,
+	// labeled with the id: the entries of Leaves under /request_status, as
+	// BuildTree builds each of them.
+	RequestStatusTrie() (*certification.LabelTrie, error)
 	// CanisterLeaves returns the other entries of Leaves.
 	CanisterLeaves() []certification.PathValue
 }
 
 // TreeParts returns the certified-tree entries of every component, as
 // Leaves does, except that the request statuses of a RequestStatusSource
-// come as subtrees (sorted by id).
-func (r *Components) TreeParts() ([]certification.PathValue, []certification.Labeled, error) {
+// come as a set of subtrees.
+func (r *Components) TreeParts() ([]certification.PathValue, *certification.LabelTrie, error) {
 	ids := make([]ComponentID, 0, len(r.byID))
 	for id := range r.byID {
 		ids = append(ids, id)
 	}
 	slices.SortFunc(ids, func(a, b ComponentID) int { return slices.Compare(a[:], b[:]) })
 	var leaves []certification.PathValue
-	var nodes []certification.Labeled
+	var set *certification.LabelTrie
 	for _, id := range ids {
 		c := r.byID[id]
 		src, ok := c.(RequestStatusSource)
@@ -41,16 +40,22 @@ func (r *Components) TreeParts() ([]certification.PathValue, []certification.Lab
 			continue
 		}
 		leaves = append(leaves, src.CanisterLeaves()...)
-		ns, err := src.RequestStatusNodes()
+		more, err := src.RequestStatusTrie()
 		if err != nil {
 			return nil, nil, fmt.Errorf("subnet: request statuses of component %x: %w", id[:], err)
 		}
-		if len(nodes) == 0 {
-			nodes = ns
+		if set.Len() == 0 {
+			set = more
 			continue
 		}
-		nodes = append(nodes, ns...)
-		slices.SortFunc(nodes, func(a, b certification.Labeled) int { return bytes.Compare(a.Label, b.Label) })
+		for _, n := range more.Nodes() {
+			if _, dup := set.Get(n.Label); dup {
+				return nil, nil, fmt.Errorf("subnet: request %x given twice", short(n.Label))
+			}
+			if set, err = set.Set(n); err != nil {
+				return nil, nil, fmt.Errorf("subnet: request statuses of component %x: %w", id[:], err)
+			}
+		}
 	}
-	return leaves, nodes, nil
+	return leaves, set, nil
 }

@@ -84,11 +84,12 @@ func (c *TreeCache) Build(timeNS int64, subnetID []byte, rootKeyDER []byte, reco
 	return c.BuildNodes(timeNS, subnetID, rootKeyDER, records, nil, extra...)
 }
 
-// BuildNodes is Build with further request statuses given as labeled
-// subtrees (label: the request id; sorted by it), as
-// Components.TreeParts returns them: the tree is the one Build gives
-// when those statuses come as /request_status leaves in extra.
-func (c *TreeCache) BuildNodes(timeNS int64, subnetID []byte, rootKeyDER []byte, records map[string]*RequestRecord, statuses []certification.Labeled, extra ...certification.PathValue) (certification.HashTree, error) {
+// BuildNodes is Build with further request statuses given as a set of
+// labeled subtrees (label: the request id), as Components.TreeParts
+// returns them: the tree is the one Build gives when those statuses come
+// as /request_status leaves in extra. The set is kept between heights by
+// its component, so a height costs the statuses that changed.
+func (c *TreeCache) BuildNodes(timeNS int64, subnetID []byte, rootKeyDER []byte, records map[string]*RequestRecord, statuses *certification.LabelTrie, extra ...certification.PathValue) (certification.HashTree, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	entries := []certification.PathValue{
@@ -140,27 +141,43 @@ func (c *TreeCache) BuildNodes(timeNS int64, subnetID []byte, rootKeyDER []byte,
 		}
 		nodes[i] = subs[id].node
 	}
-	if len(statuses) > 0 {
-		for i, n := range statuses {
-			if i > 0 && bytes.Compare(statuses[i-1].Label, n.Label) >= 0 {
-				return nil, fmt.Errorf("subnet: build state tree: request statuses not sorted at %d", i)
-			}
-			id := string(n.Label)
-			if _, dup := subs[id]; dup {
-				return nil, fmt.Errorf("subnet: build state tree: request %x given twice", short(n.Label))
-			}
-			if _, dup := more[id]; dup {
-				return nil, fmt.Errorf("subnet: build state tree: request %x given twice", short(n.Label))
+	var requests certification.HashTree
+	switch {
+	case statuses.Len() == 0:
+		if len(nodes) > 0 {
+			var err error
+			if requests, err = requestForest(nodes); err != nil {
+				return nil, err
 			}
 		}
-		nodes = mergeLabeled(nodes, statuses)
+	default:
+		set := statuses
+		for _, n := range nodes {
+			if _, dup := set.Get(n.Label); dup {
+				return nil, fmt.Errorf("subnet: build state tree: request %x given twice", short(n.Label))
+			}
+			next, err := set.Set(n)
+			if err != nil {
+				// Labels of other lengths: the forest of the whole list.
+				all := mergeLabeled(nodes, statuses.Nodes())
+				for i := 1; i < len(all); i++ {
+					if bytes.Equal(all[i-1].Label, all[i].Label) {
+						return nil, fmt.Errorf("subnet: build state tree: request %x given twice", short(all[i].Label))
+					}
+				}
+				if requests, err = requestForest(all); err != nil {
+					return nil, err
+				}
+				break
+			}
+			set = next
+		}
+		if requests == nil {
+			requests = set.Tree()
+		}
 	}
 	var subtrees []certification.PathTree
-	if len(nodes) > 0 {
-		requests, err := certification.Forest(nodes)
-		if err != nil {
-			return nil, fmt.Errorf("subnet: build state tree: %w", err)
-		}
+	if requests != nil {
 		subtrees = append(subtrees, certification.PathTree{Path: [][]byte{[]byte("request_status")}, Tree: requests})
 	}
 	entries = append(entries, extra...)
@@ -227,4 +244,26 @@ func mergeLabeled(a, b []certification.Labeled) []certification.Labeled {
 		}
 	}
 	return out
+}
+
+// requestForest joins the request statuses: in the shape of a crit-bit
+// tree (certification.LabelTrie) when their ids have one length, as
+// request ids (32 bytes) do, so that components can keep it between
+// heights; balanced otherwise.
+func requestForest(nodes []certification.Labeled) (certification.HashTree, error) {
+	same := true
+	for _, n := range nodes {
+		same = same && len(n.Label) == len(nodes[0].Label)
+	}
+	var t certification.HashTree
+	var err error
+	if same {
+		t, err = certification.CritBitForest(nodes)
+	} else {
+		t, err = certification.Forest(nodes)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("subnet: build state tree: %w", err)
+	}
+	return t, nil
 }
