@@ -25,7 +25,11 @@ type ReplyBlob struct {
 //	/request_status/<id>/reject_message
 //	/bitcoin/<network>/state_hash  SHA-256 of the Bitcoin canister state (extra)
 //
-// Requests stay in the tree until their ingress expiry, as on the IC.
+// Requests stay in the tree until their ingress expiry, as on the IC. The
+// /request_status level is a crit-bit forest of the request ids
+// (certification.CritBitForest) when they all have one length, which lets
+// a component keep it between heights (BuildNodes); every other level is
+// balanced, as BuildTree makes it.
 func CertifiedTree(timeNS int64, subnetID []byte, rootKeyDER []byte, records map[string]*RequestRecord, extra ...certification.PathValue) (certification.HashTree, error) {
 	return new(TreeCache).Build(timeNS, subnetID, rootKeyDER, records, extra...)
 }
