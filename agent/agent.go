@@ -66,6 +66,9 @@ type Agent struct {
 	rootKey  *thresholdsig.PublicKey
 	mu       sync.Mutex
 	nodeKeys map[principal.Principal][]byte // node id → DER key, from certified subnet state
+	// sigs remembers the certificate signatures that verified: the replies
+	// of one certified height share one signature.
+	sigs *certification.SignatureCache
 }
 
 // RejectError is a call or query that the canister or the system rejected.
@@ -109,7 +112,8 @@ func New(ctx context.Context, cfg Config) (*Agent, error) {
 	if cfg.PollInterval <= 0 {
 		cfg.PollInterval = DefaultPollInterval
 	}
-	a := &Agent{cfg: cfg, base: base, client: cfg.HTTPClient, nodeKeys: map[principal.Principal][]byte{}}
+	a := &Agent{cfg: cfg, base: base, client: cfg.HTTPClient, nodeKeys: map[principal.Principal][]byte{},
+		sigs: certification.NewSignatureCache(1024)}
 	if a.client == nil {
 		a.client = http.DefaultClient
 	}
@@ -221,6 +225,7 @@ func (a *Agent) verify(b []byte, ecid *principal.Principal) (*certification.Cert
 	}
 	if _, err := certification.Verify(c, a.rootKey, certification.VerifyOptions{
 		CanisterID: ecid, MaxAge: MaxCertificateAge, DelegationMaxAge: MaxDelegationAge, Now: a.cfg.Now(),
+		Signatures: a.sigs,
 	}); err != nil {
 		return nil, fmt.Errorf("agent: %w", err)
 	}

@@ -264,6 +264,9 @@ type VerifyOptions struct {
 	DelegationMaxAge time.Duration
 	// Now is the current time for the age checks; zero means time.Now().
 	Now time.Time
+	// Signatures, if set, skips the pairing check of signatures that
+	// verified before under the same key and message.
+	Signatures *SignatureCache
 }
 
 // Info is what Verify learns from a valid certificate.
@@ -321,7 +324,7 @@ func verify(c *Certificate, rootKey *thresholdsig.PublicKey, opts VerifyOptions)
 			return Info{}, errors.New("delegation certificate carries its own delegation")
 		}
 		dc := d.Certificate
-		if err := checkSignature(dc, rootKey); err != nil {
+		if err := checkSignature(dc, rootKey, opts.Signatures); err != nil {
 			return Info{}, fmt.Errorf("delegation certificate: %w", err)
 		}
 		dt, err := certificateTime(dc)
@@ -350,7 +353,7 @@ func verify(c *Certificate, rootKey *thresholdsig.PublicKey, opts VerifyOptions)
 		}
 		info.Delegated, info.DelegationSubnet = true, d.SubnetID
 	}
-	if err := checkSignature(c, key); err != nil {
+	if err := checkSignature(c, key, opts.Signatures); err != nil {
 		return Info{}, err
 	}
 	t, err := certificateTime(c)
@@ -364,11 +367,11 @@ func verify(c *Certificate, rootKey *thresholdsig.PublicKey, opts VerifyOptions)
 	return info, nil
 }
 
-func checkSignature(c *Certificate, key *thresholdsig.PublicKey) error {
+func checkSignature(c *Certificate, key *thresholdsig.PublicKey, cache *SignatureCache) error {
 	if len(c.Signature) != SignatureSize {
 		return fmt.Errorf("signature of %d bytes, want %d", len(c.Signature), SignatureSize)
 	}
-	if err := thresholdsig.Verify(key, StateRootMessage(c.Tree.Digest()), c.Signature); err != nil {
+	if err := cache.Verify(key, StateRootMessage(c.Tree.Digest()), c.Signature); err != nil {
 		return fmt.Errorf("signature: %w", err)
 	}
 	return nil

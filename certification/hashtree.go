@@ -38,6 +38,12 @@ type Fork struct {
 type forkMemo struct {
 	digest [32]byte
 	elems  int
+	// sorted marks a fork built by balancedForks over Labeled nodes whose
+	// labels strictly increase; first is then the label of its leftmost
+	// element. Lookups and witnesses descend such forks instead of
+	// scanning the level.
+	sorted bool
+	first  []byte
 }
 
 // Labeled attaches a label to a subtree.
@@ -322,6 +328,15 @@ func LookupSubtree(t HashTree, path [][]byte) (LookupStatus, HashTree) {
 
 func lookupPath(t HashTree, path [][]byte) (LookupStatus, HashTree) {
 	for _, label := range path {
+		if _, n, ok := builtFind(t, label); ok {
+			// A built level: every label is revealed, so a label that
+			// is not there is absent.
+			if n == nil {
+				return Absent, nil
+			}
+			t = n.Tree
+			continue
+		}
 		f := labelFinder{label: label}
 		f.visit(t)
 		status, sub := f.result()
@@ -572,7 +587,63 @@ func balancedForks(nodes []HashTree) HashTree {
 	}
 	mid := len(nodes) / 2
 	l, r := balancedForks(nodes[:mid]), balancedForks(nodes[mid:])
-	return Fork{Left: l, Right: r, memo: &forkMemo{digest: forkDigest(l.Digest(), r.Digest()), elems: forestElems(l) + forestElems(r)}}
+	m := &forkMemo{digest: forkDigest(l.Digest(), r.Digest()), elems: forestElems(l) + forestElems(r)}
+	m.first, m.sorted = sortedFirst(l)
+	if _, ok := sortedFirst(r); !ok {
+		m.sorted = false
+	}
+	return Fork{Left: l, Right: r, memo: m}
+}
+
+// sortedFirst returns the first label of a Labeled node or of a sorted
+// built fork, and whether t is one of those.
+func sortedFirst(t HashTree) ([]byte, bool) {
+	switch n := t.(type) {
+	case Labeled:
+		return n.Label, true
+	case Fork:
+		if n.memo != nil && n.memo.sorted {
+			return n.memo.first, true
+		}
+	}
+	return nil, false
+}
+
+// builtFind locates label in a level that is a sorted built fork (see
+// forkMemo) by descending it: idx is the index of the first forest element
+// whose label is not below label, found that element when its label is
+// label. ok is false when t is not such a level (the caller then scans
+// it). Callers build sorted forks only from labels they sorted and
+// checked, so the descent gives what a scan of the level gives.
+func builtFind(t HashTree, label []byte) (idx int, found *Labeled, ok bool) {
+	if f, isFork := t.(Fork); !isFork || f.memo == nil || !f.memo.sorted {
+		return 0, nil, false
+	}
+	for {
+		switch n := t.(type) {
+		case Fork:
+			first, ok := sortedFirst(n.Right)
+			if !ok {
+				return 0, nil, false
+			}
+			if bytes.Compare(label, first) >= 0 {
+				idx += forestElems(n.Left)
+				t = n.Right
+			} else {
+				t = n.Left
+			}
+		case Labeled:
+			switch c := bytes.Compare(label, n.Label); {
+			case c == 0:
+				return idx, &n, true
+			case c > 0:
+				idx++
+			}
+			return idx, nil, true
+		default:
+			return 0, nil, false
+		}
+	}
 }
 
 // forestElems counts the forest elements of t (flattenForks), in constant

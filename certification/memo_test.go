@@ -144,3 +144,57 @@ func TestForest(t *testing.T) {
 		}
 	}
 }
+
+// TestBuiltLevelDescent checks the descent through built levels against
+// the scan of the same tree decoded (no memos): every lookup and witness
+// of present labels, labels between them, before the first and after the
+// last, for forests of 1 to 70 elements.
+func TestBuiltLevelDescent(t *testing.T) {
+	rs := []byte("request_status")
+	for n := 1; n <= 70; n++ {
+		built, plain := memoTrees(t, n)
+		var probes [][]byte
+		for i := range n {
+			h := sha256.Sum256([]byte(fmt.Sprint(i)))
+			probes = append(probes, h[:])
+			below := bytes.Clone(h[:])
+			below[31]--
+			above := bytes.Clone(h[:])
+			above[31]++
+			probes = append(probes, below, above)
+		}
+		probes = append(probes, nil, []byte{0}, bytes.Repeat([]byte{0xff}, 33))
+		for _, id := range probes {
+			for _, p := range [][][]byte{{rs, id, []byte("reply")}, {rs, id}, {rs, id, []byte("zzz")}} {
+				s1, v1 := Lookup(built, p)
+				s2, v2 := Lookup(plain, p)
+				if s1 != s2 || !bytes.Equal(v1, v2) {
+					t.Fatalf("n=%d lookup %x: %v, want %v", n, id, s1, s2)
+				}
+				wb, err1 := Witness(built, [][][]byte{p, Path("time")})
+				wp, err2 := Witness(plain, [][][]byte{p, Path("time")})
+				if (err1 == nil) != (err2 == nil) {
+					t.Fatalf("n=%d witness %x: %v, want %v", n, id, err1, err2)
+				}
+				eb, _ := EncodeHashTree(wb)
+				ep, _ := EncodeHashTree(wp)
+				if !bytes.Equal(eb, ep) {
+					t.Fatalf("n=%d witness %x differs", n, id)
+				}
+			}
+		}
+	}
+}
+
+// BenchmarkLookupBuilt looks one request status up in a tree of 100,000
+// (the node's sync-call wait does so at every certified height).
+func BenchmarkLookupBuilt(b *testing.B) {
+	built, _ := memoTrees(b, 100000)
+	id := sha256.Sum256([]byte("17"))
+	path := [][]byte{[]byte("request_status"), id[:], []byte("reply")}
+	for b.Loop() {
+		if s, _ := Lookup(built, path); s != Found {
+			b.Fatal(s)
+		}
+	}
+}

@@ -32,9 +32,29 @@ func witness(t HashTree, paths [][][]byte, depth int) (HashTree, error) {
 			return t, nil
 		}
 	}
-	forest := flattenForks(t, nil)
 	tails := map[int][][][]byte{}
 	keep := map[int]bool{}
+	if f, ok := t.(Fork); ok && f.memo != nil && f.memo.sorted {
+		// A built level: find each label by descending the forks.
+		for _, p := range paths {
+			idx, n, ok := builtFind(t, p[0])
+			if !ok {
+				return nil, fmt.Errorf("malformed built level")
+			}
+			if n != nil {
+				tails[idx] = append(tails[idx], p[1:])
+				continue
+			}
+			if idx > 0 {
+				keep[idx-1] = true
+			}
+			if idx < f.memo.elems {
+				keep[idx] = true
+			}
+		}
+		return witnessRebuild(t, tails, keep, depth)
+	}
+	forest := flattenForks(t, nil)
 	for _, p := range paths {
 		l := p[0]
 		found, prev, next := -1, -1, -1
@@ -64,6 +84,12 @@ func witness(t HashTree, paths [][][]byte, depth int) (HashTree, error) {
 			keep[next] = true
 		}
 	}
+	return witnessRebuild(t, tails, keep, depth)
+}
+
+// witnessRebuild prunes one level of t, keeping the forest elements in
+// keep and descending into those in tails.
+func witnessRebuild(t HashTree, tails map[int][][][]byte, keep map[int]bool, depth int) (HashTree, error) {
 	w := witnessBuilder{tails: tails, keep: keep, depth: depth}
 	r, err := w.rebuild(t)
 	if err != nil {

@@ -927,7 +927,11 @@ func (e *exec) CertifiedRoot(cs *subnet.State) ([32]byte, error) {
 		}
 	}
 	k := e.a.keys(cs)
-	tree, err := e.a.treeCache.Build(cs.TimeNS, k.subnetID.Bytes(), k.rootKey, live, e.a.treeLeaves(cs)...)
+	leaves, statuses, err := e.a.treeParts(cs)
+	if err != nil {
+		return [32]byte{}, err
+	}
+	tree, err := e.a.treeCache.BuildNodes(cs.TimeNS, k.subnetID.Bytes(), k.rootKey, live, statuses, leaves...)
 	if err != nil {
 		return [32]byte{}, err
 	}

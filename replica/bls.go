@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"sync"
 
+	"github.com/chainkey/chainkey/certification"
 	"github.com/chainkey/chainkey/thresholdsig"
 )
 
@@ -12,10 +13,14 @@ import (
 type blsScheme struct {
 	mu    sync.Mutex
 	cache map[string]*thresholdsig.PublicCoefficients
+	// verified remembers the combined signatures that verified: a block's
+	// certification and beacon signatures are checked in ProcessProposal
+	// and again in FinalizeBlock.
+	verified *certification.SignatureCache
 }
 
 func defaultBLS() thresholdBLS {
-	return &blsScheme{cache: map[string]*thresholdsig.PublicCoefficients{}}
+	return &blsScheme{cache: map[string]*thresholdsig.PublicCoefficients{}, verified: certification.NewSignatureCache(256)}
 }
 
 func (s *blsScheme) coeffs(pub []byte) (*thresholdsig.PublicCoefficients, error) {
@@ -101,7 +106,7 @@ func (s *blsScheme) Verify(pub, msg, sig []byte) error {
 	if err != nil {
 		return err
 	}
-	return thresholdsig.Verify(pc.PublicKey(), msg, sig)
+	return s.verified.Verify(pc.PublicKey(), msg, sig)
 }
 
 func (s *blsScheme) BatchVerifyShares(pub, msg []byte, shares map[int][]byte) ([]int, error) {

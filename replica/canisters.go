@@ -113,6 +113,18 @@ func (l lockedCans) Leaves() []certification.PathValue {
 	return l.s.c.Leaves()
 }
 
+func (l lockedCans) CanisterLeaves() []certification.PathValue {
+	l.s.mu.Lock()
+	defer l.s.mu.Unlock()
+	return l.s.c.CanisterLeaves()
+}
+
+func (l lockedCans) RequestStatusTrie() (*certification.LabelTrie, error) {
+	l.s.mu.Lock()
+	defer l.s.mu.Unlock()
+	return l.s.c.RequestStatusTrie()
+}
+
 func (l lockedCans) StateHash() [32]byte {
 	l.s.mu.Lock()
 	defer l.s.mu.Unlock()
@@ -133,7 +145,7 @@ func (l lockedCans) Restore(snapshot []byte) error {
 
 // checkCanisterMsg admits a canister message to the mempool.
 func (a *app) checkCanisterMsg(tx []byte) *abci.CheckTxResponse {
-	m, err := canisters.DecodeMessageTx(tx)
+	m, err := canisters.DecodeMessageTxShape(tx)
 	if err != nil {
 		return &abci.CheckTxResponse{Code: codeInvalid, Log: err.Error()}
 	}
@@ -159,7 +171,7 @@ func (a *app) proposeCanisterBatch(txs [][]byte, now time.Time, limit int64) []b
 		if !canisters.IsMessageTx(raw) || len(msgs) >= canisters.MaxBatchMessages {
 			continue
 		}
-		m, err := canisters.DecodeMessageTx(raw)
+		m, err := canisters.DecodeMessageTxShape(raw)
 		if err != nil || a.cans.c.Admit(m, uint64(now.UnixNano())) != nil || seen[m.ID()] {
 			continue
 		}

@@ -356,6 +356,16 @@ func (a *app) treeLeaves(cs *subnet.State) []certification.PathValue {
 	return append(append(a.components.Leaves(), cupLeaves(cs)...), a.subnetLeaves(a.keys(cs))...)
 }
 
+// treeParts is treeLeaves with the components' many request statuses as
+// prebuilt subtrees (subnet.Components.TreeParts): the same tree.
+func (a *app) treeParts(cs *subnet.State) ([]certification.PathValue, *certification.LabelTrie, error) {
+	leaves, statuses, err := a.components.TreeParts()
+	if err != nil {
+		return nil, nil, err
+	}
+	return append(append(leaves, cupLeaves(cs)...), a.subnetLeaves(a.keys(cs))...), statuses, nil
+}
+
 // recordCUP puts the leaf of the CUP of the previous height, if that is a
 // CUP height, into the state of the height being executed.
 func (e *exec) recordCUP() error {

@@ -35,7 +35,7 @@ func newBenchCmd() *cobra.Command {
 		Use:   "bench",
 		Short: "Measure a subnet",
 	}
-	cmd.AddCommand(newBenchSignCmd(), newBenchVetKDCmd())
+	cmd.AddCommand(newBenchSignCmd(), newBenchVetKDCmd(), newBenchCallsCmd())
 	return cmd
 }
 

@@ -641,3 +641,43 @@ func TestMessageIDIsRequestID(t *testing.T) {
 	}
 	t.Fatal("no spec example in the vectors")
 }
+
+// TestAdmitVerifiesShapeDecoded: the mempool decodes a message without its
+// signature check (DecodeMessageTxShape) and Admit verifies it: a forged
+// or unsigned message is refused even after the genuine one was admitted.
+func TestAdmitVerifiesShapeDecoded(t *testing.T) {
+	h := newHarness(t)
+	can := h.create(counterWasm(t))
+	good := h.call(can, "inc", nil)
+	decode := func(m *Message) *Message {
+		t.Helper()
+		tx, err := EncodeMessageTx(m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		d, err := DecodeMessageTxShape(tx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := DecodeMessageTx(tx); err == nil && m != good {
+			t.Fatal("DecodeMessageTx accepts a bad signature")
+		}
+		return d
+	}
+	forged := *good
+	forged.Sender = ctrl.Bytes()
+	changed := *good
+	changed.Arg = []byte{1}
+	unsigned := *good
+	unsigned.SenderSig = nil
+	for i := range 2 {
+		for name, m := range map[string]*Message{"forged": &forged, "changed": &changed, "unsigned": &unsigned} {
+			if err := h.c.Admit(decode(m), h.now()); err == nil {
+				t.Fatalf("pass %d: %s message admitted", i, name)
+			}
+		}
+		if err := h.c.Admit(decode(good), h.now()); err != nil {
+			t.Fatalf("pass %d: genuine message: %v", i, err)
+		}
+	}
+}

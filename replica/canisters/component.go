@@ -285,6 +285,8 @@ type Component struct {
 	btcID principal.Principal
 	// httpOut are the outcalls the last round made (outcall.go).
 	httpOut []HTTPRequest
+	// status indexes the records' certified subtrees (statusnodes.go).
+	status statusIndex
 }
 
 type expiryRef struct {

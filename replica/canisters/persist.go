@@ -358,6 +358,7 @@ func (c *Component) Load(st subnet.Storage) error {
 		e.can.Close()
 	}
 	c.cans, c.g, c.records, c.expiries = fresh.cans, fresh.g, fresh.records, fresh.expiries
+	c.status = statusIndex{}
 	c.in, c.ready, c.signOut = nil, nil, nil
 	clear(c.dirty)
 	clear(c.deleted)
@@ -512,6 +513,23 @@ func (c *Component) Restore(snapshot []byte) error {
 // /request_status/<id>/status and its reply, or reject_code and
 // reject_message.
 func (c *Component) Leaves() []certification.PathValue {
+	out := c.CanisterLeaves()
+	ids := make([]string, 0, len(c.records))
+	for k := range c.records {
+		ids = append(ids, k)
+	}
+	slices.Sort(ids)
+	for _, k := range ids {
+		for _, l := range recordLeaves(c.records[k]) {
+			out = append(out, certification.PathValue{Path: append([][]byte{[]byte("request_status"), []byte(k)}, l.Path...), Value: l.Value})
+		}
+	}
+	return out
+}
+
+// CanisterLeaves returns the leaves of Leaves other than the request
+// statuses (which RequestStatusTrie gives as subtrees).
+func (c *Component) CanisterLeaves() []certification.PathValue {
 	var out []certification.PathValue
 	for _, k := range c.sortedKeys() {
 		e := c.cans[k]
@@ -525,26 +543,23 @@ func (c *Component) Leaves() []certification.PathValue {
 			leaf("module_hash", slices.Clone(e.module[:]))
 		}
 	}
-	out = append(out, c.goLeaves()...)
-	ids := make([]string, 0, len(c.records))
-	for k := range c.records {
-		ids = append(ids, k)
+	return append(out, c.goLeaves()...)
+}
+
+// recordLeaves returns an ingress message's leaves below
+// /request_status/<id>.
+func recordLeaves(r *Record) []certification.PathValue {
+	out := []certification.PathValue{{Path: [][]byte{[]byte("status")}, Value: []byte(r.Status)}}
+	leaf := func(name string, v []byte) {
+		out = append(out, certification.PathValue{Path: [][]byte{[]byte(name)}, Value: v})
 	}
-	slices.Sort(ids)
-	for _, k := range ids {
-		r := c.records[k]
-		leaf := func(name string, v []byte) {
-			out = append(out, certification.PathValue{Path: [][]byte{[]byte("request_status"), []byte(k), []byte(name)}, Value: v})
-		}
-		leaf("status", []byte(r.Status))
-		switch r.Status {
-		case StatusReplied:
-			leaf("reply", nonNil(r.Reply))
-		case StatusRejected:
-			leaf("reject_code", certification.AppendLEB128(nil, r.RejectCode))
-			leaf("reject_message", []byte(r.RejectMessage))
-			leaf("error_code", []byte(ErrorCode(r.RejectCode, r.RejectMessage)))
-		}
+	switch r.Status {
+	case StatusReplied:
+		leaf("reply", nonNil(r.Reply))
+	case StatusRejected:
+		leaf("reject_code", certification.AppendLEB128(nil, r.RejectCode))
+		leaf("reject_message", []byte(r.RejectMessage))
+		leaf("error_code", []byte(ErrorCode(r.RejectCode, r.RejectMessage)))
 	}
 	return out
 }

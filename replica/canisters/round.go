@@ -191,6 +191,9 @@ func (c *Component) setRecord(key string, r *Record) {
 	if _, ok := c.records[key]; !ok {
 		c.addExpiry(r.Expiry, key)
 	}
+	if c.status.built {
+		c.status.changed = append(c.status.changed, key)
+	}
 	c.records[key] = r
 	c.recDirty[key] = true
 	c.hashValid = false
@@ -224,6 +227,9 @@ func (c *Component) expire(now uint64, w subnet.Writer) {
 		if r := c.records[k]; r != nil && (r.Status == StatusReplied || r.Status == StatusRejected) {
 			delete(c.records, k)
 			delete(c.recDirty, k)
+			if c.status.built {
+				c.status.deleted = append(c.status.deleted, k)
+			}
 			w.Delete(recordKey([]byte(k)))
 		} else if r != nil {
 			break // still running: kept until it is answered

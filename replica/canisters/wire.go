@@ -217,6 +217,21 @@ func IsMessageTx(tx []byte) bool {
 
 // DecodeMessageTx decodes and validates a mempool transaction.
 func DecodeMessageTx(tx []byte) (*Message, error) {
+	m, err := DecodeMessageTxShape(tx)
+	if err != nil {
+		return nil, err
+	}
+	if err := m.Validate(); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+// DecodeMessageTxShape decodes a mempool transaction and checks its shape
+// but not the sender's signature: for the mempool's check, whose
+// Component.Admit verifies the signature once per node (and again only if
+// the message's encoding changes).
+func DecodeMessageTxShape(tx []byte) (*Message, error) {
 	b, err := body(tx, formMessage)
 	if err != nil {
 		return nil, err
@@ -228,7 +243,7 @@ func DecodeMessageTx(tx []byte) (*Message, error) {
 	if err := subnet.Unmarshal(b, m); err != nil {
 		return nil, fmt.Errorf("canisters: decode message: %w", err)
 	}
-	if err := m.Validate(); err != nil {
+	if err := m.validateShape(); err != nil {
 		return nil, err
 	}
 	return m, nil

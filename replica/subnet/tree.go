@@ -25,7 +25,11 @@ type ReplyBlob struct {
 //	/request_status/<id>/reject_message
 //	/bitcoin/<network>/state_hash  SHA-256 of the Bitcoin canister state (extra)
 //
-// Requests stay in the tree until their ingress expiry, as on the IC.
+// Requests stay in the tree until their ingress expiry, as on the IC. The
+// /request_status level is a crit-bit forest of the request ids
+// (certification.CritBitForest) when they all have one length, which lets
+// a component keep it between heights (BuildNodes); every other level is
+// balanced, as BuildTree makes it.
 func CertifiedTree(timeNS int64, subnetID []byte, rootKeyDER []byte, records map[string]*RequestRecord, extra ...certification.PathValue) (certification.HashTree, error) {
 	return new(TreeCache).Build(timeNS, subnetID, rootKeyDER, records, extra...)
 }
@@ -81,6 +85,15 @@ func (c *cachedRequest) matches(r *RequestRecord) bool {
 // subtrees of requests unchanged since the last call. It is safe for
 // concurrent use.
 func (c *TreeCache) Build(timeNS int64, subnetID []byte, rootKeyDER []byte, records map[string]*RequestRecord, extra ...certification.PathValue) (certification.HashTree, error) {
+	return c.BuildNodes(timeNS, subnetID, rootKeyDER, records, nil, extra...)
+}
+
+// BuildNodes is Build with further request statuses given as a set of
+// labeled subtrees (label: the request id), as Components.TreeParts
+// returns them: the tree is the one Build gives when those statuses come
+// as /request_status leaves in extra. The set is kept between heights by
+// its component, so a height costs the statuses that changed.
+func (c *TreeCache) BuildNodes(timeNS int64, subnetID []byte, rootKeyDER []byte, records map[string]*RequestRecord, statuses *certification.LabelTrie, extra ...certification.PathValue) (certification.HashTree, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	entries := []certification.PathValue{
@@ -132,12 +145,43 @@ func (c *TreeCache) Build(timeNS int64, subnetID []byte, rootKeyDER []byte, reco
 		}
 		nodes[i] = subs[id].node
 	}
-	var subtrees []certification.PathTree
-	if len(nodes) > 0 {
-		requests, err := certification.Forest(nodes)
-		if err != nil {
-			return nil, fmt.Errorf("subnet: build state tree: %w", err)
+	var requests certification.HashTree
+	switch {
+	case statuses.Len() == 0:
+		if len(nodes) > 0 {
+			var err error
+			if requests, err = requestForest(nodes); err != nil {
+				return nil, err
+			}
 		}
+	default:
+		set := statuses
+		for _, n := range nodes {
+			if _, dup := set.Get(n.Label); dup {
+				return nil, fmt.Errorf("subnet: build state tree: request %x given twice", short(n.Label))
+			}
+			next, err := set.Set(n)
+			if err != nil {
+				// Labels of other lengths: the forest of the whole list.
+				all := mergeLabeled(nodes, statuses.Nodes())
+				for i := 1; i < len(all); i++ {
+					if bytes.Equal(all[i-1].Label, all[i].Label) {
+						return nil, fmt.Errorf("subnet: build state tree: request %x given twice", short(all[i].Label))
+					}
+				}
+				if requests, err = requestForest(all); err != nil {
+					return nil, err
+				}
+				break
+			}
+			set = next
+		}
+		if requests == nil {
+			requests = set.Tree()
+		}
+	}
+	var subtrees []certification.PathTree
+	if requests != nil {
 		subtrees = append(subtrees, certification.PathTree{Path: [][]byte{[]byte("request_status")}, Tree: requests})
 	}
 	entries = append(entries, extra...)
@@ -185,4 +229,45 @@ func (c *TreeCache) requestStatusNodes(extra []certification.PathValue, taken ma
 	}
 	c.comp = cache
 	return rest, out, nil
+}
+
+// mergeLabeled merges two lists of labeled nodes sorted by label.
+func mergeLabeled(a, b []certification.Labeled) []certification.Labeled {
+	if len(a) == 0 {
+		return b
+	}
+	out := make([]certification.Labeled, 0, len(a)+len(b))
+	i, j := 0, 0
+	for i < len(a) || j < len(b) {
+		if j == len(b) || i < len(a) && bytes.Compare(a[i].Label, b[j].Label) < 0 {
+			out = append(out, a[i])
+			i++
+		} else {
+			out = append(out, b[j])
+			j++
+		}
+	}
+	return out
+}
+
+// requestForest joins the request statuses: in the shape of a crit-bit
+// tree (certification.LabelTrie) when their ids have one length, as
+// request ids (32 bytes) do, so that components can keep it between
+// heights; balanced otherwise.
+func requestForest(nodes []certification.Labeled) (certification.HashTree, error) {
+	same := true
+	for _, n := range nodes {
+		same = same && len(n.Label) == len(nodes[0].Label)
+	}
+	var t certification.HashTree
+	var err error
+	if same {
+		t, err = certification.CritBitForest(nodes)
+	} else {
+		t, err = certification.Forest(nodes)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("subnet: build state tree: %w", err)
+	}
+	return t, nil
 }
