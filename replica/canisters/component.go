@@ -196,6 +196,8 @@ type entry struct {
 	module        [32]byte
 	hash          [32]byte // hash of the canister's persisted state
 	certified     []byte   // certified data as last persisted
+	// meta are the icp: custom sections of the module written.
+	meta []execution.CustomSection
 }
 
 // SignRequest is a management canister signing call for the node's

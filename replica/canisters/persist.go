@@ -143,6 +143,7 @@ func (c *Component) persistCanister(w subnet.Writer, e *entry) error {
 			w.Set(canisterKey(id, "wasm"), st.Module)
 		}
 		e.module = st.ModuleHash
+		e.meta = c.metadataOf(e, st.Module)
 	}
 	e.certified = st.CertifiedData
 	b, err := subnet.Marshal(metaOf(st, cp.MemorySize, cp.StableSize, e.epoch))
@@ -402,6 +403,9 @@ func (c *Component) restoreCanister(id []byte, m *meta, metaEnc, wasm []byte, me
 		return nil, fmt.Errorf("canisters: load canister %s: %w", pid, err)
 	}
 	e := &entry{id: pid, can: can, controllers: st.Controllers, epoch: m.Epoch, module: st.ModuleHash, certified: st.CertifiedData}
+	if m.ModuleHash != nil {
+		e.meta = c.metadataOf(e, wasm)
+	}
 	e.pages, e.spages = treeOf(st.Memory), treeOf(st.Stable)
 	e.hash = canisterHash(metaEnc, e)
 	return e, nil
@@ -488,7 +492,8 @@ func (c *Component) Restore(snapshot []byte) error {
 // Leaves implements subnet.Component: per canister
 // /canister/<id>/module_hash (when a module is installed),
 // /canister/<id>/controllers (CBOR, tag 55799, array of principals) and
-// /canister/<id>/certified_data; per ingress message
+// /canister/<id>/certified_data and /canister/<id>/metadata/<name> for
+// each icp:public or icp:private custom section; per ingress message
 // /request_status/<id>/status and its reply, or reject_code and
 // reject_message.
 func (c *Component) Leaves() []certification.PathValue {
@@ -504,6 +509,7 @@ func (c *Component) Leaves() []certification.PathValue {
 		if e.module != ([32]byte{}) {
 			leaf("module_hash", slices.Clone(e.module[:]))
 		}
+		out = append(out, metadataLeaves(id, e.meta)...)
 	}
 	out = append(out, c.goLeaves()...)
 	ids := make([]string, 0, len(c.records))
