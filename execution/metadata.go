@@ -40,7 +40,7 @@ func customSections(info *moduleInfo) ([]CustomSection, error) {
 		default:
 			continue
 		}
-		s.Content = info.customData[i]
+		s.Content = append([]byte{}, info.customData[i]...) // not the caller's buffer
 		total += len(s.Name) + len(s.Content)
 		out = append(out, s)
 	}
