@@ -14,6 +14,7 @@ const (
 	maxExportedMethods  = 1000
 	maxMethodNameBytes  = 20000
 	maxCustomSections   = 16
+	maxCustomBytes      = 1 << 20
 	maxReplySize        = 2 << 20
 	maxCertifiedData    = 32
 	maxPrincipalSize    = 29
@@ -35,6 +36,7 @@ type Prepared struct {
 	queries map[string]bool
 	comp    map[string]bool
 	exports map[string]bool
+	meta    []CustomSection
 }
 
 // Prepare validates a module as the IC does: imports only from "ic0" and
@@ -92,15 +94,11 @@ func Prepare(wasm []byte) (*Prepared, error) {
 			return nil, errors.New("execution: invalid module: mutable globals of vector or reference type are not supported")
 		}
 	}
-	customs := 0
-	for _, c := range info.customs {
-		if strings.HasPrefix(c, "icp:public ") || strings.HasPrefix(c, "icp:private ") {
-			customs++
-		}
+	meta, err := customSections(info)
+	if err != nil {
+		return nil, err
 	}
-	if customs > maxCustomSections {
-		return nil, fmt.Errorf("execution: invalid module: %d icp: custom sections (at most %d)", customs, maxCustomSections)
-	}
+	p.meta = meta
 	methods, nameBytes := 0, 0
 	for _, e := range info.exports {
 		if strings.HasPrefix(e.name, "chainkey#") {

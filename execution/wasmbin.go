@@ -49,6 +49,7 @@ type moduleInfo struct {
 	hasTable     bool
 	exports      []wasmExport
 	customs      []string // custom section names
+	customData   [][]byte // custom section contents, beside customs
 	functions    int      // defined functions
 	wasm         []byte   // the rewritten binary
 	mutableGlobs []int    // indices of the defined mutable globals
@@ -274,6 +275,7 @@ func parseModule(wasm []byte) (*moduleInfo, error) {
 		switch id {
 		case secCustom:
 			info.customs = append(info.customs, s.name())
+			info.customData = append(info.customData, body[min(s.off, len(body)):])
 		case secImport:
 			for n := s.uleb(32); n > 0 && s.err == nil; n-- {
 				imp := wasmImport{module: s.name(), name: s.name(), kind: s.byte()}

@@ -100,8 +100,16 @@ func (b httpBackend) Certified() <-chan struct{} {
 	return ch
 }
 
-func (b httpBackend) MetadataReadable(principal.Principal, string, principal.Principal) bool {
-	return true // no custom sections are certified
+// MetadataReadable answers from the canisters component: private custom
+// sections are readable only by the canister's controllers.
+func (b httpBackend) MetadataReadable(canister principal.Principal, name string, sender principal.Principal) bool {
+	a := b.n.app
+	if a.cans == nil {
+		return true
+	}
+	a.cans.mu.Lock()
+	defer a.cans.mu.Unlock()
+	return a.cans.c.MetadataReadable(canister, name, sender)
 }
 
 // Submit puts the call into the mempool as a canister message carrying the

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/binary"
 	"errors"
+	"net/http"
 	"net/http/httptest"
 	"testing"
 	"time"
@@ -93,6 +94,11 @@ func TestHTTPInterface(t *testing.T) {
 	}
 	can := created.ID
 	wasm := canisterWasm(t, "counter.wat")
+	// Metadata sections: one public, one private.
+	for _, sec := range [][2]string{{"icp:public candid:service", "service : {}"}, {"icp:private secret", "\x00key"}} {
+		body := append(append([]byte{byte(len(sec[0]))}, sec[0]...), sec[1]...)
+		wasm = append(append(wasm, 0, byte(len(body))), body...)
+	}
 	var rej *agent.RejectError
 	if _, err := call(alice, mgmt, "install_code", mgmtInstall{Mode: mgmtMode{Install: &candid.Null{}}, CanisterID: can, Wasm: wasm, Arg: []byte{}}); !errors.As(err, &rej) || rej.Code != 5 || rej.ErrorCode != "IC0512" || !rej.Certified {
 		t.Fatalf("non-controller install: %v", err)
@@ -114,6 +120,32 @@ func TestHTTPInterface(t *testing.T) {
 	}
 	if get(ctrl) != 3 || get(alice) != 3 {
 		t.Fatal("query after 3 increments")
+	}
+	// Certified metadata: public sections for anyone, private ones for
+	// controllers only (HTTP 403 for others); absent ones proven absent.
+	for _, tc := range []struct {
+		a          *agent.Agent
+		name, want string
+		found      bool
+		status     int
+	}{
+		{alice, "candid:service", "service : {}", true, 0},
+		{ctrl, "candid:service", "service : {}", true, 0},
+		{ctrl, "secret", "\x00key", true, 0},
+		{alice, "secret", "", false, http.StatusForbidden},
+		{alice, "nonesuch", "", false, 0},
+	} {
+		v, ok, err := tc.a.Metadata(ctx, can, tc.name)
+		var he *agent.HTTPError
+		if tc.status != 0 {
+			if !errors.As(err, &he) || he.Status != tc.status {
+				t.Fatalf("metadata %s: %v, want HTTP %d", tc.name, err, tc.status)
+			}
+			continue
+		}
+		if err != nil || ok != tc.found || string(v) != tc.want {
+			t.Fatalf("metadata %s: %q %v %v", tc.name, v, ok, err)
+		}
 	}
 	var none *struct{}
 	must(call(ctrl, mgmt, "install_code", mgmtInstall{Mode: mgmtMode{Upgrade: &none}, CanisterID: can, Wasm: wasm, Arg: []byte{}}))

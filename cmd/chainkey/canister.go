@@ -7,7 +7,9 @@ import (
 	"fmt"
 	"io"
 	"math/big"
+	"net/http"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -74,6 +76,7 @@ key, query responses against the node keys the subnet certifies).
   canister create                      create a canister (provisional cycles)
   canister install ID --wasm FILE      install a module (--mode install|reinstall|upgrade)
   canister call ID METHOD [ARGS]       call a method (Candid text arguments)
+  canister metadata ID NAME            print a metadata section (e.g. candid:service)
   canister status|info|logs|stop|start|delete|top-up ID
   canister update-settings ID [--set-controller P] [--freezing-threshold S] ...
 
@@ -86,6 +89,7 @@ canister's chunk store (upload_chunk, install_chunked_code), as dfx does.`,
 		newCanisterSimpleCmd(f, "start", "start_canister", "Start a stopped canister"),
 		newCanisterSimpleCmd(f, "delete", "delete_canister", "Delete a stopped canister"), newCanisterTopUpCmd(f),
 		newCanisterInfoCmd(f), newCanisterUpdateSettingsCmd(f))
+	cmd.AddCommand(newCanisterMetadataCmd(f))
 	return cmd
 }
 
@@ -286,51 +290,47 @@ func newCanisterCallCmd(f *canisterFlags) *cobra.Command {
 			if len(args) == 3 {
 				src = args[2]
 			}
-			var argTypes, resTypes []*candid.Type
+			var m *candid.Type
 			if didFile != "" {
 				d, err := os.ReadFile(didFile)
 				if err != nil {
 					return err
 				}
-				desc, err := candid.ParseDescription(string(d))
-				if err != nil {
+				if m, err = serviceMethod(string(d), method); err != nil {
 					return fmt.Errorf("%s: %w", didFile, err)
-				}
-				m, err := desc.Method(method)
-				if err != nil {
-					return err
-				}
-				argTypes, resTypes = m.Args, m.Results
-				if !cmd.Flags().Changed("query") {
-					for _, md := range m.Modes {
-						if md == candid.ModeQuery {
-							query = true
-						}
-					}
-				}
-			}
-			var arg []byte
-			if argTypes != nil {
-				vs, err := candid.ParseArgs(src, argTypes)
-				if err != nil {
-					return fmt.Errorf("arguments: %w", err)
-				}
-				arg, err = candid.Marshal(argTypes, vs)
-				if err != nil {
-					return fmt.Errorf("arguments: %w", err)
-				}
-			} else {
-				ts, vs, err := candid.ParseArgsAny(src)
-				if err != nil {
-					return fmt.Errorf("arguments: %w", err)
-				}
-				if arg, err = candid.Marshal(ts, vs); err != nil {
-					return fmt.Errorf("arguments: %w", err)
 				}
 			}
 			return f.run(cmd, func(ctx context.Context, a *agent.Agent) error {
+				if m == nil {
+					// The canister's own interface, from its certified
+					// candid:service metadata, when it has one.
+					did, ok, err := a.Metadata(ctx, can, "candid:service")
+					var he *agent.HTTPError
+					if errors.As(err, &he) && he.Status == http.StatusForbidden {
+						// A private section and the caller no controller.
+						ok, err = false, nil
+					}
+					if err != nil {
+						return err
+					}
+					if ok {
+						if m, err = serviceMethod(string(did), method); err != nil {
+							return fmt.Errorf("the canister's candid:service: %w", err)
+						}
+					}
+				}
+				var argTypes, resTypes []*candid.Type
+				if m != nil {
+					argTypes, resTypes = m.Args, m.Results
+					if !cmd.Flags().Changed("query") && slices.Contains(m.Modes, candid.ModeQuery) {
+						query = true
+					}
+				}
+				arg, err := encodeArgs(src, argTypes)
+				if err != nil {
+					return err
+				}
 				var reply []byte
-				var err error
 				if query {
 					reply, err = a.Query(ctx, can, method, arg)
 				} else {
@@ -348,7 +348,7 @@ func newCanisterCallCmd(f *canisterFlags) *cobra.Command {
 		},
 	}
 	cmd.Flags().BoolVar(&query, "query", false, "make a query call (default: an update call, or as --candid says)")
-	cmd.Flags().StringVar(&didFile, "candid", "", "the canister's service description (.did) for argument and result types")
+	cmd.Flags().StringVar(&didFile, "candid", "", "the canister's service description (.did) for argument and result types (default: the canister's candid:service metadata)")
 	return cmd
 }
 

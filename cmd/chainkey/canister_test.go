@@ -44,7 +44,9 @@ const (
   };
 `
 	motokoV1 = "persistent actor {" + motokoCommon + "  public query func version() : async Text { \"v1\" };\n}"
-	motokoV2 = "persistent actor {" + motokoCommon + "  public query func version() : async Text { \"v2\" };\n}"
+	motokoV2 = "persistent actor {" + motokoCommon + "  public query func version() : async Text { \"v2\" };\n" +
+		"  public query func info(k : { #all; #plus : Nat }) : async { name : Text; count : Nat } {\n" +
+		"    switch k { case (#all) { { name = \"all\"; count = n } }; case (#plus d) { { name = \"plus\"; count = n + d } } }\n  };\n}"
 )
 
 // compileMotoko compiles the two versions (cached in node_modules by
@@ -118,6 +120,7 @@ func TestCanisterDeploy(t *testing.T) {
 		}
 		var got struct {
 			CanisterID, Me, Get, Whoami, AfterUpgrade, Version, IncAfter, NotController string
+			Candid                                                                      string
 			DelegatedInc, DelegatedWhoami                                               string
 			Incs                                                                        []string
 			Status                                                                      struct {
@@ -145,6 +148,8 @@ func TestCanisterDeploy(t *testing.T) {
 			t.Fatalf("through a delegation: inc %s, whoami %s", got.DelegatedInc, got.DelegatedWhoami)
 		case !strings.Contains(got.NotController, "IC0512"):
 			t.Fatalf("non-controller install: %q", got.NotController)
+		case !strings.Contains(got.Candid, "info: (k: variant {") || !strings.Contains(got.Candid, "version: () -> (text) query"):
+			t.Fatalf("CanisterStatus candid (the certified candid:service metadata): %q", got.Candid)
 		}
 		verifyCanisterECDSA(t, got.Pubkey, got.Hash, got.Signature)
 	})
@@ -294,6 +299,49 @@ func TestCanisterDeploy(t *testing.T) {
 		}
 		if out := must("call", id, "version"); out != `("v2")` {
 			t.Fatalf("version printed %q", out)
+		}
+		// The canister's own candid:service (certified metadata) types the
+		// argument and names the reply's fields.
+		if out := must("metadata", id, "candid:service"); !strings.Contains(out, "info: (k: variant {") {
+			t.Fatalf("metadata candid:service printed %q", out)
+		}
+		if out := must("call", id, "info", "(variant { plus = 5 })"); out != `(record { name = "plus"; count = 7 : nat })` {
+			t.Fatalf("info printed %q", out)
+		}
+		if out, err := cli("metadata", id, "nonesuch"); err == nil || !strings.Contains(err.Error(), "no metadata section") {
+			t.Fatalf("absent section: %v %s", err, out)
+		}
+		// A private section: its controllers read it, others get 403.
+		w2, err := os.ReadFile(v2)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, sec := range [][2]string{{"icp:private secret", "\x00\xffsecret"}, {"icp:public note", "hello"}} {
+			body := append(append([]byte{byte(len(sec[0]))}, sec[0]...), sec[1]...)
+			w2 = append(append(w2, 0, byte(len(body))), body...)
+		}
+		priv := filepath.Join(dir, "private.wasm")
+		if err := os.WriteFile(priv, w2, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		must("install", id, "--wasm", priv, "--mode", "upgrade", "--wasm-memory-persistence", "keep")
+		if out := must("metadata", id, "secret"); out != "00ff736563726574" {
+			t.Fatalf("private section printed %q", out)
+		}
+		if out, err := runCLI(t, "canister", "metadata", id, "secret", "--endpoint", ep, "--identity", other); err == nil || !strings.Contains(err.Error()+out, "403") {
+			t.Fatalf("non-controller read of a private section: %v %s", err, out)
+		}
+		if out, err := runCLI(t, "canister", "metadata", id, "note", "--endpoint", ep, "--identity", other); err != nil || strings.TrimSpace(out) != "hello" {
+			t.Fatalf("non-controller read of a public section: %v %s", err, out)
+		}
+		// moc makes candid:service private unless told otherwise (dfx
+		// passes --public-metadata candid:service): a non-controller's
+		// call goes on without it.
+		if out, err := runCLI(t, "canister", "metadata", id, "candid:service", "--endpoint", ep, "--identity", other); err == nil || !strings.Contains(err.Error()+out, "403") {
+			t.Fatalf("non-controller read of moc's private candid:service: %v %s", err, out)
+		}
+		if out, err := runCLI(t, "canister", "call", id, "get", "--query", "--endpoint", ep, "--identity", other); err != nil || strings.TrimSpace(out) != "(2 : nat)" {
+			t.Fatalf("non-controller call without the interface: %v %s", err, out)
 		}
 		if out, err := cli("call", id, "boom"); err == nil || !strings.Contains(err.Error(), "IC0503") {
 			t.Fatalf("boom: %v %s", err, out)

@@ -205,6 +205,8 @@ type entry struct {
 	log      *canisterLog
 	logDirty bool
 	logHash  []byte // SHA-256 of the log records as last written
+	// meta are the icp: custom sections of the module written.
+	meta []execution.CustomSection
 }
 
 // SignRequest is a management canister signing call for the node's

@@ -150,6 +150,7 @@ func (c *Component) persistCanister(w subnet.Writer, e *entry) error {
 			w.Set(canisterKey(id, "wasm"), st.Module)
 		}
 		e.module = st.ModuleHash
+		e.meta = c.metadataOf(e, st.Module)
 	}
 	e.certified = st.CertifiedData
 	e.chunks.persist(w, id)
@@ -423,6 +424,9 @@ func (c *Component) restoreCanister(id []byte, m *meta, metaEnc, wasm []byte, me
 		return nil, fmt.Errorf("canisters: load canister %s: %w", pid, err)
 	}
 	e := &entry{id: pid, can: can, controllers: st.Controllers, epoch: m.Epoch, module: st.ModuleHash, certified: st.CertifiedData}
+	if m.ModuleHash != nil {
+		e.meta = c.metadataOf(e, wasm)
+	}
 	e.pages, e.spages = treeOf(st.Memory), treeOf(st.Stable)
 	e.hash = canisterHash(metaEnc, e)
 	return e, nil
@@ -509,7 +513,8 @@ func (c *Component) Restore(snapshot []byte) error {
 // Leaves implements subnet.Component: per canister
 // /canister/<id>/module_hash (when a module is installed),
 // /canister/<id>/controllers (CBOR, tag 55799, array of principals) and
-// /canister/<id>/certified_data; per ingress message
+// /canister/<id>/certified_data and /canister/<id>/metadata/<name> for
+// each icp:public or icp:private custom section; per ingress message
 // /request_status/<id>/status and its reply, or reject_code and
 // reject_message.
 func (c *Component) Leaves() []certification.PathValue {
@@ -542,6 +547,7 @@ func (c *Component) CanisterLeaves() []certification.PathValue {
 		if e.module != ([32]byte{}) {
 			leaf("module_hash", slices.Clone(e.module[:]))
 		}
+		out = append(out, metadataLeaves(id, e.meta)...)
 	}
 	return append(out, c.goLeaves()...)
 }

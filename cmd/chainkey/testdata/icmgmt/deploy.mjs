@@ -3,7 +3,7 @@
 // Usage: node deploy.mjs HOST V1.wasm V2.wasm
 import { readFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
-import { HttpAgent, Actor } from '@dfinity/agent';
+import { HttpAgent, Actor, CanisterStatus } from '@dfinity/agent';
 import { IDL } from '@dfinity/candid';
 import { Ed25519KeyIdentity, DelegationChain, DelegationIdentity } from '@dfinity/identity';
 import { ICManagementCanister } from '@dfinity/ic-management';
@@ -48,6 +48,11 @@ const afterUpgrade = String(await actor.get());
 const version = await actor.version();
 const incAfter = String(await actor.inc());
 
+// The canister's Candid interface from its certified candid:service
+// metadata, as agent tooling reads it.
+const statusCandid = await CanisterStatus.request({ canisterId, agent, paths: ['candid'] });
+const candid = statusCandid.get('candid');
+
 // A session key the identity delegates to, for this canister only.
 const session = Ed25519KeyIdentity.generate();
 const chain = await DelegationChain.create(identity, session.getPublicKey(), new Date(Date.now() + 3600_000), { targets: [canisterId] });
@@ -73,5 +78,5 @@ const signature = hex(await actor.sign(hash));
 
 process.stdout.write(JSON.stringify({
   canisterId: canisterId.toText(), me: identity.getPrincipal().toText(), incs, get, whoami, status,
-  afterUpgrade, version, incAfter, delegatedInc, delegatedWhoami, notController, pubkey, hash: hex(hash), signature,
+  afterUpgrade, version, incAfter, candid, delegatedInc, delegatedWhoami, notController, pubkey, hash: hex(hash), signature,
 }) + '\n');
