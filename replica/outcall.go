@@ -154,8 +154,14 @@ func (a *app) outcallShares(cs *subnet.State) []subnet.OutcallShare {
 		p := cs.Outcalls[i]
 		id := string(p.ID)
 		pending[id] = true
+		nonRepl := p.Request != nil && p.Request.NonReplicated
+		if nonRepl && subnet.OutcallNode(p.ID, len(a.gen.Members)) != uint32(a.cfg.Index) {
+			continue // another node performs it
+		}
 		if d := o.done[id]; d != nil {
-			if len(out) < subnet.MaxOutcallSharesPerExt {
+			// A non-replicated outcome needs no agreement: this node
+			// puts it in a block when it proposes.
+			if !nonRepl && len(out) < subnet.MaxOutcallSharesPerExt {
 				out = append(out, subnet.OutcallShare{ID: p.ID, Hash: d.hash[:], Sig: d.sig})
 			}
 			continue
@@ -383,6 +389,12 @@ func (a *app) combineOutcalls(cs *subnet.State, votes []extVote) []*subnet.Outca
 	var out []*subnet.OutcallTx
 	for i := range cs.Outcalls {
 		p := &cs.Outcalls[i]
+		if p.Request != nil && p.Request.NonReplicated {
+			if t := a.nonReplicatedOutcall(p); t != nil {
+				out = append(out, t)
+			}
+			continue
+		}
 		var vs []subnet.OutcallVote
 		counts := map[string]int{}
 		for _, v := range votes {
@@ -427,6 +439,24 @@ func (a *app) combineOutcalls(cs *subnet.State, votes []extVote) []*subnet.Outca
 	return out
 }
 
+// nonReplicatedOutcall settles a non-replicated outcall when this node
+// is the one that performs it and has its outcome: the block carries the
+// outcome with the node's signature on its hash, and no other node's
+// report is needed. Another node proposes nothing for it.
+func (a *app) nonReplicatedOutcall(p *subnet.PendingOutcall) *subnet.OutcallTx {
+	node := subnet.OutcallNode(p.ID, len(a.gen.Members))
+	if node != uint32(a.cfg.Index) {
+		return nil
+	}
+	a.out.mu.Lock()
+	own := a.out.done[string(p.ID)]
+	a.out.mu.Unlock()
+	if own == nil || subnet.OutcallHash(own.content) != own.hash {
+		return nil
+	}
+	return &subnet.OutcallTx{ID: p.ID, Response: own.content, Votes: []subnet.OutcallVote{{Node: node, Hash: own.hash[:], Sig: own.sig}}}
+}
+
 // applyOutcall settles an outcall from a block and delivers its outcome
 // to the canister (its callback runs in this block's round).
 func (e *exec) applyOutcall(t *subnet.OutcallTx) (uint32, error) {
@@ -455,7 +485,8 @@ func (e *exec) expireCanisterOutcalls(c *canisters.Component) {
 func (e *exec) acceptCanisterOutcalls(reqs []canisters.HTTPRequest) {
 	for _, r := range reqs {
 		or := &subnet.OutcallRequest{Caller: r.Caller.Bytes(), URL: r.URL, Method: r.Method, Body: r.Body, MaxResponseBytes: r.MaxResponseBytes,
-			TransformMethod: r.TransformMethod, TransformContext: r.TransformContext, Headers: []subnet.OutcallHeader{}}
+			TransformMethod: r.TransformMethod, TransformContext: r.TransformContext, Headers: []subnet.OutcallHeader{},
+			NonReplicated: r.NonReplicated}
 		for _, h := range r.Headers {
 			or.Headers = append(or.Headers, subnet.OutcallHeader{Name: h.Name, Value: h.Value})
 		}
