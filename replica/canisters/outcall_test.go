@@ -106,6 +106,11 @@ func TestManagementHTTPFee(t *testing.T) {
 	big.MaxResponseBytes = &tooBig
 	put := args
 	put.Method = httpMethod{Put: &candid.Null{}}
+	// PUT is allowed for a non-replicated outcall, charged as a
+	// replicated one (the IC's legacy pricing has no replication term).
+	putNR := put
+	no := false
+	putNR.IsReplicated = &no
 	many := args
 	many.Headers = make([]httpHeader, MaxHTTPRequestHeaders+1)
 	for i := range many.Headers {
@@ -120,7 +125,7 @@ func TestManagementHTTPFee(t *testing.T) {
 		wide.Headers = append(wide.Headers, httpHeader{Name: fmt.Sprint("x", i), Value: strings.Repeat("v", 8000)})
 	}
 	ids = h.block(pay(fee-1, args), pay(fee+5, args), pay(fee*10, long), pay(fee*10, big), pay(fee*10, put),
-		pay(fee*10, many), pay(fee*10, longName), pay(fee*10, longValue), pay(fee*10, wide))
+		pay(fee*10, many), pay(fee*10, longName), pay(fee*10, longValue), pay(fee*10, wide), pay(fee*10, putNR))
 	msg := rejectedWith(t, h.replied(ids[0]), execution.RejectCanisterReject)
 	if want := fmt.Sprintf("http_request request sent with %d cycles, but %d cycles are required.", fee-1, fee); !strings.Contains(msg, want) {
 		t.Fatalf("too few cycles: %q, want %q", msg, want)
@@ -147,7 +152,10 @@ func TestManagementHTTPFee(t *testing.T) {
 		t.Fatalf("large body: %q, want %q", msg, want)
 	}
 	reqs := h.c.TakeHTTPRequests()
-	if len(reqs) != 1 || reqs[0].Caller != payer || reqs[0].URL != args.URL || reqs[0].Method != "GET" || reqs[0].MaxResponseBytes != max {
+	if len(reqs) != 2 || reqs[1].Method != "PUT" || !reqs[1].NonReplicated || reqs[0].NonReplicated {
+		t.Fatalf("outcalls: %+v", reqs)
+	}
+	if len(reqs) != 2 || reqs[0].Caller != payer || reqs[0].URL != args.URL || reqs[0].Method != "GET" || reqs[0].MaxResponseBytes != max {
 		t.Fatalf("outcalls: %+v", reqs)
 	}
 	reply, err := EncodeHTTPResult(&HTTPResponse{Status: 200, Body: []byte("ok")})
