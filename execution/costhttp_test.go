@@ -61,3 +61,14 @@ func TestCostHTTPRequestV2(t *testing.T) {
 		})
 	}
 }
+
+// What ic0.cost_http_request_v2 reports on a 13-node application subnet
+// for a request of 300 bytes whose response may reach 2,000 bytes.
+func ExampleFees_HTTPRequestV2() {
+	fees := ApplicationSubnetFees(13)
+	params, _ := candid.Encode(HTTPCostParams{RequestBytes: 300, HTTPRoundtripTimeMS: 1000, RawResponseBytes: 2000,
+		TransformedResponseBytes: 200, TransformInstructions: 10_000_000})
+	fee, err := fees.HTTPRequestV2(params)
+	fmt.Println(fee, err)
+	// Output: 71500000 <nil>
+}

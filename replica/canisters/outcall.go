@@ -112,7 +112,7 @@ const (
 // CheckHTTPRequestLimits checks an http_request's URL, headers and body
 // against the IC's limits and returns the IC's message for the first one
 // exceeded, in the IC's order, or "".
-func CheckHTTPRequestLimits(url string, headers []httpHeader, body []byte) string {
+func CheckHTTPRequestLimits(url string, headers []HTTPHeader, body []byte) string {
 	if len(url) > MaxHTTPURLBytes {
 		return fmt.Sprintf("url size %d exceeds %d", len(url), MaxHTTPURLBytes)
 	}
@@ -226,14 +226,14 @@ func (c *Component) managementHTTP(o *outCall) bool {
 		}
 		req.TransformMethod, req.TransformContext = fn.Method, nonNil(a.Transform.Context)
 	}
-	if msg := CheckHTTPRequestLimits(a.URL, a.Headers, bodyOf(a.Body)); msg != "" {
-		reject(execution.RejectCanisterReject, "%s", msg)
-		return true
-	}
 	for _, h := range a.Headers {
 		req.Headers = append(req.Headers, HTTPHeader{Name: h.Name, Value: h.Value})
 	}
 	req.Body = bodyOf(a.Body)
+	if msg := CheckHTTPRequestLimits(a.URL, req.Headers, req.Body); msg != "" {
+		reject(execution.RejectCanisterReject, "%s", msg)
+		return true
+	}
 	if a.MaxResponseBytes != nil {
 		if *a.MaxResponseBytes > MaxHTTPResponseBytes {
 			reject(execution.RejectCanisterReject, "max_response_bytes expected to be in the range [0..%d], got %d", MaxHTTPResponseBytes, *a.MaxResponseBytes)

@@ -147,7 +147,7 @@ func TestManagementHTTPFee(t *testing.T) {
 	}
 	// A body that makes the request too large (checked directly: the
 	// proxy canister holds one page of argument).
-	if msg, want := CheckHTTPRequestLimits(args.URL, args.Headers, make([]byte, MaxHTTPRequestBytes)),
+	if msg, want := CheckHTTPRequestLimits(args.URL, []HTTPHeader{{"Accept", "application/json"}}, make([]byte, MaxHTTPRequestBytes)),
 		"total number of bytes to represent all http header names and values and http body 2000022 exceeds 2000000"; msg != want {
 		t.Fatalf("large body: %q, want %q", msg, want)
 	}

@@ -3,6 +3,7 @@ package subnet
 import (
 	"crypto/ed25519"
 	"crypto/rand"
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -155,4 +156,11 @@ func sortVotes(a, b OutcallVote) []OutcallVote {
 		a, b = b, a
 	}
 	return []OutcallVote{a, b}
+}
+
+func ExampleOutcallNode() {
+	// Every node computes the same performer of a non-replicated outcall.
+	id := []byte("chainkey-canister-http/\x00\x00\x00\x00\x00\x00\x00\x2a")
+	fmt.Println(OutcallNode(id, 4) < 4, OutcallNode(id, 4) == OutcallNode(id, 4))
+	// Output: true true
 }
