@@ -2,7 +2,11 @@ package replica
 
 import (
 	"crypto/ed25519"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -124,6 +128,37 @@ func TestSimOutcallNonReplicated(t *testing.T) {
 	hr := s.nodes[1].app.canisterStatus(hang[0][:])
 	if code, msg, ok := proxyReject(hr); !ok || code != 2 || msg != "Timeout expired" {
 		t.Fatalf("hanging non-replicated outcall: %+v %q", hr, hr.Reply)
+	}
+	s.sameCanisters()
+}
+
+// TestSimOutcallNonReplicatedMotoko: a Motoko canister's non-replicated
+// outcall with a transform: one request reaches the server, and the
+// canister gets the transformed response (the JSON-RPC result only).
+func TestSimOutcallNonReplicatedMotoko(t *testing.T) {
+	if testing.Short() {
+		t.Skip("compiles a Motoko canister")
+	}
+	wasm := ethRPCWasm(t)
+	s := newSimSubnet(t, 4, subnetOptions{}, func(c *Config) { c.OutcallsAllowHTTPLoopback = true })
+	c := &canClient{s: s}
+	can := c.createArg(wasm, []byte("DIDL\x00\x00"))
+	var hits atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintf(w, `{"jsonrpc":"2.0","id":%d,"result":"0x2a"}`, hits.Add(1))
+	}))
+	defer srv.Close()
+	arg, err := candid.Encode(srv.URL, `{"jsonrpc":"2.0","id":1,"method":"eth_chainId","params":[]}`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := c.runOutcalls(2, c.call(can, "rpcOnce", arg))
+	var got string
+	if r[0].Status != canisters.StatusReplied || candid.Decode(r[0].Reply, &got) != nil || got != "0x2a" {
+		t.Fatalf("rpcOnce: %+v %q", r[0], r[0].Reply)
+	}
+	if n := hits.Load(); n != 1 {
+		t.Fatalf("the server saw %d requests", n)
 	}
 	s.sameCanisters()
 }
