@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	abci "github.com/cometbft/cometbft/abci/types"
@@ -64,6 +65,8 @@ type app struct {
 	st      *store
 	chainID string
 	gen     genesisState
+	// members and byAddr are the genesis committee; the current one
+	// is committee().
 	members []member
 	byAddr  map[string]int
 	// verified remembers the envelopes verified before consensus.
@@ -111,6 +114,13 @@ type app struct {
 	cup cupNode
 	// ckbtc is the subnet's ckBTC ledger and minter (nil: none).
 	ckbtc *ckbtcState
+
+	// genRecs are the genesis members as registry records; nodeID is
+	// this node's consensus node id; com is the committee of the
+	// committed state.
+	genRecs []subnet.NodeRecord
+	nodeID  string
+	com     atomic.Pointer[committee]
 }
 
 func newApp(cfg *Config, st *store, log *slog.Logger, m *metrics) (*app, error) {
@@ -131,6 +141,13 @@ func newApp(cfg *Config, st *store, log *slog.Logger, m *metrics) (*app, error) 
 	}
 	if cfg.Index < 0 || cfg.Index >= len(a.members) {
 		return nil, fmt.Errorf("replica: node index %d outside subnet of %d", cfg.Index, len(a.members))
+	}
+	if a.genRecs, err = genesisRecords(&a.gen); err != nil {
+		return nil, err
+	}
+	a.nodeID = a.members[cfg.Index].nodeID
+	if err := a.refreshCommittee(&subnet.State{}); err != nil {
+		return nil, err
 	}
 	if a.gen.KeyGen == keyGenDealer {
 		if a.certShare, err = readSecretFile(cfg.secretPath(certShareFile)); err != nil {
@@ -191,6 +208,9 @@ func newApp(cfg *Config, st *store, log *slog.Logger, m *metrics) (*app, error) 
 
 	} else {
 		a.cs.Beacon = subnet.GenesisBeacon(a.chainID)
+	}
+	if err := a.refreshCommittee(a.cs); err != nil {
+		return nil, err
 	}
 	// An empty store (a new node, or one that lost its data and will
 	// state-sync) keeps its whole log: the restored state's pending
@@ -397,6 +417,10 @@ func (a *app) ExtendVote(_ context.Context, req *abci.ExtendVoteRequest) (*abci.
 	cs := a.cs.Clone()
 	a.mu.Unlock()
 	ext := &subnet.VoteExt{}
+	if a.me() < 0 {
+		// Not a member of the committee: no shares.
+		return &abci.ExtendVoteResponse{VoteExtension: subnet.EncodeExt(ext)}, nil
+	}
 	certShare, beaconShare, shareEpoch := a.blsSharesEpoch()
 	if shareEpoch != subnet.KeyEpoch(cs) {
 		certShare, beaconShare = nil, nil // keys just reshared; shares follow at commit
@@ -443,7 +467,7 @@ func (a *app) ExtendVote(_ context.Context, req *abci.ExtendVoteRequest) (*abci.
 
 func (a *app) VerifyVoteExtension(_ context.Context, req *abci.VerifyVoteExtensionRequest) (*abci.VerifyVoteExtensionResponse, error) {
 	reject := &abci.VerifyVoteExtensionResponse{Status: abci.VERIFY_VOTE_EXTENSION_STATUS_REJECT}
-	if _, ok := a.byAddr[string(req.ValidatorAddress)]; !ok {
+	if _, ok := a.committee().byAddr[string(req.ValidatorAddress)]; !ok {
 		return reject, nil
 	}
 	if len(req.VoteExtension) == 0 {
@@ -474,12 +498,13 @@ func (a *app) PrepareProposal(_ context.Context, req *abci.PrepareProposalReques
 	a.mu.Lock()
 	cs := a.cs.Clone()
 	a.mu.Unlock()
+	com := a.committee()
 	var votes []extVote
 	for _, v := range req.LocalLastCommit.Votes {
 		if v.BlockIdFlag != cmtproto.BlockIDFlagCommit || len(v.VoteExtension) == 0 {
 			continue
 		}
-		idx, ok := a.byAddr[string(v.Validator.Address)]
+		idx, ok := com.byAddr[string(v.Validator.Address)]
 		if !ok {
 			continue
 		}
@@ -525,7 +550,7 @@ func (a *app) PrepareProposal(_ context.Context, req *abci.PrepareProposalReques
 	}
 	for _, v := range votes {
 		if bad[v.index] && !a.alreadyConvicted(v.index, req.Height-1) {
-			add(&subnet.Tx{Evidence: &subnet.EvidenceTx{Validator: a.members[v.index].addr, Height: req.Height - 1, Round: round,
+			add(&subnet.Tx{Evidence: &subnet.EvidenceTx{Validator: com.members[v.index].addr, Height: req.Height - 1, Round: round,
 				Extension: v.raw, ExtSig: v.sig}})
 		}
 	}
@@ -574,7 +599,11 @@ func (a *app) alreadyConvicted(index int, height int64) bool {
 // extSignatureOK checks CometBFT's signature on a vote extension.
 func (a *app) extSignatureOK(index int, height, round int64, ext, sig []byte) bool {
 	msg := cmttypes.VoteExtensionSignBytes(a.chainID, &cmtproto.Vote{Extension: ext, Height: height, Round: int32(round)})
-	return a.members[index].pub.VerifySignature(msg, sig)
+	com := a.committee()
+	if index < 0 || index >= com.n() {
+		return false
+	}
+	return com.members[index].pub.VerifySignature(msg, sig)
 }
 
 // ProcessProposal accepts a block only if every transaction in it applies
@@ -614,7 +643,7 @@ func (a *app) FinalizeBlock(_ context.Context, req *abci.FinalizeBlockRequest) (
 	a.st.discard()
 	cs.Live = cs.Live[:0]
 	for _, v := range req.DecidedLastCommit.Votes {
-		if idx, ok := a.byAddr[string(v.Validator.Address)]; ok && v.BlockIdFlag == cmtproto.BlockIDFlagCommit {
+		if idx, ok := a.committee().byAddr[string(v.Validator.Address)]; ok && v.BlockIdFlag == cmtproto.BlockIDFlagCommit {
 			cs.Live = append(cs.Live, uint32(idx))
 		}
 	}
@@ -664,6 +693,9 @@ func (a *app) Commit(context.Context, *abci.CommitRequest) (*abci.CommitResponse
 	}
 	a.st.set([]byte(keyCore), enc)
 	if err := a.st.commit(storeMeta{Height: next.Height, AppHash: next.AppHash}); err != nil {
+		return nil, err
+	}
+	if err := a.refreshCommittee(next); err != nil {
 		return nil, err
 	}
 	if next.BLSReady && a.gen.KeyGen == keyGenDKG && (a.certShare == nil || a.shareEpoch != subnet.KeyEpoch(next)) {
@@ -835,7 +867,7 @@ func (e *exec) applyBeacon(t *subnet.BeaconTx) (uint32, error) {
 // applyEvidence convicts a node that signed (through CometBFT, with its
 // validator key) a vote extension holding a share that does not verify.
 func (e *exec) applyEvidence(t *subnet.EvidenceTx) (uint32, error) {
-	idx, ok := e.a.byAddr[string(t.Validator)]
+	idx, ok := e.a.committee().byAddr[string(t.Validator)]
 	if !ok {
 		return codeInvalid, errf("evidence against unknown validator")
 	}

@@ -110,7 +110,7 @@ func previousKeys(cs *subnet.State) map[string][]byte {
 func (b *blsDKG) newEpoch(epoch uint64, prev map[string][]byte) (*dkgEpoch, error) {
 	a := b.a
 	s := a.idkg
-	agreed, err := subnet.NewDKGEpochKeys(subnet.DKGMembers{ChainID: a.chainID, NodePub: s.nodePub, EncPub: s.encPub},
+	agreed, err := subnet.NewDKGEpochKeys(subnet.DKGMembers{ChainID: a.chainID, NodePub: s.nodeKeys(), EncPub: s.encKeys()},
 		epoch, prev, a.gen.VetKDKeyIDs)
 	if err != nil {
 		return nil, err
@@ -118,7 +118,7 @@ func (b *blsDKG) newEpoch(epoch uint64, prev map[string][]byte) (*dkgEpoch, erro
 	ep := &dkgEpoch{DKGEpoch: agreed, dealers: map[string]*dkg.Dealer{}, receivers: map[string]*dkg.Receiver{},
 		dealt: map[string][]byte{}}
 	for _, p := range ep.Purposes {
-		r, err := dkg.NewReceiver(ep.Configs[p], a.cfg.Index, s.signKey, s.encKey)
+		r, err := dkg.NewReceiver(ep.Configs[p], a.me(), s.signKey, s.encKey)
 		if err != nil {
 			return nil, fmt.Errorf("replica: %s key generation: %w", p, err)
 		}
@@ -154,7 +154,7 @@ func (e *exec) applyDKG(t *subnet.ProtocolTx) (uint32, error) {
 	if b == nil {
 		return codeInvalid, errf("this subnet runs no key generation")
 	}
-	env, err := subnet.CheckDKGMsg(t, e.a.idkg.nodePub)
+	env, err := subnet.CheckDKGMsg(t, e.a.idkg.nodeKeys())
 	if err != nil {
 		return codeInvalid, err
 	}
@@ -178,7 +178,7 @@ func (e *exec) applyDKG(t *subnet.ProtocolTx) (uint32, error) {
 	e.set(ep.MsgKey(p, e.cs.Height+1, e.dkgSeq), encodeProtocol(t))
 	b.add(ep, p, e.cs.Height+1, t)
 	if t.Kind == subnet.ProtoDKGComplaint {
-		if c, err := dkg.DecodeComplaint(env); err == nil && c.Dealer == e.a.cfg.Index {
+		if c, err := dkg.DecodeComplaint(env); err == nil && c.Dealer == e.a.me() {
 			b.mu.Lock()
 			b.answers = append(b.answers, encodeProtocol(t))
 			b.mu.Unlock()
@@ -319,7 +319,10 @@ func (b *blsDKG) epochFor(cs *subnet.State) (*dkgEpoch, error) {
 // about bad shares, answer complaints against this node. It returns the
 // transactions to submit.
 func (b *blsDKG) work(cs *subnet.State) [][]byte {
-	me := b.a.cfg.Index
+	me := b.a.me()
+	if me < 0 {
+		return nil // not a member: deals and complains about nothing
+	}
 	var out [][]byte
 	b.mu.Lock()
 	ep := b.cur
@@ -464,7 +467,7 @@ func (b *blsDKG) msg(kind uint8, env *dkg.Envelope) []byte {
 	if err != nil {
 		return nil
 	}
-	return subnet.EncodeTx(&subnet.Tx{Protocol: &subnet.ProtocolTx{Kind: kind, Sender: uint32(b.a.cfg.Index), Body: body}})
+	return subnet.EncodeTx(&subnet.Tx{Protocol: &subnet.ProtocolTx{Kind: kind, Sender: uint32(b.a.me()), Body: body}})
 }
 
 // sharesMatch reports whether the secret shares match the public
@@ -473,7 +476,7 @@ func (a *app) sharesMatch(cs *subnet.State, cert, beacon []byte) bool {
 	msg := []byte("chainkey share check")
 	for _, kv := range [][2][]byte{{cs.CertPub, cert}, {cs.BeaconPub, beacon}} {
 		sig, err := a.bls.SignShare(kv[1], msg)
-		if err != nil || a.bls.VerifyShare(kv[0], a.cfg.Index, msg, sig) != nil {
+		if err != nil || a.bls.VerifyShare(kv[0], a.me(), msg, sig) != nil {
 			return false
 		}
 	}

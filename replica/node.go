@@ -413,9 +413,10 @@ func (n *Node) Status(ctx context.Context) (*api.Status, error) {
 	n.mu.Lock()
 	running := n.running
 	n.mu.Unlock()
-	for _, m := range n.app.members {
-		up := m.index == n.cfg.Index && running
-		if m.index != n.cfg.Index && running {
+	me := n.app.me()
+	for _, m := range n.app.committee().members {
+		up := m.index == me && running
+		if m.index != me && running {
 			up = n.comet.Switch().Peers().Has(p2p.ID(m.nodeID))
 		}
 		s.Members = append(s.Members, api.Member{Index: m.index, NodeID: m.nodeID, Address: m.p2p, GRPC: m.grpc, Up: up})
@@ -467,7 +468,10 @@ func (d *dealer) work(cs *subnet.State, quit <-chan struct{}, send func(raw []by
 	// Then the shares that requests waiting for a signature need.
 	d.idkg.warmPending(cs, quit)
 	open := map[string]bool{}
-	me := d.me
+	if d.idkg.me() < 0 {
+		return // not a member of the committee: deals nothing
+	}
+	me := uint32(d.idkg.me())
 	// One KEM run per receiver for all of this round's dealings.
 	var sealers []*dkg.ShareSealer
 	for i := range cs.Jobs {

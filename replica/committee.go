@@ -1,0 +1,100 @@
+package replica
+
+import (
+	"errors"
+	"fmt"
+	"path/filepath"
+	"slices"
+
+	cmted25519 "github.com/cometbft/cometbft/crypto/ed25519"
+	"github.com/cometbft/cometbft/p2p"
+
+	"github.com/chainkey/chainkey/dkg"
+	"github.com/chainkey/chainkey/replica/subnet"
+)
+
+// committee is the node's view of one committee of the subnet: the
+// members with their consensus, node signing and encryption keys, and
+// this node's index in it. It is a function of the committed state
+// (subnet.Committee: the genesis members until the first membership
+// change) and of this node's id; the index of a member is its share
+// index minus one in every threshold scheme of the committee's epoch.
+type committee struct {
+	// switchHeight is the height of the switch that made the committee
+	// (0: the genesis committee).
+	switchHeight uint64
+	recs         []subnet.NodeRecord
+	members      []member
+	byAddr       map[string]int
+	nodePub      []dkg.NodePublicKey
+	encPub       []*dkg.EncryptionPublicKey
+	// me is this node's index, -1 while it is not a member: it then
+	// deals, signs and votes nothing.
+	me int
+}
+
+// newCommittee builds the view of committee recs for the node self.
+func newCommittee(recs []subnet.NodeRecord, self string, switchHeight uint64) (*committee, error) {
+	if len(recs) == 0 {
+		return nil, errors.New("replica: empty committee")
+	}
+	c := &committee{switchHeight: switchHeight, recs: slices.Clone(recs), byAddr: map[string]int{}, me: -1}
+	for i, r := range recs {
+		if len(r.ConsensusKey) != cmted25519.PubKeySize {
+			return nil, fmt.Errorf("replica: member %d: bad validator key", i)
+		}
+		pub := cmted25519.PubKey(slices.Clone(r.ConsensusKey))
+		addr := pub.Address()
+		c.members = append(c.members, member{index: i, nodeID: r.NodeID, addr: addr, pub: pub, p2p: r.P2P, grpc: r.GRPC})
+		c.byAddr[string(addr)] = i
+		nk, err := dkg.ParseNodePublicKey(r.NodeKey)
+		if err != nil {
+			return nil, fmt.Errorf("replica: member %d node key: %w", i, err)
+		}
+		ek, err := dkg.ParseEncryptionPublicKey(r.EncKey)
+		if err != nil {
+			return nil, fmt.Errorf("replica: member %d encryption key: %w", i, err)
+		}
+		c.nodePub, c.encPub = append(c.nodePub, nk), append(c.encPub, ek)
+		if r.NodeID == self {
+			c.me = i
+		}
+	}
+	return c, nil
+}
+
+// n is the committee's size.
+func (c *committee) n() int { return len(c.members) }
+
+// committee returns the committee of the committed state.
+func (a *app) committee() *committee { return a.com.Load() }
+
+// me is this node's index in the committee of the committed state (-1:
+// not a member).
+func (a *app) me() int { return a.committee().me }
+
+// refreshCommittee makes the committee of cs the node's current one if
+// it changed (a membership switch, or a state restored by state sync).
+func (a *app) refreshCommittee(cs *subnet.State) error {
+	if c := a.com.Load(); c != nil && c.switchHeight == cs.SwitchHeight && len(c.recs) == len(subnet.Committee(cs, a.genRecs)) {
+		return nil
+	}
+	c, err := newCommittee(subnet.Committee(cs, a.genRecs), a.nodeID, cs.SwitchHeight)
+	if err != nil {
+		return err
+	}
+	if c.me < 0 && len(cs.Members) == 0 {
+		return fmt.Errorf("replica: node %s is not a genesis member", a.nodeID)
+	}
+	a.com.Store(c)
+	return nil
+}
+
+// loadNodeID reads the node's consensus node id from its node key file.
+func loadNodeID(cfg *Config) (string, error) {
+	nk, err := p2p.LoadNodeKey(filepath.Join(cfg.cometRoot(), "config", "node_key.json"))
+	if err != nil {
+		return "", fmt.Errorf("replica: node key: %w", err)
+	}
+	return string(nk.ID()), nil
+}
