@@ -121,6 +121,7 @@ type app struct {
 	genRecs []subnet.NodeRecord
 	nodeID  string
 	com     atomic.Pointer[committee]
+	nextCom atomic.Pointer[committee]
 }
 
 func newApp(cfg *Config, st *store, log *slog.Logger, m *metrics) (*app, error) {

@@ -1,6 +1,7 @@
 package replica
 
 import (
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"path/filepath"
@@ -10,6 +11,7 @@ import (
 	"github.com/cometbft/cometbft/p2p"
 
 	"github.com/chainkey/chainkey/dkg"
+	"github.com/chainkey/chainkey/idkg"
 	"github.com/chainkey/chainkey/replica/subnet"
 )
 
@@ -23,11 +25,13 @@ type committee struct {
 	// switchHeight is the height of the switch that made the committee
 	// (0: the genesis committee).
 	switchHeight uint64
-	recs         []subnet.NodeRecord
-	members      []member
-	byAddr       map[string]int
-	nodePub      []dkg.NodePublicKey
-	encPub       []*dkg.EncryptionPublicKey
+	// version is the registry version of a next committee.
+	version uint64
+	recs    []subnet.NodeRecord
+	members []member
+	byAddr  map[string]int
+	nodePub []dkg.NodePublicKey
+	encPub  []*dkg.EncryptionPublicKey
 	// me is this node's index, -1 while it is not a member: it then
 	// deals, signs and votes nothing.
 	me int
@@ -97,4 +101,89 @@ func loadNodeID(cfg *Config) (string, error) {
 		return "", fmt.Errorf("replica: node key: %w", err)
 	}
 	return string(nk.ID()), nil
+}
+
+// nextCommittee returns the committee of the membership change pending
+// in cs (nil: none).
+func (a *app) nextCommittee(cs *subnet.State) (*committee, error) {
+	if !subnet.ChangePending(cs) {
+		return nil, nil
+	}
+	if c := a.nextCom.Load(); c != nil && c.version == cs.RegistryVersion {
+		return c, nil
+	}
+	c, err := newCommittee(cs.NextMembers, a.nodeID, 0)
+	if err != nil {
+		return nil, err
+	}
+	c.version = cs.RegistryVersion
+	a.nextCom.Store(c)
+	return c, nil
+}
+
+// ConfigN and GenesisSize make idkgState the subnet.ReceiverConfigs of
+// the dealing rules.
+func (s *idkgState) ConfigN(keyID string, n int) (*idkg.Config, error) {
+	return s.configOf(keyGroup(keyID), n)
+}
+
+func (s *idkgState) GenesisSize() int { return len(s.a.genRecs) }
+
+// recConfig returns the IDKG configuration of a stored transcript's
+// receivers.
+func (s *idkgState) recConfig(rec *subnet.TranscriptRec) (*idkg.Config, error) {
+	return s.ConfigN(rec.KeyID, subnet.RecReceivers(rec, s.GenesisSize()))
+}
+
+// openCommitted decodes a dealing of a committed transcript. Its
+// signature was checked when the dealing was agreed, by the committee of
+// that time, which may since have changed (a transcript dealt by the
+// previous committee): it is not checked again.
+func (s *idkgState) openCommitted(cfg *idkg.Config, raw []byte) (*idkg.Dealing, [][]byte, error) {
+	k := openedKey{group: cfg.Group().Name(), digest: sha256.Sum256(raw)}
+	s.mu.Lock()
+	o := s.opened[k]
+	s.mu.Unlock()
+	if o != nil && len(o.cts) == cfg.Receivers() {
+		return o.d, o.cts, nil
+	}
+	var env dkg.Envelope
+	if err := env.UnmarshalBinary(raw); err != nil {
+		return nil, nil, fmt.Errorf("replica: dealing envelope: %w", err)
+	}
+	d, cts, err := cfg.DecodeSignedDealing(&env)
+	if err != nil {
+		return nil, nil, err
+	}
+	s.mu.Lock()
+	if len(s.opened) >= maxOpened {
+		clear(s.opened)
+	}
+	if s.opened[k] == nil {
+		s.opened[k] = &openedDealing{d: d, cts: cts, unchecked: true}
+	}
+	s.mu.Unlock()
+	return d, cts, nil
+}
+
+// jobSealers returns the sealers of job's receivers: the next committee
+// for a RoleReshareNext job of a pending change, the current one
+// otherwise; cur and next cache them for one round of dealings.
+func (s *idkgState) jobSealers(cs *subnet.State, job *subnet.Job, cur, next *[]*dkg.ShareSealer) ([]*dkg.ShareSealer, error) {
+	dst, enc := cur, s.encKeys()
+	if job.Role == subnet.RoleReshareNext && subnet.ChangePending(cs) {
+		nc, err := s.a.nextCommittee(cs)
+		if err != nil {
+			return nil, err
+		}
+		dst, enc = next, nc.encPub
+	}
+	if *dst == nil {
+		out, err := s.sealers(enc)
+		if err != nil {
+			return nil, err
+		}
+		*dst = out
+	}
+	return *dst, nil
 }

@@ -181,14 +181,17 @@ func (s *idkgState) transcript(id []byte) (*idkg.Transcript, error) {
 	if err := subnet.Unmarshal(v, &rec); err != nil {
 		return nil, fmt.Errorf("replica: transcript %q: %w", id, err)
 	}
-	cfg := s.cfgFor(rec.KeyID)
+	cfg, err := s.recConfig(&rec)
+	if err != nil {
+		return nil, err
+	}
 	op, err := s.operation(rec.Kind, rec.Input, rec.Input2)
 	if err != nil {
 		return nil, err
 	}
 	var ds []*idkg.Dealing
 	for _, raw := range rec.Dealings {
-		d, _, err := s.openDealing(cfg, raw)
+		d, _, err := s.openCommitted(cfg, raw)
 		if err != nil {
 			return nil, err
 		}
@@ -244,6 +247,9 @@ type openedKey struct {
 type openedDealing struct {
 	d   *idkg.Dealing
 	cts [][]byte
+	// unchecked: decoded from a committed transcript without checking
+	// the signature again (openCommitted).
+	unchecked bool
 }
 
 // maxOpened bounds the node's cache of decoded dealings.
@@ -258,7 +264,7 @@ func (s *idkgState) openDealing(cfg *idkg.Config, raw []byte) (*idkg.Dealing, []
 	s.mu.Lock()
 	o := s.opened[k]
 	s.mu.Unlock()
-	if o != nil {
+	if o != nil && !o.unchecked {
 		return o.d, o.cts, nil
 	}
 	var env dkg.Envelope
@@ -404,13 +410,19 @@ func (s *idkgState) opening(id []byte) (*idkg.Opening, error) {
 	if err := subnet.Unmarshal(v, &rec); err != nil {
 		return nil, err
 	}
-	cfg := s.cfgFor(rec.KeyID)
+	cfg, err := s.recConfig(&rec)
+	if err != nil {
+		return nil, err
+	}
 	me := s.me()
+	if me < 0 || me >= cfg.Receivers() {
+		return nil, fmt.Errorf("replica: this node holds no share of transcript %q", id)
+	}
 	ops := map[int]*idkg.Opening{}
 	ds := make([]*idkg.Dealing, len(rec.Dealings))
 	mine := make([][]byte, len(rec.Dealings))
 	for i, raw := range rec.Dealings {
-		d, cts, err := s.openDealing(cfg, raw)
+		d, cts, err := s.openCommitted(cfg, raw)
 		if err != nil {
 			return nil, err
 		}
@@ -507,8 +519,7 @@ func (s *idkgState) jobInputs(kind uint8, in1, in2 []byte) (*idkg.Operation, []*
 
 // sealers runs the KEM once per receiver for the dealings this node makes
 // in one round (see dkg.ShareSealer).
-func (s *idkgState) sealers() ([]*dkg.ShareSealer, error) {
-	enc := s.encKeys()
+func (s *idkgState) sealers(enc []*dkg.EncryptionPublicKey) ([]*dkg.ShareSealer, error) {
 	out := make([]*dkg.ShareSealer, len(enc))
 	for j := range out {
 		var err error
@@ -522,7 +533,10 @@ func (s *idkgState) sealers() ([]*dkg.ShareSealer, error) {
 // deal makes this node's signed dealing for a job, its openings sealed
 // with sealers (one per receiver, from sealers).
 func (s *idkgState) deal(job *subnet.Job, sealers []*dkg.ShareSealer) ([]byte, error) {
-	cfg := s.cfgFor(job.KeyID)
+	cfg, err := s.configOf(keyGroup(job.KeyID), len(sealers))
+	if err != nil {
+		return nil, err
+	}
 	kind := s.a.liar().idkgDealingKind(job.Kind)
 	op, inputs, err := s.jobInputs(kind, job.Input, job.Input2)
 	if err != nil {

@@ -348,7 +348,10 @@ func (s *idkgState) committedDealing(tid []byte, dealer uint32) (*idkg.Config, *
 	if err := subnet.Unmarshal(v, &rec); err != nil {
 		return nil, nil, nil, err
 	}
-	cfg := s.cfgFor(rec.KeyID)
+	cfg, err := s.recConfig(&rec)
+	if err != nil {
+		return nil, nil, nil, err
+	}
 	for _, raw := range rec.Dealings {
 		var env dkg.Envelope
 		if env.UnmarshalBinary(raw) != nil || env.Signer != dealer {

@@ -473,7 +473,7 @@ func (d *dealer) work(cs *subnet.State, quit <-chan struct{}, send func(raw []by
 	}
 	me := uint32(d.idkg.me())
 	// One KEM run per receiver for all of this round's dealings.
-	var sealers []*dkg.ShareSealer
+	var sealers, nextSealers []*dkg.ShareSealer
 	for i := range cs.Jobs {
 		j := &cs.Jobs[i]
 		id := string(j.ID)
@@ -489,14 +489,12 @@ func (d *dealer) work(cs *subnet.State, quit <-chan struct{}, send func(raw []by
 			return
 		default:
 		}
-		var err error
-		if sealers == nil {
-			if sealers, err = d.idkg.sealers(); err != nil {
-				d.log.Warn("cannot deal", "err", err)
-				break
-			}
+		seal, err := d.idkg.jobSealers(cs, j, &sealers, &nextSealers)
+		if err != nil {
+			d.log.Warn("cannot deal", "err", err)
+			break
 		}
-		body, err := d.idkg.deal(j, sealers)
+		body, err := d.idkg.deal(j, seal)
 		if err != nil {
 			if _, again := d.failed[id]; again {
 				d.log.Debug("cannot deal yet", "transcript", id, "err", err)
