@@ -1063,6 +1063,9 @@ func (a *app) blsSharesEpoch() (cert, beacon []byte, epoch uint64) {
 // between the commit of a key generation and the writing of its shares),
 // derives them again from the stored key-generation messages.
 func (a *app) loadDKGShares(cs *subnet.State) error {
+	if a.me() < 0 {
+		return a.dropShares(cs)
+	}
 	cert, err1 := readSecretFile(a.cfg.secretPath(certShareFile))
 	beacon, err2 := readSecretFile(a.cfg.secretPath(beaconShareFile))
 	vk, err3 := a.readVetKDShares(cs)

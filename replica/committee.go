@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"slices"
 
@@ -186,4 +187,25 @@ func (s *idkgState) jobSealers(cs *subnet.State, job *subnet.Job, cur, next *[]*
 		*dst = out
 	}
 	return *dst, nil
+}
+
+// dropShares forgets the BLS and vetKD shares of a node that is not a
+// member of cs's committee (it left): it holds no share of the keys from
+// the switch on, and the files of its old shares go.
+func (a *app) dropShares(cs *subnet.State) error {
+	a.mu.Lock()
+	clear(a.certShare)
+	clear(a.beaconShare)
+	a.certShare, a.beaconShare, a.shareEpoch = nil, nil, subnet.KeyEpoch(cs)
+	a.mu.Unlock()
+	files := []string{certShareFile, beaconShareFile}
+	for k := range cs.VetKDPub {
+		files = append(files, vetkdShareFile(k))
+	}
+	for _, f := range files {
+		if err := os.Remove(a.cfg.secretPath(f)); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return fmt.Errorf("replica: remove old share: %w", err)
+		}
+	}
+	return a.setVetKDShares(nil, subnet.KeyEpoch(cs), false)
 }
