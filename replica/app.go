@@ -122,6 +122,9 @@ type app struct {
 	nodeID  string
 	com     atomic.Pointer[committee]
 	nextCom atomic.Pointer[committee]
+	// joining: the node is no genesis member (Config.Index −1); it
+	// follows the chain and becomes a member by a registry change.
+	joining bool
 }
 
 func newApp(cfg *Config, st *store, log *slog.Logger, m *metrics) (*app, error) {
@@ -140,13 +143,15 @@ func newApp(cfg *Config, st *store, log *slog.Logger, m *metrics) (*app, error) 
 	if err := a.loadGenesisState(gen.AppState); err != nil {
 		return nil, err
 	}
-	if cfg.Index < 0 || cfg.Index >= len(a.members) {
+	if (cfg.Index < 0 && cfg.Index != JoiningIndex) || cfg.Index >= len(a.members) {
 		return nil, fmt.Errorf("replica: node index %d outside subnet of %d", cfg.Index, len(a.members))
 	}
 	if a.genRecs, err = genesisRecords(&a.gen); err != nil {
 		return nil, err
 	}
-	a.nodeID = a.members[cfg.Index].nodeID
+	if err := a.initNodeID(); err != nil {
+		return nil, err
+	}
 	if err := a.refreshCommittee(&subnet.State{}); err != nil {
 		return nil, err
 	}
@@ -351,6 +356,9 @@ func (a *app) CheckTx(_ context.Context, req *abci.CheckTxRequest) (*abci.CheckT
 		code, log := a.checkVetKDTx(t.VetKD)
 		return &abci.CheckTxResponse{Code: code, Log: log}, nil
 	}
+	if err == nil && t.Registry != nil {
+		return a.checkRegistryTx(t.Registry), nil
+	}
 	if err != nil || t.Sign == nil {
 		return &abci.CheckTxResponse{Code: codeInvalid, Log: "only signing requests and dealings may be submitted"}, nil
 	}
@@ -469,6 +477,11 @@ func (a *app) ExtendVote(_ context.Context, req *abci.ExtendVoteRequest) (*abci.
 func (a *app) VerifyVoteExtension(_ context.Context, req *abci.VerifyVoteExtensionRequest) (*abci.VerifyVoteExtensionResponse, error) {
 	reject := &abci.VerifyVoteExtensionResponse{Status: abci.VERIFY_VOTE_EXTENSION_STATUS_REJECT}
 	if _, ok := a.committee().byAddr[string(req.ValidatorAddress)]; !ok {
+		// A validator that is no member (it left the committee; CometBFT
+		// drops it two heights after the switch) holds no shares.
+		if len(req.VoteExtension) == 0 || bytes.Equal(req.VoteExtension, subnet.EncodeExt(&subnet.VoteExt{})) {
+			return &abci.VerifyVoteExtensionResponse{Status: abci.VERIFY_VOTE_EXTENSION_STATUS_ACCEPT}, nil
+		}
 		return reject, nil
 	}
 	if len(req.VoteExtension) == 0 {
@@ -574,7 +587,7 @@ func (a *app) PrepareProposal(_ context.Context, req *abci.PrepareProposalReques
 			break
 		}
 		t, err := subnet.DecodeTx(raw)
-		if err != nil || (t.Sign == nil && t.Protocol == nil && t.VetKD == nil) {
+		if err != nil || (t.Sign == nil && t.Protocol == nil && t.VetKD == nil && t.Registry == nil) {
 			continue
 		}
 		if code, _ := scratch.apply(raw); code != codeOK && code != codeUnknownKey {
@@ -671,7 +684,8 @@ func (a *app) FinalizeBlock(_ context.Context, req *abci.FinalizeBlockRequest) (
 		return nil, err
 	}
 	a.next, a.nextRec, a.nextTree = ex.cs, ex.rec, ex.tree
-	return &abci.FinalizeBlockResponse{TxResults: results, AppHash: slices.Clone(ex.cs.AppHash)}, nil
+	return &abci.FinalizeBlockResponse{TxResults: results, AppHash: slices.Clone(ex.cs.AppHash),
+		ValidatorUpdates: validatorUpdates(ex.valUpdates)}, nil
 }
 
 // Commit makes the finalized height durable (one synced pebble batch) and
@@ -765,6 +779,9 @@ type exec struct {
 	// admit marks a mempool admission check of a dealing, which reads the
 	// committed state without copying it and changes nothing.
 	admit bool
+	// valUpdates are the validator updates of a committee switch at
+	// this height.
+	valUpdates []subnet.ValidatorUpdate
 }
 
 func (a *app) newExec(cs *subnet.State, now time.Time, dry bool) *exec {
@@ -834,6 +851,8 @@ func (e *exec) apply(raw []byte) (uint32, string) {
 		return e.applyVetKD(t.VetKD)
 	case t.VetKDReply != nil:
 		code, err = e.applyVetKDReply(t.VetKDReply)
+	case t.Registry != nil:
+		code, err = e.applyRegistry(t.Registry)
 	default:
 		return codeInvalid, "unsupported transaction"
 	}

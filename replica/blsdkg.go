@@ -243,11 +243,18 @@ func (e *exec) finishDKG(height uint64) error {
 	b.mu.Lock()
 	ep := b.cur
 	b.mu.Unlock()
+	done := false
 	if ep != nil && subnet.DKGRunning(cs, ep.Epoch) {
-		done, err := e.tryComplete(ep, height)
-		if err != nil || !done {
+		var err error
+		if done, err = e.tryComplete(ep, height); err != nil {
 			return err
 		}
+		if !done {
+			return nil
+		}
+	}
+	if err := e.membershipStep(height, done); err != nil {
+		return err
 	}
 	if subnet.ScheduleReshare(cs, height, e.a.gen.ReshareInterval) && !e.dry {
 		nep, err := b.newEpoch(cs, cs.BLSEpoch, currentKeys(cs))

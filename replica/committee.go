@@ -88,7 +88,7 @@ func (a *app) refreshCommittee(cs *subnet.State) error {
 	if err != nil {
 		return err
 	}
-	if c.me < 0 && len(cs.Members) == 0 {
+	if c.me < 0 && len(cs.Members) == 0 && !a.joining {
 		return fmt.Errorf("replica: node %s is not a genesis member", a.nodeID)
 	}
 	a.com.Store(c)
@@ -208,4 +208,26 @@ func (a *app) dropShares(cs *subnet.State) error {
 		}
 	}
 	return a.setVetKDShares(nil, subnet.KeyEpoch(cs), false)
+}
+
+// JoiningIndex is the Config.Index of a node that is no genesis member:
+// it follows the chain and joins the committee by a registry change.
+const JoiningIndex = -1
+
+// initNodeID sets the node's id: its genesis member's, or for a joining
+// node the id of its node key, which must be no genesis member's.
+func (a *app) initNodeID() error {
+	if a.cfg.Index != JoiningIndex {
+		a.nodeID = a.members[a.cfg.Index].nodeID
+		return nil
+	}
+	id, err := loadNodeID(a.cfg)
+	if err != nil {
+		return err
+	}
+	if subnet.MemberIndex(a.genRecs, id) >= 0 {
+		return fmt.Errorf("replica: joining node %s is a genesis member", id)
+	}
+	a.nodeID, a.joining = id, true
+	return nil
 }

@@ -45,7 +45,6 @@ func keyGroup(keyID string) group.Group {
 // recreated transcripts, its secret keys.
 type idkgState struct {
 	a       *app
-	n       int
 	signKey *dkg.NodeSigningKey
 	encKey  *dkg.EncryptionKey
 	// dealSeed keys the randomness of this node's dealings (dealingRand).
@@ -372,7 +371,7 @@ func (e *exec) countDealing(result string) {
 
 // keyPlan is the genesis' key schedule (subnet.KeyPlan).
 func (e *exec) keyPlan() subnet.KeyPlan {
-	return subnet.KeyPlan{ChainID: e.a.chainID, N: e.a.idkg.size(), KeyIDs: e.a.gen.KeyIDs,
+	return subnet.KeyPlan{ChainID: e.a.chainID, N: len(subnet.Committee(e.cs, e.a.genRecs)), KeyIDs: e.a.gen.KeyIDs,
 		PresignatureTarget: e.a.gen.PresignatureTarget, ReshareInterval: e.a.gen.ReshareInterval}
 }
 
