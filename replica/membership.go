@@ -1,9 +1,15 @@
 package replica
 
 import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
 	abci "github.com/cometbft/cometbft/abci/types"
 	cmted25519 "github.com/cometbft/cometbft/crypto/ed25519"
 
+	"github.com/chainkey/chainkey/replica/api"
 	"github.com/chainkey/chainkey/replica/subnet"
 )
 
@@ -106,4 +112,42 @@ func validatorUpdates(ups []subnet.ValidatorUpdate) []abci.ValidatorUpdate {
 		out = append(out, abci.NewValidatorUpdate(cmted25519.PubKey(u.PubKey), u.Power))
 	}
 	return out
+}
+
+// SubmitRegistryChange checks a registry change signed by the operator
+// key against the committed registry and puts it in the node's mempool,
+// from where CometBFT gossips it; it returns the version the change
+// makes once a block carries it. A refused change wraps
+// api.ErrRegistryChangeRefused.
+func (n *Node) SubmitRegistryChange(_ context.Context, change, signature []byte) (uint64, error) {
+	t := &subnet.RegistryTx{Change: change, Signature: signature}
+	if res := n.app.checkRegistryTx(t); res.Code != codeOK {
+		return 0, fmt.Errorf("%w: %s", api.ErrRegistryChangeRefused, res.Log)
+	}
+	c, err := subnet.DecodeRegistryChange(change)
+	if err != nil {
+		return 0, fmt.Errorf("%w: %v", api.ErrRegistryChangeRefused, err)
+	}
+	n.mu.Lock()
+	running := n.running
+	n.mu.Unlock()
+	if !running {
+		return 0, fmt.Errorf("replica: submit registry change: %w", api.ErrNotReady)
+	}
+	rr, err := n.comet.Mempool().CheckTx(subnet.EncodeTx(&subnet.Tx{Registry: t}), "")
+	if err != nil {
+		if strings.Contains(err.Error(), "already exists in cache") {
+			return c.Version, nil // submitted before: it is on its way
+		}
+		return 0, fmt.Errorf("replica: submit registry change: %w", err)
+	}
+	rr.Wait()
+	res := rr.Response.GetCheckTx()
+	switch {
+	case res == nil:
+		return 0, errors.New("replica: submit registry change: no mempool response")
+	case res.Code != codeOK:
+		return 0, fmt.Errorf("%w: %s", api.ErrRegistryChangeRefused, res.Log)
+	}
+	return c.Version, nil
 }

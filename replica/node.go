@@ -422,6 +422,7 @@ func (n *Node) Status(ctx context.Context) (*api.Status, error) {
 		s.Members = append(s.Members, api.Member{Index: m.index, NodeID: m.nodeID, Address: m.p2p, GRPC: m.grpc, Up: up})
 	}
 	n.storageStatus(s, cs)
+	s.RegistryVersion, s.MembershipPending = cs.RegistryVersion, subnet.ChangePending(cs)
 	return s, nil
 }
 

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -55,6 +56,9 @@ type registryChangeJSON struct {
 	Remove    string `json:"remove,omitempty"` // node id
 	Change    string `json:"change"`           // hex CBOR RegistryChange
 	Signature string `json:"signature"`        // hex Ed25519 by the operator key
+	// Submitted: the change was submitted to --endpoint, whose node
+	// admitted it to its mempool.
+	Submitted bool `json:"submitted,omitempty"`
 }
 
 func newSubnetCmd() *cobra.Command {
@@ -105,6 +109,8 @@ type changeFlags struct {
 	operatorKey string
 	version     uint64
 	chainID     string
+	endpoint    string
+	tls         tlsFlags
 }
 
 func (c *changeFlags) register(cmd *cobra.Command) {
@@ -112,9 +118,11 @@ func (c *changeFlags) register(cmd *cobra.Command) {
 	f.StringVar(&c.operatorKey, "operator-key", "", "the subnet's operator key (PEM, from chainkey init)")
 	f.Uint64Var(&c.version, "version", 0, "the registry version the change makes (current version + 1)")
 	f.StringVar(&c.chainID, "chain-id", "", "the subnet's chain id")
+	f.StringVar(&c.endpoint, "endpoint", "", "submit the signed change to the node at this gRPC host:port (default: only print it)")
+	c.tls.register(f)
 }
 
-func (c *changeFlags) sign(what string, ch *subnet.RegistryChange) (*registryChangeJSON, error) {
+func (c *changeFlags) sign(ctx context.Context, what string, ch *subnet.RegistryChange) (*registryChangeJSON, error) {
 	switch {
 	case c.operatorKey == "":
 		return nil, fmt.Errorf("subnet %s: --operator-key is required", what)
@@ -138,6 +146,22 @@ func (c *changeFlags) sign(what string, ch *subnet.RegistryChange) (*registryCha
 	if ch.Add != nil {
 		out.Add = ch.Add.NodeID
 	}
+	if c.endpoint == "" {
+		return out, nil
+	}
+	t, err := resolveTarget(c.endpoint, "")
+	if err != nil {
+		return nil, fmt.Errorf("subnet %s: %w", what, err)
+	}
+	cl, err := t.dial(nil, &c.tls)
+	if err != nil {
+		return nil, fmt.Errorf("subnet %s: %w", what, err)
+	}
+	defer cl.Close()
+	if _, err := cl.SubmitRegistryChange(ctx, tx.Change, tx.Signature); err != nil {
+		return nil, rpcErrorLine("subnet "+what+": submit", err)
+	}
+	out.Submitted = true
 	return out, nil
 }
 
@@ -182,7 +206,7 @@ func newAddNodeCmd() *cobra.Command {
 			if chainID == "" {
 				chainID = info.ChainID
 			}
-			out, err := cf.sign("add-node", &subnet.RegistryChange{ChainID: chainID, Add: &rec})
+			out, err := cf.sign(cmd.Context(), "add-node", &subnet.RegistryChange{ChainID: chainID, Add: &rec})
 			if err != nil {
 				return err
 			}
@@ -209,7 +233,7 @@ func newRemoveNodeCmd() *cobra.Command {
 			if b, err := hex.DecodeString(id); err != nil || len(b) != 20 || hex.EncodeToString(b) != id {
 				return fmt.Errorf("subnet remove-node: node id %q: want 40 lower-case hex digits", id)
 			}
-			out, err := cf.sign("remove-node", &subnet.RegistryChange{ChainID: cf.chainID, Remove: id})
+			out, err := cf.sign(cmd.Context(), "remove-node", &subnet.RegistryChange{ChainID: cf.chainID, Remove: id})
 			if err != nil {
 				return err
 			}
