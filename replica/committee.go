@@ -2,6 +2,7 @@ package replica
 
 import (
 	"crypto/sha256"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -10,6 +11,7 @@ import (
 
 	cmted25519 "github.com/cometbft/cometbft/crypto/ed25519"
 	"github.com/cometbft/cometbft/p2p"
+	cmttypes "github.com/cometbft/cometbft/types"
 
 	"github.com/chainkey/chainkey/dkg"
 	"github.com/chainkey/chainkey/idkg"
@@ -229,5 +231,46 @@ func (a *app) initNodeID() error {
 		return fmt.Errorf("replica: joining node %s is a genesis member", id)
 	}
 	a.nodeID, a.joining = id, true
+	return nil
+}
+
+// excludeJoiners makes the last joiners of the n homes under dir joining
+// nodes: the genesis of every home keeps the first n−joiners members and
+// validators, and the joiners' configurations get JoiningIndex.
+func excludeJoiners(dir string, n, joiners int) error {
+	if joiners == 0 {
+		return nil
+	}
+	home := func(i int) string { return filepath.Join(dir, fmt.Sprintf("node%d", i)) }
+	file := func(i int) string { return (&Config{Home: home(i)}).genesisFile() }
+	gen, err := cmttypes.GenesisDocFromFile(file(0))
+	if err != nil {
+		return fmt.Errorf("replica: genesis: %w", err)
+	}
+	var gs genesisState
+	if err := jsonStrict(gen.AppState).Decode(&gs); err != nil {
+		return fmt.Errorf("replica: genesis app state: %w", err)
+	}
+	keep := n - joiners
+	gs.Members, gen.Validators = gs.Members[:keep], gen.Validators[:keep]
+	if gen.AppState, err = json.Marshal(&gs); err != nil {
+		return err
+	}
+	for i := range n {
+		if err := gen.SaveAs(file(i)); err != nil {
+			return fmt.Errorf("replica: genesis: %w", err)
+		}
+		if i < keep {
+			continue
+		}
+		c, err := LoadConfig(home(i))
+		if err != nil {
+			return err
+		}
+		c.Index = JoiningIndex
+		if err := c.Save(); err != nil {
+			return err
+		}
+	}
 	return nil
 }

@@ -25,10 +25,11 @@ import (
 // committed state is the new one (refreshCommittee); its shares carry
 // the new key epoch.
 
-// executesMembership reports whether the node executes registry changes.
-// Every node of a subnet must answer alike (it decides whether a block
-// carrying a change is valid).
-func (a *app) executesMembership() bool { return a.cfg.membership }
+// executesMembership reports whether the node executes registry changes:
+// when the genesis names an operator key (test subnets may force it).
+// Every node of a subnet answers alike: it decides whether a block
+// carrying a change is valid.
+func (a *app) executesMembership() bool { return a.cfg.membership || a.gen.OperatorKey != "" }
 
 // checkRegistryTx admits a registry change to the mempool if it passes
 // the registry rules against the committed state.

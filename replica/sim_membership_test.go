@@ -3,7 +3,6 @@ package replica
 import (
 	"context"
 	"crypto/sha256"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -28,11 +27,6 @@ func newSimMembership(t *testing.T, n, joiners int, tweak func(*Config)) *simSub
 	s := &simSubnet{t: t, dir: t.TempDir(), inPool: map[string]bool{}, start: time.Now().UTC().Truncate(time.Millisecond)}
 	s.tweak = func(c *Config) {
 		c.membership = true
-		for i := n; i < n+joiners; i++ {
-			if filepath.Base(c.Home) == fmt.Sprintf("node%d", i) {
-				c.Index = JoiningIndex
-			}
-		}
 		if tweak != nil {
 			tweak(c)
 		}
@@ -40,25 +34,12 @@ func newSimMembership(t *testing.T, n, joiners int, tweak func(*Config)) *simSub
 	if err := writeSubnetConfig(s.dir, n+joiners, nil, subnetOptions{presignatureTarget: 2, timeoutCommitMS: 50}); err != nil {
 		t.Fatal(err)
 	}
-	// The genesis of the first n nodes, given to every node.
-	file := filepath.Join(s.dir, "node0", cometDir, "config", "genesis.json")
-	gen, err := cmttypes.GenesisDocFromFile(file)
+	if err := excludeJoiners(s.dir, n+joiners, joiners); err != nil {
+		t.Fatal(err)
+	}
+	gen, err := cmttypes.GenesisDocFromFile(filepath.Join(s.dir, "node0", cometDir, "config", "genesis.json"))
 	if err != nil {
 		t.Fatal(err)
-	}
-	var gs genesisState
-	if err := json.Unmarshal(gen.AppState, &gs); err != nil {
-		t.Fatal(err)
-	}
-	gs.Members = gs.Members[:n]
-	gen.Validators = gen.Validators[:n]
-	if gen.AppState, err = json.Marshal(&gs); err != nil {
-		t.Fatal(err)
-	}
-	for i := range n + joiners {
-		if err := gen.SaveAs(filepath.Join(s.dir, fmt.Sprintf("node%d", i), cometDir, "config", "genesis.json")); err != nil {
-			t.Fatal(err)
-		}
 	}
 	s.nodes = make([]*simNode, n+joiners)
 	for range n + joiners {
