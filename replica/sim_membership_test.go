@@ -255,3 +255,47 @@ func vetkdPublicKeys(t *testing.T, nd *simNode) string {
 	}
 	return strings.Join(out, ",")
 }
+
+// TestSimMembershipCrash kills nodes during a membership change: node 3
+// (a dealer) as soon as the change is agreed, the joining node once the
+// BLS epoch to the next committee runs. Each restarts from its store and
+// replays the blocks it missed (the epoch's messages and the resharing
+// transcripts are in the state): the joining node during the epoch, node
+// 3 after the switch. Both then hold shares of the new committee's keys:
+// with node 0 down, the four others certify and sign.
+func TestSimMembershipCrash(t *testing.T) {
+	if testing.Short() {
+		t.Skip("long simulation")
+	}
+	s := newSimMembership(t, 4, 1, nil)
+	s.run(300, "keys", s.keysReady)
+	rec, err := NodeInfo(s.nodes[4].cfg.Home, "", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.change(1, &subnet.RegistryChange{Version: 1, Add: &rec})
+	s.run(20, "change agreed", func() bool { return subnet.ChangePending(s.state(0)) })
+	s.crash(3)
+	s.run(100, "membership epoch", func() bool { return s.state(0).MembershipEpoch != 0 })
+	s.crash(4)
+	s.steps(1)
+	s.restart(4)
+	s.run(300, "switch to five nodes", s.switched(5))
+	s.restart(3)
+	for _, nd := range s.nodes {
+		if nd.app.committee().n() != 5 || nd.app.certShare == nil {
+			t.Fatalf("node %d after restart: committee of %d, share %v", nd.i, nd.app.committee().n(), nd.app.certShare != nil)
+		}
+		if nd.app.shareEpoch != subnet.KeyEpoch(s.state(nd.i)) {
+			t.Fatalf("node %d: shares of epoch %d, keys of %d", nd.i, nd.app.shareEpoch, subnet.KeyEpoch(s.state(nd.i)))
+		}
+	}
+	s.steps(2)
+	s.crash(0)
+	s.certifies(4)
+	s.run(100, "presignatures", s.keysReady)
+	caller, _ := ingress.GenerateEd25519()
+	h := sha256.Sum256([]byte("after crashes during the change"))
+	_, r := s.sign(3, caller, "ecdsa:secp256k1:dfx_test_key", h[:])
+	checkSignature(t, "ecdsa:secp256k1:dfx_test_key", h[:], r)
+}
