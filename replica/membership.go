@@ -87,6 +87,15 @@ func (e *exec) membershipStep(height uint64, done bool) error {
 			return err
 		}
 		e.valUpdates = ups
+		if !e.dry && e.a.idkg != nil {
+			// The signature shares this node made for pending requests
+			// used the old committee's presignatures, which are gone:
+			// the requests get fresh ones, and new shares.
+			s := e.a.idkg
+			s.mu.Lock()
+			clear(s.shares)
+			s.mu.Unlock()
+		}
 		if !e.dry {
 			e.a.log.Info("committee switched", "height", height, "members", len(cs.Members), "version", cs.RegistryVersion)
 		}

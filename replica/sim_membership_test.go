@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"strings"
@@ -187,6 +188,20 @@ func TestSimMembershipChange(t *testing.T) {
 	if string(r.PublicKey) != string(schnorr0.PublicKey) {
 		t.Fatal("Schnorr public key changed by the membership change")
 	}
+	// Convictions are kept by index: the liar is index 2 until node 1
+	// leaves (it deals in that epoch as index 2), index 1 after the
+	// switch; no other index's count may grow from the switch on.
+	onlyLiar := func(what string, liar uint32, frozen map[uint32]uint64) {
+		t.Helper()
+		for _, nd := range s.live() {
+			for k, v := range s.state(nd.i).Convicted {
+				if k != liar && v > frozen[k] {
+					t.Fatalf("%s: node %d holds %d convictions against honest index %d", what, nd.i, v, k)
+				}
+			}
+		}
+	}
+	onlyLiar("after 4 -> 5", 2, nil)
 	t.Logf("4 -> 5: change agreed after height %d, switch at %d (%d heights), the new node signs by height %d (%d heights, %v of block time)",
 		added, switchAt, switchAt-added, signedAt, signedAt-added, time.Duration(signedAt-added)*simStep)
 	s.restart(0)
@@ -198,6 +213,7 @@ func TestSimMembershipChange(t *testing.T) {
 	s.change(3, &subnet.RegistryChange{Version: 2, Remove: old.nodeID})
 	s.run(300, "switch to four nodes", s.switched(4))
 	t.Logf("5 -> 4: change agreed after height %d, switch at %d (%d heights)", removed, s.height(), s.height()-removed)
+	atSwitch := maps.Clone(s.state(0).Convicted)
 	if old.me() != -1 || old.certShare != nil {
 		t.Fatalf("removed node: index %d, holds a share %v", old.me(), old.certShare != nil)
 	}
@@ -231,6 +247,7 @@ func TestSimMembershipChange(t *testing.T) {
 	if string(r.PublicKey) != string(ecdsa0.PublicKey) {
 		t.Fatal("ECDSA public key changed by the removal")
 	}
+	onlyLiar("after 5 -> 4", 1, atSwitch)
 	for _, nd := range s.live() {
 		if got := nd.app.keys(s.state(nd.i)).rootKey; string(got) != string(root) {
 			t.Fatalf("node %d: root key changed", nd.i)
