@@ -19,7 +19,8 @@ import (
 // TestMembershipProcesses runs `chainkey init --nodes 5 --joiners 1`: four
 // genesis `chainkey node` processes and a fifth started with --join,
 // which follows the chain as a non-validator. `chainkey subnet add-node
-// --endpoint` adds it; once the committee switched, node 0 is SIGKILLed
+// --endpoint` adds it; node 3 is SIGKILLed while the change is carried
+// out and restarted; once the committee switched, node 0 is SIGKILLed
 // and a signature is requested through the new node (four of five
 // validators, the new one among them, must vote and certify), under the
 // unchanged public key. Then `chainkey subnet remove-node --endpoint`
@@ -136,6 +137,17 @@ func TestMembershipProcesses(t *testing.T) {
 	}
 	cli("subnet", "add-node", "--node-home", ini.Nodes[4].Home, "--operator-key", ini.OperatorKey, "--version", "1",
 		"--endpoint", ini.Nodes[0].GRPC)
+	// SIGKILL node 3 while the change is carried out, and restart it.
+	status(0, func(st *chainkeypb.StatusResponse) bool { return st.GetMembershipChangePending() }, "change agreed")
+	procs[3].kill()
+	if st, err := clients[0].Status(ctx); err == nil {
+		t.Logf("node 3 killed with the change pending: %v", st.GetMembershipChangePending())
+	}
+	time.Sleep(500 * time.Millisecond)
+	start(3)
+	status(3, func(st *chainkeypb.StatusResponse) bool {
+		return st.GetRegistryVersion() == 1 && !st.GetMembershipChangePending() && len(st.GetMembers()) == 5
+	}, "restarted node 3 switched")
 	status(4, func(st *chainkeypb.StatusResponse) bool {
 		return st.GetRegistryVersion() == 1 && !st.GetMembershipChangePending() && len(st.GetMembers()) == 5
 	}, "switch to five members")
