@@ -69,9 +69,12 @@ func newSubnetCmd() *cobra.Command {
 key that "chainkey init" wrote (operator_key.pem): "add-node" adds a node
 (its record from "node-info"), "remove-node" removes one. Each change names
 the registry version it makes (the current version plus one), so a change
-cannot be replayed. The commands print the signed change as JSON; every
-node checks it with the same rules (subnet.CheckRegistryTx). Nodes of this
-version do not execute registry changes yet and refuse them in blocks.`,
+cannot be replayed. The commands print the signed change as JSON and, with
+--endpoint, submit it to that node; every node checks it with the same
+rules (subnet.CheckRegistryTx). Once a block carries it, the master keys
+are reshared to the next committee and the committee switches; "chainkey
+status" shows the registry version. A joining node runs with
+"chainkey node --join" (homes from "chainkey init --joiners").`,
 	}
 	cmd.AddCommand(newNodeInfoCmd(), newAddNodeCmd(), newRemoveNodeCmd())
 	return cmd
@@ -170,7 +173,7 @@ func newAddNodeCmd() *cobra.Command {
 	var nodeHome, nodeInfo, p2pAddr, grpcAddr string
 	cmd := &cobra.Command{
 		Use:   "add-node",
-		Short: "Sign a registry change that adds a node",
+		Short: "Sign (and with --endpoint submit) a registry change that adds a node",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			var info nodeInfoJSON
@@ -226,7 +229,7 @@ func newRemoveNodeCmd() *cobra.Command {
 	var cf changeFlags
 	cmd := &cobra.Command{
 		Use:   "remove-node NODE_ID",
-		Short: "Sign a registry change that removes a node",
+		Short: "Sign (and with --endpoint submit) a registry change that removes a node",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			id := args[0]
