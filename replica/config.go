@@ -122,6 +122,9 @@ type Config struct {
 	// snapChunk overrides subnet.SnapshotChunkSize in tests (every node
 	// of a test subnet alike).
 	snapChunk int
+	// membership makes the node execute registry changes (every node of
+	// a test subnet alike).
+	membership bool
 }
 
 // File names inside a node's home directory.

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"crypto/ed25519"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -175,7 +174,7 @@ func (a *app) outcallShares(cs *subnet.State) []subnet.OutcallShare {
 		id := string(p.ID)
 		pending[id] = true
 		nonRepl := p.Request != nil && p.Request.NonReplicated
-		if nonRepl && subnet.OutcallNode(p.ID, len(a.gen.Members)) != uint32(a.cfg.Index) {
+		if me := a.me(); nonRepl && (me < 0 || subnet.OutcallNode(p.ID, a.committee().n()) != uint32(me)) {
 			continue // another node performs it
 		}
 		if d := o.done[id]; d != nil {
@@ -423,11 +422,12 @@ func stableURLError(err error) string {
 
 // outcallVerify checks node's signature on an outcall share.
 func (a *app) outcallVerify(node uint32, msg, sig []byte) bool {
-	if int(node) >= len(a.gen.Members) {
+	com := a.committee()
+	if int(node) >= com.n() {
 		return false
 	}
-	b, err := hex.DecodeString(a.gen.Members[node].NodeKey)
-	if err != nil || len(b) != ed25519.PublicKeySize {
+	b := com.recs[node].NodeKey
+	if len(b) != ed25519.PublicKeySize {
 		return false
 	}
 	return ed25519.Verify(b, msg, sig)
@@ -441,7 +441,7 @@ func (a *app) combineOutcalls(cs *subnet.State, votes []extVote) []*subnet.Outca
 	if len(cs.Outcalls) == 0 {
 		return nil
 	}
-	n := len(a.gen.Members)
+	n := a.committee().n()
 	q := subnet.OutcallQuorum(n)
 	var out []*subnet.OutcallTx
 	for i := range cs.Outcalls {
@@ -501,8 +501,9 @@ func (a *app) combineOutcalls(cs *subnet.State, votes []extVote) []*subnet.Outca
 // outcome with the node's signature on its hash, and no other node's
 // report is needed. Another node proposes nothing for it.
 func (a *app) nonReplicatedOutcall(p *subnet.PendingOutcall) *subnet.OutcallTx {
-	node := subnet.OutcallNode(p.ID, len(a.gen.Members))
-	if node != uint32(a.cfg.Index) {
+	me := a.me()
+	node := subnet.OutcallNode(p.ID, a.committee().n())
+	if me < 0 || node != uint32(me) {
 		return nil
 	}
 	a.out.mu.Lock()
@@ -517,7 +518,7 @@ func (a *app) nonReplicatedOutcall(p *subnet.PendingOutcall) *subnet.OutcallTx {
 // applyOutcall settles an outcall from a block and delivers its outcome
 // to the canister (its callback runs in this block's round).
 func (e *exec) applyOutcall(t *subnet.OutcallTx) (uint32, error) {
-	p, resp, err := subnet.ApplyOutcall(e.cs, e.a.chainID, len(e.a.gen.Members), t, e.a.outcallVerify)
+	p, resp, err := subnet.ApplyOutcall(e.cs, e.a.chainID, e.a.committee().n(), t, e.a.outcallVerify)
 	if err != nil {
 		return codeInvalid, err
 	}
