@@ -41,6 +41,9 @@ served over TLS 1.3 only (clients: --tls or --tls-ca).`,
 			if home == "" {
 				return fmt.Errorf("node: --home is required")
 			}
+			if os.Getenv(stopWithParentEnv) != "" {
+				stopWithParent()
+			}
 			log, err := newNodeLogger(cmd.ErrOrStderr(), logLevel)
 			if err != nil {
 				return fmt.Errorf("node: %w", err)
