@@ -484,6 +484,16 @@ func (x *execCtx) call(f *SysFunc, a []uint64, caller Caller) (uint64, error) {
 		return 0, x.write128(f, mem, a[0], 0, c.cfg.Fees.scale(c.cfg.Fees.CanisterCreation))
 	case sCostHTTPRequest:
 		return 0, x.write128(f, mem, a[2], 0, c.cfg.Fees.HTTPRequest(a[0], a[1]))
+	case sCostHTTPRequestV2:
+		b, err := memRange(f, mem, a[0], a[1])
+		if err != nil {
+			return 0, err
+		}
+		fee, err := c.cfg.Fees.HTTPRequestV2(b)
+		if err != nil {
+			return 0, sysErr(f, "%v", err)
+		}
+		return 0, x.write128(f, mem, a[2], 0, fee)
 	case sCostSignWithECDSA, sCostSignWithSchnorr, sCostVetKDDeriveKey:
 		if _, err := memRange(f, mem, a[0], a[1]); err != nil {
 			return 0, err

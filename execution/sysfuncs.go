@@ -132,6 +132,7 @@ const (
 	sCostCall
 	sCostCreateCanister
 	sCostHTTPRequest
+	sCostHTTPRequestV2
 	sCostSignWithECDSA
 	sCostSignWithSchnorr
 	sCostVetKDDeriveKey
@@ -230,6 +231,7 @@ var sysFuncs = [...]SysFunc{
 	{Name: "cost_call", Sig: "llI", Allowed: cStart, id: sCostCall},
 	{Name: "cost_create_canister", Sig: "I", Allowed: cStart, id: sCostCreateCanister},
 	{Name: "cost_http_request", Sig: "llI", Allowed: cStart, id: sCostHTTPRequest},
+	{Name: "cost_http_request_v2", Sig: "III", Allowed: cStart, id: sCostHTTPRequestV2},
 	{Name: "cost_sign_with_ecdsa", Sig: "IIiI>i", Allowed: cStart, id: sCostSignWithECDSA},
 	{Name: "cost_sign_with_schnorr", Sig: "IIiI>i", Allowed: cStart, id: sCostSignWithSchnorr},
 	{Name: "cost_vetkd_derive_key", Sig: "IIiI>i", Allowed: cStart, id: sCostVetKDDeriveKey},

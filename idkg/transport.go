@@ -183,6 +183,18 @@ func (cfg *Config) OpenSignedDealing(env *dkg.Envelope, dealerKey dkg.NodePublic
 	if err := env.Verify(dealerKey); err != nil {
 		return nil, nil, fmt.Errorf("idkg: dealing signature: %w", err)
 	}
+	return cfg.DecodeSignedDealing(env)
+}
+
+// DecodeSignedDealing strictly decodes the dealing and ciphertexts of a
+// signed dealing envelope without checking its signature: for dealings
+// whose signature was checked when they were agreed (a transcript
+// recreated from its stored dealings after the dealers' committee
+// changed). Anything else must use OpenSignedDealing.
+func (cfg *Config) DecodeSignedDealing(env *dkg.Envelope) (*Dealing, [][]byte, error) {
+	if env.Kind != KindSignedDealing {
+		return nil, nil, fmt.Errorf("idkg: envelope kind %q is not a dealing", env.Kind)
+	}
 	dec := dkg.NewDecoder(env.Body)
 	body := dec.Bytes(dkg.MaxFieldLen)
 	n := dec.Uint32()

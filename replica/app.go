@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	abci "github.com/cometbft/cometbft/abci/types"
@@ -64,6 +65,8 @@ type app struct {
 	st      *store
 	chainID string
 	gen     genesisState
+	// members and byAddr are the genesis committee; the current one
+	// is committee().
 	members []member
 	byAddr  map[string]int
 	// verified remembers the envelopes verified before consensus.
@@ -116,6 +119,17 @@ type app struct {
 	btcCanister *bitcoinCanister
 	// out performs the canisters' HTTPS outcalls (outcall.go).
 	out outcallShell
+
+	// genRecs are the genesis members as registry records; nodeID is
+	// this node's consensus node id; com is the committee of the
+	// committed state.
+	genRecs []subnet.NodeRecord
+	nodeID  string
+	com     atomic.Pointer[committee]
+	nextCom atomic.Pointer[committee]
+	// joining: the node is no genesis member (Config.Index −1); it
+	// follows the chain and becomes a member by a registry change.
+	joining bool
 }
 
 func newApp(cfg *Config, st *store, log *slog.Logger, m *metrics) (*app, error) {
@@ -134,8 +148,17 @@ func newApp(cfg *Config, st *store, log *slog.Logger, m *metrics) (*app, error) 
 	if err := a.loadGenesisState(gen.AppState); err != nil {
 		return nil, err
 	}
-	if cfg.Index < 0 || cfg.Index >= len(a.members) {
+	if (cfg.Index < 0 && cfg.Index != JoiningIndex) || cfg.Index >= len(a.members) {
 		return nil, fmt.Errorf("replica: node index %d outside subnet of %d", cfg.Index, len(a.members))
+	}
+	if a.genRecs, err = genesisRecords(&a.gen); err != nil {
+		return nil, err
+	}
+	if err := a.initNodeID(); err != nil {
+		return nil, err
+	}
+	if err := a.refreshCommittee(&subnet.State{}); err != nil {
+		return nil, err
 	}
 	if a.gen.KeyGen == keyGenDealer {
 		if a.certShare, err = readSecretFile(cfg.secretPath(certShareFile)); err != nil {
@@ -196,6 +219,9 @@ func newApp(cfg *Config, st *store, log *slog.Logger, m *metrics) (*app, error) 
 
 	} else {
 		a.cs.Beacon = subnet.GenesisBeacon(a.chainID)
+	}
+	if err := a.refreshCommittee(a.cs); err != nil {
+		return nil, err
 	}
 	// An empty store (a new node, or one that lost its data and will
 	// state-sync) keeps its whole log: the restored state's pending
@@ -336,6 +362,9 @@ func (a *app) CheckTx(_ context.Context, req *abci.CheckTxRequest) (*abci.CheckT
 		code, log := a.checkVetKDTx(t.VetKD)
 		return &abci.CheckTxResponse{Code: code, Log: log}, nil
 	}
+	if err == nil && t.Registry != nil {
+		return a.checkRegistryTx(t.Registry), nil
+	}
 	if err != nil || t.Sign == nil {
 		return &abci.CheckTxResponse{Code: codeInvalid, Log: "only signing requests and dealings may be submitted"}, nil
 	}
@@ -403,6 +432,10 @@ func (a *app) ExtendVote(_ context.Context, req *abci.ExtendVoteRequest) (*abci.
 	cs := a.cs.Clone()
 	a.mu.Unlock()
 	ext := &subnet.VoteExt{}
+	if a.me() < 0 {
+		// Not a member of the committee: no shares.
+		return &abci.ExtendVoteResponse{VoteExtension: subnet.EncodeExt(ext)}, nil
+	}
 	certShare, beaconShare, shareEpoch := a.blsSharesEpoch()
 	if shareEpoch != subnet.KeyEpoch(cs) {
 		certShare, beaconShare = nil, nil // keys just reshared; shares follow at commit
@@ -450,7 +483,12 @@ func (a *app) ExtendVote(_ context.Context, req *abci.ExtendVoteRequest) (*abci.
 
 func (a *app) VerifyVoteExtension(_ context.Context, req *abci.VerifyVoteExtensionRequest) (*abci.VerifyVoteExtensionResponse, error) {
 	reject := &abci.VerifyVoteExtensionResponse{Status: abci.VERIFY_VOTE_EXTENSION_STATUS_REJECT}
-	if _, ok := a.byAddr[string(req.ValidatorAddress)]; !ok {
+	if _, ok := a.committee().byAddr[string(req.ValidatorAddress)]; !ok {
+		// A validator that is no member (it left the committee; CometBFT
+		// drops it two heights after the switch) holds no shares.
+		if len(req.VoteExtension) == 0 || bytes.Equal(req.VoteExtension, subnet.EncodeExt(&subnet.VoteExt{})) {
+			return &abci.VerifyVoteExtensionResponse{Status: abci.VERIFY_VOTE_EXTENSION_STATUS_ACCEPT}, nil
+		}
 		return reject, nil
 	}
 	if len(req.VoteExtension) == 0 {
@@ -481,12 +519,13 @@ func (a *app) PrepareProposal(_ context.Context, req *abci.PrepareProposalReques
 	a.mu.Lock()
 	cs := a.cs.Clone()
 	a.mu.Unlock()
+	com := a.committee()
 	var votes []extVote
 	for _, v := range req.LocalLastCommit.Votes {
 		if v.BlockIdFlag != cmtproto.BlockIDFlagCommit || len(v.VoteExtension) == 0 {
 			continue
 		}
-		idx, ok := a.byAddr[string(v.Validator.Address)]
+		idx, ok := com.byAddr[string(v.Validator.Address)]
 		if !ok {
 			continue
 		}
@@ -535,7 +574,7 @@ func (a *app) PrepareProposal(_ context.Context, req *abci.PrepareProposalReques
 	}
 	for _, v := range votes {
 		if bad[v.index] && !a.alreadyConvicted(v.index, req.Height-1) {
-			add(&subnet.Tx{Evidence: &subnet.EvidenceTx{Validator: a.members[v.index].addr, Height: req.Height - 1, Round: round,
+			add(&subnet.Tx{Evidence: &subnet.EvidenceTx{Validator: com.members[v.index].addr, Height: req.Height - 1, Round: round,
 				Extension: v.raw, ExtSig: v.sig}})
 		}
 	}
@@ -558,7 +597,7 @@ func (a *app) PrepareProposal(_ context.Context, req *abci.PrepareProposalReques
 			break
 		}
 		t, err := subnet.DecodeTx(raw)
-		if err != nil || (t.Sign == nil && t.Protocol == nil && t.VetKD == nil) {
+		if err != nil || (t.Sign == nil && t.Protocol == nil && t.VetKD == nil && t.Registry == nil) {
 			continue
 		}
 		if code, _ := scratch.apply(raw); code != codeOK && code != codeUnknownKey {
@@ -584,7 +623,11 @@ func (a *app) alreadyConvicted(index int, height int64) bool {
 // extSignatureOK checks CometBFT's signature on a vote extension.
 func (a *app) extSignatureOK(index int, height, round int64, ext, sig []byte) bool {
 	msg := cmttypes.VoteExtensionSignBytes(a.chainID, &cmtproto.Vote{Extension: ext, Height: height, Round: int32(round)})
-	return a.members[index].pub.VerifySignature(msg, sig)
+	com := a.committee()
+	if index < 0 || index >= com.n() {
+		return false
+	}
+	return com.members[index].pub.VerifySignature(msg, sig)
 }
 
 // ProcessProposal accepts a block only if every transaction in it applies
@@ -624,7 +667,7 @@ func (a *app) FinalizeBlock(_ context.Context, req *abci.FinalizeBlockRequest) (
 	a.st.discard()
 	cs.Live = cs.Live[:0]
 	for _, v := range req.DecidedLastCommit.Votes {
-		if idx, ok := a.byAddr[string(v.Validator.Address)]; ok && v.BlockIdFlag == cmtproto.BlockIDFlagCommit {
+		if idx, ok := a.committee().byAddr[string(v.Validator.Address)]; ok && v.BlockIdFlag == cmtproto.BlockIDFlagCommit {
 			cs.Live = append(cs.Live, uint32(idx))
 		}
 	}
@@ -651,7 +694,8 @@ func (a *app) FinalizeBlock(_ context.Context, req *abci.FinalizeBlockRequest) (
 		return nil, err
 	}
 	a.next, a.nextRec, a.nextTree = ex.cs, ex.rec, ex.tree
-	return &abci.FinalizeBlockResponse{TxResults: results, AppHash: slices.Clone(ex.cs.AppHash)}, nil
+	return &abci.FinalizeBlockResponse{TxResults: results, AppHash: slices.Clone(ex.cs.AppHash),
+		ValidatorUpdates: validatorUpdates(ex.valUpdates)}, nil
 }
 
 // Commit makes the finalized height durable (one synced pebble batch) and
@@ -674,6 +718,9 @@ func (a *app) Commit(context.Context, *abci.CommitRequest) (*abci.CommitResponse
 	}
 	a.st.set([]byte(keyCore), enc)
 	if err := a.st.commit(storeMeta{Height: next.Height, AppHash: next.AppHash}); err != nil {
+		return nil, err
+	}
+	if err := a.refreshCommittee(next); err != nil {
 		return nil, err
 	}
 	if next.BLSReady && a.gen.KeyGen == keyGenDKG && (a.certShare == nil || a.shareEpoch != subnet.KeyEpoch(next)) {
@@ -742,6 +789,9 @@ type exec struct {
 	// admit marks a mempool admission check of a dealing, which reads the
 	// committed state without copying it and changes nothing.
 	admit bool
+	// valUpdates are the validator updates of a committee switch at
+	// this height.
+	valUpdates []subnet.ValidatorUpdate
 }
 
 func (a *app) newExec(cs *subnet.State, now time.Time, dry bool) *exec {
@@ -813,6 +863,8 @@ func (e *exec) apply(raw []byte) (uint32, string) {
 		code, err = e.applyVetKDReply(t.VetKDReply)
 	case t.Outcall != nil:
 		code, err = e.applyOutcall(t.Outcall)
+	case t.Registry != nil:
+		code, err = e.applyRegistry(t.Registry)
 	default:
 		return codeInvalid, "unsupported transaction"
 	}
@@ -847,7 +899,7 @@ func (e *exec) applyBeacon(t *subnet.BeaconTx) (uint32, error) {
 // applyEvidence convicts a node that signed (through CometBFT, with its
 // validator key) a vote extension holding a share that does not verify.
 func (e *exec) applyEvidence(t *subnet.EvidenceTx) (uint32, error) {
-	idx, ok := e.a.byAddr[string(t.Validator)]
+	idx, ok := e.a.committee().byAddr[string(t.Validator)]
 	if !ok {
 		return codeInvalid, errf("evidence against unknown validator")
 	}
@@ -1046,6 +1098,9 @@ func (a *app) blsSharesEpoch() (cert, beacon []byte, epoch uint64) {
 // between the commit of a key generation and the writing of its shares),
 // derives them again from the stored key-generation messages.
 func (a *app) loadDKGShares(cs *subnet.State) error {
+	if a.me() < 0 {
+		return a.dropShares(cs)
+	}
 	cert, err1 := readSecretFile(a.cfg.secretPath(certShareFile))
 	beacon, err2 := readSecretFile(a.cfg.secretPath(beaconShareFile))
 	vk, err3 := a.readVetKDShares(cs)

@@ -48,6 +48,14 @@ type dkgEpoch struct {
 	dealers   map[string]*dkg.Dealer
 	receivers map[string]*dkg.Receiver
 	dealt     map[string][]byte // this node's dealing message, until agreed
+	// dealer and receiver are this node's indices among the epoch's
+	// dealers and receivers (-1: not one); they differ in the epoch of
+	// a membership change.
+	dealer, receiver int
+	// dealerKeys and receiverKeys check the senders of the epoch's
+	// messages: dealings and openings come from dealers, complaints
+	// from receivers.
+	dealerKeys, receiverKeys []dkg.NodePublicKey
 }
 
 // blsDKG drives the BLS key epochs of one node.
@@ -67,13 +75,13 @@ func (a *app) initBLSDKG() error {
 	cs := a.cs
 	switch {
 	case !cs.BLSReady:
-		ep, err := b.newEpoch(0, nil)
+		ep, err := b.newEpoch(cs, 0, nil)
 		if err != nil {
 			return err
 		}
 		b.cur = ep
 	case cs.BLSResharing:
-		ep, err := b.newEpoch(cs.BLSEpoch, currentKeys(cs))
+		ep, err := b.newEpoch(cs, cs.BLSEpoch, currentKeys(cs))
 		if err != nil {
 			return err
 		}
@@ -104,27 +112,54 @@ func previousKeys(cs *subnet.State) map[string][]byte {
 	return m
 }
 
-// newEpoch sets up the sessions of an epoch and this node's receivers;
-// prev are the public coefficients being reshared, by purpose (nil for
-// the genesis DKG).
-func (b *blsDKG) newEpoch(epoch uint64, prev map[string][]byte) (*dkgEpoch, error) {
+// newEpoch sets up the sessions of an epoch of cs and this node's
+// receivers; prev are the public coefficients being reshared, by purpose
+// (nil for the genesis DKG). The dealers and receivers are those of
+// subnet.EpochCommittees: the current committee to the next one in the
+// epoch of a membership change.
+func (b *blsDKG) newEpoch(cs *subnet.State, epoch uint64, prev map[string][]byte) (*dkgEpoch, error) {
 	a := b.a
 	s := a.idkg
-	agreed, err := subnet.NewDKGEpochKeys(subnet.DKGMembers{ChainID: a.chainID, NodePub: s.nodePub, EncPub: s.encPub},
-		epoch, prev, a.gen.VetKDKeyIDs)
+	from, to := subnet.EpochCommittees(cs, a.genRecs, epoch)
+	dm, err := subnet.Members(a.chainID, from)
+	if err != nil {
+		return nil, err
+	}
+	rm, err := subnet.Members(a.chainID, to)
+	if err != nil {
+		return nil, err
+	}
+	agreed, err := subnet.NewDKGEpochCommittees(dm, rm, epoch, prev, a.gen.VetKDKeyIDs)
 	if err != nil {
 		return nil, err
 	}
 	ep := &dkgEpoch{DKGEpoch: agreed, dealers: map[string]*dkg.Dealer{}, receivers: map[string]*dkg.Receiver{},
-		dealt: map[string][]byte{}}
+		dealt: map[string][]byte{}, dealer: subnet.MemberIndex(from, a.nodeID), receiver: subnet.MemberIndex(to, a.nodeID),
+		dealerKeys: dm.NodePub, receiverKeys: rm.NodePub}
+	if ep.receiver < 0 {
+		return ep, nil // this node receives no share of these keys
+	}
 	for _, p := range ep.Purposes {
-		r, err := dkg.NewReceiver(ep.Configs[p], a.cfg.Index, s.signKey, s.encKey)
+		r, err := dkg.NewReceiver(ep.Configs[p], ep.receiver, s.signKey, s.encKey)
 		if err != nil {
 			return nil, fmt.Errorf("replica: %s key generation: %w", p, err)
 		}
 		ep.receivers[p] = r
 	}
 	return ep, nil
+}
+
+// senderKeys returns the node keys of the senders of a key generation
+// message of kind in ep: its receivers for a complaint, its dealers
+// otherwise (the current committee when no epoch runs).
+func (b *blsDKG) senderKeys(ep *dkgEpoch, kind uint8) []dkg.NodePublicKey {
+	switch {
+	case ep == nil:
+		return b.a.idkg.nodeKeys()
+	case kind == subnet.ProtoDKGComplaint:
+		return ep.receiverKeys
+	}
+	return ep.dealerKeys
 }
 
 // replay feeds an epoch's stored messages to its sessions, in their
@@ -154,13 +189,13 @@ func (e *exec) applyDKG(t *subnet.ProtocolTx) (uint32, error) {
 	if b == nil {
 		return codeInvalid, errf("this subnet runs no key generation")
 	}
-	env, err := subnet.CheckDKGMsg(t, e.a.idkg.nodePub)
-	if err != nil {
-		return codeInvalid, err
-	}
 	b.mu.Lock()
 	ep := b.cur
 	b.mu.Unlock()
+	env, err := subnet.CheckDKGMsg(t, b.senderKeys(ep, t.Kind))
+	if err != nil {
+		return codeInvalid, err
+	}
 	var agreed *subnet.DKGEpoch
 	if ep != nil {
 		agreed = ep.DKGEpoch
@@ -178,7 +213,7 @@ func (e *exec) applyDKG(t *subnet.ProtocolTx) (uint32, error) {
 	e.set(ep.MsgKey(p, e.cs.Height+1, e.dkgSeq), encodeProtocol(t))
 	b.add(ep, p, e.cs.Height+1, t)
 	if t.Kind == subnet.ProtoDKGComplaint {
-		if c, err := dkg.DecodeComplaint(env); err == nil && c.Dealer == e.a.cfg.Index {
+		if c, err := dkg.DecodeComplaint(env); err == nil && c.Dealer == ep.dealer {
 			b.mu.Lock()
 			b.answers = append(b.answers, encodeProtocol(t))
 			b.mu.Unlock()
@@ -208,14 +243,21 @@ func (e *exec) finishDKG(height uint64) error {
 	b.mu.Lock()
 	ep := b.cur
 	b.mu.Unlock()
+	done := false
 	if ep != nil && subnet.DKGRunning(cs, ep.Epoch) {
-		done, err := e.tryComplete(ep, height)
-		if err != nil || !done {
+		var err error
+		if done, err = e.tryComplete(ep, height); err != nil {
 			return err
 		}
+		if !done {
+			return nil
+		}
+	}
+	if err := e.membershipStep(height, done); err != nil {
+		return err
 	}
 	if subnet.ScheduleReshare(cs, height, e.a.gen.ReshareInterval) && !e.dry {
-		nep, err := b.newEpoch(cs.BLSEpoch, currentKeys(cs))
+		nep, err := b.newEpoch(cs, cs.BLSEpoch, currentKeys(cs))
 		if err != nil {
 			return err
 		}
@@ -258,6 +300,9 @@ func (b *blsDKG) secretShares(ep *dkgEpoch, height uint64) (map[string][]byte, e
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	out := map[string][]byte{}
+	if ep.receiver < 0 {
+		return nil, fmt.Errorf("replica: this node received no share of key epoch %d", ep.Epoch)
+	}
 	for _, p := range ep.Purposes {
 		s, r := ep.Sessions[p], ep.receivers[p]
 		if _, err := r.VerifyDealings(s); err != nil {
@@ -301,7 +346,7 @@ func (b *blsDKG) epochFor(cs *subnet.State) (*dkgEpoch, error) {
 	if k > 0 {
 		prev = previousKeys(cs)
 	}
-	ep, err := b.newEpoch(k, prev)
+	ep, err := b.newEpoch(cs, k, prev)
 	if err != nil {
 		return nil, err
 	}
@@ -319,16 +364,16 @@ func (b *blsDKG) epochFor(cs *subnet.State) (*dkgEpoch, error) {
 // about bad shares, answer complaints against this node. It returns the
 // transactions to submit.
 func (b *blsDKG) work(cs *subnet.State) [][]byte {
-	me := b.a.cfg.Index
 	var out [][]byte
 	b.mu.Lock()
 	ep := b.cur
 	b.mu.Unlock()
-	if ep == nil || !subnet.DKGRunning(cs, ep.Epoch) {
+	if ep == nil || !subnet.DKGRunning(cs, ep.Epoch) || (ep.dealer < 0 && ep.receiver < 0) {
 		return nil
 	}
+	me, recv := ep.dealer, ep.receiver
 	var secrets map[string]group.Scalar
-	if ep.Epoch > 0 {
+	if ep.Epoch > 0 && me >= 0 {
 		cert, beacon, epoch := b.a.blsSharesEpoch()
 		if cert == nil || epoch != ep.Epoch-1 {
 			return nil // shares of the keys being reshared not loaded yet
@@ -356,44 +401,16 @@ func (b *blsDKG) work(cs *subnet.State) [][]byte {
 	defer b.mu.Unlock()
 	for _, p := range ep.Purposes {
 		s, cfg := ep.Sessions[p], ep.Configs[p]
-		_, _, agreed := s.Dealing(me)
-		path := b.a.cfg.secretPath(fmt.Sprintf("dkg-%d-%s.dealing", ep.Epoch, p))
-		if ep.dealt[p] == nil {
-			// Dealt before a restart: send the same dealing again, never a
-			// second one (that would be equivocation).
-			if raw, err := readSecretFile(path); err == nil {
-				ep.dealt[p] = raw
-			}
+		if me >= 0 {
+			out = append(out, b.dealWork(ep, p, me, secrets[p])...)
 		}
-		if !agreed && ep.dealt[p] != nil {
-			out = append(out, ep.dealt[p]) // not agreed yet: submit again
-		}
-		if !agreed && ep.dealt[p] == nil {
-			d, err := dkg.NewDealer(cfg, me, b.a.idkg.signKey)
-			if err != nil {
-				continue
-			}
-			env, err := b.a.liar().dkgDealing(cfg, me, b.a.idkg.signKey)
-			if env == nil && err == nil {
-				env, err = d.Deal(secrets[p], rand.Reader)
-			}
-			if err != nil {
-				b.a.log.Error("key generation dealing", "key", p, "epoch", ep.Epoch, "err", err)
-				continue
-			}
-			m := b.msg(subnet.ProtoDKGDealing, env)
-			if err := writeSecretFile(path, m); err != nil {
-				b.a.log.Error("record key generation dealing", "err", err)
-				continue
-			}
-			ep.dealers[p] = d
-			ep.dealt[p] = m
-			out = append(out, m)
+		if recv < 0 {
+			continue // not a receiver of this epoch: nothing to check
 		}
 		complaints, err := ep.receivers[p].VerifyDealings(s)
 		if err == nil {
 			for _, c := range complaints {
-				out = append(out, b.msg(subnet.ProtoDKGComplaint, c))
+				out = append(out, b.msg(subnet.ProtoDKGComplaint, recv, c))
 			}
 		}
 		if lie := b.a.cfg.lie; lie != nil {
@@ -402,14 +419,56 @@ func (b *blsDKG) work(cs *subnet.State) [][]byte {
 				k := fmt.Sprintf("%d/%s/%d", ep.Epoch, p, dealer)
 				if ok && dealer != me && lie.complainAbout(dealer) && !b.complained[k] {
 					b.complained[k] = true
-					if c, err := dkg.NewComplaint(b.a.idkg.signKey, cfg.SessionID, me, dealer, h); err == nil {
-						out = append(out, b.msg(subnet.ProtoDKGComplaint, c))
+					if c, err := dkg.NewComplaint(b.a.idkg.signKey, cfg.SessionID, recv, dealer, h); err == nil {
+						out = append(out, b.msg(subnet.ProtoDKGComplaint, recv, c))
 					}
 				}
 			}
 		}
 	}
 	return out
+}
+
+// dealWork returns this node's dealing message for session p of ep, dealer
+// me, dealing secret (nil: a fresh one), unless it was agreed; b.mu is
+// held.
+func (b *blsDKG) dealWork(ep *dkgEpoch, p string, me int, secret group.Scalar) [][]byte {
+	s, cfg := ep.Sessions[p], ep.Configs[p]
+	_, _, agreed := s.Dealing(me)
+	path := b.a.cfg.secretPath(fmt.Sprintf("dkg-%d-%s.dealing", ep.Epoch, p))
+	if ep.dealt[p] == nil {
+		// Dealt before a restart: send the same dealing again, never a
+		// second one (that would be equivocation).
+		if raw, err := readSecretFile(path); err == nil {
+			ep.dealt[p] = raw
+		}
+	}
+	switch {
+	case agreed:
+		return nil
+	case ep.dealt[p] != nil:
+		return [][]byte{ep.dealt[p]} // not agreed yet: submit again
+	}
+	d, err := dkg.NewDealer(cfg, me, b.a.idkg.signKey)
+	if err != nil {
+		return nil
+	}
+	env, err := b.a.liar().dkgDealing(cfg, me, b.a.idkg.signKey)
+	if env == nil && err == nil {
+		env, err = d.Deal(secret, rand.Reader)
+	}
+	if err != nil {
+		b.a.log.Error("key generation dealing", "key", p, "epoch", ep.Epoch, "err", err)
+		return nil
+	}
+	m := b.msg(subnet.ProtoDKGDealing, me, env)
+	if err := writeSecretFile(path, m); err != nil {
+		b.a.log.Error("record key generation dealing", "err", err)
+		return nil
+	}
+	ep.dealers[p] = d
+	ep.dealt[p] = m
+	return [][]byte{m}
 }
 
 // drainAnswers answers the agreed complaints against this node's dealings.
@@ -456,15 +515,15 @@ func (b *blsDKG) answer(ep *dkgEpoch, raw []byte) []byte {
 		return nil
 	}
 	b.opened[string(t.Body)] = true
-	return b.msg(subnet.ProtoDKGOpening, o)
+	return b.msg(subnet.ProtoDKGOpening, ep.dealer, o)
 }
 
-func (b *blsDKG) msg(kind uint8, env *dkg.Envelope) []byte {
+func (b *blsDKG) msg(kind uint8, sender int, env *dkg.Envelope) []byte {
 	body, err := env.MarshalBinary()
 	if err != nil {
 		return nil
 	}
-	return subnet.EncodeTx(&subnet.Tx{Protocol: &subnet.ProtocolTx{Kind: kind, Sender: uint32(b.a.cfg.Index), Body: body}})
+	return subnet.EncodeTx(&subnet.Tx{Protocol: &subnet.ProtocolTx{Kind: kind, Sender: uint32(sender), Body: body}})
 }
 
 // sharesMatch reports whether the secret shares match the public
@@ -473,7 +532,7 @@ func (a *app) sharesMatch(cs *subnet.State, cert, beacon []byte) bool {
 	msg := []byte("chainkey share check")
 	for _, kv := range [][2][]byte{{cs.CertPub, cert}, {cs.BeaconPub, beacon}} {
 		sig, err := a.bls.SignShare(kv[1], msg)
-		if err != nil || a.bls.VerifyShare(kv[0], a.cfg.Index, msg, sig) != nil {
+		if err != nil || a.bls.VerifyShare(kv[0], a.me(), msg, sig) != nil {
 			return false
 		}
 	}

@@ -207,7 +207,7 @@ func (e *exec) canisterRound(height uint64) error {
 	keys := e.a.keys(e.cs)
 	in.Subnet, in.RootKey = keys.subnetID, keys.rootKey
 	in.VetKDKeys = e.canisterVetKDKeys()
-	in.SubnetNodes = uint32(len(e.a.members))
+	in.SubnetNodes = uint32(e.a.committee().n())
 	e.expireCanisterOutcalls(s.c)
 	if err := s.c.Round(in, e); err != nil {
 		return err

@@ -90,9 +90,20 @@ type SubnetOptions struct {
 	// CUPInterval is the number of heights between catch-up packages
 	// (0: subnet.DefaultCUPInterval).
 	CUPInterval uint64
+	// Joiners is how many of the nodes are not in the genesis: their
+	// homes (the last ones) are joining nodes (Config.Index
+	// JoiningIndex) that follow the chain until a registry change adds
+	// them.
+	Joiners int
 }
 
 // WriteSubnetConfigWith is WriteSubnetConfig with the settings of o.
 func WriteSubnetConfigWith(dir string, nodes int, hosts []string, o SubnetOptions) error {
-	return writeSubnetConfig(dir, nodes, hosts, subnetOptions{cupInterval: o.CUPInterval})
+	if o.Joiners < 0 || o.Joiners >= nodes {
+		return fmt.Errorf("replica: %d joining nodes of %d", o.Joiners, nodes)
+	}
+	if err := writeSubnetConfig(dir, nodes, hosts, subnetOptions{cupInterval: o.CUPInterval}); err != nil {
+		return err
+	}
+	return excludeJoiners(dir, nodes, o.Joiners)
 }

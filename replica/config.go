@@ -104,6 +104,13 @@ type Config struct {
 	// OutcallTimeoutMS is how long the node waits for an outcall's
 	// response, in milliseconds (0: DefaultOutcallTimeout).
 	OutcallTimeoutMS int `json:"outcall_timeout_ms,omitempty"`
+	// OutcallMaxConcurrent bounds the outcalls the node performs at once
+	// (0: DefaultOutcallMaxConcurrent); the others wait for a slot.
+	OutcallMaxConcurrent int `json:"outcall_max_concurrent,omitempty"`
+	// OutcallMaxKeptBytes bounds the memory of the outcalls' outcomes the
+	// node keeps until they settle, counting each outcall in flight at
+	// its max_response_bytes (0: DefaultOutcallMaxKeptBytes).
+	OutcallMaxKeptBytes int64 `json:"outcall_max_kept_bytes,omitempty"`
 
 	// Logger receives the node's structured logs; nil discards them.
 	Logger *slog.Logger `json:"-"`
@@ -115,6 +122,9 @@ type Config struct {
 	// snapChunk overrides subnet.SnapshotChunkSize in tests (every node
 	// of a test subnet alike).
 	snapChunk int
+	// membership makes the node execute registry changes (every node of
+	// a test subnet alike).
+	membership bool
 }
 
 // File names inside a node's home directory.

@@ -27,7 +27,6 @@ import (
 type thresholdEngine struct {
 	keyID string
 	idkg  *idkgState
-	n, me int // subnet size, this node's index
 	// committed returns the committed state (its master key transcript).
 	committed func() *subnet.State
 
@@ -67,7 +66,7 @@ func (e *thresholdEngine) key() (*idkg.Transcript, error) {
 	return e.idkg.transcript(id)
 }
 
-func (e *thresholdEngine) Threshold() int { return faultBound(e.n) + 1 }
+func (e *thresholdEngine) Threshold() int { return faultBound(e.idkg.size()) + 1 }
 
 func (e *thresholdEngine) PublicKey(caller principal.Principal, path [][]byte) ([]byte, []byte, error) {
 	ck := derivedKey(caller, path)
@@ -201,11 +200,14 @@ func (e *thresholdEngine) SignShare(in *subnet.SignInput) ([]byte, error) {
 		return sh, nil
 	}
 	s.mu.Unlock()
+	me := e.idkg.me()
+	if me < 0 {
+		return nil, errors.New("replica: this node is not a member of the committee")
+	}
 	p, err := e.presig(in)
 	if err != nil {
 		return nil, err
 	}
-	me := e.me
 	log := s.consumed
 	if log.Used(p.presigID()) {
 		// Consumed before a restart: never a second share, and make sure

@@ -3,7 +3,6 @@ package replica
 import (
 	"crypto/hkdf"
 	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"os"
@@ -46,7 +45,6 @@ func keyGroup(keyID string) group.Group {
 // recreated transcripts, its secret keys.
 type idkgState struct {
 	a       *app
-	n       int
 	signKey *dkg.NodeSigningKey
 	encKey  *dkg.EncryptionKey
 	// dealSeed keys the randomness of this node's dealings (dealingRand).
@@ -54,10 +52,10 @@ type idkgState struct {
 	consumed *consumptionLog
 	// opener decrypts this node's openings, one decapsulation per sealing
 	// context of a dealer.
-	opener  *dkg.ShareOpener
-	nodePub []dkg.NodePublicKey
-	encPub  []*dkg.EncryptionPublicKey
-	cfgs    map[string]*idkg.Config
+	opener *dkg.ShareOpener
+	// cfgs are the IDKG configurations by group and committee size.
+	cfgMu sync.Mutex
+	cfgs  map[cfgKey]*idkg.Config
 
 	mu          sync.Mutex
 	verified    map[[32]byte]bool // dealings (by envelope digest) that passed verification
@@ -73,34 +71,13 @@ type idkgState struct {
 }
 
 func (a *app) initIDKG() error {
-	s := &idkgState{a: a, n: len(a.members), cfgs: map[string]*idkg.Config{}, verified: map[[32]byte]bool{},
+	s := &idkgState{a: a, cfgs: map[cfgKey]*idkg.Config{}, verified: map[[32]byte]bool{},
 		opened:      map[openedKey]*openedDealing{},
 		transcripts: map[string]*idkg.Transcript{}, openings: map[string]*idkg.Opening{}, forgotten: map[string]bool{}, shares: map[string][]byte{}}
 	for _, g := range []group.Group{gsecp.Group(), ged.Group()} {
-		c, err := idkg.NewConfig(g, s.n)
-		if err != nil {
-			return fmt.Errorf("replica: idkg config: %w", err)
+		if _, err := s.configOf(g, s.size()); err != nil {
+			return err
 		}
-		s.cfgs[g.Name()] = c
-	}
-	for i, m := range a.gen.Members {
-		b, err := hex.DecodeString(m.NodeKey)
-		if err != nil {
-			return fmt.Errorf("replica: member %d node key: %w", i, err)
-		}
-		pk, err := dkg.ParseNodePublicKey(b)
-		if err != nil {
-			return fmt.Errorf("replica: member %d node key: %w", i, err)
-		}
-		s.nodePub = append(s.nodePub, pk)
-		if b, err = hex.DecodeString(m.EncKey); err != nil {
-			return fmt.Errorf("replica: member %d encryption key: %w", i, err)
-		}
-		ek, err := dkg.ParseEncryptionPublicKey(b)
-		if err != nil {
-			return fmt.Errorf("replica: member %d encryption key: %w", i, err)
-		}
-		s.encPub = append(s.encPub, ek)
 	}
 	raw, err := readSecretFile(a.cfg.secretPath(nodeSigningKeyFile))
 	if err != nil {
@@ -123,8 +100,8 @@ func (a *app) initIDKG() error {
 	}
 	s.opener = dkg.NewShareOpener(s.encKey)
 	clear(raw)
-	if !s.signKey.PublicKey().Equal(s.nodePub[a.cfg.Index]) {
-		return errors.New("replica: node signing key does not match the genesis")
+	if me := a.me(); me >= 0 && !s.signKey.PublicKey().Equal(s.nodeKeys()[me]) {
+		return errors.New("replica: node signing key does not match the registry")
 	}
 	// Shares are recomputed from the committed transcripts after a restart
 	// and dealt openings from the dealing seed: files of an older layout
@@ -139,13 +116,50 @@ func (a *app) initIDKG() error {
 	}
 	a.idkg = s
 	for _, k := range a.gen.KeyIDs {
-		a.engines[k] = &thresholdEngine{keyID: k, idkg: s, n: len(a.members), me: a.cfg.Index,
+		a.engines[k] = &thresholdEngine{keyID: k, idkg: s,
 			committed: func() *subnet.State { cs, _ := a.committed(); return cs }}
 	}
 	return nil
 }
 
-func (s *idkgState) cfgFor(keyID string) *idkg.Config { return s.cfgs[keyGroup(keyID).Name()] }
+// cfgKey names an IDKG configuration: a group and a committee size.
+type cfgKey struct {
+	group string
+	n     int
+}
+
+// configOf returns the IDKG configuration of group g for n receivers.
+func (s *idkgState) configOf(g group.Group, n int) (*idkg.Config, error) {
+	s.cfgMu.Lock()
+	defer s.cfgMu.Unlock()
+	k := cfgKey{g.Name(), n}
+	if c := s.cfgs[k]; c != nil {
+		return c, nil
+	}
+	c, err := idkg.NewConfig(g, n)
+	if err != nil {
+		return nil, fmt.Errorf("replica: idkg config: %w", err)
+	}
+	s.cfgs[k] = c
+	return c, nil
+}
+
+// cfgFor returns the IDKG configuration of keyID's group for the
+// current committee.
+func (s *idkgState) cfgFor(keyID string) *idkg.Config {
+	c, err := s.configOf(keyGroup(keyID), s.size())
+	if err != nil {
+		panic(err) // sizes are bounded by the registry rules
+	}
+	return c
+}
+
+// size, nodeKeys and encKeys describe the current committee; me is this
+// node's index in it (-1: not a member).
+func (s *idkgState) size() int                           { return s.a.committee().n() }
+func (s *idkgState) nodeKeys() []dkg.NodePublicKey       { return s.a.committee().nodePub }
+func (s *idkgState) encKeys() []*dkg.EncryptionPublicKey { return s.a.committee().encPub }
+func (s *idkgState) me() int                             { return s.a.me() }
 
 // transcript returns (recreating it if needed) the committed transcript id.
 func (s *idkgState) transcript(id []byte) (*idkg.Transcript, error) {
@@ -166,14 +180,17 @@ func (s *idkgState) transcript(id []byte) (*idkg.Transcript, error) {
 	if err := subnet.Unmarshal(v, &rec); err != nil {
 		return nil, fmt.Errorf("replica: transcript %q: %w", id, err)
 	}
-	cfg := s.cfgFor(rec.KeyID)
+	cfg, err := s.recConfig(&rec)
+	if err != nil {
+		return nil, err
+	}
 	op, err := s.operation(rec.Kind, rec.Input, rec.Input2)
 	if err != nil {
 		return nil, err
 	}
 	var ds []*idkg.Dealing
 	for _, raw := range rec.Dealings {
-		d, _, err := s.openDealing(cfg, raw)
+		d, _, err := s.openCommitted(cfg, raw)
 		if err != nil {
 			return nil, err
 		}
@@ -192,9 +209,9 @@ func (s *idkgState) transcript(id []byte) (*idkg.Transcript, error) {
 func (s *idkgState) operation(kind uint8, in1, in2 []byte) (*idkg.Operation, error) {
 	switch idkg.Kind(kind) {
 	case idkg.Random:
-		return idkg.NewRandom(s.n), nil
+		return idkg.NewRandom(s.size()), nil
 	case idkg.RandomUnmasked:
-		return idkg.NewRandomUnmasked(s.n), nil
+		return idkg.NewRandomUnmasked(s.size()), nil
 	case idkg.ReshareOfMasked, idkg.ReshareOfUnmasked:
 		t, err := s.transcript(in1)
 		if err != nil {
@@ -229,6 +246,9 @@ type openedKey struct {
 type openedDealing struct {
 	d   *idkg.Dealing
 	cts [][]byte
+	// unchecked: decoded from a committed transcript without checking
+	// the signature again (openCommitted).
+	unchecked bool
 }
 
 // maxOpened bounds the node's cache of decoded dealings.
@@ -243,17 +263,17 @@ func (s *idkgState) openDealing(cfg *idkg.Config, raw []byte) (*idkg.Dealing, []
 	s.mu.Lock()
 	o := s.opened[k]
 	s.mu.Unlock()
-	if o != nil {
+	if o != nil && !o.unchecked {
 		return o.d, o.cts, nil
 	}
 	var env dkg.Envelope
 	if err := env.UnmarshalBinary(raw); err != nil {
 		return nil, nil, fmt.Errorf("replica: dealing envelope: %w", err)
 	}
-	if int(env.Signer) >= s.n {
+	if int(env.Signer) >= s.size() {
 		return nil, nil, errors.New("replica: dealing from unknown dealer")
 	}
-	d, cts, err := cfg.OpenSignedDealing(&env, s.nodePub[env.Signer])
+	d, cts, err := cfg.OpenSignedDealing(&env, s.nodeKeys()[env.Signer])
 	if err != nil {
 		return nil, nil, err
 	}
@@ -351,7 +371,7 @@ func (e *exec) countDealing(result string) {
 
 // keyPlan is the genesis' key schedule (subnet.KeyPlan).
 func (e *exec) keyPlan() subnet.KeyPlan {
-	return subnet.KeyPlan{ChainID: e.a.chainID, N: e.a.idkg.n, KeyIDs: e.a.gen.KeyIDs,
+	return subnet.KeyPlan{ChainID: e.a.chainID, N: len(subnet.Committee(e.cs, e.a.genRecs)), KeyIDs: e.a.gen.KeyIDs,
 		PresignatureTarget: e.a.gen.PresignatureTarget, ReshareInterval: e.a.gen.ReshareInterval}
 }
 
@@ -389,13 +409,19 @@ func (s *idkgState) opening(id []byte) (*idkg.Opening, error) {
 	if err := subnet.Unmarshal(v, &rec); err != nil {
 		return nil, err
 	}
-	cfg := s.cfgFor(rec.KeyID)
-	me := s.a.cfg.Index
+	cfg, err := s.recConfig(&rec)
+	if err != nil {
+		return nil, err
+	}
+	me := s.me()
+	if me < 0 || me >= cfg.Receivers() {
+		return nil, fmt.Errorf("replica: this node holds no share of transcript %q", id)
+	}
 	ops := map[int]*idkg.Opening{}
 	ds := make([]*idkg.Dealing, len(rec.Dealings))
 	mine := make([][]byte, len(rec.Dealings))
 	for i, raw := range rec.Dealings {
-		d, cts, err := s.openDealing(cfg, raw)
+		d, cts, err := s.openCommitted(cfg, raw)
 		if err != nil {
 			return nil, err
 		}
@@ -492,11 +518,11 @@ func (s *idkgState) jobInputs(kind uint8, in1, in2 []byte) (*idkg.Operation, []*
 
 // sealers runs the KEM once per receiver for the dealings this node makes
 // in one round (see dkg.ShareSealer).
-func (s *idkgState) sealers() ([]*dkg.ShareSealer, error) {
-	out := make([]*dkg.ShareSealer, s.n)
+func (s *idkgState) sealers(enc []*dkg.EncryptionPublicKey) ([]*dkg.ShareSealer, error) {
+	out := make([]*dkg.ShareSealer, len(enc))
 	for j := range out {
 		var err error
-		if out[j], err = dkg.NewShareSealer(s.encPub[j], uint32(s.a.cfg.Index), uint32(j)); err != nil {
+		if out[j], err = dkg.NewShareSealer(enc[j], uint32(s.me()), uint32(j)); err != nil {
 			return nil, err
 		}
 	}
@@ -506,7 +532,10 @@ func (s *idkgState) sealers() ([]*dkg.ShareSealer, error) {
 // deal makes this node's signed dealing for a job, its openings sealed
 // with sealers (one per receiver, from sealers).
 func (s *idkgState) deal(job *subnet.Job, sealers []*dkg.ShareSealer) ([]byte, error) {
-	cfg := s.cfgFor(job.KeyID)
+	cfg, err := s.configOf(keyGroup(job.KeyID), len(sealers))
+	if err != nil {
+		return nil, err
+	}
 	kind := s.a.liar().idkgDealingKind(job.Kind)
 	op, inputs, err := s.jobInputs(kind, job.Input, job.Input2)
 	if err != nil {
@@ -515,11 +544,11 @@ func (s *idkgState) deal(job *subnet.Job, sealers []*dkg.ShareSealer) ([]byte, e
 	// Deterministic randomness: the openings need not be kept to answer
 	// complaints (dealtOpening makes the same dealing again), and a node
 	// that deals again after a restart sends the same dealing.
-	d, openings, err := idkg.Deal(cfg, job.ID, op, s.a.cfg.Index, inputs, s.dealingRand(job.ID, kind, job.Input, job.Input2, job.Salt))
+	d, openings, err := idkg.Deal(cfg, job.ID, op, s.me(), inputs, s.dealingRand(job.ID, kind, job.Input, job.Input2, job.Salt))
 	if err != nil {
 		return nil, fmt.Errorf("replica: deal %q: %w", job.ID, err)
 	}
-	s.a.liar().idkgOpenings(openings, s.a.cfg.Index)
+	s.a.liar().idkgOpenings(openings, s.me())
 	var cts [][]byte
 	if err == nil {
 		cts, err = idkg.EncryptOpeningsWith(d, openings, sealers)

@@ -66,7 +66,7 @@ func (e *exec) applyIDKGComplaintMsg(t *subnet.ProtocolTx) (uint32, error) {
 
 // NodeKeys, Config and OpenDealing make idkgState the
 // subnet.IDKGDealings of the complaint rules.
-func (s *idkgState) NodeKeys() []dkg.NodePublicKey    { return s.nodePub }
+func (s *idkgState) NodeKeys() []dkg.NodePublicKey    { return s.nodeKeys() }
 func (s *idkgState) Config(keyID string) *idkg.Config { return s.cfgFor(keyID) }
 func (s *idkgState) OpenDealing(cfg *idkg.Config, raw []byte) (*idkg.Dealing, error) {
 	d, _, err := s.openDealing(cfg, raw)
@@ -88,7 +88,7 @@ func (e *exec) Get(k []byte) ([]byte, bool, error) { return e.get(k) }
 // complaintDeadlines convicts the dealers that did not answer a complaint
 // by its deadline (subnet.ComplaintDeadlines).
 func (e *exec) complaintDeadlines(height uint64) {
-	subnet.ComplaintDeadlines(e.cs, e, e, e.seen, e.a.idkg.n, height, e.IDKGConvicted)
+	subnet.ComplaintDeadlines(e.cs, e, e, e.seen, e.a.idkg.size(), height, e.IDKGConvicted)
 }
 
 // ---- node-local: complaining, answering, revealing ----
@@ -134,7 +134,7 @@ func (zeroReader) Read(p []byte) (int, error) {
 // with the same randomness and must come out the same. It fails once the
 // transcript's inputs were used and wiped (their presignature was consumed).
 func (s *idkgState) dealtOpening(cfg *idkg.Config, d *idkg.Dealing, receiver int) (*idkg.Opening, error) {
-	if d.Dealer != s.a.cfg.Index {
+	if d.Dealer != s.me() {
 		return nil, fmt.Errorf("replica: dealing of %q is node %d's, not this node's", d.TranscriptID, d.Dealer)
 	}
 	v, ok, err := s.a.st.getCommitted(append([]byte(subnet.PrefixTranscript), d.TranscriptID...))
@@ -171,7 +171,7 @@ func (s *idkgState) dealtOpening(cfg *idkg.Config, d *idkg.Dealing, receiver int
 // answer to its complaint, or the recovery from the other receivers'
 // openings. Without either it queues a complaint.
 func (s *idkgState) recoverShare(cfg *idkg.Config, tid []byte, d *idkg.Dealing) (*idkg.Opening, error) {
-	me := s.a.cfg.Index
+	me := s.me()
 	dealer := uint32(d.Dealer)
 	if raw, ok, err := s.a.st.getCommitted(subnet.IDKGPairKey(subnet.PrefixIDKGAnswer, tid, dealer, uint32(me))); err == nil && ok {
 		var env dkg.Envelope
@@ -195,7 +195,7 @@ func (s *idkgState) recoverShare(cfg *idkg.Config, tid []byte, d *idkg.Dealing) 
 			o.Zeroize()
 		}
 	}()
-	for j := range s.n {
+	for j := range s.size() {
 		raw, ok, err := s.a.st.getCommitted(subnet.IDKGPairKey(subnet.PrefixIDKGReveal, tid, dealer, uint32(j)))
 		if err != nil || !ok {
 			continue
@@ -204,7 +204,7 @@ func (s *idkgState) recoverShare(cfg *idkg.Config, tid []byte, d *idkg.Dealing) 
 		if env.UnmarshalBinary(raw) != nil {
 			continue
 		}
-		if _, o, err := cfg.VerifyReceiverOpening(d, &env, s.nodePub[j]); err == nil {
+		if _, o, err := cfg.VerifyReceiverOpening(d, &env, s.nodeKeys()[j]); err == nil {
 			revealed[j] = o
 		}
 	}
@@ -228,7 +228,10 @@ func (s *idkgState) recoverShare(cfg *idkg.Config, tid []byte, d *idkg.Dealing) 
 // for the committed state cs: its own complaints, its answers as a dealer,
 // and its openings of dealings whose dealer was convicted.
 func (s *idkgState) complaintWork(cs *subnet.State) [][]byte {
-	me := uint32(s.a.cfg.Index)
+	if s.me() < 0 {
+		return nil
+	}
+	me := uint32(s.me())
 	var out [][]byte
 	msg := func(kind uint8, env *dkg.Envelope) {
 		body, err := env.MarshalBinary()
@@ -345,7 +348,10 @@ func (s *idkgState) committedDealing(tid []byte, dealer uint32) (*idkg.Config, *
 	if err := subnet.Unmarshal(v, &rec); err != nil {
 		return nil, nil, nil, err
 	}
-	cfg := s.cfgFor(rec.KeyID)
+	cfg, err := s.recConfig(&rec)
+	if err != nil {
+		return nil, nil, nil, err
+	}
 	for _, raw := range rec.Dealings {
 		var env dkg.Envelope
 		if env.UnmarshalBinary(raw) != nil || env.Signer != dealer {

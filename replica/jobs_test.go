@@ -14,7 +14,7 @@ import (
 // the last commit that are not barred; every node when too few are left,
 // for master keys, and once the job has waited subnet.OpenToAll heights.
 func TestChosenDealers(t *testing.T) {
-	a := &app{chainID: "c", idkg: &idkgState{n: 7}} // f = 2
+	a := &app{chainID: "c", genRecs: make([]subnet.NodeRecord, 7), idkg: &idkgState{}} // f = 2
 	run := func(live []uint32, banned map[uint32]bool, kind idkg.Kind, presig uint64) subnet.Job {
 		ex := a.newExec(&subnet.State{Height: 10, Live: live, IDKGBanned: banned}, time.Now(), true)
 		ex.newJob("k", subnet.RoleKappa, kind, nil, nil, presig)

@@ -416,14 +416,16 @@ func (n *Node) Status(ctx context.Context) (*api.Status, error) {
 	n.mu.Lock()
 	running := n.running
 	n.mu.Unlock()
-	for _, m := range n.app.members {
-		up := m.index == n.cfg.Index && running
-		if m.index != n.cfg.Index && running {
+	me := n.app.me()
+	for _, m := range n.app.committee().members {
+		up := m.index == me && running
+		if m.index != me && running {
 			up = n.comet.Switch().Peers().Has(p2p.ID(m.nodeID))
 		}
 		s.Members = append(s.Members, api.Member{Index: m.index, NodeID: m.nodeID, Address: m.p2p, GRPC: m.grpc, Up: up})
 	}
 	n.storageStatus(s, cs)
+	s.RegistryVersion, s.MembershipPending = cs.RegistryVersion, subnet.ChangePending(cs)
 	return s, nil
 }
 
@@ -470,9 +472,12 @@ func (d *dealer) work(cs *subnet.State, quit <-chan struct{}, send func(raw []by
 	// Then the shares that requests waiting for a signature need.
 	d.idkg.warmPending(cs, quit)
 	open := map[string]bool{}
-	me := d.me
+	if d.idkg.me() < 0 {
+		return // not a member of the committee: deals nothing
+	}
+	me := uint32(d.idkg.me())
 	// One KEM run per receiver for all of this round's dealings.
-	var sealers []*dkg.ShareSealer
+	var sealers, nextSealers []*dkg.ShareSealer
 	for i := range cs.Jobs {
 		j := &cs.Jobs[i]
 		id := string(j.ID)
@@ -488,14 +493,12 @@ func (d *dealer) work(cs *subnet.State, quit <-chan struct{}, send func(raw []by
 			return
 		default:
 		}
-		var err error
-		if sealers == nil {
-			if sealers, err = d.idkg.sealers(); err != nil {
-				d.log.Warn("cannot deal", "err", err)
-				break
-			}
+		seal, err := d.idkg.jobSealers(cs, j, &sealers, &nextSealers)
+		if err != nil {
+			d.log.Warn("cannot deal", "err", err)
+			break
 		}
-		body, err := d.idkg.deal(j, sealers)
+		body, err := d.idkg.deal(j, seal)
 		if err != nil {
 			if _, again := d.failed[id]; again {
 				d.log.Debug("cannot deal yet", "transcript", id, "err", err)

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"crypto/ed25519"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -27,6 +26,19 @@ import (
 // response (connection, headers and body), as the IC's adapter does.
 const DefaultOutcallTimeout = 30 * time.Second
 
+// Defaults of a node's bounds on its outcall work: how many requests it
+// performs at once, and the bytes it keeps for outcomes not yet settled
+// (with the outcalls in flight counted at their max_response_bytes), 32
+// responses of the IC's largest size.
+const (
+	DefaultOutcallMaxConcurrent = 32
+	DefaultOutcallMaxKeptBytes  = 32 * (2_000_000 + outcallOverhead)
+)
+
+// outcallOverhead is what an outcome's encoding adds to the response
+// (its reject message or the CBOR framing).
+const outcallOverhead = 4 << 10
+
 // outcallShell is the node's part of canister HTTPS outcalls: it performs
 // the pending outcalls of the replicated state, runs their transforms on
 // the canisters' current state and keeps the outcome and its signed hash
@@ -42,6 +54,13 @@ type outcallShell struct {
 	wg      sync.WaitGroup
 	client  *http.Client // https
 	loop    *http.Client // plain http to loopback addresses
+	// inflight counts the requests running; kept is the bytes counted
+	// for started outcalls (cost: each one's share), reserved at
+	// max_response_bytes while in flight and the outcome's size once
+	// done, until the outcall is no longer pending.
+	inflight int
+	kept     uint64
+	cost     map[string]uint64
 }
 
 // outcallDone is the node's outcome of one outcall.
@@ -73,7 +92,7 @@ func (o *outcallShell) init(a *app) error {
 	o.key = ed25519.NewKeyFromSeed(raw)
 	clear(raw)
 	o.initClients(a.cfg.OutcallsAllowHTTPLoopback)
-	o.started, o.done = map[string]bool{}, map[string]*outcallDone{}
+	o.started, o.done, o.cost = map[string]bool{}, map[string]*outcallDone{}, map[string]uint64{}
 	return nil
 }
 
@@ -154,8 +173,14 @@ func (a *app) outcallShares(cs *subnet.State) []subnet.OutcallShare {
 		p := cs.Outcalls[i]
 		id := string(p.ID)
 		pending[id] = true
+		nonRepl := p.Request != nil && p.Request.NonReplicated
+		if me := a.me(); nonRepl && (me < 0 || subnet.OutcallNode(p.ID, a.committee().n()) != uint32(me)) {
+			continue // another node performs it
+		}
 		if d := o.done[id]; d != nil {
-			if len(out) < subnet.MaxOutcallSharesPerExt {
+			// A non-replicated outcome needs no agreement: this node
+			// puts it in a block when it proposes.
+			if !nonRepl && len(out) < subnet.MaxOutcallSharesPerExt {
 				out = append(out, subnet.OutcallShare{ID: p.ID, Hash: d.hash[:], Sig: d.sig})
 			}
 			continue
@@ -163,14 +188,26 @@ func (a *app) outcallShares(cs *subnet.State) []subnet.OutcallShare {
 		if o.started[id] || o.ctx.Err() != nil {
 			continue
 		}
+		// Within the node's bounds, or on a later vote: a node that has
+		// not performed an outcall yet simply reports nothing for it.
+		need := outcallReserve(p.Request)
+		if o.inflight >= a.outcallMaxConcurrent() || o.kept > 0 && o.kept+need > a.outcallMaxKept() {
+			continue
+		}
 		o.started[id] = true
+		o.inflight++
+		o.kept += need
+		o.cost[id] = need
 		o.wg.Add(1)
 		go func() {
 			defer o.wg.Done()
 			d := a.performOutcall(o.ctx, &p)
 			o.mu.Lock()
+			o.inflight--
 			if o.started[id] {
 				o.done[id] = d
+				o.kept = o.kept - o.cost[id] + uint64(len(d.content))
+				o.cost[id] = uint64(len(d.content))
 			}
 			o.mu.Unlock()
 		}()
@@ -179,6 +216,8 @@ func (a *app) outcallShares(cs *subnet.State) []subnet.OutcallShare {
 		if !pending[id] {
 			delete(o.started, id)
 			delete(o.done, id)
+			o.kept -= o.cost[id]
+			delete(o.cost, id)
 		}
 	}
 	return out
@@ -233,6 +272,29 @@ func (a *app) transformOutcall(p *subnet.PendingOutcall, resp *canisters.HTTPRes
 		return subnet.OutcallResponse{Code: subnet.OutcallSysFatal, Message: fmt.Sprintf("Transformed http response exceeds limit: %d", r.MaxResponseBytes)}
 	}
 	return subnet.OutcallResponse{Reply: reply}
+}
+
+// outcallReserve is what an outcall counts in the node's kept bytes
+// while it is in flight: the largest outcome it can have.
+func outcallReserve(r *subnet.OutcallRequest) uint64 {
+	if r == nil {
+		return outcallOverhead
+	}
+	return r.MaxResponseBytes + outcallOverhead
+}
+
+func (a *app) outcallMaxConcurrent() int {
+	if a.cfg.OutcallMaxConcurrent > 0 {
+		return a.cfg.OutcallMaxConcurrent
+	}
+	return DefaultOutcallMaxConcurrent
+}
+
+func (a *app) outcallMaxKept() uint64 {
+	if a.cfg.OutcallMaxKeptBytes > 0 {
+		return uint64(a.cfg.OutcallMaxKeptBytes)
+	}
+	return DefaultOutcallMaxKeptBytes
 }
 
 // outcallTimeout is the node's timeout of one request.
@@ -360,11 +422,12 @@ func stableURLError(err error) string {
 
 // outcallVerify checks node's signature on an outcall share.
 func (a *app) outcallVerify(node uint32, msg, sig []byte) bool {
-	if int(node) >= len(a.gen.Members) {
+	com := a.committee()
+	if int(node) >= com.n() {
 		return false
 	}
-	b, err := hex.DecodeString(a.gen.Members[node].NodeKey)
-	if err != nil || len(b) != ed25519.PublicKeySize {
+	b := com.recs[node].NodeKey
+	if len(b) != ed25519.PublicKeySize {
 		return false
 	}
 	return ed25519.Verify(b, msg, sig)
@@ -378,11 +441,17 @@ func (a *app) combineOutcalls(cs *subnet.State, votes []extVote) []*subnet.Outca
 	if len(cs.Outcalls) == 0 {
 		return nil
 	}
-	n := len(a.gen.Members)
+	n := a.committee().n()
 	q := subnet.OutcallQuorum(n)
 	var out []*subnet.OutcallTx
 	for i := range cs.Outcalls {
 		p := &cs.Outcalls[i]
+		if p.Request != nil && p.Request.NonReplicated {
+			if t := a.nonReplicatedOutcall(p); t != nil {
+				out = append(out, t)
+			}
+			continue
+		}
 		var vs []subnet.OutcallVote
 		counts := map[string]int{}
 		for _, v := range votes {
@@ -427,10 +496,29 @@ func (a *app) combineOutcalls(cs *subnet.State, votes []extVote) []*subnet.Outca
 	return out
 }
 
+// nonReplicatedOutcall settles a non-replicated outcall when this node
+// is the one that performs it and has its outcome: the block carries the
+// outcome with the node's signature on its hash, and no other node's
+// report is needed. Another node proposes nothing for it.
+func (a *app) nonReplicatedOutcall(p *subnet.PendingOutcall) *subnet.OutcallTx {
+	me := a.me()
+	node := subnet.OutcallNode(p.ID, a.committee().n())
+	if me < 0 || node != uint32(me) {
+		return nil
+	}
+	a.out.mu.Lock()
+	own := a.out.done[string(p.ID)]
+	a.out.mu.Unlock()
+	if own == nil || subnet.OutcallHash(own.content) != own.hash {
+		return nil
+	}
+	return &subnet.OutcallTx{ID: p.ID, Response: own.content, Votes: []subnet.OutcallVote{{Node: node, Hash: own.hash[:], Sig: own.sig}}}
+}
+
 // applyOutcall settles an outcall from a block and delivers its outcome
 // to the canister (its callback runs in this block's round).
 func (e *exec) applyOutcall(t *subnet.OutcallTx) (uint32, error) {
-	p, resp, err := subnet.ApplyOutcall(e.cs, e.a.chainID, len(e.a.gen.Members), t, e.a.outcallVerify)
+	p, resp, err := subnet.ApplyOutcall(e.cs, e.a.chainID, e.a.committee().n(), t, e.a.outcallVerify)
 	if err != nil {
 		return codeInvalid, err
 	}
@@ -455,7 +543,8 @@ func (e *exec) expireCanisterOutcalls(c *canisters.Component) {
 func (e *exec) acceptCanisterOutcalls(reqs []canisters.HTTPRequest) {
 	for _, r := range reqs {
 		or := &subnet.OutcallRequest{Caller: r.Caller.Bytes(), URL: r.URL, Method: r.Method, Body: r.Body, MaxResponseBytes: r.MaxResponseBytes,
-			TransformMethod: r.TransformMethod, TransformContext: r.TransformContext, Headers: []subnet.OutcallHeader{}}
+			TransformMethod: r.TransformMethod, TransformContext: r.TransformContext, Headers: []subnet.OutcallHeader{},
+			NonReplicated: r.NonReplicated}
 		for _, h := range r.Headers {
 			or.Headers = append(or.Headers, subnet.OutcallHeader{Name: h.Name, Value: h.Value})
 		}

@@ -180,7 +180,7 @@ func TestSimOutcalls(t *testing.T) {
 		2: {1, "Http body exceeds size limit of 1000 bytes."},
 		3: {1, "Url need to specify https scheme"},
 		4: {1, "Url need to specify https scheme"},
-		5: {4, "max_response_bytes 3000000 exceeds the maximum of 2000000"},
+		5: {4, "max_response_bytes expected to be in the range [0..2000000], got 3000000"},
 	}
 	for i := 1; i < len(want); i++ {
 		code, msg, ok := proxyReject(r[i])

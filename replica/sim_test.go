@@ -14,6 +14,7 @@ import (
 	abci "github.com/cometbft/cometbft/abci/types"
 	cmtproto "github.com/cometbft/cometbft/api/cometbft/types/v1"
 	cmtcrypto "github.com/cometbft/cometbft/crypto"
+	cmted25519 "github.com/cometbft/cometbft/crypto/ed25519"
 	"github.com/cometbft/cometbft/privval"
 	cmttypes "github.com/cometbft/cometbft/types"
 
@@ -47,9 +48,22 @@ type simSubnet struct {
 	// extra are appended to the next proposal, as another proposer's
 	// block would carry them.
 	extra [][]byte
+	// power is CometBFT's validator set by address (nil: every node is
+	// a validator); valQueue holds validator updates until the height
+	// they take effect (two after the block that returned them).
+	power    map[string]int64
+	valQueue []simValUpdate
+}
+
+// simValUpdate is a block's validator updates and the height they apply
+// from.
+type simValUpdate struct {
+	from int64
+	ups  []abci.ValidatorUpdate
 }
 
 type simNode struct {
+	i      int // position in simSubnet.nodes
 	cfg    *Config
 	st     *store
 	app    *app
@@ -123,7 +137,7 @@ func (s *simSubnet) open(i int) {
 	}
 	pv := privval.LoadFilePV(filepath.Join(cfg.cometRoot(), "config", "priv_validator_key.json"),
 		filepath.Join(cfg.cometRoot(), "data", "priv_validator_state.json"))
-	s.nodes[i] = &simNode{cfg: cfg, st: st, app: a, dealer: newDealer(a), pv: pv.Key.PrivKey, up: true}
+	s.nodes[i] = &simNode{i: i, cfg: cfg, st: st, app: a, dealer: newDealer(a), pv: pv.Key.PrivKey, up: true}
 }
 
 func discardLogger(cfg *Config) *slog.Logger {
@@ -143,7 +157,7 @@ func (s *simSubnet) initChain(nd *simNode) {
 		return
 	}
 	if _, err := nd.app.InitChain(context.Background(), &abci.InitChainRequest{ChainId: s.chainID,
-		Validators: make([]abci.ValidatorUpdate, len(s.nodes))}); err != nil {
+		Validators: make([]abci.ValidatorUpdate, len(nd.app.members))}); err != nil {
 		s.t.Fatal(err)
 	}
 }
@@ -246,18 +260,20 @@ func (s *simSubnet) step() {
 	ctx := context.Background()
 	h := s.height() + 1
 	now := s.start.Add(time.Duration(h) * simStep)
+	s.applyValUpdates(h)
 	live := s.live()
-	if 3*len(live) <= 2*len(s.nodes) {
-		s.t.Fatalf("height %d: %d of %d nodes live, no quorum", h, len(live), len(s.nodes))
+	voters, total := s.voters(live)
+	if 3*len(voters) <= 2*total {
+		s.t.Fatalf("height %d: %d of %d validators live, no quorum", h, len(voters), total)
 	}
 	var proposer *simNode
 	for k := range s.nodes {
-		if nd := s.nodes[(int(h)-1+k)%len(s.nodes)]; nd.up {
+		if nd := s.nodes[(int(h)-1+k)%len(s.nodes)]; nd.up && s.isValidator(nd) {
 			proposer = nd
 			break
 		}
 	}
-	addr := func(nd *simNode) []byte { return proposer.app.members[nd.cfg.Index].addr }
+	addr := func(nd *simNode) []byte { return nd.pv.PubKey().Address() }
 	prep, err := proposer.app.PrepareProposal(ctx, &abci.PrepareProposalRequest{Height: h, Time: now, Txs: s.pool,
 		MaxTxBytes: s.maxBytes, LocalLastCommit: abci.ExtendedCommitInfo{Votes: s.votes}, ProposerAddress: addr(proposer)})
 	if err != nil {
@@ -277,7 +293,7 @@ func (s *simSubnet) step() {
 		}
 	}
 	var votes []abci.ExtendedVoteInfo
-	for _, nd := range live {
+	for _, nd := range voters {
 		res, err := nd.app.ExtendVote(ctx, &abci.ExtendVoteRequest{Height: h, Time: now, Txs: txs})
 		if err != nil {
 			s.t.Fatalf("height %d: node %d extends its vote: %v", h, nd.cfg.Index, err)
@@ -286,7 +302,7 @@ func (s *simSubnet) step() {
 		if err != nil {
 			s.t.Fatal(err)
 		}
-		for _, other := range live {
+		for _, other := range voters {
 			v, err := other.app.VerifyVoteExtension(ctx, &abci.VerifyVoteExtensionRequest{Height: h,
 				ValidatorAddress: addr(nd), VoteExtension: res.VoteExtension})
 			if err != nil || v.Status != abci.VERIFY_VOTE_EXTENSION_STATUS_ACCEPT {
@@ -303,6 +319,9 @@ func (s *simSubnet) step() {
 		if err != nil {
 			s.t.Fatalf("height %d: node %d finalizes: %v", h, nd.cfg.Index, err)
 		}
+		if nd == live[0] && len(res.ValidatorUpdates) != 0 {
+			s.valQueue = append(s.valQueue, simValUpdate{from: h + 2, ups: res.ValidatorUpdates})
+		}
 		if hash == nil {
 			hash = res.AppHash
 		} else if !bytes.Equal(hash, res.AppHash) {
@@ -315,7 +334,7 @@ func (s *simSubnet) step() {
 			// A node told to fail here (faults.CrashAfterBlock) dies with
 			// the height unwritten, as a killed process would.
 			s.t.Logf("height %d: node %d fails to commit: %v", h, nd.cfg.Index, err)
-			s.crash(nd.cfg.Index)
+			s.crash(nd.i)
 			continue
 		}
 	}
@@ -331,13 +350,13 @@ func (s *simSubnet) step() {
 	if live = s.live(); len(live) > 0 {
 		for _, t := range pool {
 			if !inBlock[string(t)] {
-				s.submit(live[0].cfg.Index, t)
+				s.submit(live[0].i, t)
 			}
 		}
 	}
 	for _, nd := range live {
 		cs, _ := nd.app.committed()
-		nd.dealer.work(cs, nil, func(raw []byte) bool { return s.submit(nd.cfg.Index, raw) })
+		nd.dealer.work(cs, nil, func(raw []byte) bool { return s.submit(nd.i, raw) })
 	}
 }
 
@@ -406,4 +425,49 @@ func (s *simSubnet) sign(i int, caller ingress.Signer, keyID string, hash []byte
 		return true
 	})
 	return env, s.nodes[i].app.lookupRecord(id[:])
+}
+
+// isValidator reports whether nd is in CometBFT's validator set.
+func (s *simSubnet) isValidator(nd *simNode) bool {
+	return s.power == nil || s.power[string(nd.pv.PubKey().Address())] > 0
+}
+
+// voters returns the live validators and the size of the validator set.
+func (s *simSubnet) voters(live []*simNode) ([]*simNode, int) {
+	var out []*simNode
+	for _, nd := range live {
+		if s.isValidator(nd) {
+			out = append(out, nd)
+		}
+	}
+	total := len(s.nodes)
+	if s.power != nil {
+		total = 0
+		for _, p := range s.power {
+			if p > 0 {
+				total++
+			}
+		}
+	}
+	return out, total
+}
+
+// applyValUpdates applies the validator updates due at height h.
+func (s *simSubnet) applyValUpdates(h int64) {
+	keep := s.valQueue[:0]
+	for _, u := range s.valQueue {
+		if u.from > h {
+			keep = append(keep, u)
+			continue
+		}
+		for _, v := range u.ups {
+			addr := string(cmted25519.PubKey(v.PubKeyBytes).Address())
+			if v.Power == 0 {
+				delete(s.power, addr)
+			} else {
+				s.power[addr] = v.Power
+			}
+		}
+	}
+	s.valQueue = keep
 }

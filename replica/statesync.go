@@ -258,6 +258,9 @@ func (a *app) reloadCommitted() error {
 			return err
 		}
 	}
+	if err := a.refreshCommittee(cs); err != nil {
+		return err
+	}
 	a.mu.Lock()
 	a.cs, a.records = cs, records
 	clear(a.trees)

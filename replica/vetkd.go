@@ -177,7 +177,7 @@ func (a *app) vetkdSharesMatch(cs *subnet.State, shares map[string][]byte) bool 
 		}
 		share, err := d.CreateShare(rand.Reader, &sk)
 		sk.Zeroize()
-		if err != nil || d.VerifyShare(a.cfg.Index, share) != nil {
+		if err != nil || d.VerifyShare(a.me(), share) != nil {
 			return false
 		}
 	}

@@ -172,6 +172,7 @@ func (s *Server) Status(ctx context.Context, _ *chainkeypb.StatusRequest) (*chai
 		out.Convicted[int32(k)] = v
 	}
 	out.CupHeight, out.RetainHeight, out.BlockBase, out.DiskBytes = st.CUPHeight, st.RetainHeight, st.BlockBase, st.DiskBytes
+	out.RegistryVersion, out.MembershipChangePending = st.RegistryVersion, st.MembershipPending
 	for k, v := range st.PresignatureStock {
 		out.PresignatureStock[k] = int64(v)
 	}

@@ -31,6 +31,7 @@ func newInitCmd() *cobra.Command {
 		hosts       string
 		btcf        nodeBitcoinFlags
 		cupInterval uint64
+		joiners     int
 	)
 	cmd := &cobra.Command{
 		Use:   "init",
@@ -65,7 +66,7 @@ btc-adapter; "chainkey node --bitcoin-*" overrides it).`,
 			if err != nil {
 				return fmt.Errorf("init: %w", err)
 			}
-			if err := replica.WriteSubnetConfigWith(out, nodes, hostList, replica.SubnetOptions{CUPInterval: cupInterval}); err != nil {
+			if err := replica.WriteSubnetConfigWith(out, nodes, hostList, replica.SubnetOptions{CUPInterval: cupInterval, Joiners: joiners}); err != nil {
 				return fmt.Errorf("init: %w", err)
 			}
 			res := initOutput{OperatorKey: replica.OperatorKeyPath(out)}
@@ -88,6 +89,7 @@ btc-adapter; "chainkey node --bitcoin-*" overrides it).`,
 	}
 	f := cmd.Flags()
 	f.IntVar(&nodes, "nodes", 4, "number of nodes")
+	f.IntVar(&joiners, "joiners", 0, "how many of the nodes (the last ones) are not in the genesis: they run with chainkey node --join until chainkey subnet add-node adds them")
 	f.StringVar(&out, "out", "", "output directory")
 	f.Uint64Var(&cupInterval, "cup-interval", 0, "heights between catch-up packages, agreed in the genesis (0: 500)")
 	f.StringVar(&hosts, "hosts", "", "comma-separated host or host:p2pport of each node (default: loopback on this machine)")

@@ -189,11 +189,17 @@ func parseRootKeyHex(s string) ([]byte, error) {
 	return k, nil
 }
 
+// stopWithParentEnv, when set in the environment, makes "chainkey up" and
+// "chainkey node" stop when the process that started them dies (test
+// harnesses set it so that no node outlives a killed test).
+const stopWithParentEnv = "CHAINKEY_STOP_WITH_PARENT"
+
 // stopWithParent makes this process receive SIGTERM when the process that
-// started it dies, when that is "go run": killing the go process then stops
-// the subnet cleanly instead of leaving its nodes running.
+// started it dies, when that is "go run" or when CHAINKEY_STOP_WITH_PARENT
+// is set: killing the parent then stops the subnet cleanly instead of
+// leaving its nodes running.
 func stopWithParent() {
-	if cliName() == "chainkey" {
+	if cliName() == "chainkey" && os.Getenv(stopWithParentEnv) == "" {
 		return
 	}
 	_ = unix.Prctl(unix.PR_SET_PDEATHSIG, uintptr(syscall.SIGTERM), 0, 0, 0)

@@ -26,6 +26,7 @@ func newNodeCmd() *cobra.Command {
 		syncFlags       nodeSyncFlags
 		tlsCert, tlsKey string
 		httpListen      string
+		join            bool
 	)
 	cmd := &cobra.Command{
 		Use:   "node",
@@ -39,6 +40,9 @@ served over TLS 1.3 only (clients: --tls or --tls-ca).`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if home == "" {
 				return fmt.Errorf("node: --home is required")
+			}
+			if os.Getenv(stopWithParentEnv) != "" {
+				stopWithParent()
 			}
 			log, err := newNodeLogger(cmd.ErrOrStderr(), logLevel)
 			if err != nil {
@@ -62,6 +66,12 @@ served over TLS 1.3 only (clients: --tls or --tls-ca).`,
 			}
 			defer lock.release()
 			cfg.Logger = log
+			if join {
+				// Not a genesis member: follow the chain (from a
+				// catch-up package with --state-sync) until a registry
+				// change adds the node.
+				cfg.Index = replica.JoiningIndex
+			}
 			if err := btcFlagsNode.apply(cfg); err != nil {
 				return fmt.Errorf("node: %w", err)
 			}
@@ -106,6 +116,7 @@ served over TLS 1.3 only (clients: --tls or --tls-ca).`,
 	cmd.Flags().StringVar(&logLevel, "log-level", "info", "log level: debug, info, warn or error")
 	cmd.Flags().StringVar(&tlsCert, "tls-cert", "", "serve gRPC over TLS with this certificate chain (PEM)")
 	cmd.Flags().StringVar(&tlsKey, "tls-key", "", "the private key of --tls-cert (PEM)")
+	cmd.Flags().BoolVar(&join, "join", false, "run a node that is not a genesis member (a home from chainkey init --joiners, or with its own keys and the subnet's genesis); it becomes a signer once chainkey subnet add-node is agreed")
 	cmd.Flags().StringVar(&httpListen, "http", "", "serve the IC HTTP interface on this host:port (over TLS with --tls-cert)")
 	btcFlagsNode.register(cmd)
 	syncFlags.register(cmd)

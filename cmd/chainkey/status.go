@@ -33,6 +33,10 @@ type statusOutput struct {
 	RetainHeight      uint64           `json:"retain_height"`
 	BlockBase         uint64           `json:"block_base"`
 	DiskBytes         map[string]int64 `json:"disk_bytes"`
+	// RegistryVersion and MembershipPending: the committed registry
+	// version and whether a membership change is being carried out.
+	RegistryVersion   uint64 `json:"registry_version"`
+	MembershipPending bool   `json:"membership_change_pending"`
 }
 
 func newStatusCmd() *cobra.Command {
@@ -92,6 +96,7 @@ func newStatusCmd() *cobra.Command {
 				BlockBase:         st.GetBlockBase(),
 				DiskBytes:         st.GetDiskBytes(),
 			}
+			out.RegistryVersion, out.MembershipPending = st.GetRegistryVersion(), st.GetMembershipChangePending()
 			if out.Convicted == nil {
 				out.Convicted = map[int32]uint64{}
 			}

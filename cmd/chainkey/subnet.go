@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -55,6 +56,9 @@ type registryChangeJSON struct {
 	Remove    string `json:"remove,omitempty"` // node id
 	Change    string `json:"change"`           // hex CBOR RegistryChange
 	Signature string `json:"signature"`        // hex Ed25519 by the operator key
+	// Submitted: the change was submitted to --endpoint, whose node
+	// admitted it to its mempool.
+	Submitted bool `json:"submitted,omitempty"`
 }
 
 func newSubnetCmd() *cobra.Command {
@@ -65,9 +69,12 @@ func newSubnetCmd() *cobra.Command {
 key that "chainkey init" wrote (operator_key.pem): "add-node" adds a node
 (its record from "node-info"), "remove-node" removes one. Each change names
 the registry version it makes (the current version plus one), so a change
-cannot be replayed. The commands print the signed change as JSON; every
-node checks it with the same rules (subnet.CheckRegistryTx). Nodes of this
-version do not execute registry changes yet and refuse them in blocks.`,
+cannot be replayed. The commands print the signed change as JSON and, with
+--endpoint, submit it to that node; every node checks it with the same
+rules (subnet.CheckRegistryTx). Once a block carries it, the master keys
+are reshared to the next committee and the committee switches; "chainkey
+status" shows the registry version. A joining node runs with
+"chainkey node --join" (homes from "chainkey init --joiners").`,
 	}
 	cmd.AddCommand(newNodeInfoCmd(), newAddNodeCmd(), newRemoveNodeCmd())
 	return cmd
@@ -105,6 +112,8 @@ type changeFlags struct {
 	operatorKey string
 	version     uint64
 	chainID     string
+	endpoint    string
+	tls         tlsFlags
 }
 
 func (c *changeFlags) register(cmd *cobra.Command) {
@@ -112,9 +121,11 @@ func (c *changeFlags) register(cmd *cobra.Command) {
 	f.StringVar(&c.operatorKey, "operator-key", "", "the subnet's operator key (PEM, from chainkey init)")
 	f.Uint64Var(&c.version, "version", 0, "the registry version the change makes (current version + 1)")
 	f.StringVar(&c.chainID, "chain-id", "", "the subnet's chain id")
+	f.StringVar(&c.endpoint, "endpoint", "", "submit the signed change to the node at this gRPC host:port (default: only print it)")
+	c.tls.register(f)
 }
 
-func (c *changeFlags) sign(what string, ch *subnet.RegistryChange) (*registryChangeJSON, error) {
+func (c *changeFlags) sign(ctx context.Context, what string, ch *subnet.RegistryChange) (*registryChangeJSON, error) {
 	switch {
 	case c.operatorKey == "":
 		return nil, fmt.Errorf("subnet %s: --operator-key is required", what)
@@ -138,6 +149,22 @@ func (c *changeFlags) sign(what string, ch *subnet.RegistryChange) (*registryCha
 	if ch.Add != nil {
 		out.Add = ch.Add.NodeID
 	}
+	if c.endpoint == "" {
+		return out, nil
+	}
+	t, err := resolveTarget(c.endpoint, "")
+	if err != nil {
+		return nil, fmt.Errorf("subnet %s: %w", what, err)
+	}
+	cl, err := t.dial(nil, &c.tls)
+	if err != nil {
+		return nil, fmt.Errorf("subnet %s: %w", what, err)
+	}
+	defer cl.Close()
+	if _, err := cl.SubmitRegistryChange(ctx, tx.Change, tx.Signature); err != nil {
+		return nil, rpcErrorLine("subnet "+what+": submit", err)
+	}
+	out.Submitted = true
 	return out, nil
 }
 
@@ -146,7 +173,7 @@ func newAddNodeCmd() *cobra.Command {
 	var nodeHome, nodeInfo, p2pAddr, grpcAddr string
 	cmd := &cobra.Command{
 		Use:   "add-node",
-		Short: "Sign a registry change that adds a node",
+		Short: "Sign (and with --endpoint submit) a registry change that adds a node",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			var info nodeInfoJSON
@@ -182,7 +209,7 @@ func newAddNodeCmd() *cobra.Command {
 			if chainID == "" {
 				chainID = info.ChainID
 			}
-			out, err := cf.sign("add-node", &subnet.RegistryChange{ChainID: chainID, Add: &rec})
+			out, err := cf.sign(cmd.Context(), "add-node", &subnet.RegistryChange{ChainID: chainID, Add: &rec})
 			if err != nil {
 				return err
 			}
@@ -202,14 +229,14 @@ func newRemoveNodeCmd() *cobra.Command {
 	var cf changeFlags
 	cmd := &cobra.Command{
 		Use:   "remove-node NODE_ID",
-		Short: "Sign a registry change that removes a node",
+		Short: "Sign (and with --endpoint submit) a registry change that removes a node",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			id := args[0]
 			if b, err := hex.DecodeString(id); err != nil || len(b) != 20 || hex.EncodeToString(b) != id {
 				return fmt.Errorf("subnet remove-node: node id %q: want 40 lower-case hex digits", id)
 			}
-			out, err := cf.sign("remove-node", &subnet.RegistryChange{ChainID: cf.chainID, Remove: id})
+			out, err := cf.sign(cmd.Context(), "remove-node", &subnet.RegistryChange{ChainID: cf.chainID, Remove: id})
 			if err != nil {
 				return err
 			}

@@ -28,11 +28,12 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	ChainKey_PublicKey_FullMethodName      = "/chainkey.v1.ChainKey/PublicKey"
-	ChainKey_Sign_FullMethodName           = "/chainkey.v1.ChainKey/Sign"
-	ChainKey_Status_FullMethodName         = "/chainkey.v1.ChainKey/Status"
-	ChainKey_VetKDPublicKey_FullMethodName = "/chainkey.v1.ChainKey/VetKDPublicKey"
-	ChainKey_VetKDDeriveKey_FullMethodName = "/chainkey.v1.ChainKey/VetKDDeriveKey"
+	ChainKey_PublicKey_FullMethodName            = "/chainkey.v1.ChainKey/PublicKey"
+	ChainKey_Sign_FullMethodName                 = "/chainkey.v1.ChainKey/Sign"
+	ChainKey_Status_FullMethodName               = "/chainkey.v1.ChainKey/Status"
+	ChainKey_VetKDPublicKey_FullMethodName       = "/chainkey.v1.ChainKey/VetKDPublicKey"
+	ChainKey_VetKDDeriveKey_FullMethodName       = "/chainkey.v1.ChainKey/VetKDDeriveKey"
+	ChainKey_SubmitRegistryChange_FullMethodName = "/chainkey.v1.ChainKey/SubmitRegistryChange"
 )
 
 // ChainKeyClient is the client API for ChainKey service.
@@ -55,6 +56,11 @@ type ChainKeyClient interface {
 	// the key encrypted under the caller's transport key once the subnet has
 	// agreed on it, with a certificate from the subnet.
 	VetKDDeriveKey(ctx context.Context, in *VetKDDeriveKeyRequest, opts ...grpc.CallOption) (*VetKDDeriveKeyResponse, error)
+	// SubmitRegistryChange submits a membership change (a node joins or
+	// leaves) signed by the subnet's operator key. The node checks it
+	// against its committed registry and puts it in its mempool; the change
+	// is carried out once a block carries it (reshare, then switch).
+	SubmitRegistryChange(ctx context.Context, in *SubmitRegistryChangeRequest, opts ...grpc.CallOption) (*SubmitRegistryChangeResponse, error)
 }
 
 type chainKeyClient struct {
@@ -115,6 +121,16 @@ func (c *chainKeyClient) VetKDDeriveKey(ctx context.Context, in *VetKDDeriveKeyR
 	return out, nil
 }
 
+func (c *chainKeyClient) SubmitRegistryChange(ctx context.Context, in *SubmitRegistryChangeRequest, opts ...grpc.CallOption) (*SubmitRegistryChangeResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(SubmitRegistryChangeResponse)
+	err := c.cc.Invoke(ctx, ChainKey_SubmitRegistryChange_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // ChainKeyServer is the server API for ChainKey service.
 // All implementations must embed UnimplementedChainKeyServer
 // for forward compatibility.
@@ -135,6 +151,11 @@ type ChainKeyServer interface {
 	// the key encrypted under the caller's transport key once the subnet has
 	// agreed on it, with a certificate from the subnet.
 	VetKDDeriveKey(context.Context, *VetKDDeriveKeyRequest) (*VetKDDeriveKeyResponse, error)
+	// SubmitRegistryChange submits a membership change (a node joins or
+	// leaves) signed by the subnet's operator key. The node checks it
+	// against its committed registry and puts it in its mempool; the change
+	// is carried out once a block carries it (reshare, then switch).
+	SubmitRegistryChange(context.Context, *SubmitRegistryChangeRequest) (*SubmitRegistryChangeResponse, error)
 	mustEmbedUnimplementedChainKeyServer()
 }
 
@@ -159,6 +180,9 @@ func (UnimplementedChainKeyServer) VetKDPublicKey(context.Context, *VetKDPublicK
 }
 func (UnimplementedChainKeyServer) VetKDDeriveKey(context.Context, *VetKDDeriveKeyRequest) (*VetKDDeriveKeyResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method VetKDDeriveKey not implemented")
+}
+func (UnimplementedChainKeyServer) SubmitRegistryChange(context.Context, *SubmitRegistryChangeRequest) (*SubmitRegistryChangeResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method SubmitRegistryChange not implemented")
 }
 func (UnimplementedChainKeyServer) mustEmbedUnimplementedChainKeyServer() {}
 func (UnimplementedChainKeyServer) testEmbeddedByValue()                  {}
@@ -271,6 +295,24 @@ func _ChainKey_VetKDDeriveKey_Handler(srv interface{}, ctx context.Context, dec 
 	return interceptor(ctx, in, info, handler)
 }
 
+func _ChainKey_SubmitRegistryChange_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(SubmitRegistryChangeRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ChainKeyServer).SubmitRegistryChange(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: ChainKey_SubmitRegistryChange_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ChainKeyServer).SubmitRegistryChange(ctx, req.(*SubmitRegistryChangeRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // ChainKey_ServiceDesc is the grpc.ServiceDesc for ChainKey service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -297,6 +339,10 @@ var ChainKey_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "VetKDDeriveKey",
 			Handler:    _ChainKey_VetKDDeriveKey_Handler,
+		},
+		{
+			MethodName: "SubmitRegistryChange",
+			Handler:    _ChainKey_SubmitRegistryChange_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

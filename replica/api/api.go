@@ -29,6 +29,9 @@ var (
 	// ErrNotReady: the subnet is still creating its keys, or the node is
 	// not running.
 	ErrNotReady = errors.New("replica: not ready")
+	// ErrRegistryChangeRefused: a membership change fails the registry
+	// rules against the committed registry.
+	ErrRegistryChangeRefused = errors.New("replica: registry change refused")
 )
 
 // Node is what a node offers its callers.
@@ -115,6 +118,10 @@ type Status struct {
 	// DiskBytes is the disk use of the node's directories by name
 	// ("state", "blocks", "snapshots").
 	DiskBytes map[string]int64
+	// RegistryVersion is the committed registry version (0: genesis
+	// membership); MembershipPending reports a change being carried out.
+	RegistryVersion   uint64
+	MembershipPending bool
 }
 
 // Member is one node of the subnet.

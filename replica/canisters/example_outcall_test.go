@@ -22,3 +22,13 @@ func ExampleHTTPRequestCost() {
 	fmt.Println(canisters.HTTPRequestCost(&fees, req))
 	// Output: 91379600
 }
+
+// The IC's reject message for a request beyond its limits.
+func ExampleCheckHTTPRequestLimits() {
+	headers := []canisters.HTTPHeader{{Name: "Authorization", Value: string(make([]byte, 9000))}}
+	fmt.Println(canisters.CheckHTTPRequestLimits("https://api.example/v1", headers, nil))
+	fmt.Printf("%q\n", canisters.CheckHTTPRequestLimits("https://api.example/v1", nil, []byte("{}")))
+	// Output:
+	// number of bytes to represent some http header value 9000 exceeds 8192
+	// ""
+}

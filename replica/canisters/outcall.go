@@ -98,13 +98,51 @@ const (
 	// MaxHTTPResponseBytes is the largest max_response_bytes, and its
 	// default.
 	MaxHTTPResponseBytes = 2_000_000
-	// MaxHTTPRequestHeaders bounds the number of request headers, and
+	// MaxHTTPRequestHeaders bounds the number of request headers,
+	// MaxHTTPHeaderNameValueBytes each header's name and each value, and
 	// MaxHTTPHeaderBytes their names and values together.
-	MaxHTTPRequestHeaders = 64
-	MaxHTTPHeaderBytes    = 48 << 10
-	// MaxHTTPRequestBytes bounds the request (URL, headers and body).
-	MaxHTTPRequestBytes = 2 << 20
+	MaxHTTPRequestHeaders       = 64
+	MaxHTTPHeaderNameValueBytes = 8 << 10
+	MaxHTTPHeaderBytes          = 48 << 10
+	// MaxHTTPRequestBytes bounds the request's header names and values
+	// and body together (the URL is bounded apart).
+	MaxHTTPRequestBytes = 2_000_000
 )
+
+// CheckHTTPRequestLimits checks an http_request's URL, headers and body
+// against the IC's limits and returns the IC's message for the first one
+// exceeded, in the IC's order, or "".
+func CheckHTTPRequestLimits(url string, headers []HTTPHeader, body []byte) string {
+	if len(url) > MaxHTTPURLBytes {
+		return fmt.Sprintf("url size %d exceeds %d", len(url), MaxHTTPURLBytes)
+	}
+	maxName, maxValue, total := 0, 0, 0
+	for _, h := range headers {
+		maxName, maxValue = max(maxName, len(h.Name)), max(maxValue, len(h.Value))
+		total += len(h.Name) + len(h.Value)
+	}
+	switch {
+	case len(headers) > MaxHTTPRequestHeaders:
+		return fmt.Sprintf("number of all http headers %d exceeds %d", len(headers), MaxHTTPRequestHeaders)
+	case maxName > MaxHTTPHeaderNameValueBytes:
+		return fmt.Sprintf("number of bytes to represent some http header name %d exceeds %d", maxName, MaxHTTPHeaderNameValueBytes)
+	case maxValue > MaxHTTPHeaderNameValueBytes:
+		return fmt.Sprintf("number of bytes to represent some http header value %d exceeds %d", maxValue, MaxHTTPHeaderNameValueBytes)
+	case total > MaxHTTPHeaderBytes:
+		return fmt.Sprintf("total number of bytes to represent all http header names and values %d exceeds %d", total, MaxHTTPHeaderBytes)
+	case total+len(body) > MaxHTTPRequestBytes:
+		return fmt.Sprintf("total number of bytes to represent all http header names and values and http body %d exceeds %d",
+			total+len(body), MaxHTTPRequestBytes)
+	}
+	return ""
+}
+
+func bodyOf(b *[]byte) []byte {
+	if b == nil {
+		return nil
+	}
+	return nonNil(*b)
+}
 
 // HTTPHeader is one header of an outcall's request or response.
 type HTTPHeader struct {
@@ -126,6 +164,9 @@ type HTTPRequest struct {
 	// (empty: none), with TransformContext.
 	TransformMethod  string
 	TransformContext []byte
+	// NonReplicated (is_replicated = opt false): one node performs the
+	// request and its outcome is delivered without agreement.
+	NonReplicated bool
 }
 
 // HTTPResponse is a response a node received, before the transform.
@@ -169,53 +210,10 @@ func (c *Component) managementHTTP(o *outCall) bool {
 		return true
 	}
 	caller := mustPrincipal(o.From)
-	req := HTTPRequest{ID: outcallRequestID(o.ID), Caller: caller, URL: a.URL, MaxResponseBytes: MaxHTTPResponseBytes}
-	switch {
-	case a.Method.Get != nil:
-		req.Method = "GET"
-	case a.Method.Head != nil:
-		req.Method = "HEAD"
-	case a.Method.Post != nil:
-		req.Method = "POST"
-	default:
-		reject(execution.RejectCanisterReject, "http_request: unsupported HTTP method; GET, HEAD and POST are supported")
-		return true
-	}
-	if len(a.URL) > MaxHTTPURLBytes {
-		reject(execution.RejectCanisterReject, "http_request: url length %d exceeds the maximum of %d", len(a.URL), MaxHTTPURLBytes)
-		return true
-	}
-	if a.MaxResponseBytes != nil {
-		if *a.MaxResponseBytes > MaxHTTPResponseBytes {
-			reject(execution.RejectCanisterReject, "http_request: max_response_bytes %d exceeds the maximum of %d", *a.MaxResponseBytes, MaxHTTPResponseBytes)
-			return true
-		}
-		req.MaxResponseBytes = *a.MaxResponseBytes
-	}
-	if a.IsReplicated != nil && !*a.IsReplicated {
-		reject(execution.RejectCanisterReject, "http_request: non-replicated outcalls are not supported on this subnet")
-		return true
-	}
-	if len(a.Headers) > MaxHTTPRequestHeaders {
-		reject(execution.RejectCanisterReject, "http_request: %d headers exceed the maximum of %d", len(a.Headers), MaxHTTPRequestHeaders)
-		return true
-	}
-	headerBytes := 0
-	for _, h := range a.Headers {
-		headerBytes += len(h.Name) + len(h.Value)
-		req.Headers = append(req.Headers, HTTPHeader{Name: h.Name, Value: h.Value})
-	}
-	if headerBytes > MaxHTTPHeaderBytes {
-		reject(execution.RejectCanisterReject, "http_request: headers of %d bytes exceed the maximum of %d", headerBytes, MaxHTTPHeaderBytes)
-		return true
-	}
-	if a.Body != nil {
-		req.Body = nonNil(*a.Body)
-	}
-	if len(a.URL)+headerBytes+len(req.Body) > MaxHTTPRequestBytes {
-		reject(execution.RejectCanisterReject, "http_request: request of %d bytes exceeds the maximum of %d", len(a.URL)+headerBytes+len(req.Body), MaxHTTPRequestBytes)
-		return true
-	}
+	req := HTTPRequest{ID: outcallRequestID(o.ID), Caller: caller, URL: a.URL, MaxResponseBytes: MaxHTTPResponseBytes,
+		NonReplicated: a.IsReplicated != nil && !*a.IsReplicated}
+	// The IC's checks, in its order and with its messages
+	// (CanisterRejectedMessage, reject code CANISTER_REJECT).
 	if a.Transform != nil {
 		fn, err := transformFunc(o.Arg)
 		if err != nil {
@@ -223,11 +221,41 @@ func (c *Component) managementHTTP(o *outCall) bool {
 			return true
 		}
 		if fn.Service != caller {
-			reject(execution.RejectCanisterReject, "http_request: the transform function must be a method of the calling canister %s, not of %s",
-				caller, fn.Service)
+			reject(execution.RejectCanisterReject, "transform principal id expected to be %s, got %s", caller, fn.Service)
 			return true
 		}
 		req.TransformMethod, req.TransformContext = fn.Method, nonNil(a.Transform.Context)
+	}
+	for _, h := range a.Headers {
+		req.Headers = append(req.Headers, HTTPHeader{Name: h.Name, Value: h.Value})
+	}
+	req.Body = bodyOf(a.Body)
+	if msg := CheckHTTPRequestLimits(a.URL, req.Headers, req.Body); msg != "" {
+		reject(execution.RejectCanisterReject, "%s", msg)
+		return true
+	}
+	if a.MaxResponseBytes != nil {
+		if *a.MaxResponseBytes > MaxHTTPResponseBytes {
+			reject(execution.RejectCanisterReject, "max_response_bytes expected to be in the range [0..%d], got %d", MaxHTTPResponseBytes, *a.MaxResponseBytes)
+			return true
+		}
+		req.MaxResponseBytes = *a.MaxResponseBytes
+	}
+	switch {
+	case a.Method.Get != nil:
+		req.Method = "GET"
+	case a.Method.Head != nil:
+		req.Method = "HEAD"
+	case a.Method.Post != nil:
+		req.Method = "POST"
+	case a.Method.Put != nil:
+		req.Method = "PUT"
+	case a.Method.Delete != nil:
+		req.Method = "DELETE"
+	}
+	if (req.Method == "PUT" || req.Method == "DELETE") && !req.NonReplicated {
+		reject(execution.RejectCanisterReject, "The requested HTTP method is only allowed for non-replicated requests.")
+		return true
 	}
 	if len(c.g.Signs) >= MaxPendingSigns {
 		reject(execution.RejectSysTransient, "the outcall queue is full")

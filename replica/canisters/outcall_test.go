@@ -106,18 +106,56 @@ func TestManagementHTTPFee(t *testing.T) {
 	big.MaxResponseBytes = &tooBig
 	put := args
 	put.Method = httpMethod{Put: &candid.Null{}}
-	ids = h.block(pay(fee-1, args), pay(fee+5, args), pay(fee*10, long), pay(fee*10, big), pay(fee*10, put))
+	// PUT is allowed for a non-replicated outcall, charged as a
+	// replicated one (the IC's legacy pricing has no replication term).
+	putNR := put
+	no := false
+	putNR.IsReplicated = &no
+	many := args
+	many.Headers = make([]httpHeader, MaxHTTPRequestHeaders+1)
+	for i := range many.Headers {
+		many.Headers[i] = httpHeader{Name: fmt.Sprint("h", i), Value: "v"}
+	}
+	longName := args
+	longName.Headers = []httpHeader{{Name: strings.Repeat("n", MaxHTTPHeaderNameValueBytes+1), Value: "v"}}
+	longValue := args
+	longValue.Headers = []httpHeader{{Name: "n", Value: strings.Repeat("v", MaxHTTPHeaderNameValueBytes+1)}}
+	wide := args
+	for i := range 7 {
+		wide.Headers = append(wide.Headers, httpHeader{Name: fmt.Sprint("x", i), Value: strings.Repeat("v", 8000)})
+	}
+	ids = h.block(pay(fee-1, args), pay(fee+5, args), pay(fee*10, long), pay(fee*10, big), pay(fee*10, put),
+		pay(fee*10, many), pay(fee*10, longName), pay(fee*10, longValue), pay(fee*10, wide), pay(fee*10, putNR))
 	msg := rejectedWith(t, h.replied(ids[0]), execution.RejectCanisterReject)
 	if want := fmt.Sprintf("http_request request sent with %d cycles, but %d cycles are required.", fee-1, fee); !strings.Contains(msg, want) {
 		t.Fatalf("too few cycles: %q, want %q", msg, want)
 	}
-	for i, want := range map[int]string{2: "url length", 3: "max_response_bytes", 4: "unsupported HTTP method"} {
-		if msg := rejectedWith(t, h.replied(ids[i]), execution.RejectCanisterReject); !strings.Contains(msg, want) {
+	// The IC's messages (rs/types/types/src/canister_http.rs), code
+	// CANISTER_REJECT.
+	for i, want := range map[int]string{
+		2: "url size 8212 exceeds 8192",
+		3: "max_response_bytes expected to be in the range [0..2000000], got 2000001",
+		4: "The requested HTTP method is only allowed for non-replicated requests.",
+		5: "number of all http headers 65 exceeds 64",
+		6: "number of bytes to represent some http header name 8193 exceeds 8192",
+		7: "number of bytes to represent some http header value 8193 exceeds 8192",
+		8: "total number of bytes to represent all http header names and values 56036 exceeds 49152",
+	} {
+		if msg := rejectedWith(t, h.replied(ids[i]), execution.RejectCanisterReject); msg != want {
 			t.Fatalf("call %d: %q, want %q", i, msg, want)
 		}
 	}
+	// A body that makes the request too large (checked directly: the
+	// proxy canister holds one page of argument).
+	if msg, want := CheckHTTPRequestLimits(args.URL, []HTTPHeader{{"Accept", "application/json"}}, make([]byte, MaxHTTPRequestBytes)),
+		"total number of bytes to represent all http header names and values and http body 2000022 exceeds 2000000"; msg != want {
+		t.Fatalf("large body: %q, want %q", msg, want)
+	}
 	reqs := h.c.TakeHTTPRequests()
-	if len(reqs) != 1 || reqs[0].Caller != payer || reqs[0].URL != args.URL || reqs[0].Method != "GET" || reqs[0].MaxResponseBytes != max {
+	if len(reqs) != 2 || reqs[1].Method != "PUT" || !reqs[1].NonReplicated || reqs[0].NonReplicated {
+		t.Fatalf("outcalls: %+v", reqs)
+	}
+	if len(reqs) != 2 || reqs[0].Caller != payer || reqs[0].URL != args.URL || reqs[0].Method != "GET" || reqs[0].MaxResponseBytes != max {
 		t.Fatalf("outcalls: %+v", reqs)
 	}
 	reply, err := EncodeHTTPResult(&HTTPResponse{Status: 200, Body: []byte("ok")})

@@ -80,6 +80,9 @@ type TranscriptRec struct {
 	Input2   []byte   `cbor:"4,keyasint,omitempty"`
 	Dealings [][]byte `cbor:"5,keyasint"`           // signed dealing envelopes
 	Salt     []byte   `cbor:"6,keyasint,omitempty"` // the job's salt
+	// Receivers is the number of receivers when it is not the genesis
+	// committee's size (see RecReceivers).
+	Receivers uint32 `cbor:"70,keyasint,omitempty"`
 }
 
 // TranscriptKey is the state key of transcript id's TranscriptRec.

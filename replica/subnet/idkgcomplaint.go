@@ -48,7 +48,10 @@ func FinalDealing(r Getter, ds IDKGDealings, tid []byte, dealer uint32) (*idkg.C
 	if err := Unmarshal(v, &rec); err != nil {
 		return nil, nil, nil, fmt.Errorf("subnet: transcript %q: %w", tid, err)
 	}
-	cfg := ds.Config(rec.KeyID)
+	cfg, err := recConfig(ds, &rec)
+	if err != nil {
+		return nil, nil, nil, err
+	}
 	for _, raw := range rec.Dealings {
 		var env dkg.Envelope
 		if env.UnmarshalBinary(raw) != nil || env.Signer != dealer {

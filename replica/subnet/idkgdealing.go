@@ -98,7 +98,10 @@ func ApplyIDKGDealing(cs *State, r Getter, w Writer, seen map[string]bool, ts ID
 		return DealingLate, nil
 	}
 	job := &cs.Jobs[ji]
-	cfg := ts.Config(job.KeyID)
+	cfg, _, err := jobConfig(ts, cs, plan, job)
+	if err != nil {
+		return DealingLate, err
+	}
 	var (
 		d       *idkg.Dealing
 		openErr error
@@ -169,7 +172,11 @@ func completeDealtJob(cs *State, r Getter, w Writer, ts IDKGTranscripts, plan Ke
 	var ds []*idkg.Dealing
 	dealers := slices.Clone(job.Dealers)
 	slices.Sort(dealers)
-	cfg := ts.Config(job.KeyID)
+	cfg, n, err := jobConfig(ts, cs, plan, &job)
+	if err != nil {
+		return err
+	}
+	recordReceivers(ts, &rec, n)
 	for _, d := range dealers {
 		raw, ok, err := r.Get(DealingKey(job.ID, d))
 		if err != nil || !ok {

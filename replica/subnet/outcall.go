@@ -50,6 +50,10 @@ type OutcallRequest struct {
 	// response (empty: none) with TransformContext.
 	TransformMethod  string `cbor:"7,keyasint"`
 	TransformContext []byte `cbor:"8,keyasint"`
+	// NonReplicated (is_replicated = opt false): only the node
+	// OutcallNode designates performs the request, and its outcome is
+	// delivered without agreement among the nodes.
+	NonReplicated bool `cbor:"9,keyasint,omitempty"`
 }
 
 // PendingOutcall is an accepted outcall waiting for the nodes to agree on
@@ -188,6 +192,18 @@ func ExpireOutcalls(cs *State, nowNS int64) []PendingOutcall {
 	return out
 }
 
+// OutcallNode is the node of a subnet of n nodes that performs the
+// non-replicated outcall id: drawn from the hash of the id (unique per
+// call), so that every node knows it without communication and a
+// canister cannot choose it.
+func OutcallNode(id []byte, n int) uint32 {
+	if n <= 0 {
+		return 0
+	}
+	h := sha256.Sum256(append([]byte("chainkey-outcall-node"), id...))
+	return uint32(binary.BigEndian.Uint64(h[:8]) % uint64(n))
+}
+
 // Outcall reject codes, as the IC's (SYS_FATAL, SYS_TRANSIENT).
 const (
 	OutcallSysFatal     = 1
@@ -219,6 +235,14 @@ func ApplyOutcall(cs *State, chainID string, n int, t *OutcallTx, verify func(no
 	}
 	q := OutcallQuorum(n)
 	p := cs.Outcalls[i]
+	if p.Request != nil && p.Request.NonReplicated {
+		// One vote, of the designated node, for the response carried.
+		node := OutcallNode(p.ID, n)
+		if len(t.Votes) != 1 || t.Votes[0].Node != node || len(t.Response) == 0 {
+			return nil, nil, errf("outcall %x: a non-replicated outcall is settled by node %d's signed response alone", short(t.ID), node)
+		}
+		q = 1
+	}
 	var resp *OutcallResponse
 	if len(t.Response) > 0 {
 		r, err := DecodeOutcallResponse(t.Response)

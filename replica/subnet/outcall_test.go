@@ -3,6 +3,7 @@ package subnet
 import (
 	"crypto/ed25519"
 	"crypto/rand"
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -92,4 +93,74 @@ func TestExpireOutcalls(t *testing.T) {
 	if got := ExpireOutcalls(cs, OutcallDeadlineNS); len(got) != 1 || len(cs.Outcalls) != 0 {
 		t.Fatal("not expired at its timeout")
 	}
+}
+
+// TestApplyNonReplicatedOutcall: a non-replicated outcall is settled by
+// the designated node's signed response alone, whatever the others would
+// report; the response of another node, a vote under the designated
+// node's name signed with another key, extra votes and a no-consensus
+// claim are refused.
+func TestApplyNonReplicatedOutcall(t *testing.T) {
+	const chain = "test-chain"
+	keys, verify := outcallNodes(t)
+	id := []byte("chainkey-canister-http/\x00\x00\x00\x00\x00\x00\x00\x09")
+	d := OutcallNode(id, 4)
+	other := (d + 1) % 4
+	fresh := func() *State {
+		cs := &State{}
+		if err := AcceptOutcall(cs, id, 1000, &OutcallRequest{URL: "https://x", Method: "GET", NonReplicated: true}); err != nil {
+			t.Fatal(err)
+		}
+		return cs
+	}
+	mine := EncodeOutcallResponse(&OutcallResponse{Reply: []byte("DIDL-designated")})
+	theirs := EncodeOutcallResponse(&OutcallResponse{Reply: []byte("DIDL-other")})
+	v := func(node uint32, content []byte) OutcallVote { return outcallVote(chain, keys, node, id, content) }
+	forged := v(other, theirs)
+	forged.Node = d
+	bad := []struct {
+		name string
+		tx   OutcallTx
+	}{
+		{"another node's response", OutcallTx{ID: id, Response: theirs, Votes: []OutcallVote{v(other, theirs)}}},
+		{"a forged vote of the designated node", OutcallTx{ID: id, Response: theirs, Votes: []OutcallVote{forged}}},
+		{"two votes", OutcallTx{ID: id, Response: mine, Votes: sortVotes(v(d, mine), v(other, mine))}},
+		{"a response other than the signed one", OutcallTx{ID: id, Response: theirs, Votes: []OutcallVote{v(d, mine)}}},
+		{"no consensus", OutcallTx{ID: id, Votes: []OutcallVote{v(d, mine)}}},
+	}
+	for _, c := range bad {
+		cs := fresh()
+		if _, _, err := ApplyOutcall(cs, chain, 4, &c.tx, verify); err == nil {
+			t.Errorf("%s: accepted", c.name)
+		} else if len(cs.Outcalls) != 1 {
+			t.Errorf("%s: outcall removed", c.name)
+		}
+	}
+	cs := fresh()
+	p, resp, err := ApplyOutcall(cs, chain, 4, &OutcallTx{ID: id, Response: mine, Votes: []OutcallVote{v(d, mine)}}, verify)
+	if err != nil || string(resp.Reply) != "DIDL-designated" || !p.Request.NonReplicated || len(cs.Outcalls) != 0 {
+		t.Fatalf("designated response: %v %+v", err, resp)
+	}
+	// The designated node spreads over the nodes.
+	seen := map[uint32]bool{}
+	for k := range 64 {
+		seen[OutcallNode([]byte{byte(k)}, 4)] = true
+	}
+	if len(seen) != 4 {
+		t.Fatalf("OutcallNode reaches %d of 4 nodes", len(seen))
+	}
+}
+
+func sortVotes(a, b OutcallVote) []OutcallVote {
+	if a.Node > b.Node {
+		a, b = b, a
+	}
+	return []OutcallVote{a, b}
+}
+
+func ExampleOutcallNode() {
+	// Every node computes the same performer of a non-replicated outcall.
+	id := []byte("chainkey-canister-http/\x00\x00\x00\x00\x00\x00\x00\x2a")
+	fmt.Println(OutcallNode(id, 4) < 4, OutcallNode(id, 4) == OutcallNode(id, 4))
+	// Output: true true
 }

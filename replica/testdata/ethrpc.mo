@@ -86,6 +86,24 @@ persistent actor {
     };
   };
 
+  // rpcOnce is rpc as a non-replicated outcall: one node of the subnet
+  // sends the request, and its transformed response is the answer.
+  public func rpcOnce(url : Text, request : Text) : async Text {
+    let r = await ic.http_request({
+      url;
+      max_response_bytes = ?4_000;
+      method = #post;
+      headers = [{ name = "Content-Type"; value = "application/json" }];
+      body = ?Prim.encodeUtf8(request);
+      transform = ?{ function = transform; context = "" };
+      is_replicated = ?false;
+    });
+    switch (Prim.decodeUtf8(r.body)) {
+      case null { "" };
+      case (?t) { t };
+    };
+  };
+
   // fetch gets url without a transform and returns the status and body.
   public func fetch(url : Text, max : Nat64) : async (Nat, Blob) {
     let r = await ic.http_request({
