@@ -146,59 +146,74 @@ func runSignBench(ctx context.Context, clients []*rpc.Client, k ingress.KeyID, d
 // error, if any.
 func runBench(ctx context.Context, clients []*rpc.Client, do func(ctx context.Context, c *rpc.Client) error,
 	duration, timeout time.Duration, concurrency int) (*benchResult, error) {
+	st := runLoad(ctx, func(ctx context.Context, w int) error { return do(ctx, clients[w%len(clients)]) },
+		errorKind, duration, timeout, concurrency)
+	r := &benchResult{
+		Requests:   len(st.latencies) + st.errs,
+		Errors:     st.errs,
+		ErrorKinds: st.kinds,
+		P50MS:      percentileMS(st.latencies, 0.50),
+		P99MS:      percentileMS(st.latencies, 0.99),
+		PerSecond:  math.Round(float64(len(st.latencies))/st.elapsed.Seconds()*100) / 100,
+	}
+	return r, st.firstErr
+}
+
+// loadStats is what runLoad measured.
+type loadStats struct {
+	latencies []time.Duration // of the successful requests, sorted
+	errs      int
+	firstErr  error
+	kinds     map[string]benchErrorKind
+	elapsed   time.Duration
+}
+
+// runLoad runs do from concurrency callers (numbered 0..concurrency-1)
+// until duration has passed, each request bounded by timeout, and waits
+// for those in flight. kindOf names the kind of a failed request.
+func runLoad(ctx context.Context, do func(ctx context.Context, w int) error, kindOf func(error) (kind, msg string),
+	duration, timeout time.Duration, concurrency int) *loadStats {
 	var (
-		mu        sync.Mutex
-		latencies []time.Duration
-		errs      int
-		firstErr  error
-		kinds     = map[string]benchErrorKind{}
-		wg        sync.WaitGroup
+		mu sync.Mutex
+		wg sync.WaitGroup
+		st = &loadStats{kinds: map[string]benchErrorKind{}}
 	)
 	start := time.Now()
 	stop := start.Add(duration)
-	for w := 0; w < concurrency; w++ {
-		c := clients[w%len(clients)]
+	for w := range concurrency {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			for time.Now().Before(stop) && ctx.Err() == nil {
 				rctx, cancel := context.WithTimeout(ctx, timeout)
 				t0 := time.Now()
-				err := do(rctx, c)
+				err := do(rctx, w)
 				d := time.Since(t0)
 				cancel()
 				mu.Lock()
 				if err != nil {
-					errs++
-					if firstErr == nil {
-						firstErr = err
+					st.errs++
+					if st.firstErr == nil {
+						st.firstErr = err
 					}
-					kind, msg := errorKind(err)
-					e := kinds[kind]
+					kind, msg := kindOf(err)
+					e := st.kinds[kind]
 					if e.Count == 0 {
 						e.Example = msg
 					}
 					e.Count++
-					kinds[kind] = e
+					st.kinds[kind] = e
 				} else {
-					latencies = append(latencies, d)
+					st.latencies = append(st.latencies, d)
 				}
 				mu.Unlock()
 			}
 		}()
 	}
 	wg.Wait()
-	elapsed := time.Since(start)
-	slices.Sort(latencies)
-	r := &benchResult{
-		Requests:   len(latencies) + errs,
-		Errors:     errs,
-		ErrorKinds: kinds,
-		P50MS:      percentileMS(latencies, 0.50),
-		P99MS:      percentileMS(latencies, 0.99),
-		PerSecond:  math.Round(float64(len(latencies))/elapsed.Seconds()*100) / 100,
-	}
-	return r, firstErr
+	st.elapsed = time.Since(start)
+	slices.Sort(st.latencies)
+	return st
 }
 
 // percentileMS returns the nearest-rank percentile of sorted latencies in

@@ -7,9 +7,7 @@ import (
 	"fmt"
 	"math"
 	"net/http"
-	"slices"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -166,66 +164,24 @@ func benchAgents(ctx context.Context, endpoints, identity string, concurrency in
 // until duration has passed and waits for those in flight. It also returns
 // the first error, if any.
 func runCallsBench(ctx context.Context, do func(ctx context.Context, w int) error, duration, timeout time.Duration, concurrency int) (*callsBenchResult, error) {
-	var (
-		mu        sync.Mutex
-		latencies []time.Duration
-		errs      int
-		firstErr  error
-		kinds     = map[string]benchErrorKind{}
-		wg        sync.WaitGroup
-	)
-	start := time.Now()
 	cpu0 := processCPU()
-	stop := start.Add(duration)
-	for w := range concurrency {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for time.Now().Before(stop) && ctx.Err() == nil {
-				rctx, cancel := context.WithTimeout(ctx, timeout)
-				t0 := time.Now()
-				err := do(rctx, w)
-				d := time.Since(t0)
-				cancel()
-				mu.Lock()
-				if err != nil {
-					errs++
-					if firstErr == nil {
-						firstErr = err
-					}
-					kind, msg := callErrorKind(err)
-					e := kinds[kind]
-					if e.Count == 0 {
-						e.Example = msg
-					}
-					e.Count++
-					kinds[kind] = e
-				} else {
-					latencies = append(latencies, d)
-				}
-				mu.Unlock()
-			}
-		}()
-	}
-	wg.Wait()
-	elapsed := time.Since(start)
+	st := runLoad(ctx, do, callErrorKind, duration, timeout, concurrency)
 	cpu := processCPU() - cpu0
-	slices.Sort(latencies)
 	perCall := 0.0
-	if len(latencies) > 0 {
-		perCall = math.Round(float64(cpu.Microseconds())/float64(len(latencies))) / 1000
+	if len(st.latencies) > 0 {
+		perCall = math.Round(float64(cpu.Microseconds())/float64(len(st.latencies))) / 1000
 	}
 	return &callsBenchResult{
 		ClientCPUMSPerCall: perCall,
-		Calls:              len(latencies) + errs,
-		Errors:             errs,
-		ErrorKinds:         kinds,
-		P50MS:              percentileMS(latencies, 0.50),
-		P90MS:              percentileMS(latencies, 0.90),
-		P99MS:              percentileMS(latencies, 0.99),
-		PerSecond:          math.Round(float64(len(latencies))/elapsed.Seconds()*10) / 10,
-		Seconds:            math.Round(elapsed.Seconds()*100) / 100,
-	}, firstErr
+		Calls:              len(st.latencies) + st.errs,
+		Errors:             st.errs,
+		ErrorKinds:         st.kinds,
+		P50MS:              percentileMS(st.latencies, 0.50),
+		P90MS:              percentileMS(st.latencies, 0.90),
+		P99MS:              percentileMS(st.latencies, 0.99),
+		PerSecond:          math.Round(float64(len(st.latencies))/st.elapsed.Seconds()*10) / 10,
+		Seconds:            math.Round(st.elapsed.Seconds()*100) / 100,
+	}, st.firstErr
 }
 
 // callErrorKind names the kind of a call error: a reject code, an HTTP
