@@ -59,10 +59,7 @@ func TestSIGKILLCanisterWorkload(t *testing.T) {
 		t.Fatal(err)
 	}
 	dir := t.TempDir()
-	bin := filepath.Join(dir, "chainkey")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	bin := chainkeyBinary(t)
 	out, err := exec.Command(bin, "init", "--nodes", "4", "--out", filepath.Join(dir, "subnet")).Output()
 	if err != nil {
 		t.Fatalf("chainkey init: %v", err)

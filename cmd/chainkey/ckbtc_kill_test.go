@@ -62,10 +62,7 @@ func TestSIGKILLDuringWithdrawal(t *testing.T) {
 	btcd.Generate(t, 450)
 
 	dir := t.TempDir()
-	bin := filepath.Join(dir, "chainkey")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	bin := chainkeyBinary(t)
 	out, err := exec.Command(bin, "init", "--nodes", "4", "--out", filepath.Join(dir, "subnet"),
 		"--bitcoin-adapter", l.Addr().String(), "--bitcoin-network", "regtest", "--bitcoin-stability-threshold", "3").Output()
 	if err != nil {

@@ -5,9 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"os"
 	"os/exec"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -31,60 +29,22 @@ func TestMembershipProcesses(t *testing.T) {
 		t.Skip("builds the binary and runs a 5-node subnet")
 	}
 	dir := t.TempDir()
-	bin := filepath.Join(dir, "chainkey")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	out, err := exec.Command(bin, "init", "--nodes", "5", "--joiners", "1", "--out", filepath.Join(dir, "subnet")).Output()
-	if err != nil {
-		t.Fatalf("chainkey init: %v", err)
-	}
-	var ini initOutput
-	if err := json.Unmarshal(out, &ini); err != nil || len(ini.Nodes) != 5 {
-		t.Fatalf("init printed %q: %v", out, err)
-	}
+	bin := chainkeyBinary(t)
+	ini := initSubnet(t, bin, dir, 5, "--joiners", "1")
 	procs := make([]*nodeProc, 5)
 	start := func(i int) {
 		if i < 4 {
 			procs[i] = startNodeProc(t, bin, ini.Nodes[i].Home)
 			return
 		}
-		home := ini.Nodes[i].Home
-		logf, err := os.OpenFile(filepath.Join(home, "node.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
-		if err != nil {
-			t.Fatal(err)
-		}
-		cmd := exec.Command(bin, "node", "--home", home, "--join")
-		cmd.Stdout, cmd.Stderr = logf, logf
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		procs[i] = &nodeProc{home: home, cmd: cmd, log: logf}
+		procs[i] = startNodeProc(t, bin, ini.Nodes[i].Home, "--join")
 	}
 	for i := range procs {
 		start(i)
 	}
-	t.Cleanup(func() {
-		for _, p := range procs {
-			p.kill()
-		}
-		if t.Failed() {
-			for _, p := range procs {
-				b, _ := os.ReadFile(filepath.Join(p.home, "node.log"))
-				t.Logf("%s log tail:\n%s", p.home, tail(b, 3000))
-			}
-		}
-	})
+	cleanupNodeProcs(t, &procs)
 	key, _ := ingress.GenerateEd25519()
-	var clients []*rpc.Client
-	for _, n := range ini.Nodes {
-		c, err := rpc.Dial(n.GRPC, key)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { c.Close() })
-		clients = append(clients, c)
-	}
+	clients := dialNodes(t, ini, key)
 	ctx := context.Background()
 	const keyID = "ecdsa:secp256k1:dfx_test_key"
 	sign := func(i int, what string) []byte {
@@ -189,61 +149,19 @@ func TestMembershipJoinStateSync(t *testing.T) {
 		t.Skip("builds the binary and runs a 5-node subnet")
 	}
 	dir := t.TempDir()
-	bin := filepath.Join(dir, "chainkey")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	out, err := exec.Command(bin, "init", "--nodes", "5", "--joiners", "1", "--cup-interval", "20", "--out", filepath.Join(dir, "subnet")).Output()
-	if err != nil {
-		t.Fatalf("chainkey init: %v", err)
-	}
-	var ini initOutput
-	if err := json.Unmarshal(out, &ini); err != nil || len(ini.Nodes) != 5 {
-		t.Fatalf("init printed %q: %v", out, err)
-	}
+	bin := chainkeyBinary(t)
+	ini := initSubnet(t, bin, dir, 5, "--joiners", "1", "--cup-interval", "20")
 	rpcs := freeAddrs(t, 5)
 	procs := make([]*nodeProc, 5)
 	start := func(i int, extra ...string) {
-		home := ini.Nodes[i].Home
-		logf, err := os.OpenFile(filepath.Join(home, "node.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
-		if err != nil {
-			t.Fatal(err)
-		}
-		cmd := exec.Command(bin, append([]string{"node", "--home", home, "--rpc-listen", rpcs[i]}, extra...)...)
-		cmd.Stdout, cmd.Stderr = logf, logf
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		procs[i] = &nodeProc{home: home, cmd: cmd, log: logf}
+		procs[i] = startNodeProc(t, bin, ini.Nodes[i].Home, append([]string{"--rpc-listen", rpcs[i]}, extra...)...)
 	}
 	for i := range 4 {
 		start(i)
 	}
-	t.Cleanup(func() {
-		for _, p := range procs {
-			if p != nil {
-				p.kill()
-			}
-		}
-		if t.Failed() {
-			for _, p := range procs {
-				if p != nil {
-					b, _ := os.ReadFile(filepath.Join(p.home, "node.log"))
-					t.Logf("%s log tail:\n%s", p.home, tail(b, 3000))
-				}
-			}
-		}
-	})
+	cleanupNodeProcs(t, &procs)
 	key, _ := ingress.GenerateEd25519()
-	var clients []*rpc.Client
-	for _, n := range ini.Nodes {
-		c, err := rpc.Dial(n.GRPC, key)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { c.Close() })
-		clients = append(clients, c)
-	}
+	clients := dialNodes(t, ini, key)
 	ctx := context.Background()
 	const keyID = "ecdsa:secp256k1:dfx_test_key"
 	sign := func(i int, what string) []byte {
@@ -277,7 +195,7 @@ func TestMembershipJoinStateSync(t *testing.T) {
 		return nil
 	}
 	pub := sign(0, "before")
-	out, err = exec.Command(bin, "subnet", "add-node", "--node-home", ini.Nodes[4].Home, "--operator-key", ini.OperatorKey,
+	out, err := exec.Command(bin, "subnet", "add-node", "--node-home", ini.Nodes[4].Home, "--operator-key", ini.OperatorKey,
 		"--version", "1", "--endpoint", ini.Nodes[0].GRPC).Output()
 	if err != nil {
 		t.Fatalf("add-node: %v %s", err, out)

@@ -11,8 +11,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -341,34 +339,6 @@ func TestUpSignVerifyEndToEnd(t *testing.T) {
 }
 
 // nodeProc is one `chainkey node` process.
-type nodeProc struct {
-	home string
-	cmd  *exec.Cmd
-	log  *os.File
-}
-
-func startNodeProc(t *testing.T, bin, home string) *nodeProc {
-	t.Helper()
-	logf, err := os.OpenFile(filepath.Join(home, "node.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command(bin, "node", "--home", home)
-	cmd.Stdout, cmd.Stderr = logf, logf
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	return &nodeProc{home: home, cmd: cmd, log: logf}
-}
-
-func (p *nodeProc) kill() {
-	if p.cmd.ProcessState == nil {
-		p.cmd.Process.Signal(syscall.SIGKILL)
-		p.cmd.Wait()
-	}
-	p.log.Close()
-}
-
 type acked struct {
 	env *ingress.Envelope
 	msg []byte
@@ -388,43 +358,15 @@ type procSubnet struct {
 
 func startProcSubnet(t *testing.T) *procSubnet {
 	t.Helper()
-	dir := t.TempDir()
-	ps := &procSubnet{bin: filepath.Join(dir, "chainkey")}
-	build := exec.Command("go", "build", "-o", ps.bin, ".")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	out, err := exec.Command(ps.bin, "init", "--nodes", "4", "--out", filepath.Join(dir, "subnet")).Output()
-	if err != nil {
-		t.Fatalf("chainkey init: %v", err)
-	}
-	if err := json.Unmarshal(out, &ps.ini); err != nil || len(ps.ini.Nodes) != 4 {
-		t.Fatalf("init printed %q: %v", out, err)
-	}
+	ps := &procSubnet{bin: chainkeyBinary(t)}
+	ps.ini = initSubnet(t, ps.bin, t.TempDir(), 4)
 	ps.procs = make([]*nodeProc, 4)
 	for i, n := range ps.ini.Nodes {
 		ps.procs[i] = startNodeProc(t, ps.bin, n.Home)
 	}
-	t.Cleanup(func() {
-		for _, p := range ps.procs {
-			p.kill()
-		}
-		if t.Failed() {
-			for _, p := range ps.procs {
-				b, _ := os.ReadFile(filepath.Join(p.home, "node.log"))
-				t.Logf("%s log tail:\n%s", p.home, tail(b, 3000))
-			}
-		}
-	})
+	cleanupNodeProcs(t, &ps.procs)
 	key, _ := ingress.GenerateEd25519()
-	for _, n := range ps.ini.Nodes {
-		c, err := rpc.Dial(n.GRPC, key)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { c.Close() })
-		ps.clients = append(ps.clients, c)
-	}
+	ps.clients = dialNodes(t, ps.ini, key)
 	return ps
 }
 

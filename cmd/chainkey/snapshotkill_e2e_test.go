@@ -4,9 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"encoding/json"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -33,18 +31,8 @@ func TestSnapshotSIGKILL(t *testing.T) {
 		t.Skip("builds the binary and runs a 4-node subnet")
 	}
 	dir := t.TempDir()
-	bin := filepath.Join(dir, "chainkey")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	out, err := exec.Command(bin, "init", "--nodes", "4", "--cup-interval", "10", "--out", filepath.Join(dir, "subnet")).Output()
-	if err != nil {
-		t.Fatalf("chainkey init: %v", err)
-	}
-	var ini initOutput
-	if err := json.Unmarshal(out, &ini); err != nil || len(ini.Nodes) != 4 {
-		t.Fatalf("init printed %q: %v", out, err)
-	}
+	bin := chainkeyBinary(t)
+	ini := initSubnet(t, bin, dir, 4, "--cup-interval", "10")
 	var homes []string
 	for _, n := range ini.Nodes {
 		homes = append(homes, n.Home)
@@ -53,46 +41,20 @@ func TestSnapshotSIGKILL(t *testing.T) {
 	var pmu sync.Mutex
 	procs := make([]*nodeProc, 4)
 	start := func(i int, extra ...string) {
-		logf, err := os.OpenFile(filepath.Join(homes[i], "node.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
-		if err != nil {
-			t.Fatal(err)
-		}
 		// Blocks are kept 200 heights below the latest CUP (every 10
 		// heights here), so that a node slowed down by a loaded machine
 		// still finds the blocks after the CUP it restored from.
-		cmd := exec.Command(bin, append([]string{"node", "--home", homes[i], "--rpc-listen", rpcs[i], "--retain-margin", "200"}, extra...)...)
-		cmd.Stdout, cmd.Stderr = logf, logf
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
+		p := startNodeProc(t, bin, homes[i], append([]string{"--rpc-listen", rpcs[i], "--retain-margin", "200"}, extra...)...)
 		pmu.Lock()
-		procs[i] = &nodeProc{home: homes[i], cmd: cmd, log: logf}
+		procs[i] = p
 		pmu.Unlock()
 	}
 	for i := range homes {
 		start(i)
 	}
-	t.Cleanup(func() {
-		for _, p := range procs {
-			p.kill()
-		}
-		if t.Failed() {
-			for _, p := range procs {
-				b, _ := os.ReadFile(filepath.Join(p.home, "node.log"))
-				t.Logf("%s log tail:\n%s", p.home, tail(b, 3000))
-			}
-		}
-	})
+	cleanupNodeProcs(t, &procs)
 	key, _ := ingress.GenerateEd25519()
-	clients := make([]*rpc.Client, 4)
-	for i, n := range ini.Nodes {
-		c, err := rpc.Dial(n.GRPC, key)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { c.Close() })
-		clients[i] = c
-	}
+	clients := dialNodes(t, ini, key)
 	sign := func(c *rpc.Client) (*ingress.Envelope, error) {
 		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 		defer cancel()

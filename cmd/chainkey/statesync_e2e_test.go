@@ -5,10 +5,8 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"encoding/json"
 	"net"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"testing"
 	"time"
@@ -61,18 +59,8 @@ func TestStateSyncSIGKILL(t *testing.T) {
 		t.Skip("builds the binary and runs a 4-node subnet")
 	}
 	dir := t.TempDir()
-	bin := filepath.Join(dir, "chainkey")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	out, err := exec.Command(bin, "init", "--nodes", "4", "--cup-interval", "20", "--out", filepath.Join(dir, "subnet")).Output()
-	if err != nil {
-		t.Fatalf("chainkey init: %v", err)
-	}
-	var ini initOutput
-	if err := json.Unmarshal(out, &ini); err != nil || len(ini.Nodes) != 4 {
-		t.Fatalf("init printed %q: %v", out, err)
-	}
+	bin := chainkeyBinary(t)
+	ini := initSubnet(t, bin, dir, 4, "--cup-interval", "20")
 	var homes []string
 	for _, n := range ini.Nodes {
 		homes = append(homes, n.Home)
@@ -80,42 +68,14 @@ func TestStateSyncSIGKILL(t *testing.T) {
 	rpcs := freeAddrs(t, 4)
 	procs := make([]*nodeProc, 4)
 	start := func(i int, extra ...string) {
-		logf, err := os.OpenFile(filepath.Join(homes[i], "node.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
-		if err != nil {
-			t.Fatal(err)
-		}
-		args := append([]string{"node", "--home", homes[i], "--rpc-listen", rpcs[i]}, extra...)
-		cmd := exec.Command(bin, args...)
-		cmd.Stdout, cmd.Stderr = logf, logf
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		procs[i] = &nodeProc{home: homes[i], cmd: cmd, log: logf}
+		procs[i] = startNodeProc(t, bin, homes[i], append([]string{"--rpc-listen", rpcs[i]}, extra...)...)
 	}
 	for i := range homes {
 		start(i)
 	}
-	t.Cleanup(func() {
-		for _, p := range procs {
-			p.kill()
-		}
-		if t.Failed() {
-			for _, p := range procs {
-				b, _ := os.ReadFile(filepath.Join(p.home, "node.log"))
-				t.Logf("%s log tail:\n%s", p.home, tail(b, 3000))
-			}
-		}
-	})
+	cleanupNodeProcs(t, &procs)
 	key, _ := ingress.GenerateEd25519()
-	clients := make([]*rpc.Client, 4)
-	for i, n := range ini.Nodes {
-		c, err := rpc.Dial(n.GRPC, key)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { c.Close() })
-		clients[i] = c
-	}
+	clients := dialNodes(t, ini, key)
 	sign := func(c *rpc.Client) error {
 		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 		defer cancel()
