@@ -2,16 +2,8 @@ package execution
 
 import (
 	"bytes"
-	"context"
-	"crypto/sha256"
-	"encoding/base64"
-	"encoding/hex"
-	"encoding/json"
-	"os"
-	"path/filepath"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/chainkey/chainkey/internal/nodejstest"
 )
@@ -27,12 +19,6 @@ const motokoCounter = `persistent actor {
   public func boom() : async () { n += 100; assert false };
   public func spin() : async () { var i = 0; while (true) { i += 1 } };
 }`
-
-type motokoActor struct {
-	Name    string `json:"name"`
-	Source  string `json:"source"`
-	Classic bool   `json:"classic"`
-}
 
 // motokoTimer counts the firings of the global timer (Motoko's system
 // timer hook, which runs its body through a self-call).
@@ -61,7 +47,7 @@ const motokoPeek = `persistent actor {
   public composite query func peek() : async Nat { peeks += 1; (await counter.get()) + 100 + peeks };
 }`
 
-var motokoActors = []motokoActor{
+var motokoActors = []nodejstest.MotokoActor{
 	{Name: "Caller", Source: motokoCaller},
 	{Name: "Peek", Source: motokoPeek},
 	{Name: "Counter", Source: motokoCounter},
@@ -72,7 +58,7 @@ var motokoActors = []motokoActor{
 var (
 	motokoOnce sync.Once
 	motokoWasm map[string][]byte
-	motokoErr  string
+	motokoErr  error
 )
 
 // motoko returns the compiled test canisters, compiling them on first use
@@ -81,53 +67,11 @@ var (
 func motoko(t testing.TB) map[string][]byte {
 	t.Helper()
 	js := nodejstest.Install(t, motokoDir, "the Motoko compiler (npm motoko)")
-	motokoOnce.Do(func() { motokoWasm, motokoErr = compileMotoko(js) })
-	if motokoErr != "" {
+	motokoOnce.Do(func() { motokoWasm, motokoErr = js.CompileMotoko(motokoActors...) })
+	if motokoErr != nil {
 		t.Fatal(motokoErr)
 	}
 	return motokoWasm
-}
-
-func compileMotoko(js *nodejstest.Project) (map[string][]byte, string) {
-	var manifest []byte
-	for _, f := range []string{"package.json", "package-lock.json", "compile.mjs"} {
-		b, err := os.ReadFile(filepath.Join(motokoDir, f))
-		if err != nil {
-			return nil, err.Error()
-		}
-		manifest = append(manifest, b...)
-	}
-	sum := sha256.Sum256(manifest)
-	in, _ := json.Marshal(map[string]any{"actors": motokoActors})
-	key := sha256.Sum256(append(append([]byte(nil), sum[:]...), in...))
-	cache := filepath.Join(motokoDir, "node_modules", ".chainkey-wasm-"+hex.EncodeToString(key[:8])+".json")
-	out, err := os.ReadFile(cache)
-	if err != nil {
-		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-		defer cancel()
-		cmd := js.Command(ctx, "compile.mjs")
-		cmd.Stdin = bytes.NewReader(in)
-		var stderr bytes.Buffer
-		cmd.Stderr = &stderr
-		out, err = cmd.Output()
-		if err != nil {
-			return nil, "node compile.mjs: " + err.Error() + "\n" + stderr.String()
-		}
-		_ = os.WriteFile(cache, out, 0o644)
-	}
-	var enc map[string]string
-	if err := json.Unmarshal(out, &enc); err != nil {
-		return nil, "compile.mjs output: " + err.Error()
-	}
-	wasm := map[string][]byte{}
-	for name, s := range enc {
-		b, err := base64.StdEncoding.DecodeString(s)
-		if err != nil {
-			return nil, err.Error()
-		}
-		wasm[name] = b
-	}
-	return wasm, ""
 }
 
 // candidNat is the Candid encoding of one Nat below 128.

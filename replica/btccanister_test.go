@@ -3,16 +3,11 @@ package replica
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/base64"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"math/big"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -69,31 +64,11 @@ func compileMotokoBitcoin(t *testing.T) []byte {
 	t.Helper()
 	const dir = "canisters/testdata/motoko"
 	proj := nodejstest.Install(t, dir, "the Motoko compiler (npm motoko)")
-	in, _ := json.Marshal(map[string]any{"actors": []map[string]any{{"name": "Btc", "source": motokoBitcoin}}})
-	var manifest []byte
-	for _, f := range []string{"package.json", "package-lock.json", "compile.mjs"} {
-		b, err := os.ReadFile(filepath.Join(dir, f))
-		if err != nil {
-			t.Fatal(err)
-		}
-		manifest = append(manifest, b...)
-	}
-	key := sha256.Sum256(append(manifest, in...))
-	cache := filepath.Join(dir, "node_modules", ".chainkey-btc-"+hex.EncodeToString(key[:8])+".json")
-	out, err := os.ReadFile(cache)
+	wasm, err := proj.CompileMotoko(nodejstest.MotokoActor{Name: "Btc", Source: motokoBitcoin})
 	if err != nil {
-		out = proj.Run(t, "compile.mjs", in)
-		_ = os.WriteFile(cache, out, 0o644)
-	}
-	var enc map[string]string
-	if err := json.Unmarshal(out, &enc); err != nil {
 		t.Fatal(err)
 	}
-	wasm, err := base64.StdEncoding.DecodeString(enc["Btc"])
-	if err != nil || len(wasm) == 0 {
-		t.Fatalf("compiled module: %v", err)
-	}
-	return wasm
+	return wasm["Btc"]
 }
 
 type btcTestOutpoint struct {

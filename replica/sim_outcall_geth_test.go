@@ -2,14 +2,9 @@ package replica
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/base64"
-	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"math/big"
 	"os"
-	"path/filepath"
 	"testing"
 
 	"github.com/ethereum/go-ethereum/common"
@@ -32,31 +27,11 @@ func ethRPCWasm(t testing.TB) []byte {
 	if err != nil {
 		t.Fatal(err)
 	}
-	in, _ := json.Marshal(map[string]any{"actors": []map[string]any{{"name": "EthRPC", "source": string(src)}}})
-	var manifest []byte
-	for _, f := range []string{"package.json", "package-lock.json", "compile.mjs"} {
-		b, err := os.ReadFile(filepath.Join(proj.Dir, f))
-		if err != nil {
-			t.Fatal(err)
-		}
-		manifest = append(manifest, b...)
-	}
-	key := sha256.Sum256(append(manifest, in...))
-	cache := filepath.Join(proj.Dir, "node_modules", ".chainkey-ethrpc-"+hex.EncodeToString(key[:8])+".json")
-	out, err := os.ReadFile(cache)
+	wasm, err := proj.CompileMotoko(nodejstest.MotokoActor{Name: "EthRPC", Source: string(src)})
 	if err != nil {
-		out = proj.Run(t, "compile.mjs", in)
-		_ = os.WriteFile(cache, out, 0o644)
-	}
-	var enc map[string]string
-	if err := json.Unmarshal(out, &enc); err != nil {
 		t.Fatal(err)
 	}
-	b, err := base64.StdEncoding.DecodeString(enc["EthRPC"])
-	if err != nil || len(b) == 0 {
-		t.Fatalf("compiled EthRPC: %v", err)
-	}
-	return b
+	return wasm["EthRPC"]
 }
 
 // createArg creates a canister and installs wasm with the install

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
-	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"os"
@@ -53,31 +52,12 @@ const (
 // project and sources) and writes them to dir.
 func compileMotoko(t *testing.T, proj *nodejstest.Project, dir string) (v1, v2 string) {
 	t.Helper()
-	in, _ := json.Marshal(map[string]any{"actors": []map[string]string{{"name": "V1", "source": motokoV1}, {"name": "V2", "source": motokoV2}}})
-	var manifest []byte
-	for _, f := range []string{"package.json", "package-lock.json", "compile.mjs"} {
-		b, err := os.ReadFile(filepath.Join(proj.Dir, f))
-		if err != nil {
-			t.Fatal(err)
-		}
-		manifest = append(manifest, b...)
-	}
-	key := sha256.Sum256(append(manifest, in...))
-	cache := filepath.Join(proj.Dir, "node_modules", ".chainkey-motoko-"+hex.EncodeToString(key[:8])+".json")
-	out, err := os.ReadFile(cache)
+	wasm, err := proj.CompileMotoko(nodejstest.MotokoActor{Name: "V1", Source: motokoV1}, nodejstest.MotokoActor{Name: "V2", Source: motokoV2})
 	if err != nil {
-		out = proj.Run(t, "compile.mjs", in)
-		_ = os.WriteFile(cache, out, 0o644)
-	}
-	var enc map[string]string
-	if err := json.Unmarshal(out, &enc); err != nil {
 		t.Fatal(err)
 	}
 	for _, name := range []string{"V1", "V2"} {
-		b, err := base64.StdEncoding.DecodeString(enc[name])
-		if err != nil || len(b) == 0 {
-			t.Fatalf("compiled %s: %v", name, err)
-		}
+		b := wasm[name]
 		if err := os.WriteFile(filepath.Join(dir, name+".wasm"), b, 0o644); err != nil {
 			t.Fatal(err)
 		}

@@ -3,8 +3,6 @@ package main
 import (
 	"bytes"
 	"crypto/ecdsa"
-	"crypto/sha256"
-	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"math/big"
@@ -47,28 +45,8 @@ func ethWallet(t *testing.T) []byte {
 			ethWalletErr = err
 			return
 		}
-		in, _ := json.Marshal(map[string]any{"actors": []map[string]string{{"name": "EthWallet", "source": string(src)}}})
-		var manifest []byte
-		for _, f := range []string{"package.json", "package-lock.json", "compile.mjs"} {
-			b, err := os.ReadFile(filepath.Join(proj.Dir, f))
-			if err != nil {
-				ethWalletErr = err
-				return
-			}
-			manifest = append(manifest, b...)
-		}
-		key := sha256.Sum256(append(manifest, in...))
-		cache := filepath.Join(proj.Dir, "node_modules", ".chainkey-ethwallet-"+hex.EncodeToString(key[:8])+".json")
-		out, err := os.ReadFile(cache)
-		if err != nil {
-			out = proj.Run(t, "compile.mjs", in)
-			_ = os.WriteFile(cache, out, 0o644)
-		}
-		var enc map[string]string
-		if ethWalletErr = json.Unmarshal(out, &enc); ethWalletErr != nil {
-			return
-		}
-		ethWalletWasm, ethWalletErr = base64.StdEncoding.DecodeString(enc["EthWallet"])
+		wasm, err := proj.CompileMotoko(nodejstest.MotokoActor{Name: "EthWallet", Source: string(src)})
+		ethWalletWasm, ethWalletErr = wasm["EthWallet"], err
 	})
 	if ethWalletErr != nil {
 		t.Fatalf("compiling %s: %v", ethWalletSource, ethWalletErr)

@@ -2,17 +2,8 @@ package canisters
 
 import (
 	"bytes"
-	"context"
-	"crypto/sha256"
-	"encoding/base64"
-	"encoding/hex"
-	"encoding/json"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/chainkey/chainkey/execution"
 	"github.com/chainkey/chainkey/internal/nodejstest"
@@ -72,46 +63,9 @@ func motoko(t *testing.T) map[string][]byte {
 	t.Helper()
 	js := nodejstest.Install(t, motokoDir, "the Motoko compiler (npm motoko)")
 	motokoOnce.Do(func() {
-		in, _ := json.Marshal(map[string]any{"actors": []map[string]any{
-			{"name": "Counter", "source": motokoCounter}, {"name": "Caller", "source": motokoCaller},
-			{"name": "Timer", "source": motokoTimer}, {"name": "Signer", "source": motokoSigner}}})
-		// The compiled modules are cached in node_modules, keyed by the
-		// compiler project and the sources.
-		var manifest []byte
-		for _, f := range []string{"package.json", "package-lock.json", "compile.mjs"} {
-			b, err := os.ReadFile(filepath.Join(motokoDir, f))
-			if err != nil {
-				motokoErr = err
-				return
-			}
-			manifest = append(manifest, b...)
-		}
-		key := sha256.Sum256(append(manifest, in...))
-		cache := filepath.Join(motokoDir, "node_modules", ".chainkey-canisters-"+hex.EncodeToString(key[:8])+".json")
-		out, err := os.ReadFile(cache)
-		if err != nil {
-			ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-			defer cancel()
-			cmd := js.Command(ctx, "compile.mjs")
-			cmd.Stdin = bytes.NewReader(in)
-			if out, motokoErr = cmd.Output(); motokoErr != nil {
-				if ee, ok := motokoErr.(*exec.ExitError); ok {
-					t.Log(string(ee.Stderr))
-				}
-				return
-			}
-			_ = os.WriteFile(cache, out, 0o644)
-		}
-		var enc map[string]string
-		if motokoErr = json.Unmarshal(out, &enc); motokoErr != nil {
-			return
-		}
-		motokoWasm = map[string][]byte{}
-		for k, v := range enc {
-			if motokoWasm[k], motokoErr = base64.StdEncoding.DecodeString(v); motokoErr != nil {
-				return
-			}
-		}
+		motokoWasm, motokoErr = js.CompileMotoko(
+			nodejstest.MotokoActor{Name: "Counter", Source: motokoCounter}, nodejstest.MotokoActor{Name: "Caller", Source: motokoCaller},
+			nodejstest.MotokoActor{Name: "Timer", Source: motokoTimer}, nodejstest.MotokoActor{Name: "Signer", Source: motokoSigner})
 	})
 	if motokoErr != nil {
 		t.Fatal(motokoErr)
