@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"math/big"
 	"net/http/httptest"
-	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -161,23 +160,9 @@ func BenchmarkCkBTCHTTP(b *testing.B) {
 	c := &client.Client{T: a, Ledger: ids.Ledger, Minter: ids.Minter}
 	to := client.Account{Owner: principal.FromCanisterIndex(7)}
 	transfer := func() error { _, err := c.Transfer(ctx, nil, to, 100, nil); return err }
-	latency := func(b *testing.B, op func() error) {
-		lat := make([]time.Duration, 0, b.N)
-		for b.Loop() {
-			start := time.Now()
-			if err := op(); err != nil {
-				b.Fatal(err)
-			}
-			lat = append(lat, time.Since(start))
-		}
-		slices.Sort(lat)
-		ms := func(d time.Duration) float64 { return float64(d) / 1e6 }
-		b.ReportMetric(ms(lat[len(lat)/2]), "p50-ms")
-		b.ReportMetric(ms(lat[len(lat)*99/100]), "p99-ms")
-	}
-	b.Run("transfer", func(b *testing.B) { latency(b, transfer) })
+	b.Run("transfer", func(b *testing.B) { benchLatency(b, transfer) })
 	b.Run("balance", func(b *testing.B) {
-		latency(b, func() error { _, err := c.Balance(ctx, client.Account{Owner: payer}); return err })
+		benchLatency(b, func() error { _, err := c.Balance(ctx, client.Account{Owner: payer}); return err })
 	})
 	b.Run("throughput", func(b *testing.B) {
 		const callers = 200

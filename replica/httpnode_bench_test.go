@@ -33,41 +33,12 @@ func BenchmarkHTTPInterface(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	arg, _ := candid.Encode(mgmtCreateArgs{})
-	r, err := a.Call(ctx, principal.Management(), "provisional_create_canister_with_cycles", arg)
-	if err != nil {
-		b.Fatal(err)
-	}
-	var created struct {
-		ID principal.Principal `candid:"canister_id"`
-	}
-	if err := candid.Decode(r, &created); err != nil {
-		b.Fatal(err)
-	}
-	can := created.ID
-	arg, _ = candid.Encode(mgmtInstall{Mode: mgmtMode{Install: &candid.Null{}}, CanisterID: can, Wasm: canisterWasm(b, "counter.wat"), Arg: []byte{}})
-	if _, err := a.Call(ctx, principal.Management(), "install_code", arg); err != nil {
-		b.Fatal(err)
-	}
-	latency := func(b *testing.B, op func() error) {
-		lat := make([]time.Duration, 0, b.N)
-		for b.Loop() {
-			start := time.Now()
-			if err := op(); err != nil {
-				b.Fatal(err)
-			}
-			lat = append(lat, time.Since(start))
-		}
-		slices.Sort(lat)
-		ms := func(d time.Duration) float64 { return float64(d) / 1e6 }
-		b.ReportMetric(ms(lat[len(lat)/2]), "p50-ms")
-		b.ReportMetric(ms(lat[len(lat)*99/100]), "p99-ms")
-	}
+	can := agentInstall(b, a, "counter.wat")
 	b.Run("update", func(b *testing.B) {
-		latency(b, func() error { _, err := a.Call(ctx, can, "inc", nil); return err })
+		benchLatency(b, func() error { _, err := a.Call(ctx, can, "inc", nil); return err })
 	})
 	b.Run("query", func(b *testing.B) {
-		latency(b, func() error { _, err := a.Query(ctx, can, "get", nil); return err })
+		benchLatency(b, func() error { _, err := a.Query(ctx, can, "get", nil); return err })
 	})
 	b.Run("throughput", func(b *testing.B) {
 		const callers = 500
@@ -99,4 +70,43 @@ func BenchmarkHTTPInterface(b *testing.B) {
 		}
 		b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "calls/s")
 	})
+}
+
+// agentInstall creates a canister through the agent's management calls
+// and installs the test module wasm (testdata) in it.
+func agentInstall(b *testing.B, a *agent.Agent, wasm string) principal.Principal {
+	b.Helper()
+	ctx := context.Background()
+	arg, _ := candid.Encode(mgmtCreateArgs{})
+	r, err := a.Call(ctx, principal.Management(), "provisional_create_canister_with_cycles", arg)
+	if err != nil {
+		b.Fatal(err)
+	}
+	var created struct {
+		ID principal.Principal `candid:"canister_id"`
+	}
+	if err := candid.Decode(r, &created); err != nil {
+		b.Fatal(err)
+	}
+	arg, _ = candid.Encode(mgmtInstall{Mode: mgmtMode{Install: &candid.Null{}}, CanisterID: created.ID, Wasm: canisterWasm(b, wasm), Arg: []byte{}})
+	if _, err := a.Call(ctx, principal.Management(), "install_code", arg); err != nil {
+		b.Fatal(err)
+	}
+	return created.ID
+}
+
+// benchLatency runs op b.N times and reports its p50 and p99 latency.
+func benchLatency(b *testing.B, op func() error) {
+	lat := make([]time.Duration, 0, b.N)
+	for b.Loop() {
+		start := time.Now()
+		if err := op(); err != nil {
+			b.Fatal(err)
+		}
+		lat = append(lat, time.Since(start))
+	}
+	slices.Sort(lat)
+	ms := func(d time.Duration) float64 { return float64(d) / 1e6 }
+	b.ReportMetric(ms(lat[len(lat)/2]), "p50-ms")
+	b.ReportMetric(ms(lat[len(lat)*99/100]), "p99-ms")
 }

@@ -5,12 +5,10 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"slices"
 	"testing"
 	"time"
 
 	"github.com/chainkey/chainkey/agent"
-	"github.com/chainkey/chainkey/candid"
 	"github.com/chainkey/chainkey/execution"
 	"github.com/chainkey/chainkey/principal"
 	"github.com/chainkey/chainkey/replica/canisters"
@@ -42,39 +40,10 @@ func BenchmarkOutcallHTTP(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	arg, _ := candid.Encode(mgmtCreateArgs{})
-	r, err := a.Call(ctx, principal.Management(), "provisional_create_canister_with_cycles", arg)
-	if err != nil {
-		b.Fatal(err)
-	}
-	var created struct {
-		ID principal.Principal `candid:"canister_id"`
-	}
-	if err := candid.Decode(r, &created); err != nil {
-		b.Fatal(err)
-	}
-	can := created.ID
-	arg, _ = candid.Encode(mgmtInstall{Mode: mgmtMode{Install: &candid.Null{}}, CanisterID: can, Wasm: canisterWasm(b, "proxy.wat"), Arg: []byte{}})
-	if _, err := a.Call(ctx, principal.Management(), "install_code", arg); err != nil {
-		b.Fatal(err)
-	}
-	latency := func(b *testing.B, op func() error) {
-		lat := make([]time.Duration, 0, b.N)
-		for b.Loop() {
-			start := time.Now()
-			if err := op(); err != nil {
-				b.Fatal(err)
-			}
-			lat = append(lat, time.Since(start))
-		}
-		slices.Sort(lat)
-		ms := func(d time.Duration) float64 { return float64(d) / 1e6 }
-		b.ReportMetric(ms(lat[len(lat)/2]), "p50-ms")
-		b.ReportMetric(ms(lat[len(lat)*99/100]), "p99-ms")
-	}
+	can := agentInstall(b, a, "proxy.wat")
 	outcall := fwd(principal.Management(), "http_request", simGet(b, target.URL+"/rpc", 4000))
 	b.Run("outcall", func(b *testing.B) {
-		latency(b, func() error {
+		benchLatency(b, func() error {
 			r, err := a.Call(ctx, can, "forward", outcall)
 			if err == nil && len(r) > 0 && r[0] == 0xee {
 				err = fmt.Errorf("rejected: %q", r)
@@ -87,7 +56,7 @@ func BenchmarkOutcallHTTP(b *testing.B) {
 		// update call with a call to the management canister and no
 		// outcall.
 		rand := fwd(principal.Management(), "raw_rand", []byte("DIDL\x00\x00"))
-		latency(b, func() error { _, err := a.Call(ctx, can, "forward", rand); return err })
+		benchLatency(b, func() error { _, err := a.Call(ctx, can, "forward", rand); return err })
 	})
 }
 
